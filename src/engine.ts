@@ -1,0 +1,165 @@
+/**
+ * The engine contract: what a runtime adapter (Deno, Bun, Node, in-memory)
+ * must provide so the driver can run WebSocket connections over it. Engines
+ * move bytes and nothing else; they know nothing of WebSocket.
+ *
+ * @module
+ */
+
+/**
+ * One accepted byte stream (a TCP or TLS socket), as an engine hands it to
+ * the driver.
+ *
+ * @example
+ * ```ts
+ * import type { Transport } from "@anyws/anyws";
+ * function greet(transport: Transport): void {
+ *   const ok = transport.write(new TextEncoder().encode("hello"));
+ *   if (!ok) console.log("buffered; wait for drain");
+ * }
+ * ```
+ */
+export interface Transport {
+  /** The peer's IP address, without the port. */
+  readonly remoteAddress: string;
+  /** The peer's port, or 0 where the engine cannot tell. */
+  readonly remotePort: number;
+  /**
+   * Queues `bytes` for sending. The caller never mutates `bytes` after the
+   * call, so the engine may keep the reference without copying. Returns
+   * `false` when the engine's own buffer is over its high-water mark: the
+   * caller should wait for {@link TransportHandler.drain}. Writes after
+   * `end()` or `abort()` are ignored.
+   */
+  write(bytes: Uint8Array): boolean;
+  /** Flushes what is queued, then closes the connection (FIN). */
+  end(): void;
+  /** Drops the connection now, discarding anything queued. */
+  abort(): void;
+}
+
+/**
+ * What the driver hands back to an engine for one accepted transport. The
+ * engine calls these methods; each runs synchronously.
+ *
+ * @example
+ * ```ts
+ * import type { TransportHandler } from "@anyws/anyws";
+ * const handler: TransportHandler = {
+ *   data: (bytes) => console.log(bytes.length, "bytes"),
+ *   drain: () => {},
+ *   end: () => {},
+ *   close: (error) => console.log("closed", error?.message),
+ * };
+ * ```
+ */
+export interface TransportHandler {
+  /**
+   * Bytes arrived. `bytes` is only valid during the call: the handler may
+   * read and even modify it in place, but must copy whatever it keeps.
+   */
+  data(bytes: Uint8Array): void;
+  /** The engine's write buffer fell back under its high-water mark. */
+  drain(): void;
+  /** The peer half-closed (sent FIN). The transport may still be written. */
+  end(): void;
+  /** The transport is fully closed. Called exactly once, last. */
+  close(error?: Error): void;
+}
+
+/**
+ * PEM-encoded certificate chain and private key for `wss://`.
+ *
+ * @example
+ * ```ts
+ * import type { TlsOptions } from "@anyws/anyws";
+ * const tls: TlsOptions = { cert: "-----BEGIN CERTIFICATE-----…", key: "-----BEGIN PRIVATE KEY-----…" };
+ * ```
+ */
+export interface TlsOptions {
+  /** Certificate chain, PEM. */
+  cert: string;
+  /** Private key, PEM. */
+  key: string;
+}
+
+/**
+ * Where and how an engine listens.
+ *
+ * @example
+ * ```ts
+ * import type { ListenOptions } from "@anyws/anyws";
+ * const options: ListenOptions = { hostname: "127.0.0.1", port: 0 };
+ * ```
+ */
+export interface ListenOptions {
+  /** Interface to bind, such as `"127.0.0.1"` or `"0.0.0.0"`. */
+  hostname: string;
+  /** Port to bind; 0 lets the system choose. */
+  port: number;
+  /** Serve TLS with this certificate and key. */
+  tls?: TlsOptions;
+}
+
+/**
+ * A bound listening socket.
+ *
+ * @example
+ * ```ts
+ * import type { Listener } from "@anyws/anyws";
+ * async function report(listener: Listener): Promise<void> {
+ *   console.log(`listening on ${listener.hostname}:${listener.port}`);
+ *   await listener.close();
+ * }
+ * ```
+ */
+export interface Listener {
+  /** The bound interface. */
+  readonly hostname: string;
+  /** The bound port (the real one when 0 was asked for). */
+  readonly port: number;
+  /**
+   * Stops accepting and releases the listening socket. Accepted transports
+   * stay open. Resolves when the listener is closed.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Called by an engine for each accepted transport; returns the handler the
+ * engine reports that transport's events to.
+ *
+ * @example
+ * ```ts
+ * import type { AcceptTransport } from "@anyws/anyws";
+ * const accept: AcceptTransport = (transport) => ({
+ *   data: (bytes) => transport.write(bytes.slice()),
+ *   drain: () => {},
+ *   end: () => transport.end(),
+ *   close: () => {},
+ * });
+ * ```
+ */
+export type AcceptTransport = (transport: Transport) => TransportHandler;
+
+/**
+ * A runtime adapter: binds a listener and turns each accepted socket into a
+ * {@link Transport}.
+ *
+ * @example
+ * ```ts
+ * import type { Engine } from "@anyws/anyws";
+ * async function start(engine: Engine): Promise<void> {
+ *   const listener = await engine.listen({ hostname: "127.0.0.1", port: 0 }, (t) => ({
+ *     data: () => {}, drain: () => {}, end: () => t.end(), close: () => {},
+ *   }));
+ *   await listener.close();
+ * }
+ * ```
+ */
+export interface Engine {
+  /** A short name such as `"node"`, `"deno"`, `"bun"` or `"memory"`. */
+  readonly name: string;
+  /** Binds and starts accepting. Rejects if the address cannot be bound. */
+  listen(options: ListenOptions, accept: AcceptTransport): Promise<Listener>;
+}
