@@ -1,0 +1,721 @@
+/**
+ * The RFC 6455 opening handshake, server side: validation of an upgrade
+ * request (§4.2.1), the `Sec-WebSocket-Accept` key (§4.2.2), subprotocol
+ * selection and the `Sec-WebSocket-Extensions` grammar (§9.1). A client-side
+ * check of the 101 answer (§4.1) is included for a future client.
+ *
+ * Statuses answered by {@link validateUpgrade} (checked in this order):
+ *
+ * | Condition                                                     | Status |
+ * | ------------------------------------------------------------- | ------ |
+ * | HTTP major version other than 1                               | 505    |
+ * | HTTP/1.0 (RFC 6455 §4.2.1 wants "HTTP/1.1 or higher")         | 400    |
+ * | Method other than GET                                         | 405 + `Allow: GET` |
+ * | Target neither origin-form nor an absolute http(s)/ws(s) URI  | 400    |
+ * | `Host`, `Origin`, `Sec-WebSocket-Key` or `Sec-WebSocket-Version` repeated | 400 |
+ * | `Host` missing, empty or malformed                            | 400    |
+ * | `Upgrade` without the `websocket` token                       | 400    |
+ * | `Connection` without the `upgrade` token                      | 400    |
+ * | `Transfer-Encoding`, or `Content-Length` other than 0         | 400    |
+ * | `Sec-WebSocket-Version` missing                               | 400 + `Sec-WebSocket-Version: 13` |
+ * | `Sec-WebSocket-Version` other than `13`                       | 426 + `Sec-WebSocket-Version: 13`, `Upgrade: websocket`, `Connection: Upgrade` |
+ * | `Sec-WebSocket-Key` missing or not 16 bytes in base64         | 400    |
+ * | `Sec-WebSocket-Protocol` with a non-token or repeated element | 400    |
+ * | `Sec-WebSocket-Extensions` not matching the §9.1 grammar      | 400    |
+ *
+ * Header fields are read from `request.rawHeaders` (so repeated fields are
+ * seen); `request.headers` is not consulted. Syntax errors of the head itself
+ * (400, 414, 431, 505) are answered earlier, by `RequestHeadReader`.
+ *
+ * @module
+ */
+
+import { type HttpRequest, isToken } from "./http_request.ts";
+
+// RFC 6455 §1.3: the GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11".
+const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+/**
+ * One element of a `Sec-WebSocket-Extensions` header: an extension name and
+ * its parameters (a parameter without a value maps to `true`). `params` has
+ * no prototype, so any parameter name is safe to look up.
+ *
+ * @example
+ * ```ts
+ * import type { ExtensionOffer } from "./handshake.ts";
+ * const offer: ExtensionOffer = {
+ *   name: "permessage-deflate",
+ *   params: { client_max_window_bits: true, server_max_window_bits: "10" },
+ * };
+ * ```
+ */
+export interface ExtensionOffer {
+  /** The extension token, such as `"permessage-deflate"`. */
+  name: string;
+  /** Parameters by name; `true` for a parameter given without a value. */
+  params: Record<string, string | true>;
+}
+
+/**
+ * What a valid upgrade request asks for.
+ *
+ * @example
+ * ```ts
+ * import type { UpgradeRequest } from "./handshake.ts";
+ * function describe(upgrade: UpgradeRequest): string {
+ *   return `${upgrade.host} from ${upgrade.origin ?? "no origin"}: ${upgrade.protocols.join(", ")}`;
+ * }
+ * ```
+ */
+export interface UpgradeRequest {
+  /** The `Sec-WebSocket-Key`, to feed to {@link computeAcceptKey}. */
+  key: string;
+  /** `Sec-WebSocket-Protocol` tokens, in the client's order of preference. */
+  protocols: string[];
+  /**
+   * `Sec-WebSocket-Extensions` offers, in the client's order. An offer that
+   * repeats a parameter name is left out, that is, declined (RFC 7692 §7
+   * requires declining such a permessage-deflate offer; any offer may be
+   * declined).
+   */
+  extensions: ExtensionOffer[];
+  /** The `Origin` header, or `null` when absent (non-browser clients). */
+  origin: string | null;
+  /**
+   * The host the client asked for: the `Host` header, or the authority of
+   * an absolute-form request-target (RFC 9112 §3.2.2).
+   */
+  host: string;
+}
+
+/**
+ * The answer of {@link validateUpgrade}: the upgrade, or the HTTP status,
+ * message and extra headers to refuse it with.
+ *
+ * @example
+ * ```ts
+ * import type { UpgradeValidation } from "./handshake.ts";
+ * function statusOf(validation: UpgradeValidation): number {
+ *   return validation.ok ? 101 : validation.status;
+ * }
+ * ```
+ */
+export type UpgradeValidation =
+  | { ok: true; upgrade: UpgradeRequest }
+  | {
+    ok: false;
+    status: number;
+    message: string;
+    headers?: Record<string, string>;
+  };
+
+function refuse(
+  status: number,
+  message: string,
+  headers?: Record<string, string>,
+): UpgradeValidation {
+  return headers === undefined
+    ? { ok: false, status, message }
+    : { ok: false, status, message, headers };
+}
+
+// Splits a comma-separated list (RFC 9110 §5.6.1), trimming OWS and
+// dropping empty elements ("a recipient MUST parse and ignore a reasonable
+// number of empty list elements").
+function listElements(value: string): string[] {
+  const out: string[] = [];
+  const parts = value.split(",");
+  for (let i = 0; i < parts.length; i++) {
+    const element = parts[i].replace(/^[ \t]+|[ \t]+$/g, "");
+    if (element !== "") out.push(element);
+  }
+  return out;
+}
+
+function listHasToken(value: string | null, token: string): boolean {
+  if (value === null) return false;
+  const elements = listElements(value);
+  for (let i = 0; i < elements.length; i++) {
+    if (elements[i].toLowerCase() === token) return true;
+  }
+  return false;
+}
+
+// RFC 9110 §7.2: Host = uri-host [ ":" port ]; uri-host = IP-literal /
+// IPv4address / reg-name (RFC 3986 §3.2.2).
+const HOST =
+  /^(?:\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::[0-9]*)?$/;
+
+// RFC 6455 §4.1: the key is "a randomly selected 16-byte value that has been
+// base64-encoded": 22 base64 characters and "==".
+const KEY = /^[A-Za-z0-9+/]{22}==$/;
+
+const ABSOLUTE_TARGET = /^(?:https?|wss?):\/\/([^/?#]+)/i;
+
+/**
+ * Checks an HTTP request against the client handshake rules of RFC 6455
+ * §4.2.1 (and RFC 9110/9112 for the HTTP parts), and extracts what the
+ * client asked for. See the module documentation for the table of statuses.
+ *
+ * @param request The parsed request head.
+ * @returns `{ ok: true, upgrade }`, or `{ ok: false, status, message,
+ * headers? }` to answer with `buildErrorResponse(status, { body: message,
+ * headers })`.
+ *
+ * @example
+ * ```ts
+ * import { RequestHeadReader } from "./http_request.ts";
+ * import { validateUpgrade } from "./handshake.ts";
+ * const result = new RequestHeadReader().push(new TextEncoder().encode(
+ *   "GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n" +
+ *     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+ *     "Sec-WebSocket-Version: 13\r\n\r\n",
+ * ));
+ * if (result.state === "complete") {
+ *   const validation = validateUpgrade(result.request);
+ *   console.log(validation.ok); // true
+ * }
+ * ```
+ */
+export function validateUpgrade(request: HttpRequest): UpgradeValidation {
+  // RFC 6455 §4.2.1: "An HTTP/1.1 or higher GET request".
+  const version = /^([0-9]+)\.([0-9]+)$/.exec(request.version);
+  if (version === null || version[1] !== "1") {
+    return refuse(505, `Unsupported HTTP version: ${request.version}`);
+  }
+  if (version[2] === "0") return refuse(400, "Unsupported HTTP version: 1.0");
+  if (request.method !== "GET") {
+    // RFC 9110 §15.5.6: "The origin server MUST generate an Allow header
+    // field in a 405 response containing a list of the target resource's
+    // currently supported methods."
+    return refuse(405, `Method not allowed: ${request.method}`, {
+      Allow: "GET",
+    });
+  }
+  // RFC 6455 §4.2.1: a Request-URI "that should be interpreted as a
+  // /resource name/ ... (or an absolute HTTP/HTTPS URI containing the
+  // /resource name/)".
+  const target = request.target;
+  let targetHost: string | undefined;
+  if (target.charCodeAt(0) !== 0x2f /* "/" */) {
+    const absolute = ABSOLUTE_TARGET.exec(target);
+    if (absolute === null) return refuse(400, "Invalid request target");
+    targetHost = absolute[1];
+  }
+
+  // One pass over the raw lines (cheaper than Headers lookups, and it sees
+  // repeated fields that Headers would combine).
+  let hosts = 0;
+  let origins = 0;
+  let keys = 0;
+  let versions = 0;
+  let host: string | null = null;
+  let origin: string | null = null;
+  let key: string | null = null;
+  let wsVersion: string | null = null;
+  let upgrade = false;
+  let connection = false;
+  let transferEncoding = false;
+  let contentLength = true;
+  const protocolLines: string[] = [];
+  const extensionLines: string[] = [];
+  const raw = request.rawHeaders;
+  for (let i = 0; i < raw.length; i++) {
+    const value = raw[i][1];
+    switch (raw[i][0].toLowerCase()) {
+      case "host":
+        hosts++;
+        host = value;
+        break;
+      case "origin":
+        origins++;
+        origin = value;
+        break;
+      case "sec-websocket-key":
+        keys++;
+        key = value;
+        break;
+      case "sec-websocket-version":
+        versions++;
+        wsVersion = value;
+        break;
+      case "upgrade":
+        // RFC 6455 §4.2.1: "An |Upgrade| header field containing the value
+        // "websocket", treated as an ASCII case-insensitive value."
+        upgrade ||= listHasToken(value, "websocket");
+        break;
+      case "connection":
+        // RFC 6455 §4.2.1: "A |Connection| header field that includes the
+        // token "Upgrade", treated as an ASCII case-insensitive value."
+        connection ||= listHasToken(value, "upgrade");
+        break;
+      case "transfer-encoding":
+        transferEncoding = true;
+        break;
+      case "content-length":
+        contentLength &&= /^0(?:[ \t]*,[ \t]*0)*$/.test(value);
+        break;
+      case "sec-websocket-protocol":
+        protocolLines.push(value);
+        break;
+      case "sec-websocket-extensions":
+        extensionLines.push(value);
+        break;
+    }
+  }
+  // RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status
+  // code to any HTTP/1.1 request message that lacks a Host header field and
+  // to any request message that contains more than one Host header field
+  // line or a Host header field with an invalid field value."
+  if (hosts > 1) return refuse(400, "Duplicate header: Host");
+  if (origins > 1) return refuse(400, "Duplicate header: Origin");
+  if (keys > 1) return refuse(400, "Duplicate header: Sec-WebSocket-Key");
+  if (versions > 1) {
+    return refuse(400, "Duplicate header: Sec-WebSocket-Version");
+  }
+  if (host === null) return refuse(400, "Missing header: Host");
+  // RFC 6455 §4.1: the Host header "MUST" carry the host, so it may not be
+  // empty here.
+  if (!HOST.test(host)) return refuse(400, "Invalid Host header");
+  if (!upgrade) return refuse(400, "Missing or invalid header: Upgrade");
+  if (!connection) return refuse(400, "Missing or invalid header: Connection");
+  // The bytes after the head are WebSocket frames: a request that announces
+  // a body would make them ambiguous (request smuggling), so refuse it.
+  if (transferEncoding) {
+    return refuse(400, "Unexpected request body: Transfer-Encoding");
+  }
+  if (!contentLength) {
+    return refuse(400, "Unexpected request body: Content-Length");
+  }
+
+  // RFC 6455 §4.2.1: "A |Sec-WebSocket-Version| header field, with a value
+  // of 13." §4.4: "If this version does not match a version understood by
+  // the server, the server MUST abort the WebSocket handshake ... and
+  // instead send an appropriate HTTP error code (such as 426 Upgrade
+  // Required) and a |Sec-WebSocket-Version| header field indicating the
+  // version(s) the server is capable of understanding."
+  if (wsVersion === null) {
+    return refuse(400, "Missing header: Sec-WebSocket-Version", {
+      "Sec-WebSocket-Version": "13",
+    });
+  }
+  if (wsVersion !== "13") {
+    // RFC 9110 §15.5.22: "The server MUST send an Upgrade header field in a
+    // 426 response to indicate the required protocol(s)".
+    return refuse(426, `Unsupported WebSocket version: ${wsVersion}`, {
+      "Sec-WebSocket-Version": "13",
+      Upgrade: "websocket",
+      Connection: "Upgrade",
+    });
+  }
+
+  // RFC 6455 §4.2.1: "A |Sec-WebSocket-Key| header field with a
+  // base64-encoded value that, when decoded, is 16 bytes in length."
+  if (key === null) return refuse(400, "Missing header: Sec-WebSocket-Key");
+  if (!KEY.test(key)) return refuse(400, "Invalid header: Sec-WebSocket-Key");
+
+  // RFC 6455 §4.1: the subprotocol elements "MUST be non-empty strings with
+  // characters in the range U+0021 to U+007E not including separator
+  // characters as defined in [RFC2616] and MUST all be unique strings."
+  const protocols: string[] = [];
+  for (let i = 0; i < protocolLines.length; i++) {
+    const elements = listElements(protocolLines[i]);
+    for (let j = 0; j < elements.length; j++) {
+      const protocol = elements[j];
+      if (!isToken(protocol)) {
+        return refuse(400, "Invalid header: Sec-WebSocket-Protocol");
+      }
+      if (protocols.includes(protocol)) {
+        return refuse(400, `Duplicate subprotocol: ${protocol}`);
+      }
+      protocols.push(protocol);
+    }
+  }
+
+  let extensions: ExtensionOffer[] = [];
+  if (extensionLines.length !== 0) {
+    const parsed = parseExtensions(extensionLines.join(","));
+    if (parsed === null) {
+      return refuse(400, "Invalid header: Sec-WebSocket-Extensions");
+    }
+    extensions = parsed;
+  }
+
+  return {
+    ok: true,
+    upgrade: {
+      key,
+      protocols,
+      extensions,
+      origin,
+      host: targetHost ?? host,
+    },
+  };
+}
+
+function isOws(c: number): boolean {
+  return c === 0x20 || c === 0x09;
+}
+
+/**
+ * Parses a `Sec-WebSocket-Extensions` value (RFC 6455 §9.1):
+ *
+ * ```
+ * extension-list = 1#extension
+ * extension = extension-token *( ";" extension-param )
+ * extension-param = token [ "=" (token | quoted-string) ]
+ * ```
+ *
+ * Whitespace is allowed around `,`, `;` and `=`; empty list elements are
+ * ignored. A quoted value must be a token once unescaped (§9.1). An offer
+ * that repeats a parameter name is left out of the result (declined).
+ *
+ * @param value The header value (several header lines joined with ",").
+ * @returns The offers in order, or `null` when the value is malformed.
+ *
+ * @example
+ * ```ts
+ * import { parseExtensions } from "./handshake.ts";
+ * parseExtensions("permessage-deflate; client_max_window_bits, x-foo");
+ * // [{ name: "permessage-deflate", params: { client_max_window_bits: true } },
+ * //  { name: "x-foo", params: {} }]
+ * parseExtensions("bad name"); // null
+ * ```
+ */
+export function parseExtensions(value: string): ExtensionOffer[] | null {
+  const n = value.length;
+  const offers: ExtensionOffer[] = [];
+  let i = 0;
+  const token = (): string => {
+    const start = i;
+    while (i < n) {
+      const c = value.charCodeAt(i);
+      if (c === 0x2c || c === 0x3b || c === 0x3d || c === 0x22 || isOws(c)) {
+        break;
+      }
+      i++;
+    }
+    const t = value.slice(start, i);
+    return isToken(t) ? t : "";
+  };
+  const skipOws = (): void => {
+    while (i < n && isOws(value.charCodeAt(i))) i++;
+  };
+  while (true) {
+    skipOws();
+    if (i === n) break;
+    if (value.charCodeAt(i) === 0x2c /* "," */) {
+      i++;
+      continue;
+    }
+    const name = token();
+    if (name === "") return null;
+    const params: Record<string, string | true> = Object.create(null);
+    let repeated = false;
+    skipOws();
+    while (i < n && value.charCodeAt(i) === 0x3b /* ";" */) {
+      i++;
+      skipOws();
+      const param = token();
+      if (param === "") return null;
+      skipOws();
+      let paramValue: string | true = true;
+      if (i < n && value.charCodeAt(i) === 0x3d /* "=" */) {
+        i++;
+        skipOws();
+        if (i < n && value.charCodeAt(i) === 0x22 /* '"' */) {
+          // RFC 9110 §5.6.4: quoted-string = DQUOTE *( qdtext / quoted-pair )
+          // DQUOTE. RFC 6455 §9.1: "the value after quoted-string unescaping
+          // MUST conform to the 'token' ABNF."
+          i++;
+          let unescaped = "";
+          while (true) {
+            if (i === n) return null;
+            const c = value.charCodeAt(i);
+            if (c === 0x22) break;
+            if (c === 0x5c /* "\" */) {
+              i++;
+              if (i === n) return null;
+            }
+            unescaped += value[i];
+            i++;
+          }
+          i++;
+          if (!isToken(unescaped)) return null;
+          paramValue = unescaped;
+        } else {
+          paramValue = token();
+          if (paramValue === "") return null;
+        }
+        skipOws();
+      }
+      if (Object.hasOwn(params, param)) repeated = true;
+      else params[param] = paramValue;
+    }
+    if (!repeated) offers.push({ name, params });
+    if (i === n) break;
+    if (value.charCodeAt(i) !== 0x2c) return null;
+    i++;
+  }
+  return offers;
+}
+
+/**
+ * Serialises extensions for a `Sec-WebSocket-Extensions` header (the
+ * server's choice in the 101 response, or a client's offer). Values are
+ * written as bare tokens, as RFC 6455 §9.1 only allows tokens.
+ *
+ * @param extensions The extensions and their parameters, in order.
+ * @returns The header value, such as
+ * `"permessage-deflate; server_no_context_takeover"`. Throws a `TypeError` if
+ * a name or value is not a token.
+ *
+ * @example
+ * ```ts
+ * import { formatExtensions } from "./handshake.ts";
+ * formatExtensions([
+ *   { name: "permessage-deflate", params: { server_max_window_bits: "10", client_no_context_takeover: true } },
+ * ]); // "permessage-deflate; server_max_window_bits=10; client_no_context_takeover"
+ * ```
+ */
+export function formatExtensions(
+  extensions: readonly ExtensionOffer[],
+): string {
+  const parts: string[] = [];
+  for (const extension of extensions) {
+    if (!isToken(extension.name)) {
+      throw new TypeError(
+        `Invalid extension name: ${JSON.stringify(extension.name)}`,
+      );
+    }
+    let part = extension.name;
+    for (const param of Object.keys(extension.params)) {
+      if (!isToken(param)) {
+        throw new TypeError(
+          `Invalid extension parameter name: ${JSON.stringify(param)}`,
+        );
+      }
+      const value = extension.params[param];
+      if (value === true) {
+        part += "; " + param;
+      } else if (isToken(value)) {
+        part += "; " + param + "=" + value;
+      } else {
+        throw new TypeError(
+          `Invalid extension parameter value: ${JSON.stringify(value)}`,
+        );
+      }
+    }
+    parts.push(part);
+  }
+  return parts.join(", ");
+}
+
+const encoder = new TextEncoder();
+
+function base64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i++) {
+    binary += String.fromCharCode(bytes[i]);
+  }
+  return btoa(binary);
+}
+
+/**
+ * Computes the `Sec-WebSocket-Accept` value for a `Sec-WebSocket-Key`
+ * (RFC 6455 §4.2.2: base64 of the SHA-1 of the key concatenated with the
+ * GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"), with Web Crypto.
+ *
+ * @param key The client's `Sec-WebSocket-Key`, as received.
+ * @returns The 28-character base64 accept value.
+ *
+ * @example
+ * ```ts
+ * import { computeAcceptKey } from "./handshake.ts";
+ * await computeAcceptKey("dGhlIHNhbXBsZSBub25jZQ=="); // "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+ * ```
+ */
+export async function computeAcceptKey(key: string): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    "SHA-1",
+    encoder.encode(key + GUID),
+  );
+  return base64(new Uint8Array(digest));
+}
+
+/**
+ * Picks the subprotocol to answer with: the first protocol in the client's
+ * order of preference that the server supports (exact, case-sensitive
+ * match), or `undefined` when there is none. RFC 6455 §4.2.2: the server
+ * selects "one or none of the acceptable protocols".
+ *
+ * @param offered The client's `Sec-WebSocket-Protocol` tokens, in order.
+ * @param supported The protocols the server speaks.
+ *
+ * @example
+ * ```ts
+ * import { selectSubprotocol } from "./handshake.ts";
+ * selectSubprotocol(["v2.chat", "v1.chat"], ["v1.chat", "v2.chat"]); // "v2.chat"
+ * selectSubprotocol(["mqtt"], ["v1.chat"]); // undefined
+ * ```
+ */
+export function selectSubprotocol(
+  offered: readonly string[],
+  supported: readonly string[],
+): string | undefined {
+  for (let i = 0; i < offered.length; i++) {
+    if (supported.includes(offered[i])) return offered[i];
+  }
+  return undefined;
+}
+
+/**
+ * Generates a random `Sec-WebSocket-Key` for a client handshake (RFC 6455
+ * §4.1: "a randomly selected 16-byte value that has been base64-encoded").
+ *
+ * @returns 24 base64 characters.
+ *
+ * @example
+ * ```ts
+ * import { computeAcceptKey, generateKey } from "./handshake.ts";
+ * const key = generateKey();
+ * const expected = await computeAcceptKey(key);
+ * ```
+ */
+export function generateKey(): string {
+  return base64(crypto.getRandomValues(new Uint8Array(16)));
+}
+
+/**
+ * What the client offered, to check the server's 101 response against.
+ *
+ * @example
+ * ```ts
+ * import type { AcceptResponseOptions } from "./handshake.ts";
+ * const options: AcceptResponseOptions = {
+ *   accept: "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
+ *   protocols: ["chat"],
+ *   extensions: ["permessage-deflate"],
+ * };
+ * ```
+ */
+export interface AcceptResponseOptions {
+  /** The expected accept value: `await computeAcceptKey(key)`. */
+  accept: string;
+  /** The subprotocols offered, if any. */
+  protocols?: readonly string[];
+  /** The names of the extensions offered, if any. */
+  extensions?: readonly string[];
+}
+
+/**
+ * The answer of {@link validateAcceptResponse}.
+ *
+ * @example
+ * ```ts
+ * import type { AcceptResponseValidation } from "./handshake.ts";
+ * function protocolOf(validation: AcceptResponseValidation): string | undefined {
+ *   return validation.ok ? validation.protocol : undefined;
+ * }
+ * ```
+ */
+export type AcceptResponseValidation =
+  | { ok: true; protocol: string | undefined; extensions: ExtensionOffer[] }
+  | { ok: false; message: string };
+
+/**
+ * Client side: checks a server's response to an opening handshake (RFC 6455
+ * §4.1, "the client MUST validate the server's response as follows"):
+ * status 101, `Upgrade: websocket`, `Connection: Upgrade`, the expected
+ * `Sec-WebSocket-Accept`, and only offered subprotocols and extensions.
+ *
+ * @param response The status and headers of the response.
+ * @param options What was offered and the expected accept value.
+ *
+ * @example
+ * ```ts
+ * import { validateAcceptResponse } from "./handshake.ts";
+ * const result = validateAcceptResponse(
+ *   {
+ *     status: 101,
+ *     headers: new Headers({
+ *       Upgrade: "websocket",
+ *       Connection: "Upgrade",
+ *       "Sec-WebSocket-Accept": "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
+ *     }),
+ *   },
+ *   { accept: "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" },
+ * );
+ * console.log(result.ok); // true
+ * ```
+ */
+export function validateAcceptResponse(
+  response: { status: number; headers: Headers },
+  options: AcceptResponseOptions,
+): AcceptResponseValidation {
+  const headers = response.headers;
+  // RFC 6455 §4.1: "If the status code received from the server is not 101,
+  // the client handles the response per HTTP [RFC2616] procedures."
+  if (response.status !== 101) {
+    return {
+      ok: false,
+      message: `Unexpected response status: ${response.status}`,
+    };
+  }
+  // "If the response lacks an |Upgrade| header field or the |Upgrade| header
+  // field contains a value that is not an ASCII case-insensitive match for
+  // the value "websocket", the client MUST _Fail the WebSocket Connection_."
+  const upgrade = headers.get("upgrade");
+  if (upgrade === null || upgrade.trim().toLowerCase() !== "websocket") {
+    return { ok: false, message: "Missing or invalid header: Upgrade" };
+  }
+  // "If the response lacks a |Connection| header field or the |Connection|
+  // header field doesn't contain a token that is an ASCII case-insensitive
+  // match for the value "Upgrade", the client MUST _Fail the WebSocket
+  // Connection_."
+  if (!listHasToken(headers.get("connection"), "upgrade")) {
+    return { ok: false, message: "Missing or invalid header: Connection" };
+  }
+  // "If the response lacks a |Sec-WebSocket-Accept| header field or the
+  // |Sec-WebSocket-Accept| contains a value other than the base64-encoded
+  // SHA-1 of the concatenation of the |Sec-WebSocket-Key| ... with the
+  // string "258EAFA5-E914-47DA-95CA-C5AB0DC85B11" ... the client MUST _Fail
+  // the WebSocket Connection_."
+  if (headers.get("sec-websocket-accept") !== options.accept) {
+    return {
+      ok: false,
+      message: "Missing or invalid header: Sec-WebSocket-Accept",
+    };
+  }
+  // "If the response includes a |Sec-WebSocket-Extensions| header field and
+  // this header field indicates the use of an extension that was not present
+  // in the client's handshake ..., the client MUST _Fail the WebSocket
+  // Connection_."
+  let extensions: ExtensionOffer[] = [];
+  const extensionHeader = headers.get("sec-websocket-extensions");
+  if (extensionHeader !== null) {
+    const parsed = parseExtensions(extensionHeader);
+    if (parsed === null) {
+      return { ok: false, message: "Invalid header: Sec-WebSocket-Extensions" };
+    }
+    const offered = options.extensions ?? [];
+    for (const extension of parsed) {
+      if (!offered.includes(extension.name)) {
+        return {
+          ok: false,
+          message: `Unexpected extension: ${extension.name}`,
+        };
+      }
+    }
+    extensions = parsed;
+  }
+  // "If the response includes a |Sec-WebSocket-Protocol| header field and
+  // this header field indicates the use of a subprotocol that was not
+  // present in the client's handshake ..., the client MUST _Fail the
+  // WebSocket Connection_."
+  const protocol = headers.get("sec-websocket-protocol");
+  if (protocol !== null && !(options.protocols ?? []).includes(protocol)) {
+    return { ok: false, message: `Unexpected subprotocol: ${protocol}` };
+  }
+  return { ok: true, protocol: protocol ?? undefined, extensions };
+}
