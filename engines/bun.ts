@@ -1,0 +1,256 @@
+/**
+ * The Bun engine: `Bun.listen` sockets as {@link Transport}s. Bun's
+ * `socket.write()` returns how many bytes the kernel took and keeps nothing,
+ * so the transport queues the rest and writes it from Bun's `drain` handler.
+ *
+ * @module
+ */
+
+import type {
+  AcceptTransport,
+  Engine,
+  Listener,
+  ListenOptions,
+  Transport,
+  TransportHandler,
+} from "../src/engine.ts";
+import type { BunSocket, BunSocketHandler, BunSubset } from "./_bun_types.ts";
+import { DEFAULT_HIGH_WATER_MARK, WriteQueue } from "./_write_queue.ts";
+
+/**
+ * Options for {@link bunEngine}.
+ *
+ * @example
+ * ```ts
+ * import { bunEngine, type BunEngineOptions } from "@anyws/anyws/engines/bun";
+ * const options: BunEngineOptions = { highWaterMark: 256 * 1024 };
+ * const engine = bunEngine(options);
+ * ```
+ */
+export interface BunEngineOptions {
+  /** Queued bytes per socket above which `write()` returns `false` (default 64 KiB). */
+  highWaterMark?: number;
+}
+
+/** One accepted Bun socket, seen as a Transport. */
+class BunTransport implements Transport {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  handler!: TransportHandler;
+  #socket: BunSocket<BunTransport>;
+  #queue = new WriteQueue();
+  #highWaterMark: number;
+  #needDrain = false;
+  #ending = false; // end() or abort() called: later writes are ignored
+  #finSent = false;
+  #peerEnded = false;
+  #aborted = false;
+  #inCall = false; // inside write()/end()/abort(): Bun may call `close` synchronously
+  #closed = false;
+  #error: Error | undefined;
+
+  constructor(socket: BunSocket<BunTransport>, highWaterMark: number) {
+    this.#socket = socket;
+    this.remoteAddress = socket.remoteAddress ?? "";
+    this.remotePort = socket.remotePort ?? 0;
+    this.#highWaterMark = highWaterMark;
+  }
+
+  /** Whether the handler must hear nothing more (closed or aborted). */
+  get closed(): boolean {
+    return this.#closed || this.#aborted;
+  }
+
+  write(bytes: Uint8Array): boolean {
+    if (this.#ending) return true;
+    const queue = this.#queue;
+    if (queue.empty) {
+      this.#inCall = true;
+      const written = this.#socket.write(bytes);
+      this.#inCall = false;
+      if (written >= bytes.length || this.#closed) return true;
+      // Bun took only part of it: keep the unwritten rest for the drain handler.
+      queue.push(written > 0 ? bytes.subarray(written) : bytes);
+    } else queue.push(bytes);
+    if (queue.bytes < this.#highWaterMark) return true;
+    this.#needDrain = true;
+    return false;
+  }
+
+  end(): void {
+    if (this.#ending) return;
+    this.#ending = true;
+    if (this.#queue.empty) this.#finish();
+  }
+
+  abort(): void {
+    this.#ending = true;
+    if (this.#closed || this.#aborted) return;
+    this.#aborted = true;
+    this.#queue.clear();
+    this.#inCall = true;
+    if (this.#socket.terminate !== undefined) this.#socket.terminate();
+    else this.#socket.end();
+    this.#inCall = false;
+  }
+
+  /** Bun's `drain`: the socket is writable again. */
+  onDrain(): void {
+    const queue = this.#queue;
+    while (!queue.empty && !this.closed) {
+      const chunk = queue.peek();
+      const written = this.#socket.write(chunk);
+      if (written <= 0) return;
+      queue.consume(written);
+      if (written < chunk.length) return;
+    }
+    if (this.closed) return;
+    if (this.#needDrain && !this.#ending) {
+      this.#needDrain = false;
+      this.handler.drain();
+    }
+    if (this.#ending && queue.empty) this.#finish();
+  }
+
+  /** Bun's `end`: the peer sent FIN. */
+  onEnd(): void {
+    if (this.closed) return;
+    this.#peerEnded = true;
+    this.handler.end();
+  }
+
+  /** Bun's `error`: an I/O error, or an exception thrown by a handler. */
+  onError(error: Error): void {
+    this.#error ??= error;
+    // Make sure the close (with this error) follows.
+    if (!this.closed && this.#socket.terminate !== undefined) {
+      this.#socket.terminate();
+    }
+  }
+
+  onClose(error?: Error): void {
+    if (this.#closed) return;
+    this.#closed = this.#ending = true;
+    this.#queue.clear();
+    const reason = this.#aborted ? undefined : error ?? this.#error;
+    // Never report the close from inside write(), end() or abort().
+    if (this.#inCall) queueMicrotask(() => this.#reportClose(reason));
+    else this.#reportClose(reason);
+  }
+
+  #reportClose(error: Error | undefined): void {
+    // After our FIN, Bun reports the peer's FIN as `close` without `end`
+    // (a reset comes with an error): report the FIN as the other engines do.
+    if (
+      error === undefined && this.#finSent && !this.#peerEnded && !this.#aborted
+    ) {
+      this.handler.end();
+    }
+    this.handler.close(error);
+  }
+
+  /** Everything is written: send FIN, keep reading until the peer's FIN. */
+  #finish(): void {
+    if (this.#finSent) return;
+    this.#finSent = true;
+    this.#inCall = true;
+    // shutdown() without an argument half-closes (SHUT_WR; shutdown(true)
+    // shuts the read side in Bun 1.4); end() would close both directions.
+    if (this.#socket.shutdown !== undefined) this.#socket.shutdown();
+    else this.#socket.end();
+    this.#inCall = false;
+  }
+}
+
+/** Shared `Bun.listen` handlers for one listener (Bun's one-set-per-server design). */
+function socketHandler(
+  accept: AcceptTransport,
+  highWaterMark: number,
+): BunSocketHandler<BunTransport> {
+  return {
+    open(socket) {
+      const transport = new BunTransport(socket, highWaterMark);
+      socket.data = transport;
+      socket.setNoDelay?.(true);
+      transport.handler = accept(transport);
+    },
+    data(socket, bytes) {
+      const transport = socket.data;
+      if (transport !== undefined && !transport.closed) {
+        transport.handler.data(bytes);
+      }
+    },
+    drain(socket) {
+      socket.data?.onDrain();
+    },
+    end(socket) {
+      socket.data?.onEnd();
+    },
+    error(socket, error) {
+      socket.data?.onError(error);
+    },
+    close(socket, error) {
+      socket.data?.onClose(error);
+    },
+  };
+}
+
+/**
+ * Creates the Bun engine (`Bun.listen`, with `tls` for `wss://`). Sockets
+ * allow half-open connections (the peer's FIN is reported through
+ * {@link TransportHandler.end}; the transport stays writable) and get
+ * `TCP_NODELAY` where Bun offers it.
+ *
+ * @example
+ * ```ts
+ * import { bunEngine } from "@anyws/anyws/engines/bun";
+ * const engine = bunEngine();
+ * const listener = await engine.listen({ hostname: "127.0.0.1", port: 0 }, (transport) => ({
+ *   data: (bytes) => transport.write(bytes.slice()),
+ *   drain: () => {},
+ *   end: () => transport.end(),
+ *   close: () => {},
+ * }));
+ * console.log(listener.port);
+ * await listener.close();
+ * ```
+ */
+export function bunEngine(options: BunEngineOptions = {}): Engine {
+  const highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+  return {
+    name: "bun",
+    listen(
+      listenOptions: ListenOptions,
+      accept: AcceptTransport,
+    ): Promise<Listener> {
+      const bun = (globalThis as unknown as { Bun: BunSubset }).Bun;
+      const { hostname, port, tls } = listenOptions;
+      try {
+        const listener = bun.listen<BunTransport>({
+          hostname,
+          port,
+          allowHalfOpen: true,
+          ...(tls === undefined
+            ? {}
+            : { tls: { cert: tls.cert, key: tls.key } }),
+          socket: socketHandler(accept, highWaterMark),
+        });
+        let closed = false;
+        return Promise.resolve({
+          hostname,
+          port: listener.port,
+          close(): Promise<void> {
+            if (!closed) {
+              closed = true;
+              // false: accepted sockets stay open.
+              listener.stop(false);
+            }
+            return Promise.resolve();
+          },
+        });
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+  };
+}

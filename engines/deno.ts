@@ -1,0 +1,271 @@
+/**
+ * The Deno engine: `Deno.listen` / `Deno.listenTls` connections as
+ * {@link Transport}s. `conn.write()` is asynchronous and may write only part
+ * of the bytes, so the transport keeps its own write queue and reports
+ * backpressure against a high-water mark.
+ *
+ * @module
+ */
+
+import type {
+  AcceptTransport,
+  Engine,
+  Listener,
+  ListenOptions,
+  Transport,
+  TransportHandler,
+} from "../src/engine.ts";
+import type { DenoConn, DenoListener, DenoSubset } from "./_deno_types.ts";
+import { DEFAULT_HIGH_WATER_MARK, WriteQueue } from "./_write_queue.ts";
+
+/**
+ * Options for {@link denoEngine}.
+ *
+ * @example
+ * ```ts
+ * import { denoEngine, type DenoEngineOptions } from "@anyws/anyws/engines/deno";
+ * const options: DenoEngineOptions = { highWaterMark: 256 * 1024, readBufferSize: 16 * 1024 };
+ * const engine = denoEngine(options);
+ * ```
+ */
+export interface DenoEngineOptions {
+  /** Queued bytes per connection above which `write()` returns `false` (default 64 KiB). */
+  highWaterMark?: number;
+  /** Size of each connection's reusable read buffer (default 64 KiB). */
+  readBufferSize?: number;
+}
+
+const toError = (error: unknown): Error =>
+  error instanceof Error ? error : new Error(String(error));
+
+/** One accepted Deno connection, seen as a Transport. */
+class DenoTransport implements Transport {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  #conn: DenoConn;
+  #handler: TransportHandler;
+  #queue = new WriteQueue();
+  #highWaterMark: number;
+  #writing = false;
+  #needDrain = false;
+  #ending = false; // end() or abort() called: later writes are ignored
+  #writeDone = false; // FIN sent
+  #readDone = false; // peer's FIN received
+  #finishing = false; // closeWrite() started
+  #connClosed = false;
+  #closed = false; // handler.close() called
+
+  constructor(
+    conn: DenoConn,
+    accept: AcceptTransport,
+    options: DenoEngineOptions,
+  ) {
+    this.#conn = conn;
+    const addr = conn.remoteAddr;
+    this.remoteAddress = "hostname" in addr ? addr.hostname : "";
+    this.remotePort = "port" in addr ? addr.port : 0;
+    this.#highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+    try {
+      conn.setNoDelay?.(true);
+    } catch { /* not a TCP connection */ }
+    this.#handler = accept(this);
+    void this.#read(new Uint8Array(options.readBufferSize ?? 64 * 1024));
+  }
+
+  write(bytes: Uint8Array): boolean {
+    if (this.#ending) return true;
+    this.#queue.push(bytes);
+    if (!this.#writing && !this.#queue.empty) void this.#pump();
+    if (this.#queue.bytes < this.#highWaterMark) return true;
+    this.#needDrain = true;
+    return false;
+  }
+
+  end(): void {
+    if (this.#ending) return;
+    this.#ending = true;
+    if (!this.#writing) void this.#finish();
+  }
+
+  abort(): void {
+    this.#ending = true;
+    if (this.#closed || this.#connClosed) return;
+    this.#closeConn();
+    // Report the close on a later microtask, never from inside abort().
+    queueMicrotask(() => this.#destroy());
+  }
+
+  async #read(buffer: Uint8Array): Promise<void> {
+    for (;;) {
+      let count: number | null;
+      try {
+        count = await this.#conn.read(buffer);
+      } catch (error) {
+        this.#fail(error);
+        return;
+      }
+      // After abort() nothing more is reported but the close.
+      if (this.#connClosed) return;
+      if (count === null) {
+        this.#readDone = true;
+        this.#handler.end();
+        if (this.#writeDone) this.#destroy();
+        return;
+      }
+      this.#handler.data(buffer.subarray(0, count));
+      if (this.#connClosed) return;
+    }
+  }
+
+  async #pump(): Promise<void> {
+    this.#writing = true;
+    const queue = this.#queue;
+    try {
+      while (!queue.empty) {
+        // Deno's conn.write may write only part of the bytes: write the rest next.
+        const written = await this.#conn.write(queue.peek());
+        if (this.#connClosed) return;
+        queue.consume(written);
+      }
+    } catch (error) {
+      this.#fail(error);
+      return;
+    }
+    this.#writing = false;
+    if (this.#needDrain && !this.#ending) {
+      this.#needDrain = false;
+      this.#handler.drain();
+    }
+    if (this.#ending && !this.#writing) await this.#finish();
+  }
+
+  /** Everything is written: send FIN, then close once the peer's FIN is in too. */
+  async #finish(): Promise<void> {
+    if (this.#finishing || this.#connClosed) return;
+    this.#finishing = true;
+    try {
+      await this.#conn.closeWrite();
+    } catch (error) {
+      this.#fail(error);
+      return;
+    }
+    this.#writeDone = true;
+    if (this.#readDone) this.#destroy();
+  }
+
+  /** An I/O error: after our own close() it only means the operation was cut short. */
+  #fail(error: unknown): void {
+    if (this.#closed) return;
+    this.#destroy(this.#connClosed ? undefined : toError(error));
+  }
+
+  #destroy(error?: Error): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closeConn();
+    this.#queue.clear();
+    this.#handler.close(error);
+  }
+
+  #closeConn(): void {
+    if (this.#connClosed) return;
+    this.#connClosed = true;
+    try {
+      this.#conn.close();
+    } catch { /* already closed */ }
+  }
+}
+
+/** A listening Deno socket and its accept loop. */
+class DenoListenerHandle implements Listener {
+  readonly hostname: string;
+  readonly port: number;
+  #listener: DenoListener;
+  #closed = false;
+  #loop: Promise<void>;
+
+  constructor(
+    listener: DenoListener,
+    hostname: string,
+    accept: AcceptTransport,
+    options: DenoEngineOptions,
+  ) {
+    this.#listener = listener;
+    this.hostname = hostname;
+    this.port = "port" in listener.addr ? listener.addr.port : 0;
+    this.#loop = this.#acceptLoop(accept, options);
+  }
+
+  async #acceptLoop(
+    accept: AcceptTransport,
+    options: DenoEngineOptions,
+  ): Promise<void> {
+    while (!this.#closed) {
+      let conn: DenoConn;
+      try {
+        conn = await this.#listener.accept();
+      } catch {
+        // Closed by close(), or a transient failure (such as too many open
+        // files): back off briefly rather than spin.
+        if (!this.#closed) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        continue;
+      }
+      new DenoTransport(conn, accept, options);
+    }
+  }
+
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      try {
+        this.#listener.close();
+      } catch { /* already closed */ }
+    }
+    return this.#loop;
+  }
+}
+
+/**
+ * Creates the Deno engine (`Deno.listen`, or `Deno.listenTls` for `wss://`).
+ * Each connection reads into its own reusable buffer and gets `TCP_NODELAY`.
+ * `end()` flushes the queue, half-closes (`closeWrite()`), and closes the
+ * connection once the peer's FIN has arrived.
+ *
+ * @example
+ * ```ts
+ * import { denoEngine } from "@anyws/anyws/engines/deno";
+ * const engine = denoEngine();
+ * const listener = await engine.listen({ hostname: "127.0.0.1", port: 0 }, (transport) => ({
+ *   data: (bytes) => transport.write(bytes.slice()),
+ *   drain: () => {},
+ *   end: () => transport.end(),
+ *   close: () => {},
+ * }));
+ * console.log(listener.port);
+ * await listener.close();
+ * ```
+ */
+export function denoEngine(options: DenoEngineOptions = {}): Engine {
+  return {
+    name: "deno",
+    listen(
+      listenOptions: ListenOptions,
+      accept: AcceptTransport,
+    ): Promise<Listener> {
+      const deno = (globalThis as unknown as { Deno: DenoSubset }).Deno;
+      const { hostname, port, tls } = listenOptions;
+      try {
+        const listener = tls === undefined
+          ? deno.listen({ hostname, port, transport: "tcp" })
+          : deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key });
+        return Promise.resolve(
+          new DenoListenerHandle(listener, hostname, accept, options),
+        );
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+  };
+}

@@ -1,0 +1,401 @@
+/**
+ * The memory engine: a server and its clients in one process, joined by
+ * in-memory pipes instead of TCP. For fast, deterministic tests: the client
+ * end ({@link MemorySocket}) speaks raw bytes to whatever listens.
+ *
+ * Pipes behave like sockets: delivery is asynchronous (a microtask after the
+ * write), bytes arrive in order, FIN follows the data, each end's
+ * `write()` reports backpressure against a high-water mark, and
+ * `handler.close()` runs exactly once, last.
+ *
+ * @module
+ */
+
+import type {
+  AcceptTransport,
+  Engine,
+  Listener,
+  ListenOptions,
+  Transport,
+  TransportHandler,
+} from "../src/engine.ts";
+import {
+  DEFAULT_HIGH_WATER_MARK,
+  MAX_BATCH,
+  WriteQueue,
+} from "./_write_queue.ts";
+
+/**
+ * Options for {@link memoryEngine}.
+ *
+ * @example
+ * ```ts
+ * import { memoryEngine, type MemoryEngineOptions } from "@anyws/anyws/engines/memory";
+ * // Deliver at most 3 bytes per data() call, to test a parser's reassembly.
+ * const options: MemoryEngineOptions = { chunkSize: 3, highWaterMark: 1024 };
+ * const engine = memoryEngine(options);
+ * ```
+ */
+export interface MemoryEngineOptions {
+  /** Undelivered bytes per end above which `write()` returns `false` (default 64 KiB). */
+  highWaterMark?: number;
+  /** Largest number of bytes handed to one `data()` call (default 64 KiB). */
+  chunkSize?: number;
+}
+
+/**
+ * Options for {@link MemoryEngine.connect}.
+ *
+ * @example
+ * ```ts
+ * import type { MemoryConnectOptions } from "@anyws/anyws/engines/memory";
+ * const options: MemoryConnectOptions = { remoteAddress: "203.0.113.7", remotePort: 50000 };
+ * ```
+ */
+export interface MemoryConnectOptions {
+  /** The address the server's transport reports for this client (default `"127.0.0.1"`). */
+  remoteAddress?: string;
+  /** The port the server's transport reports for this client (default: a new one per client). */
+  remotePort?: number;
+}
+
+interface PipeOptions {
+  highWaterMark: number;
+  chunkSize: number;
+}
+
+/** One end of an in-memory pipe. */
+class MemoryEnd implements Transport {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  handler!: TransportHandler;
+  peer!: MemoryEnd;
+  #options: PipeOptions;
+  #queue = new WriteQueue(); // written here, not yet delivered to the peer
+  #scheduled = false;
+  #paused = false;
+  #needDrain = false;
+  #ending = false; // end() called
+  #finSent = false; // our FIN reached the peer
+  #dead = false; // closed or reset: nothing more moves
+  #closed = false; // handler.close() called
+
+  constructor(remoteAddress: string, remotePort: number, options: PipeOptions) {
+    this.remoteAddress = remoteAddress;
+    this.remotePort = remotePort;
+    this.#options = options;
+  }
+
+  write(bytes: Uint8Array): boolean {
+    if (this.#ending || this.#dead) return true;
+    this.#queue.push(bytes);
+    this.#schedule();
+    if (this.#queue.bytes < this.#options.highWaterMark) return true;
+    this.#needDrain = true;
+    return false;
+  }
+
+  end(): void {
+    if (this.#ending || this.#dead) return;
+    this.#ending = true;
+    this.#schedule();
+  }
+
+  abort(): void {
+    if (this.#dead) return;
+    const peer = this.peer;
+    this.#kill();
+    peer.#kill();
+    queueMicrotask(() => {
+      this.#close(undefined);
+      peer.#close(new Error("Connection reset by peer"));
+    });
+  }
+
+  /** Stops reading: bytes for this end wait in the peer's queue (and count against its high-water mark). */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  /** Reads again. */
+  resume(): void {
+    this.#paused = false;
+    this.peer.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(this.#flush);
+  }
+
+  /** Delivers this end's queue to the peer, then our FIN. */
+  #flush = (): void => {
+    this.#scheduled = false;
+    const peer = this.peer;
+    const queue = this.#queue;
+    const max = this.#options.chunkSize;
+    while (!queue.empty && !peer.#paused && !this.#dead) {
+      const chunk = queue.peek(max);
+      const size = chunk.length < max ? chunk.length : max;
+      // A copy: the receiver may modify it, the writer may share its bytes.
+      const bytes = chunk.slice(0, size);
+      queue.consume(size);
+      peer.handler.data(bytes);
+    }
+    if (this.#dead || !queue.empty) return;
+    if (this.#needDrain && !this.#ending) {
+      this.#needDrain = false;
+      this.handler.drain();
+      if (this.#dead || !queue.empty) return;
+    }
+    if (this.#ending && !this.#finSent && !peer.#paused) {
+      this.#finSent = true;
+      peer.handler.end();
+      if (this.#finSent && peer.#finSent && !this.#dead) {
+        this.#kill();
+        peer.#kill();
+        this.#close(undefined);
+        peer.#close(undefined);
+      }
+    }
+  };
+
+  #kill(): void {
+    this.#dead = this.#ending = true;
+    this.#queue.clear();
+  }
+
+  #close(error: Error | undefined): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.handler.close(error);
+  }
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The client end of an in-memory connection, from
+ * {@link MemoryEngine.connect}. Set the `on*` callbacks to hear the server;
+ * or leave `onData` unset and pull what arrived with {@link MemorySocket.read}.
+ *
+ * @example
+ * ```ts
+ * import { memoryEngine } from "@anyws/anyws/engines/memory";
+ * const engine = memoryEngine();
+ * const listener = await engine.listen({ hostname: "127.0.0.1", port: 0 }, (transport) => ({
+ *   data: (bytes) => transport.write(bytes.slice()),
+ *   drain: () => {},
+ *   end: () => transport.end(),
+ *   close: () => {},
+ * }));
+ * const socket = engine.connect(listener.port);
+ * socket.write("ping");
+ * console.log(new TextDecoder().decode(await socket.read(4))); // "ping"
+ * socket.end();
+ * await socket.closed;
+ * await listener.close();
+ * ```
+ */
+export interface MemorySocket extends Transport {
+  /** Bytes from the server; they are this socket's own copy. Unset: they are buffered for {@link MemorySocket.read}. */
+  onData: ((bytes: Uint8Array) => void) | undefined;
+  /** The write buffer emptied after `write()` returned `false`. */
+  onDrain: (() => void) | undefined;
+  /** The server sent FIN. */
+  onEnd: (() => void) | undefined;
+  /** The connection closed; `error` is set when it was reset. */
+  onClose: ((error?: Error) => void) | undefined;
+  /** Resolves (never rejects) once the connection is closed, with the error if it was reset. */
+  readonly closed: Promise<Error | undefined>;
+  /** Sends bytes, or a string as UTF-8. Returns `false` above the high-water mark; ignored after `end()`/`abort()`. */
+  write(bytes: Uint8Array | string): boolean;
+  /** Sends FIN once everything written has been delivered; the socket keeps reading. */
+  end(): void;
+  /** Resets the connection: both ends close, the server's with an error. */
+  abort(): void;
+  /** Stops reading: the server's bytes wait in its queue and count against its high-water mark. */
+  pause(): void;
+  /** Reads again. */
+  resume(): void;
+  /**
+   * Waits until at least `min` bytes (default 1) are buffered, or the server
+   * ended or closed, then returns (and forgets) everything buffered. Returns
+   * fewer than `min` bytes, possibly none, only at the end of the stream.
+   * Only for sockets without `onData`.
+   */
+  read(min?: number): Promise<Uint8Array>;
+}
+
+/** The client end: a pipe end whose handler is the {@link MemorySocket} callbacks. */
+class MemoryClient extends MemoryEnd implements MemorySocket {
+  onData: ((bytes: Uint8Array) => void) | undefined;
+  onDrain: (() => void) | undefined;
+  onEnd: (() => void) | undefined;
+  onClose: ((error?: Error) => void) | undefined;
+  readonly closed: Promise<Error | undefined>;
+  #received: Uint8Array[] = [];
+  #receivedBytes = 0;
+  #eof = false;
+  #wake: (() => void) | undefined;
+
+  constructor(remoteAddress: string, remotePort: number, options: PipeOptions) {
+    super(remoteAddress, remotePort, options);
+    let settle!: (error: Error | undefined) => void;
+    this.closed = new Promise((resolve) => settle = resolve);
+    this.handler = {
+      data: (bytes) => {
+        if (this.onData !== undefined) return this.onData(bytes);
+        this.#received.push(bytes);
+        this.#receivedBytes += bytes.length;
+        this.#wake?.();
+      },
+      drain: () => this.onDrain?.(),
+      end: () => {
+        this.#eof = true;
+        this.#wake?.();
+        this.onEnd?.();
+      },
+      close: (error) => {
+        this.#eof = true;
+        this.#wake?.();
+        settle(error);
+        this.onClose?.(error);
+      },
+    };
+  }
+
+  override write(bytes: Uint8Array | string): boolean {
+    return super.write(
+      typeof bytes === "string" ? encoder.encode(bytes) : bytes,
+    );
+  }
+
+  async read(min: number = 1): Promise<Uint8Array> {
+    while (this.#receivedBytes < min && !this.#eof) {
+      await new Promise<void>((resolve) => this.#wake = resolve);
+      this.#wake = undefined;
+    }
+    const chunks = this.#received;
+    const out = chunks.length === 1
+      ? chunks[0]
+      : new Uint8Array(this.#receivedBytes);
+    if (chunks.length > 1) {
+      let offset = 0;
+      for (const chunk of chunks) {
+        out.set(chunk, offset);
+        offset += chunk.length;
+      }
+    }
+    this.#received = [];
+    this.#receivedBytes = 0;
+    return out;
+  }
+}
+
+/**
+ * An {@link Engine} whose listeners are reached with {@link connect} instead
+ * of TCP.
+ *
+ * @example
+ * ```ts
+ * import { memoryEngine, type MemoryEngine } from "@anyws/anyws/engines/memory";
+ * const engine: MemoryEngine = memoryEngine();
+ * console.log(engine.name); // "memory"
+ * ```
+ */
+export interface MemoryEngine extends Engine {
+  /**
+   * Opens a connection to the listener on `port` (or to the only listener
+   * when `port` is omitted); the listener accepts it synchronously. Throws
+   * `Connection refused: …` when nothing listens there.
+   */
+  connect(port?: number, options?: MemoryConnectOptions): MemorySocket;
+}
+
+/**
+ * Creates an in-memory engine. Listeners live in this engine only; port 0
+ * picks a free port number.
+ *
+ * @example
+ * ```ts
+ * import { memoryEngine } from "@anyws/anyws/engines/memory";
+ * const engine = memoryEngine({ highWaterMark: 1024 });
+ * const listener = await engine.listen({ hostname: "127.0.0.1", port: 0 }, (transport) => ({
+ *   data: () => {},
+ *   drain: () => {},
+ *   end: () => transport.end(),
+ *   close: () => {},
+ * }));
+ * const socket = engine.connect(listener.port, { remoteAddress: "203.0.113.7" });
+ * socket.end();
+ * await socket.closed;
+ * await listener.close();
+ * ```
+ */
+export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
+  const pipe: PipeOptions = {
+    highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
+    chunkSize: Math.max(1, options.chunkSize ?? MAX_BATCH),
+  };
+  const listeners = new Map<
+    number,
+    { hostname: string; accept: AcceptTransport }
+  >();
+  let nextPort = 1024;
+  let nextClientPort = 49152;
+  return {
+    name: "memory",
+    listen(
+      listenOptions: ListenOptions,
+      accept: AcceptTransport,
+    ): Promise<Listener> {
+      let port = listenOptions.port;
+      if (port === 0) {
+        while (listeners.has(nextPort)) nextPort++;
+        port = nextPort++;
+      } else if (listeners.has(port)) {
+        return Promise.reject(
+          new Error(`Address already in use: memory port ${port}`),
+        );
+      }
+      const { hostname } = listenOptions;
+      const entry = { hostname, accept };
+      listeners.set(port, entry);
+      return Promise.resolve({
+        hostname,
+        port,
+        close(): Promise<void> {
+          if (listeners.get(port) === entry) listeners.delete(port);
+          return Promise.resolve();
+        },
+      });
+    },
+    connect(
+      port?: number,
+      connectOptions: MemoryConnectOptions = {},
+    ): MemorySocket {
+      if (port === undefined && listeners.size === 1) {
+        port = listeners.keys().next().value;
+      }
+      const entry = port === undefined ? undefined : listeners.get(port);
+      if (port === undefined || entry === undefined) {
+        throw new Error(
+          `Connection refused: memory port ${port ?? "(none given)"}`,
+        );
+      }
+      const clientPort = connectOptions.remotePort ?? nextClientPort++;
+      const client = new MemoryClient(entry.hostname, port, pipe);
+      const server = new MemoryEnd(
+        connectOptions.remoteAddress ?? "127.0.0.1",
+        clientPort,
+        pipe,
+      );
+      client.peer = server;
+      server.peer = client;
+      server.handler = entry.accept(server);
+      return client;
+    },
+  };
+}

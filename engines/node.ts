@@ -1,0 +1,175 @@
+/**
+ * The Node engine: `node:net` (or `node:tls` when `tls` is set) sockets as
+ * {@link Transport}s. Node's own stream buffer provides the backpressure:
+ * `socket.write()` returning `false` is passed through and `'drain'` becomes
+ * {@link TransportHandler.drain}.
+ *
+ * @module
+ */
+
+import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
+import type {
+  AcceptTransport,
+  Engine,
+  Listener,
+  ListenOptions,
+  Transport,
+  TransportHandler,
+} from "../src/engine.ts";
+import { DEFAULT_HIGH_WATER_MARK } from "./_write_queue.ts";
+
+/**
+ * Options for {@link nodeEngine}.
+ *
+ * @example
+ * ```ts
+ * import { nodeEngine, type NodeEngineOptions } from "@anyws/anyws/engines/node";
+ * const options: NodeEngineOptions = { highWaterMark: 256 * 1024 };
+ * const engine = nodeEngine(options);
+ * ```
+ */
+export interface NodeEngineOptions {
+  /** Bytes Node may buffer per socket before `write()` returns `false` (default 64 KiB). */
+  highWaterMark?: number;
+}
+
+/** One accepted Node socket, seen as a Transport. */
+class NodeTransport implements Transport {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  #socket: Socket;
+  #handler: TransportHandler;
+  #done = false; // end() or abort() called: later writes are ignored
+  #silent = false; // aborted or closed: report nothing more but the close
+  #aborted = false;
+  #closed = false;
+  #error: Error | undefined;
+
+  constructor(socket: Socket, accept: AcceptTransport) {
+    this.#socket = socket;
+    this.remoteAddress = socket.remoteAddress ?? "";
+    this.remotePort = socket.remotePort ?? 0;
+    socket.setNoDelay(true);
+    this.#handler = accept(this);
+    socket.on("data", (bytes: Uint8Array) => {
+      if (!this.#silent) this.#handler.data(bytes);
+    });
+    socket.on("drain", () => {
+      if (!this.#done) this.#handler.drain();
+    });
+    socket.on("end", () => {
+      if (!this.#silent) this.#handler.end();
+    });
+    socket.on("error", (error: Error) => {
+      this.#error ??= error;
+    });
+    socket.on("close", () => {
+      if (this.#closed) return;
+      this.#closed = this.#silent = this.#done = true;
+      // After abort(), whatever destroy() ran into is no news to the caller.
+      this.#handler.close(this.#aborted ? undefined : this.#error);
+    });
+  }
+
+  write(bytes: Uint8Array): boolean {
+    if (this.#done) return true;
+    return this.#socket.write(bytes);
+  }
+
+  end(): void {
+    if (this.#done) return;
+    this.#done = true;
+    // Half-close: Node flushes its buffer, then sends FIN; the socket closes
+    // once the peer's FIN has arrived too.
+    this.#socket.end();
+  }
+
+  abort(): void {
+    if (this.#silent) return;
+    this.#done = this.#silent = this.#aborted = true;
+    // 'close' follows asynchronously, so close() never runs inside abort().
+    this.#socket.destroy();
+  }
+}
+
+/**
+ * Creates the Node engine (`node:net`, or `node:tls` for `wss://`). Accepted
+ * sockets allow half-open connections (the peer's FIN is reported through
+ * {@link TransportHandler.end}; the transport stays writable), and get
+ * `TCP_NODELAY`.
+ *
+ * @example
+ * ```ts
+ * import { nodeEngine } from "@anyws/anyws/engines/node";
+ * const engine = nodeEngine();
+ * const listener = await engine.listen({ hostname: "127.0.0.1", port: 0 }, (transport) => ({
+ *   data: (bytes) => transport.write(bytes.slice()),
+ *   drain: () => {},
+ *   end: () => transport.end(),
+ *   close: () => {},
+ * }));
+ * console.log(listener.port);
+ * await listener.close();
+ * ```
+ */
+export function nodeEngine(options: NodeEngineOptions = {}): Engine {
+  const highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+  return {
+    name: "node",
+    listen(
+      listenOptions: ListenOptions,
+      accept: AcceptTransport,
+    ): Promise<Listener> {
+      const onSocket = (socket: Socket): void => {
+        new NodeTransport(socket, accept);
+      };
+      const serverOptions = { allowHalfOpen: true, highWaterMark };
+      const server: Server = listenOptions.tls === undefined
+        ? createServer(serverOptions, onSocket)
+        : createTlsServer({ ...serverOptions, ...listenOptions.tls }, onSocket);
+      return new Promise<Listener>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen({
+          host: listenOptions.hostname,
+          port: listenOptions.port,
+        }, () => {
+          server.off("error", reject);
+          // Errors on an already listening server (such as EMFILE on accept)
+          // must not crash the process; the server keeps listening.
+          server.on("error", () => {});
+          const address = server.address();
+          const port = typeof address === "object" && address !== null
+            ? address.port
+            : listenOptions.port;
+          resolve(new NodeListener(server, listenOptions.hostname, port));
+        });
+      });
+    },
+  };
+}
+
+/** A listening Node server. */
+class NodeListener implements Listener {
+  readonly hostname: string;
+  readonly port: number;
+  #server: Server;
+  #closing: Promise<void> | undefined;
+
+  constructor(server: Server, hostname: string, port: number) {
+    this.#server = server;
+    this.hostname = hostname;
+    this.port = port;
+  }
+
+  close(): Promise<void> {
+    // `server.close()` releases the listening socket at once but calls back
+    // only when every accepted socket has closed too; accepted transports
+    // stay open, so resolve on the next turn instead of waiting for them.
+    this.#closing ??= new Promise<void>((resolve) => {
+      this.#server.close();
+      setTimeout(resolve, 0);
+    });
+    return this.#closing;
+  }
+}
