@@ -1,0 +1,103 @@
+/**
+ * The connection the application sees, and the close event it gets.
+ *
+ * @module
+ */
+
+import type { Frame } from "./frame.ts";
+import type { HttpRequest } from "./http_request.ts";
+import type { ReadyState } from "./protocol.ts";
+
+/**
+ * How a connection ended, as passed to `close` handlers.
+ *
+ * - `code`: the code of the peer's close frame (1005 when it had none); or,
+ *   when the server failed the connection (protocol error, slow consumer,
+ *   keepalive timeout), the code the server sent; otherwise 1006 (the TCP
+ *   connection dropped without a close frame).
+ * - `wasClean`: both close frames were exchanged before the TCP connection
+ *   closed.
+ *
+ * @example
+ * ```ts
+ * import type { CloseInfo } from "@anyws/anyws";
+ * const info: CloseInfo = { code: 1006, reason: "", wasClean: false };
+ * ```
+ */
+export interface CloseInfo {
+  /** Close code (RFC 6455 §7.4). */
+  readonly code: number;
+  /** Close reason (UTF-8 text, up to 123 bytes). */
+  readonly reason: string;
+  /** Whether the closing handshake completed. */
+  readonly wasClean: boolean;
+}
+
+/**
+ * What {@link Connection.send} accepts: text, binary data, or a ready
+ * {@link Frame}.
+ *
+ * @example
+ * ```ts
+ * import { Frame, type Message } from "@anyws/anyws";
+ * const messages: Message[] = ["hi", new Uint8Array([1, 2]), Frame.ping()];
+ * ```
+ */
+export type Message = string | Uint8Array | Frame;
+
+/**
+ * One open WebSocket connection. The same object is passed to every handler
+ * of the connection, on every engine.
+ *
+ * Sending on a connection that is closing or closed does nothing and returns
+ * `false`: nothing throws, because a peer can go away at any moment.
+ *
+ * @example
+ * ```ts
+ * import { Server } from "@anyws/anyws";
+ * const server = new Server({ port: 0 });
+ * server.on("open", (_request, conn) => {
+ *   conn.data.joinedAt = Date.now();
+ *   conn.send(`Welcome ${conn.id} from ${conn.remoteAddress}`);
+ * });
+ * ```
+ */
+export interface Connection<Data = Record<string, unknown>> {
+  /** Unique, unguessable id (a random UUID). */
+  readonly id: string;
+  /** The peer's IP address. */
+  readonly remoteAddress: string;
+  /** The HTTP upgrade request: method, path, query, headers. */
+  readonly request: HttpRequest;
+  /** The subprotocol agreed at the handshake, or `""`. */
+  readonly protocol: string;
+  /** Application data of this connection. */
+  data: Data;
+  /** 0 connecting, 1 open, 2 closing, 3 closed (the values of `WebSocket.readyState`). */
+  readonly readyState: ReadyState;
+  /** Bytes queued for this connection that the peer has not taken yet. */
+  readonly bufferedAmount: number;
+  /** Sends a text message (string), a binary message (Uint8Array) or a frame. Returns `false` when the connection is not open. */
+  send(message: Message): boolean;
+  /** Sends `{"event": event, "data": data}` as a text message. */
+  emit(event: string, data?: unknown): boolean;
+  /** Sends a ping (payload at most 125 bytes). */
+  ping(data?: Uint8Array | string): boolean;
+  /** Starts the closing handshake (RFC 6455 §7.1.2). Without a code the close frame has no body. */
+  close(code?: number, reason?: string): void;
+  /** Drops the TCP connection at once, without a closing handshake. */
+  terminate(): void;
+  /** The rooms this connection is in. */
+  readonly rooms: ReadonlySet<string>;
+  /** Joins `room` (a `join` event fires); returns `false` if already a member or not open. */
+  join(room: string): boolean;
+  /** Leaves `room` (a `leave` event fires); returns `false` if not a member. */
+  leave(room: string): boolean;
+  /** The user this connection belongs to, if any (see {@link Connection.setUser}). */
+  readonly user: string | undefined;
+  /**
+   * Marks this connection as one of `user`'s (tabs, devices): then
+   * `server.user(user)` reaches it. `undefined` detaches it.
+   */
+  setUser(user: string | undefined): void;
+}

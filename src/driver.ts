@@ -1,0 +1,537 @@
+/**
+ * The connection driver, written once for every engine: it runs the HTTP
+ * upgrade, feeds bytes to the sans-I/O {@link Protocol}, corks what it sends
+ * into one write per turn, tracks backpressure, and owns the timers of the
+ * closing handshake.
+ *
+ * @module
+ */
+
+import type { Flushable, FlushScheduler } from "./_flush_scheduler.ts";
+import type { CloseInfo, Connection, Message } from "./connection.ts";
+import type { Transport, TransportHandler } from "./engine.ts";
+import { CloseCode } from "./close_code.ts";
+import { ProtocolError } from "./errors.ts";
+import { Frame } from "./frame.ts";
+import { computeAcceptKey, type UpgradeRequest, validateUpgrade } from "./handshake.ts";
+import { type HttpRequest, RequestHeadReader } from "./http_request.ts";
+import { buildAcceptResponse, buildErrorResponse } from "./http_response.ts";
+import { Protocol, ReadyState } from "./protocol.ts";
+import type { ResolvedServerOptions } from "./server_options.ts";
+
+/**
+ * The answer of the server's upgrade policy for one request.
+ *
+ * @example
+ * ```ts
+ * import type { UpgradeDecision } from "@anyws/anyws";
+ * const accept: UpgradeDecision = { accept: true, protocol: "chat" };
+ * const reject: UpgradeDecision = { accept: false, status: 403, body: "Forbidden" };
+ * ```
+ */
+export type UpgradeDecision =
+  | {
+    accept: true;
+    /** Subprotocol to answer with. */
+    protocol?: string;
+    /** Extra headers of the 101 response. */
+    headers?: Record<string, string>;
+    /** Initial `conn.data`. */
+    data?: unknown;
+  }
+  | {
+    accept: false;
+    status: number;
+    body?: string;
+    headers?: Record<string, string>;
+  };
+
+/** What a driver reports to, and asks of, the server that owns it. */
+export interface DriverHost<Data = Record<string, unknown>> {
+  readonly options: ResolvedServerOptions;
+  readonly scheduler: FlushScheduler;
+  /** Decides whether to accept a valid upgrade request. */
+  decide(
+    request: HttpRequest,
+    upgrade: UpgradeRequest,
+    remoteAddress: string,
+  ): UpgradeDecision | Promise<UpgradeDecision>;
+  opened(conn: ConnectionDriver<Data>): void;
+  message(conn: ConnectionDriver<Data>, data: string | Uint8Array): void;
+  errored(error: unknown, conn: ConnectionDriver<Data>): void;
+  drained(conn: ConnectionDriver<Data>): void;
+  roomsOf(conn: ConnectionDriver<Data>): ReadonlySet<string>;
+  join(conn: ConnectionDriver<Data>, room: string): boolean;
+  leave(conn: ConnectionDriver<Data>, room: string): boolean;
+  userOf(conn: ConnectionDriver<Data>): string | undefined;
+  setUser(conn: ConnectionDriver<Data>, user: string | undefined): void;
+  closed(conn: ConnectionDriver<Data>, info: CloseInfo): void;
+  /** The transport is gone, whether or not the connection ever opened. */
+  released(conn: ConnectionDriver<Data>): void;
+}
+
+const Phase = { Head: 0, Upgrading: 1, Open: 2, Closed: 3 } as const;
+type Phase = typeof Phase[keyof typeof Phase];
+
+const encoder = new TextEncoder();
+const EMPTY_REQUEST_HEADERS = new Headers();
+
+/**
+ * Drives one transport from the first request byte to the closed socket, and
+ * is the {@link Connection} the application sees.
+ *
+ * @example
+ * ```ts ignore
+ * const driver = new ConnectionDriver(host, transport); // done by the Server
+ * ```
+ */
+export class ConnectionDriver<Data = Record<string, unknown>>
+  implements Flushable, Connection<Data> {
+  readonly id: string = crypto.randomUUID();
+  readonly remoteAddress: string;
+  request: HttpRequest = {
+    method: "",
+    target: "",
+    path: "",
+    query: new URLSearchParams(),
+    version: "",
+    headers: EMPTY_REQUEST_HEADERS,
+    rawHeaders: [],
+  };
+  protocol = "";
+  data: Data = {} as Data;
+  /** Set by the heartbeat: whether anything arrived since the last tick. */
+  seen = true;
+  /** Heartbeat ticks in a row without a byte from the peer. */
+  silentTicks = 0;
+
+  #host: DriverHost<Data>;
+  #transport: Transport;
+  #phase: Phase = Phase.Head;
+  #head: RequestHeadReader | undefined;
+  #early: Uint8Array[] = [];
+  #earlyBytes = 0;
+  #ws: Protocol | undefined;
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  #inTransport = 0;
+  #blocked = false;
+  #overThreshold = false;
+  #flushScheduled = false;
+  #ending = false;
+  #localFailure: ProtocolError | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Starts the handshake timer; the engine then reports the transport's events to this driver. */
+  constructor(host: DriverHost<Data>, transport: Transport) {
+    this.#host = host;
+    this.#transport = transport;
+    this.remoteAddress = transport.remoteAddress;
+    const { options } = host;
+    this.#head = new RequestHeadReader({
+      maxHeadBytes: options.maxHeadBytes,
+      maxHeaderCount: options.maxHeaderCount,
+    });
+    if (options.handshakeTimeout > 0) {
+      this.#timer = setTimeout(
+        () => this.#transport.abort(),
+        options.handshakeTimeout,
+      );
+    }
+  }
+
+  get readyState(): ReadyState {
+    if (this.#phase === Phase.Closed) return ReadyState.Closed;
+    return this.#ws?.readyState ?? ReadyState.Connecting;
+  }
+
+  get bufferedAmount(): number {
+    return this.#pendingBytes + (this.#ws?.outgoingBytes ?? 0) +
+      this.#inTransport;
+  }
+
+  // ── Connection ────────────────────────────────────────────────────────
+
+  send(message: Message): boolean {
+    const ws = this.#ws;
+    if (ws === undefined) return false;
+    let queued: boolean;
+    if (typeof message === "string") queued = ws.sendText(message);
+    else if (message instanceof Uint8Array) queued = ws.sendBinary(message);
+    else if (message instanceof Frame) queued = ws.sendFrame(message);
+    else {
+      throw new TypeError(
+        `Cannot send a message of type: ${Object.prototype.toString.call(message)}`,
+      );
+    }
+    if (queued) this.#scheduleFlush();
+    return queued;
+  }
+
+  emit(event: string, data?: unknown): boolean {
+    return this.send(JSON.stringify({ event, data }));
+  }
+
+  ping(data?: Uint8Array | string): boolean {
+    const ws = this.#ws;
+    if (ws === undefined) return false;
+    const payload = typeof data === "string" ? encoder.encode(data) : data;
+    const queued = ws.sendPing(payload);
+    if (queued) this.#scheduleFlush();
+    return queued;
+  }
+
+  close(code?: number, reason?: string): void {
+    const ws = this.#ws;
+    if (this.#phase !== Phase.Open || ws === undefined) {
+      if (this.#phase !== Phase.Closed) this.#transport.abort();
+      return;
+    }
+    if (ws.closeSent) return;
+    ws.sendClose(code, reason);
+    this.#startCloseTimer();
+    this.#scheduleFlush();
+  }
+
+  terminate(): void {
+    this.#transport.abort();
+  }
+
+  get rooms(): ReadonlySet<string> {
+    return this.#host.roomsOf(this);
+  }
+
+  join(room: string): boolean {
+    if (this.#phase !== Phase.Open) return false;
+    return this.#host.join(this, room);
+  }
+
+  leave(room: string): boolean {
+    return this.#host.leave(this, room);
+  }
+
+  get user(): string | undefined {
+    return this.#host.userOf(this);
+  }
+
+  setUser(user: string | undefined): void {
+    if (this.#phase === Phase.Closed && user !== undefined) return;
+    this.#host.setUser(this, user);
+  }
+
+  /** Queues an already-encoded frame (a broadcast); returns whether it was queued. */
+  sendEncoded(bytes: Uint8Array): boolean {
+    const ws = this.#ws;
+    if (ws === undefined || !ws.sendFrameBytes(bytes)) return false;
+    this.#scheduleFlush();
+    return true;
+  }
+
+  /**
+   * One heartbeat tick: ping a silent peer, close one silent past the idle
+   * timeout with 1011 and drop its socket.
+   */
+  heartbeat(pingInterval: number, idleTimeout: number, tick: number): void {
+    if (this.#ws?.readyState !== ReadyState.Open) return;
+    if (this.seen) {
+      this.seen = false;
+      this.silentTicks = 0;
+      return;
+    }
+    this.silentTicks++;
+    if (idleTimeout > 0 && this.silentTicks * tick >= idleTimeout) {
+      this.#failLocally(
+        new ProtocolError(
+          CloseCode.InternalError,
+          "Keepalive timeout: no data from the peer",
+        ),
+      );
+    } else if (pingInterval > 0) {
+      this.ping();
+    }
+  }
+
+  // ── what the engine reports (through TransportBridge) ─────────────────
+
+  /** Bytes arrived from the peer. */
+  onData(bytes: Uint8Array): void {
+    switch (this.#phase) {
+      case Phase.Open:
+        this.seen = true;
+        this.#ws!.receive(bytes);
+        this.#processEvents();
+        return;
+      case Phase.Head:
+        this.#readHead(bytes);
+        return;
+      case Phase.Upgrading:
+        this.#keepEarly(bytes);
+        return;
+    }
+  }
+
+  /** The transport can take more bytes. */
+  onDrain(): void {
+    this.#blocked = false;
+    this.#inTransport = 0;
+    this.flush();
+    if (
+      this.#overThreshold && !this.#blocked &&
+      this.bufferedAmount <= this.#host.options.drainThreshold
+    ) {
+      this.#overThreshold = false;
+      this.#host.drained(this);
+    }
+  }
+
+  /** The peer sent FIN. */
+  onEnd(): void {
+    if (this.#phase === Phase.Open) this.#ws!.receiveEnd();
+    this.#ending = true;
+    this.#transport.end();
+  }
+
+  /** The transport is fully closed. */
+  onClose(_error?: Error): void {
+    if (this.#phase === Phase.Closed) return;
+    const wasOpen = this.#phase === Phase.Open;
+    this.#phase = Phase.Closed;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#inTransport = 0;
+    this.#early = [];
+    if (wasOpen) {
+      const ws = this.#ws!;
+      ws.markClosed();
+      ws.takeOutgoing();
+      this.#host.closed(this, this.#closeInfo(ws));
+    }
+    this.#host.released(this);
+  }
+
+  /** Flushes queued bytes in one write; the flush scheduler calls it at the end of the turn. */
+  flush(): void {
+    this.#flushScheduled = false;
+    const ws = this.#ws;
+    if (ws !== undefined && ws.outgoingBytes > 0) {
+      for (const chunk of ws.takeOutgoing()) {
+        this.#pending.push(chunk);
+        this.#pendingBytes += chunk.length;
+      }
+    }
+    if (this.#phase === Phase.Closed) return;
+    if (this.#blocked) {
+      this.#checkBufferCap();
+      return;
+    }
+    if (this.#pendingBytes > 0) {
+      const bytes = concat(this.#pending, this.#pendingBytes);
+      this.#pending = [];
+      this.#pendingBytes = 0;
+      if (!this.#transport.write(bytes)) {
+        this.#blocked = true;
+        this.#inTransport = bytes.length;
+        this.#checkBufferCap();
+      }
+    }
+    if (ws?.shouldCloseTransport && !this.#ending) {
+      this.#ending = true;
+      this.#startCloseTimer();
+      this.#transport.end();
+    }
+  }
+
+  // ── internals ─────────────────────────────────────────────────────────
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    this.#host.scheduler.schedule(this);
+  }
+
+  #checkBufferCap(): void {
+    const buffered = this.bufferedAmount;
+    const { maxBufferedAmount, drainThreshold } = this.#host.options;
+    if (buffered > drainThreshold) this.#overThreshold = true;
+    if (maxBufferedAmount > 0 && buffered > maxBufferedAmount) {
+      this.#failLocally(
+        new ProtocolError(
+          CloseCode.PolicyViolation,
+          `Send buffer limit exceeded: ${buffered} bytes queued`,
+        ),
+      );
+    }
+  }
+
+  /** Fails the connection from our side and drops the socket at once. */
+  #failLocally(error: ProtocolError): void {
+    if (this.#localFailure || this.#phase === Phase.Closed) return;
+    this.#localFailure = error;
+    this.#host.errored(error, this);
+    this.#transport.abort();
+  }
+
+  #readHead(bytes: Uint8Array): void {
+    const result = this.#head!.push(bytes);
+    if (result.state === "incomplete") return;
+    this.#head = undefined;
+    if (result.state === "error") {
+      this.#reject(result.status, result.message);
+      return;
+    }
+    const validation = validateUpgrade(result.request);
+    if (!validation.ok) {
+      this.#reject(validation.status, validation.message, validation.headers);
+      return;
+    }
+    this.#phase = Phase.Upgrading;
+    this.request = result.request;
+    if (result.rest.length > 0) this.#keepEarly(result.rest, false);
+    this.#upgrade(result.request, validation.upgrade).catch((error) => {
+      this.#host.errored(error, this);
+      this.#reject(500, "Internal Server Error");
+    });
+  }
+
+  async #upgrade(request: HttpRequest, upgrade: UpgradeRequest): Promise<void> {
+    const [accept, decision] = await Promise.all([
+      computeAcceptKey(upgrade.key),
+      this.#host.decide(request, upgrade, this.remoteAddress),
+    ]);
+    if (this.#phase !== Phase.Upgrading) return;
+    if (!decision.accept) {
+      this.#reject(decision.status, decision.body ?? "", decision.headers);
+      return;
+    }
+    const response = buildAcceptResponse(accept, {
+      protocol: decision.protocol,
+      headers: decision.headers,
+    });
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.protocol = decision.protocol ?? "";
+    if (decision.data !== undefined) this.data = decision.data as Data;
+    const { options } = this.#host;
+    this.#ws = new Protocol({
+      role: "server",
+      maxMessageSize: options.maxMessageSize,
+      maxFrameSize: options.maxFrameSize,
+    });
+    this.#phase = Phase.Open;
+    this.#queue(response);
+    this.#host.opened(this);
+    const early = this.#early;
+    this.#early = [];
+    this.#earlyBytes = 0;
+    for (const bytes of early) {
+      if (this.#phase !== Phase.Open) break;
+      this.onData(bytes);
+    }
+  }
+
+  #keepEarly(bytes: Uint8Array, copy = true): void {
+    this.#earlyBytes += bytes.length;
+    if (this.#earlyBytes > this.#host.options.maxFrameSize + 14) {
+      this.#transport.abort();
+      return;
+    }
+    this.#early.push(copy ? bytes.slice() : bytes);
+  }
+
+  #reject(
+    status: number,
+    message: string,
+    headers?: HeadersInit,
+  ): void {
+    if (this.#phase === Phase.Closed) return;
+    this.#phase = Phase.Head;
+    this.#queue(buildErrorResponse(status, { body: message, headers }));
+    this.flush();
+    this.#ending = true;
+    this.#transport.end();
+  }
+
+  #queue(bytes: Uint8Array): void {
+    this.#pending.push(bytes);
+    this.#pendingBytes += bytes.length;
+    this.#scheduleFlush();
+  }
+
+  #processEvents(): void {
+    const ws = this.#ws!;
+    const events = ws.takeEvents();
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i];
+      switch (event.type) {
+        case "text":
+        case "binary":
+          this.#host.message(this, event.data);
+          break;
+        case "close":
+          this.#startCloseTimer();
+          break;
+        case "error":
+          this.#host.errored(event.error, this);
+          this.#startCloseTimer();
+          break;
+      }
+    }
+    if (ws.outgoingBytes > 0 || ws.shouldCloseTransport) this.#scheduleFlush();
+  }
+
+  #startCloseTimer(): void {
+    if (this.#timer !== undefined || this.#phase === Phase.Closed) return;
+    const { closeTimeout } = this.#host.options;
+    if (closeTimeout <= 0) return;
+    this.#timer = setTimeout(() => this.#transport.abort(), closeTimeout);
+  }
+
+  #closeInfo(ws: Protocol): CloseInfo {
+    if (ws.closeReceived) {
+      return {
+        code: ws.closeCode ?? CloseCode.NoStatus,
+        reason: ws.closeReason ?? "",
+        wasClean: ws.closeSent,
+      };
+    }
+    const failure = this.#localFailure ?? ws.failed;
+    if (failure) {
+      return { code: failure.code, reason: failure.message, wasClean: false };
+    }
+    return { code: CloseCode.Abnormal, reason: "", wasClean: false };
+  }
+}
+
+/** Adapts the engine's {@link TransportHandler} calls to a driver. */
+export class TransportBridge implements TransportHandler {
+  #driver: ConnectionDriver<unknown>;
+  /** Reports `transport`'s events to `driver`. */
+  constructor(driver: ConnectionDriver<unknown>) {
+    this.#driver = driver;
+  }
+  data(bytes: Uint8Array): void {
+    this.#driver.onData(bytes);
+  }
+  drain(): void {
+    this.#driver.onDrain();
+  }
+  end(): void {
+    this.#driver.onEnd();
+  }
+  close(error?: Error): void {
+    this.#driver.onClose(error);
+  }
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (let i = 0; i < chunks.length; i++) {
+    out.set(chunks[i], offset);
+    offset += chunks[i].length;
+  }
+  return out;
+}

@@ -1,0 +1,100 @@
+/**
+ * A group of connections you can send to as one: a room, a user's
+ * connections, several rooms at once.
+ *
+ * @module
+ */
+
+import type { Connection, Message } from "./connection.ts";
+import { Frame } from "./frame.ts";
+import { encodeFrameBytes } from "./frame_encoder.ts";
+
+/** A connection that can take an already-encoded frame (every server connection can). */
+export interface EncodedSink {
+  sendEncoded(bytes: Uint8Array): boolean;
+}
+
+/**
+ * Encodes a message as one frame, once, for sending the same bytes to many
+ * connections (server frames are unmasked, RFC 6455 §5.1).
+ *
+ * @example
+ * ```ts
+ * import { encodeMessage } from "@anyws/anyws";
+ * const bytes = encodeMessage("hi");
+ * console.log(bytes); // Uint8Array [0x81, 0x02, 0x68, 0x69]
+ * ```
+ */
+export function encodeMessage(message: Message): Uint8Array {
+  const frame = typeof message === "string"
+    ? Frame.text(message)
+    : message instanceof Uint8Array
+    ? Frame.binary(message)
+    : message;
+  return encodeFrameBytes(frame);
+}
+
+/**
+ * Several connections addressed as one. Every send encodes the frame once and
+ * queues the same bytes on each member; a connection that belongs to the
+ * group through several rooms still gets each message once.
+ *
+ * @example
+ * ```ts
+ * import { Server } from "@anyws/anyws";
+ * const server = new Server({ port: 0 });
+ * server.on("chat", (data, conn) => {
+ *   server.to("lobby").emit("chat", { from: conn.id, data });
+ *   console.log(server.room("lobby").size);
+ * });
+ * ```
+ */
+export class Group<Data = Record<string, unknown>>
+  implements Iterable<Connection<Data>> {
+  #members: () => Iterable<Connection<Data> & EncodedSink>;
+  #size: () => number;
+
+  /** A live view: `members` is called each time the group is used. */
+  constructor(
+    members: () => Iterable<Connection<Data> & EncodedSink>,
+    size: () => number,
+  ) {
+    this.#members = members;
+    this.#size = size;
+  }
+
+  /** How many connections are in the group now. */
+  get size(): number {
+    return this.#size();
+  }
+
+  /** Sends `message` to every member; returns how many it was queued on. */
+  send(message: Message): number {
+    return this.broadcast(message);
+  }
+
+  /** Sends `{"event": event, "data": data}` to every member; returns the count. */
+  emit(event: string, data?: unknown): number {
+    return this.broadcast(JSON.stringify({ event, data }));
+  }
+
+  /** Sends `message` to every member `filter` accepts; returns the count. */
+  broadcast(
+    message: Message,
+    filter?: (conn: Connection<Data>) => boolean,
+  ): number {
+    let bytes: Uint8Array | undefined;
+    let count = 0;
+    for (const conn of this.#members()) {
+      if (filter !== undefined && !filter(conn)) continue;
+      bytes ??= encodeMessage(message);
+      if (conn.sendEncoded(bytes)) count++;
+    }
+    return count;
+  }
+
+  /** The members, each once. */
+  [Symbol.iterator](): Iterator<Connection<Data>> {
+    return this.#members()[Symbol.iterator]();
+  }
+}

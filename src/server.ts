@@ -1,0 +1,536 @@
+/**
+ * The WebSocket server: Larafony's `Server` with `on(event, (data, conn))`,
+ * JSON event routing and `broadcast(message, filter)`, on any engine.
+ *
+ * @module
+ */
+
+import { FlushScheduler } from "./_flush_scheduler.ts";
+import type { CloseInfo, Connection, Message } from "./connection.ts";
+import { ConnectionDriver, type DriverHost, TransportBridge, type UpgradeDecision } from "./driver.ts";
+import type { Engine, Listener } from "./engine.ts";
+import { type AnyHandler, EventRegistry } from "./event_registry.ts";
+import { Frame } from "./frame.ts";
+import { encodeFrameBytes } from "./frame_encoder.ts";
+import type { UpgradeRequest } from "./handshake.ts";
+import type { HttpRequest } from "./http_request.ts";
+import { ReadyState } from "./protocol.ts";
+import { type ResolvedServerOptions, resolveServerOptions, type ServerOptions } from "./server_options.ts";
+import { ConnectionSet } from "./connection_set.ts";
+import { Group } from "./group.ts";
+import { Membership } from "./membership.ts";
+
+/**
+ * Event names the library emits itself. A client's JSON message can never
+ * trigger them: `{"event": "close"}` arrives as an ordinary `message`.
+ *
+ * @example
+ * ```ts
+ * import { RESERVED_EVENTS } from "@anyws/anyws";
+ * console.log(RESERVED_EVENTS.has("open")); // true
+ * ```
+ */
+export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
+  "open",
+  "message",
+  "close",
+  "error",
+  "drain",
+  "ping",
+  "pong",
+  "join",
+  "leave",
+  "connection",
+  "upgrade",
+  "request",
+  "listening",
+]);
+
+/**
+ * Class-based handlers (Larafony's MessageHandlerContract): implement the
+ * hooks you need and register them with {@link Server.use}.
+ *
+ * @example
+ * ```ts
+ * import { Server, type Connection, type MessageHandler } from "@anyws/anyws";
+ * class Echo implements MessageHandler {
+ *   onMessage(data: string | Uint8Array, conn: Connection): void {
+ *     conn.send(data);
+ *   }
+ * }
+ * new Server({ port: 0 }).use(new Echo());
+ * ```
+ */
+export interface MessageHandler<Data = Record<string, unknown>> {
+  /** A connection opened. */
+  onOpen?(request: HttpRequest, conn: Connection<Data>): unknown;
+  /** A message arrived that no custom event handler took. */
+  onMessage?(data: string | Uint8Array, conn: Connection<Data>): unknown;
+  /** A connection closed. */
+  onClose?(info: CloseInfo, conn: Connection<Data>): unknown;
+  /** A handler failed, or a peer broke the protocol. */
+  onError?(error: unknown, conn: Connection<Data> | undefined): unknown;
+}
+
+/**
+ * Options of {@link Server.stop}.
+ *
+ * @example
+ * ```ts
+ * import type { StopOptions } from "@anyws/anyws";
+ * const options: StopOptions = { code: 1012, reason: "Restarting", timeout: 2000 };
+ * ```
+ */
+export interface StopOptions {
+  /** Close code sent to every client. Default 1001 (going away). */
+  code?: number;
+  /** Close reason. Default `"Server shutting down"`. */
+  reason?: string;
+  /** How long to wait for clients to answer, in ms, before dropping them. Default 5000. */
+  timeout?: number;
+}
+
+/**
+ * Decides at the handshake whether to accept an upgrade request. The default
+ * accepts every valid request.
+ *
+ * @example
+ * ```ts
+ * import type { UpgradePolicy } from "@anyws/anyws";
+ * const policy: UpgradePolicy = (request) =>
+ *   request.query.get("token") === "secret"
+ *     ? { accept: true }
+ *     : { accept: false, status: 401, body: "Unauthorized" };
+ * ```
+ */
+export type UpgradePolicy = (
+  request: HttpRequest,
+  upgrade: UpgradeRequest,
+  remoteAddress: string,
+) => UpgradeDecision | Promise<UpgradeDecision>;
+
+const ACCEPT: UpgradeDecision = { accept: true };
+
+/**
+ * A WebSocket server with the same API on Deno, Bun and Node.
+ *
+ * Message routing: a text message that is a JSON object with a string
+ * `event` naming an event that has handlers (and is not one of
+ * {@link RESERVED_EVENTS}) goes to those handlers with its `data`, and only
+ * to them. Every other message goes to the `message` handlers: `message`
+ * sees what no custom event handler took. Messages of one connection are
+ * delivered in the order they arrived; async handlers are not awaited.
+ *
+ * @example
+ * ```ts
+ * import { Server } from "@anyws/anyws";
+ * const server = new Server({ hostname: "127.0.0.1", port: 0 });
+ * server.on("open", (_request, conn) => console.log("open", conn.id));
+ * server.on("message", (data, conn) => conn.send(`Echo: ${data}`));
+ * server.on("chat_message", (data, conn) => {
+ *   server.broadcast(JSON.stringify(data), (other) => other.id !== conn.id);
+ * });
+ * server.on("close", ({ code }, conn) => console.log("close", conn.id, code));
+ * await server.listen();
+ * console.log(`listening on ws://127.0.0.1:${server.port}`);
+ * await server.stop();
+ * ```
+ */
+export class Server<Data = Record<string, unknown>> implements DriverHost<Data> {
+  /** The options in force, defaults filled in. */
+  readonly options: ResolvedServerOptions;
+  /** @ignore The write scheduler shared by this server's connections. */
+  readonly scheduler: FlushScheduler = new FlushScheduler();
+  /** Open connections: `size`, `get(id)`, iteration. */
+  readonly connections: ConnectionSet<Data>;
+
+  #engine: Engine | undefined;
+  #listener: Listener | undefined;
+  #events = new EventRegistry((error, event, args) =>
+    this.#handlerFailed(error, event, args)
+  );
+  #customEvents = 0;
+  #open = new Map<string, ConnectionDriver<Data>>();
+  #all = new Set<ConnectionDriver<Data>>();
+  #rooms = new Membership<ConnectionDriver<Data>>();
+  #users = new Membership<ConnectionDriver<Data>>();
+  #policy: UpgradePolicy | undefined;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #allReleased: (() => void) | undefined;
+
+  /**
+   * `new Server(options)` runs on the current runtime's engine;
+   * `new Server(engine, options)` on the one given.
+   */
+  constructor(
+    engineOrOptions?: Engine | ServerOptions,
+    options?: ServerOptions,
+  ) {
+    if (isEngine(engineOrOptions)) {
+      this.#engine = engineOrOptions;
+    } else {
+      options = engineOrOptions;
+    }
+    this.options = resolveServerOptions(options);
+    this.connections = new ConnectionSet(this.#open);
+  }
+
+  /** The bound port (valid once {@link listen} resolved). */
+  get port(): number {
+    return this.#listener?.port ?? this.options.port;
+  }
+
+  /** The bound interface. */
+  get hostname(): string {
+    return this.#listener?.hostname ?? this.options.hostname;
+  }
+
+  /** `ws://host:port` or `wss://host:port`. */
+  get url(): string {
+    const scheme = this.options.tls ? "wss" : "ws";
+    const host = this.hostname.includes(":")
+      ? `[${this.hostname}]`
+      : this.hostname;
+    return `${scheme}://${host}:${this.port}`;
+  }
+
+  /** A connection opened; `request` is its HTTP upgrade request. */
+  on(
+    event: "open",
+    handler: (request: HttpRequest, conn: Connection<Data>) => unknown,
+  ): () => void;
+  /** A message arrived: a string for text, a Uint8Array for binary. */
+  on(
+    event: "message",
+    handler: (data: string | Uint8Array, conn: Connection<Data>) => unknown,
+  ): () => void;
+  /** A connection closed. */
+  on(
+    event: "close",
+    handler: (info: CloseInfo, conn: Connection<Data>) => unknown,
+  ): () => void;
+  /** A handler threw or rejected, or a peer broke the protocol. */
+  on(
+    event: "error",
+    handler: (error: unknown, conn: Connection<Data> | undefined) => unknown,
+  ): () => void;
+  /** A connection's `bufferedAmount` fell back under `drainThreshold`. */
+  on(
+    event: "drain",
+    handler: (bufferedAmount: number, conn: Connection<Data>) => unknown,
+  ): () => void;
+  /** A connection joined a room; `size` is the room's new member count. */
+  on(
+    event: "join" | "leave",
+    handler: (
+      presence: { room: string; size: number },
+      conn: Connection<Data>,
+    ) => unknown,
+  ): () => void;
+  /** A client sent `{"event": event, "data": data}`. */
+  on(
+    event: string,
+    handler: (data: unknown, conn: Connection<Data>) => unknown,
+  ): () => void;
+  /**
+   * Adds a handler for `event`; several handlers per event run in
+   * registration order. Returns a function that removes the handler.
+   */
+  on(event: string, handler: AnyHandler): () => void {
+    const off = this.#events.on(event, handler);
+    const custom = !RESERVED_EVENTS.has(event);
+    if (custom) this.#customEvents++;
+    let removed = false;
+    return () => {
+      if (removed) return;
+      removed = true;
+      off();
+      if (custom) this.#customEvents--;
+    };
+  }
+
+  /** Registers the hooks of a class-based handler; returns a function that removes them all. */
+  use(handler: MessageHandler<Data>): () => void {
+    const offs: Array<() => void> = [];
+    if (handler.onOpen) offs.push(this.on("open", handler.onOpen.bind(handler)));
+    if (handler.onMessage) {
+      offs.push(this.on("message", handler.onMessage.bind(handler)));
+    }
+    if (handler.onClose) {
+      offs.push(this.on("close", handler.onClose.bind(handler)));
+    }
+    if (handler.onError) {
+      offs.push(this.on("error", handler.onError.bind(handler)));
+    }
+    return () => offs.forEach((off) => off());
+  }
+
+  /** Sets the handshake policy (authorization, Origin checks, subprotocols). */
+  upgrade(policy: UpgradePolicy | undefined): void {
+    this.#policy = policy;
+  }
+
+  /**
+   * Sends `message` to every open connection `filter` accepts. The frame is
+   * encoded once and the same bytes are queued on every connection. Returns
+   * how many connections it was queued on.
+   */
+  broadcast(
+    message: Message,
+    filter?: (conn: Connection<Data>) => boolean,
+  ): number {
+    const frame = typeof message === "string"
+      ? Frame.text(message)
+      : message instanceof Uint8Array
+      ? Frame.binary(message)
+      : message;
+    const bytes = encodeFrameBytes(frame);
+    let count = 0;
+    for (const conn of this.#open.values()) {
+      if (filter !== undefined && !filter(conn)) continue;
+      if (conn.sendEncoded(bytes)) count++;
+    }
+    return count;
+  }
+
+  /** Broadcasts `{"event": event, "data": data}`; returns how many connections it was queued on. */
+  emit(
+    event: string,
+    data?: unknown,
+    filter?: (conn: Connection<Data>) => boolean,
+  ): number {
+    return this.broadcast(JSON.stringify({ event, data }), filter);
+  }
+
+  /** The connections in `room` (a live view; empty when nobody is in it). */
+  room(name: string): Group<Data> {
+    return new Group(
+      () => this.#rooms.membersOf(name),
+      () => this.#rooms.size(name),
+    );
+  }
+
+  /**
+   * The connections in any of `rooms`, each once: a connection in two of
+   * them gets one copy of each message.
+   */
+  to(...rooms: string[]): Group<Data> {
+    const members = () => this.#rooms.union(rooms);
+    return new Group(members, () => {
+      let size = 0;
+      for (const _ of members()) size++;
+      return size;
+    });
+  }
+
+  /** The names of the rooms that have members. */
+  rooms(): IterableIterator<string> {
+    return this.#rooms.names();
+  }
+
+  /** Every open connection of `user` (see `conn.setUser`). */
+  user(user: string): Group<Data> {
+    return new Group(
+      () => this.#users.membersOf(user),
+      () => this.#users.size(user),
+    );
+  }
+
+  /** Binds and starts accepting; resolves once listening ({@link port} is then the bound port). */
+  async listen(): Promise<void> {
+    if (this.#listener) throw new Error("Server is already listening");
+    if (!this.#engine) {
+      const { autoEngine } = await import("../engines/auto.ts");
+      this.#engine = autoEngine();
+    }
+    const { hostname, port, tls } = this.options;
+    this.#listener = await this.#engine.listen(
+      { hostname, port, tls },
+      (transport) => {
+        const driver = new ConnectionDriver<Data>(this, transport);
+        this.#all.add(driver);
+        return new TransportBridge(driver as ConnectionDriver<unknown>);
+      },
+    );
+    this.#startHeartbeat();
+  }
+
+  /**
+   * Stops the server: closes the listener, sends a close frame (1001 by
+   * default) to every client, waits for them up to `timeout`, then drops the
+   * rest.
+   */
+  async stop(options: StopOptions = {}): Promise<void> {
+    const {
+      code = 1001,
+      reason = "Server shutting down",
+      timeout = 5000,
+    } = options;
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+    const listener = this.#listener;
+    this.#listener = undefined;
+    await listener?.close();
+    for (const driver of this.#all) {
+      if (driver.readyState === ReadyState.Open) driver.close(code, reason);
+      else if (driver.readyState === ReadyState.Connecting) driver.terminate();
+    }
+    if (!(await this.#whenAllReleased(timeout))) {
+      for (const driver of this.#all) driver.terminate();
+      await this.#whenAllReleased(1000);
+    }
+  }
+
+  // ── DriverHost ────────────────────────────────────────────────────────
+
+  /** @ignore */
+  decide(
+    request: HttpRequest,
+    upgrade: UpgradeRequest,
+    remoteAddress: string,
+  ): UpgradeDecision | Promise<UpgradeDecision> {
+    return this.#policy?.(request, upgrade, remoteAddress) ?? ACCEPT;
+  }
+
+  /** @ignore */
+  opened(conn: ConnectionDriver<Data>): void {
+    this.#open.set(conn.id, conn);
+    this.#events.emit("open", conn.request, conn);
+  }
+
+  /** @ignore */
+  message(conn: ConnectionDriver<Data>, data: string | Uint8Array): void {
+    if (
+      this.#customEvents > 0 && typeof data === "string" && this.#route(conn, data)
+    ) return;
+    this.#events.emit("message", data, conn);
+  }
+
+  /** @ignore */
+  errored(error: unknown, conn: ConnectionDriver<Data> | undefined): void {
+    if (!this.#events.has("error")) {
+      console.error("anyws: unhandled error", conn?.id ?? "", error);
+      return;
+    }
+    this.#events.emit("error", error, conn);
+  }
+
+  /** @ignore */
+  drained(conn: ConnectionDriver<Data>): void {
+    this.#events.emit("drain", conn.bufferedAmount, conn);
+  }
+
+  /** @ignore */
+  closed(conn: ConnectionDriver<Data>, info: CloseInfo): void {
+    this.#open.delete(conn.id);
+    this.#events.emit("close", info, conn);
+    for (const [room, size] of this.#rooms.removeAll(conn)) {
+      this.#events.emit("leave", { room, size }, conn);
+    }
+    this.#users.removeAll(conn);
+  }
+
+  /** @ignore */
+  roomsOf(conn: ConnectionDriver<Data>): ReadonlySet<string> {
+    return this.#rooms.namesOf(conn);
+  }
+
+  /** @ignore */
+  join(conn: ConnectionDriver<Data>, room: string): boolean {
+    const size = this.#rooms.add(room, conn);
+    if (size < 0) return false;
+    this.#events.emit("join", { room, size }, conn);
+    return true;
+  }
+
+  /** @ignore */
+  leave(conn: ConnectionDriver<Data>, room: string): boolean {
+    const size = this.#rooms.remove(room, conn);
+    if (size < 0) return false;
+    this.#events.emit("leave", { room, size }, conn);
+    return true;
+  }
+
+  /** @ignore */
+  userOf(conn: ConnectionDriver<Data>): string | undefined {
+    for (const user of this.#users.namesOf(conn)) return user;
+    return undefined;
+  }
+
+  /** @ignore */
+  setUser(conn: ConnectionDriver<Data>, user: string | undefined): void {
+    this.#users.removeAll(conn);
+    if (user !== undefined) this.#users.add(user, conn);
+  }
+
+  /** @ignore */
+  released(conn: ConnectionDriver<Data>): void {
+    this.#all.delete(conn);
+    if (this.#all.size === 0) this.#allReleased?.();
+  }
+
+  // ── internals ─────────────────────────────────────────────────────────
+
+  /** Routes `{"event": ..., "data": ...}`; returns whether a handler took it. */
+  #route(conn: ConnectionDriver<Data>, text: string): boolean {
+    let first = 0;
+    while (first < text.length && text.charCodeAt(first) <= 32) first++;
+    if (text.charCodeAt(first) !== 123 /* { */) return false;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return false;
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      return false;
+    }
+    const { event, data } = parsed as { event?: unknown; data?: unknown };
+    if (
+      typeof event !== "string" || RESERVED_EVENTS.has(event) ||
+      !this.#events.has(event)
+    ) return false;
+    this.#events.emit(event, data, conn);
+    return true;
+  }
+
+  #handlerFailed(error: unknown, event: string, args: unknown[]): void {
+    if (event === "error") {
+      console.error("anyws: an error handler failed", error);
+      return;
+    }
+    const conn = args[1] instanceof ConnectionDriver ? args[1] : undefined;
+    this.errored(error, conn);
+  }
+
+  #startHeartbeat(): void {
+    const { pingInterval, idleTimeout } = this.options;
+    const tick = pingInterval || idleTimeout;
+    if (tick <= 0) return;
+    this.#heartbeat = setInterval(() => {
+      for (const conn of this.#open.values()) {
+        conn.heartbeat(pingInterval, idleTimeout, tick);
+      }
+    }, tick);
+  }
+
+  #whenAllReleased(timeout: number): Promise<boolean> {
+    if (this.#all.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#allReleased = undefined;
+        resolve(false);
+      }, timeout);
+      this.#allReleased = () => {
+        clearTimeout(timer);
+        this.#allReleased = undefined;
+        resolve(true);
+      };
+    });
+  }
+}
+
+function isEngine(value: unknown): value is Engine {
+  return typeof value === "object" && value !== null &&
+    typeof (value as Engine).listen === "function";
+}
