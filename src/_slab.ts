@@ -1,0 +1,76 @@
+/**
+ * Internal: a bump allocator for small outgoing frames. Allocating a fresh
+ * `ArrayBuffer` per frame costs far more than framing a small message on
+ * every engine; carving frames out of a shared 16 KiB slab costs a view.
+ * A region is handed out once and never written again, so engines may keep
+ * the views as long as they like; a slab is garbage once no view remains.
+ * Only outgoing bytes live here (never data handed to the application).
+ *
+ * Usage: `const buffer = reserve(n)` guarantees `n` free bytes from
+ * `reservedOffset()`; write there; then `commit(start, end)` returns the
+ * view `buffer[start..end)` and marks everything up to `end` as used.
+ *
+ * @module
+ */
+
+const SLAB_SIZE = 16 * 1024;
+
+/** Largest request served from the slab; bigger frames get their own buffer. */
+export const SLAB_LIMIT = 4096;
+
+let slab = new Uint8Array(SLAB_SIZE);
+let used = 0;
+
+/**
+ * The current slab, with at least `size` (at most {@link SLAB_LIMIT}) free
+ * bytes from {@link reservedOffset}.
+ *
+ * @example
+ * ```ts
+ * import { commit, reserve, reservedOffset } from "./_slab.ts";
+ * const buffer = reserve(2);
+ * const at = reservedOffset();
+ * buffer[at] = 0x8a;
+ * buffer[at + 1] = 0x00;
+ * const pong = commit(at, at + 2);
+ * ```
+ */
+export function reserve(size: number): Uint8Array {
+  if (used + size > SLAB_SIZE) {
+    slab = new Uint8Array(SLAB_SIZE);
+    used = 0;
+  }
+  return slab;
+}
+
+/**
+ * Where the free space of the current slab starts.
+ *
+ * @example
+ * ```ts
+ * import { reservedOffset } from "./_slab.ts";
+ * const at = reservedOffset();
+ * ```
+ */
+export function reservedOffset(): number {
+  return used;
+}
+
+/**
+ * The view `slab[start..end)`; the slab is used up to `end` (rounded up to
+ * 8 bytes so the next frame starts aligned).
+ *
+ * @example
+ * ```ts
+ * import { commit, reserve, reservedOffset } from "./_slab.ts";
+ * const buffer = reserve(4);
+ * const at = reservedOffset();
+ * buffer.set([0x81, 0x02, 0x68, 0x69], at);
+ * const frame = commit(at, at + 4);
+ * ```
+ */
+export function commit(start: number, end: number): Uint8Array {
+  const view = slab.subarray(start, end);
+  used = (end + 7) & ~7;
+  return view;
+}

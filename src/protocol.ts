@@ -1,0 +1,667 @@
+/**
+ * The sans-I/O WebSocket protocol state machine (RFC 6455 §5-§7): bytes in,
+ * events and bytes out. Synchronous, no I/O, no timers; the driver moves the
+ * bytes and owns the clock.
+ *
+ * @module
+ */
+
+import { encodeClosePayload, parseClosePayload } from "./close_payload.ts";
+import { isSendableCloseCode } from "./close_code.ts";
+import { ProtocolError, UsageError } from "./errors.ts";
+import type { Frame } from "./frame.ts";
+import { FrameDecoder } from "./frame_decoder.ts";
+import { headerSize, MAX_HEADER_SIZE, writeHeader } from "./_frame_header.ts";
+import { maskRange } from "./_mask_range.ts";
+import { MessageAssembler } from "./message_assembler.ts";
+import { isControl, isKnownOpcode, Opcode } from "./opcode.ts";
+import { randomMask } from "./_random.ts";
+import { commit, reserve, reservedOffset, SLAB_LIMIT } from "./_slab.ts";
+import { isValidUtf8 } from "./utf8.ts";
+
+/**
+ * Connection states, with the values of the browser `WebSocket.readyState`.
+ *
+ * @example
+ * ```ts
+ * import { Protocol, ReadyState } from "@anyws/anyws";
+ * console.log(new Protocol().readyState === ReadyState.Open); // true
+ * ```
+ */
+export const ReadyState = {
+  /** The opening handshake is under way (never reported by `Protocol`). */
+  Connecting: 0,
+  /** Messages flow both ways. */
+  Open: 1,
+  /** A close frame was sent or received, or the connection failed. */
+  Closing: 2,
+  /** The transport is closed. */
+  Closed: 3,
+} as const;
+
+/**
+ * One of the {@link ReadyState} values.
+ *
+ * @example
+ * ```ts
+ * import { ReadyState } from "@anyws/anyws";
+ * const state: ReadyState = ReadyState.Closing;
+ * ```
+ */
+export type ReadyState = typeof ReadyState[keyof typeof ReadyState];
+
+/**
+ * Options of a {@link Protocol}.
+ *
+ * @example
+ * ```ts
+ * import type { ProtocolOptions } from "@anyws/anyws";
+ * const options: ProtocolOptions = { role: "server", maxMessageSize: 1024 * 1024 };
+ * ```
+ */
+export interface ProtocolOptions {
+  /**
+   * `"server"` (default): incoming frames must be masked (1002 otherwise),
+   * outgoing frames are not. `"client"`: incoming frames must not be masked,
+   * outgoing frames are masked with random keys from
+   * `crypto.getRandomValues`.
+   */
+  role?: "server" | "client";
+  /** Largest incoming message across its fragments, in bytes; over it: 1009. Default 16 MiB. */
+  maxMessageSize?: number;
+  /**
+   * Largest incoming data frame, in bytes; a header announcing more fails
+   * with 1009 before its payload arrives. Default `maxMessageSize`.
+   */
+  maxFrameSize?: number;
+  /**
+   * RSV bits negotiated by an extension (RSV1 << 2 | RSV2 << 1 | RSV3).
+   * Default 0: any RSV bit fails with 1002. The bits are only let through
+   * (and allowed in `sendFrame`); no extension is implemented here.
+   */
+  allowedRsv?: number;
+}
+
+/**
+ * What {@link Protocol.takeEvents} reports.
+ *
+ * - `text`, `binary`: a complete message; `data` is owned by the receiver.
+ * - `ping`: a ping arrived; the pong with the same payload is already
+ *   queued (RFC 6455 §5.5.2, §5.5.3) unless a close was already sent.
+ * - `pong`: a pong arrived.
+ * - `close`: the peer's close frame arrived (`code` 1005 when its body was
+ *   empty). If no close had been sent, the reply is already queued: the same
+ *   code, or an empty body when the peer sent none. Nothing more is read.
+ * - `error`: the peer violated the protocol. RFC 6455 §7.1.7 "Fail the
+ *   WebSocket Connection": a close frame with `error.code` is queued (unless
+ *   one was already sent) and nothing more is read.
+ *
+ * @example
+ * ```ts
+ * import type { ProtocolEvent } from "@anyws/anyws";
+ * function describe(event: ProtocolEvent): string {
+ *   switch (event.type) {
+ *     case "text": return `text ${event.data}`;
+ *     case "binary": return `binary ${event.data.length} bytes`;
+ *     case "ping": case "pong": return event.type;
+ *     case "close": return `close ${event.code} ${event.reason}`;
+ *     case "error": return `error ${event.error.code}`;
+ *   }
+ * }
+ * ```
+ */
+export type ProtocolEvent =
+  | { type: "text"; data: string }
+  | { type: "binary"; data: Uint8Array }
+  | { type: "ping"; data: Uint8Array }
+  | { type: "pong"; data: Uint8Array }
+  | { type: "close"; code: number; reason: string }
+  | { type: "error"; error: ProtocolError };
+
+const NO_EVENTS: ProtocolEvent[] = Object.freeze(
+  [],
+) as unknown as ProtocolEvent[];
+const NO_CHUNKS: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
+const EMPTY = new Uint8Array(0);
+const encoder = new TextEncoder();
+
+/** Texts up to this many UTF-16 units are first tried as ASCII, in a JS loop. */
+const ASCII_LOOP_MAX = 256;
+/** Texts up to this many UTF-16 units are encoded straight into one frame buffer. */
+const SMALL_TEXT = 4096;
+
+/**
+ * One WebSocket connection's protocol state, after the opening handshake.
+ * Feed it received bytes with {@link Protocol.receive}; read what happened
+ * with {@link Protocol.takeEvents} and what to write with
+ * {@link Protocol.takeOutgoing}. It never throws for anything the peer sends:
+ * violations become an `error` event and a queued close frame. API misuse
+ * throws a `UsageError`.
+ *
+ * Every `send*` method returns `true` when the frame was queued and `false`
+ * when it was dropped because the connection is no longer open (a close was
+ * sent or received, the connection failed, or the transport closed). Sent
+ * payloads are not copied in the server role: do not modify them until they
+ * were taken with `takeOutgoing()` and written.
+ *
+ * @example
+ * ```ts
+ * import { Protocol } from "@anyws/anyws";
+ * const protocol = new Protocol();
+ * // RFC 6455 §5.7: a masked text frame "Hello" from a client.
+ * protocol.receive(new Uint8Array([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]));
+ * for (const event of protocol.takeEvents()) {
+ *   if (event.type === "text") protocol.sendText(event.data.toUpperCase());
+ * }
+ * console.log(protocol.takeOutgoing()); // [ Uint8Array(7) [ 129, 5, 72, 69, 76, 76, 79 ] ]
+ * ```
+ */
+export class Protocol {
+  #client: boolean;
+  #allowedRsv: number;
+  #decoder: FrameDecoder;
+  #assembler: MessageAssembler;
+
+  #state: ReadyState = ReadyState.Open;
+  #events: ProtocolEvent[] = [];
+  #outgoing: Uint8Array[] = [];
+  #outgoingBytes = 0;
+
+  #closeSent = false;
+  #closeReceived = false;
+  #closeCode: number | undefined = undefined;
+  #closeReason: string | undefined = undefined;
+  #failed: ProtocolError | undefined = undefined;
+  /** The application is sending a fragmented message (FIN not yet sent). */
+  #sendingFragments = false;
+
+  /** @param options Role, size limits, negotiated RSV bits. */
+  constructor(options?: ProtocolOptions) {
+    const role = options?.role ?? "server";
+    if (role !== "server" && role !== "client") {
+      throw new UsageError(`Invalid role: ${role}`);
+    }
+    const maxMessageSize = options?.maxMessageSize ?? 16 * 1024 * 1024;
+    const maxFrameSize = options?.maxFrameSize ?? maxMessageSize;
+    checkLimit("maxMessageSize", maxMessageSize);
+    checkLimit("maxFrameSize", maxFrameSize);
+    const allowedRsv = options?.allowedRsv ?? 0;
+    if (!Number.isInteger(allowedRsv) || allowedRsv < 0 || allowedRsv > 7) {
+      throw new UsageError(`Invalid allowedRsv: ${allowedRsv}`);
+    }
+    this.#client = role === "client";
+    this.#allowedRsv = allowedRsv;
+    const assembler = new MessageAssembler({ maxMessageSize });
+    this.#assembler = assembler;
+    this.#decoder = new FrameDecoder({
+      onDataFrameStart: (opcode, fin, _rsv, length) =>
+        assembler.frameStart(opcode, fin, length),
+      onDataFramePayload: (source, start, end) =>
+        assembler.framePayload(source, start, end),
+      onDataFrameEnd: () => {
+        const message = assembler.frameEnd();
+        if (message === undefined) return;
+        this.#events.push(
+          typeof message === "string"
+            ? { type: "text", data: message }
+            : { type: "binary", data: message },
+        );
+      },
+      onControlFrame: (opcode, payload) => this.#onControl(opcode, payload),
+    }, { role, maxFrameSize, allowedRsv });
+  }
+
+  /** The connection state. Starts `Open`: the HTTP handshake happened elsewhere. */
+  get readyState(): ReadyState {
+    return this.#state;
+  }
+
+  /** Whether a close frame was sent (or queued). */
+  get closeSent(): boolean {
+    return this.#closeSent;
+  }
+
+  /** Whether the peer's close frame arrived. */
+  get closeReceived(): boolean {
+    return this.#closeReceived;
+  }
+
+  /** The code of the peer's close frame (1005 if it had none); `undefined` until it arrives. */
+  get closeCode(): number | undefined {
+    return this.#closeCode;
+  }
+
+  /** The reason of the peer's close frame; `undefined` until it arrives. */
+  get closeReason(): string | undefined {
+    return this.#closeReason;
+  }
+
+  /** The peer's violation that failed the connection, if any. */
+  get failed(): ProtocolError | undefined {
+    return this.#failed;
+  }
+
+  /**
+   * Whether the transport should now be flushed and closed: the close
+   * handshake is complete (close sent and received) or the connection
+   * failed. RFC 6455 §7.1.1: "The underlying TCP connection, in most normal
+   * cases, SHOULD be closed first by the server" (a client would rather
+   * wait a moment for the server to do so).
+   */
+  get shouldCloseTransport(): boolean {
+    return this.#failed !== undefined ||
+      (this.#closeSent && this.#closeReceived);
+  }
+
+  /** Total length of the queued outgoing chunks, in bytes. */
+  get outgoingBytes(): number {
+    return this.#outgoingBytes;
+  }
+
+  /**
+   * Processes received bytes. `bytes` may be modified in place (unmasking)
+   * and is not kept after the call. Never throws for anything the peer
+   * sends. Bytes after the peer's close frame, after a failure or after the
+   * transport closed are ignored.
+   */
+  receive(bytes: Uint8Array): void {
+    if (this.#closeReceived || this.#failed !== undefined) return;
+    if (this.#state === ReadyState.Closed) return;
+    try {
+      this.#decoder.push(bytes);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  /** The events produced since the last call, in order; clears them. */
+  takeEvents(): ProtocolEvent[] {
+    const events = this.#events;
+    if (events.length === 0) return NO_EVENTS;
+    this.#events = [];
+    return events;
+  }
+
+  /**
+   * The chunks to write, in order; clears the queue. A chunk holds a frame
+   * header, a payload, or a whole frame.
+   */
+  takeOutgoing(): Uint8Array[] {
+    const chunks = this.#outgoing;
+    if (chunks.length === 0) return NO_CHUNKS;
+    this.#outgoing = [];
+    this.#outgoingBytes = 0;
+    return chunks;
+  }
+
+  /**
+   * Queues a text message (one final frame). Returns `false` if the
+   * connection is not open. Throws a `UsageError` while a fragmented
+   * message sent with `sendFrame` is unfinished.
+   */
+  sendText(text: string): boolean {
+    if (!this.#canSendMessage()) return false;
+    this.#queueText(0x81, text);
+    return true;
+  }
+
+  /**
+   * Queues a binary message (one final frame). `data` is not copied in the
+   * server role. Returns `false` if the connection is not open. Throws a
+   * `UsageError` while a fragmented message sent with `sendFrame` is
+   * unfinished.
+   */
+  sendBinary(data: Uint8Array): boolean {
+    if (!this.#canSendMessage()) return false;
+    this.#queueShared(0x82, data);
+    return true;
+  }
+
+  /**
+   * Queues any frame, including fragments (FIN unset, then continuation
+   * frames) and close frames. Throws a `UsageError` for an unknown opcode,
+   * RSV bits not negotiated, a control frame over 125 bytes or fragmented,
+   * an invalid close body, or fragments out of order. Returns `false` if the
+   * connection is not open. A data frame's payload is not copied in the
+   * server role.
+   */
+  sendFrame(frame: Frame): boolean {
+    const { opcode, fin, rsv, payload } = frame;
+    if (!isKnownOpcode(opcode)) {
+      throw new UsageError(`Invalid opcode: ${opcode}`);
+    }
+    if ((rsv & ~this.#allowedRsv) !== 0) {
+      throw new UsageError(`RSV bits not negotiated: ${rsv}`);
+    }
+    if (isControl(opcode)) {
+      checkControl(payload, fin);
+      if (opcode === Opcode.Close) checkCloseBody(payload);
+    }
+    if (this.#state !== ReadyState.Open) return false;
+    if (opcode === Opcode.Continuation) {
+      if (!this.#sendingFragments) {
+        throw new UsageError("Continuation frame without a fragmented message");
+      }
+      if (fin) this.#sendingFragments = false;
+    } else if (opcode === Opcode.Text || opcode === Opcode.Binary) {
+      if (this.#sendingFragments) {
+        throw new UsageError(
+          "Cannot start a message while a fragmented message is unfinished",
+        );
+      }
+      if (!fin) this.#sendingFragments = true;
+    }
+    const b0 = (fin ? 0x80 : 0) | (rsv << 4) | opcode;
+    if (isControl(opcode)) this.#queueControl(b0, payload);
+    else this.#queueShared(b0, payload);
+    if (opcode === Opcode.Close) this.#closeWasSent();
+    return true;
+  }
+
+  /**
+   * Queues an already-encoded frame as is (broadcast: frame once, write
+   * everywhere). The bytes are not copied or checked; in the client role
+   * they must be masked. Returns `false` if the connection is not open.
+   * Throws a `UsageError` while a fragmented message is unfinished.
+   */
+  sendFrameBytes(bytes: Uint8Array): boolean {
+    if (!this.#canSendMessage()) return false;
+    this.#push(bytes);
+    return true;
+  }
+
+  /**
+   * Queues a ping. Throws a `UsageError` if `data` exceeds 125 bytes.
+   * Returns `false` if the connection is not open.
+   */
+  sendPing(data?: Uint8Array): boolean {
+    const payload = data ?? EMPTY;
+    checkControl(payload, true);
+    if (this.#state !== ReadyState.Open) return false;
+    this.#queueControl(0x89, payload);
+    return true;
+  }
+
+  /**
+   * Queues an unsolicited pong (a heartbeat; RFC 6455 §5.5.3). Throws a
+   * `UsageError` if `data` exceeds 125 bytes. Returns `false` if the
+   * connection is not open.
+   */
+  sendPong(data?: Uint8Array): boolean {
+    const payload = data ?? EMPTY;
+    checkControl(payload, true);
+    if (this.#state !== ReadyState.Open) return false;
+    this.#queueControl(0x8a, payload);
+    return true;
+  }
+
+  /**
+   * Starts the closing handshake: queues a close frame (no code: empty
+   * body) and moves to `Closing`. Throws a `UsageError` for a code that may
+   * not be sent (see `isSendableCloseCode`) or a reason without a code; the
+   * reason is cut to 123 UTF-8 bytes. Returns `false`, doing nothing, if a
+   * close was already sent or the transport is closed.
+   */
+  sendClose(code?: number, reason?: string): boolean {
+    const payload = encodeClosePayload(code, reason);
+    if (this.#closeSent || this.#state === ReadyState.Closed) return false;
+    this.#queueControl(0x88, payload);
+    this.#closeWasSent();
+    return true;
+  }
+
+  /** The peer closed the TCP connection (FIN or reset): the state becomes `Closed`. */
+  receiveEnd(): void {
+    this.markClosed();
+  }
+
+  /** The transport is fully closed: the state becomes `Closed`. */
+  markClosed(): void {
+    this.#state = ReadyState.Closed;
+    this.#decoder.stop();
+  }
+
+  #canSendMessage(): boolean {
+    if (this.#state !== ReadyState.Open) return false;
+    if (this.#sendingFragments) {
+      throw new UsageError(
+        "Cannot start a message while a fragmented message is unfinished",
+      );
+    }
+    return true;
+  }
+
+  #closeWasSent(): void {
+    this.#closeSent = true;
+    if (this.#state === ReadyState.Open) this.#state = ReadyState.Closing;
+  }
+
+  #onControl(opcode: number, payload: Uint8Array): void {
+    if (opcode === Opcode.Ping) {
+      this.#events.push({ type: "ping", data: payload.slice() });
+      // RFC 6455 §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send
+      // a Pong frame in response, unless it already received a Close frame."
+      // §5.5.3: "A Pong frame sent in response to a Ping frame must have
+      // identical "Application data" as found in the message body of the
+      // Ping frame being replied to." No frame may follow our close.
+      if (!this.#closeSent) this.#queueControl(0x8a, payload);
+    } else if (opcode === Opcode.Pong) {
+      this.#events.push({ type: "pong", data: payload.slice() });
+    } else {
+      const { code, reason } = parseClosePayload(payload);
+      this.#closeReceived = true;
+      this.#closeCode = code;
+      this.#closeReason = reason;
+      // RFC 6455 §1.4: "After sending a control frame indicating the
+      // connection should be closed, a peer does not send any further data".
+      this.#decoder.stop();
+      if (this.#state === ReadyState.Open) this.#state = ReadyState.Closing;
+      this.#events.push({ type: "close", code, reason });
+      if (!this.#closeSent) {
+        // RFC 6455 §5.5.1: "If an endpoint receives a Close frame and did not
+        // previously send a Close frame, the endpoint MUST send a Close frame
+        // in response. [...] When sending a Close frame in response, the
+        // endpoint typically echos the status code it received." No code
+        // received (1005): echo an empty body.
+        this.#queueControl(
+          0x88,
+          code === 1005 ? EMPTY : encodeClosePayload(code),
+        );
+        this.#closeSent = true;
+      }
+    }
+  }
+
+  #fail(error: unknown): void {
+    const failure = error instanceof ProtocolError ? error : new ProtocolError(
+      1011,
+      `Internal error: ${error instanceof Error ? error.message : error}`,
+      { cause: error },
+    );
+    this.#failed = failure;
+    this.#decoder.stop();
+    if (this.#state === ReadyState.Open) this.#state = ReadyState.Closing;
+    this.#events.push({ type: "error", error: failure });
+    // RFC 6455 §7.1.7: "the endpoint SHOULD send a Close frame with an
+    // appropriate status code (Section 7.4) before proceeding to _Close the
+    // WebSocket Connection_." The reason names the violation; an internal
+    // error's message is not shown to the peer.
+    if (!this.#closeSent) {
+      this.#queueControl(
+        0x88,
+        encodeClosePayload(
+          failure.code,
+          failure.code === 1011 ? undefined : failure.message,
+        ),
+      );
+      this.#closeSent = true;
+    }
+  }
+
+  #push(chunk: Uint8Array): void {
+    this.#outgoing.push(chunk);
+    this.#outgoingBytes += chunk.length;
+  }
+
+  /**
+   * Writes the header of a frame whose `length`-byte payload already sits at
+   * `buffer[payloadStart]`, just before it (there must be room), masking
+   * the payload in the client role. Returns where the frame starts.
+   */
+  #frameBefore(
+    buffer: Uint8Array,
+    payloadStart: number,
+    b0: number,
+    length: number,
+  ): number {
+    if (!this.#client) {
+      const start = payloadStart - headerSize(length, false);
+      writeHeader(buffer, start, b0, length, undefined);
+      return start;
+    }
+    const mask = randomMask();
+    const start = payloadStart - headerSize(length, true);
+    writeHeader(buffer, start, b0, length, mask);
+    maskRange(buffer, payloadStart, payloadStart + length, mask, 0);
+    return start;
+  }
+
+  /** A text frame as one chunk: the header and the UTF-8 payload together. */
+  #queueText(b0: number, text: string): void {
+    const units = text.length;
+    if (units <= ASCII_LOOP_MAX) {
+      // ASCII fast path: one byte per unit, so the length is known upfront
+      // and the header goes first. Cheaper than a native encode call for
+      // short texts; abandoned at the first non-ASCII unit.
+      const headerLength = headerSize(units, this.#client);
+      const buffer = reserve(headerLength + units);
+      const at = reservedOffset() + headerLength;
+      let i = 0;
+      for (; i < units; i++) {
+        const unit = text.charCodeAt(i);
+        if (unit >= 0x80) break;
+        buffer[at + i] = unit;
+      }
+      if (i === units) {
+        const start = this.#frameBefore(buffer, at, b0, units);
+        this.#push(commit(start, at + units));
+        return;
+      }
+    }
+    if (units * 3 + MAX_HEADER_SIZE <= SLAB_LIMIT) {
+      // Encode straight after the largest possible header, then write the
+      // header just before the payload.
+      const buffer = reserve(MAX_HEADER_SIZE + units * 3);
+      const payloadStart = reservedOffset() + MAX_HEADER_SIZE;
+      const length = encoder.encodeInto(
+        text,
+        buffer.subarray(payloadStart, payloadStart + units * 3),
+      ).written;
+      const start = this.#frameBefore(buffer, payloadStart, b0, length);
+      this.#push(commit(start, payloadStart + length));
+      return;
+    }
+    if (units <= SMALL_TEXT) {
+      const buffer = new Uint8Array(MAX_HEADER_SIZE + units * 3);
+      const length = encoder.encodeInto(
+        text,
+        buffer.subarray(MAX_HEADER_SIZE),
+      ).written;
+      const start = this.#frameBefore(buffer, MAX_HEADER_SIZE, b0, length);
+      this.#push(buffer.subarray(start, MAX_HEADER_SIZE + length));
+      return;
+    }
+    this.#queueOwned(b0, encoder.encode(text));
+  }
+
+  /** A frame header alone, from the slab. */
+  #header(
+    b0: number,
+    length: number,
+    mask: Uint8Array | undefined,
+  ): Uint8Array {
+    const buffer = reserve(MAX_HEADER_SIZE);
+    const start = reservedOffset();
+    const size = writeHeader(buffer, start, b0, length, mask);
+    return commit(start, start + size);
+  }
+
+  /** A whole frame (masked copy of `payload` in the client role) as one chunk. */
+  #queueCopy(b0: number, payload: Uint8Array): void {
+    const length = payload.length;
+    const room = MAX_HEADER_SIZE + length;
+    let buffer: Uint8Array;
+    let payloadStart: number;
+    if (room <= SLAB_LIMIT) {
+      buffer = reserve(room);
+      payloadStart = reservedOffset() + MAX_HEADER_SIZE;
+    } else {
+      buffer = new Uint8Array(room);
+      payloadStart = MAX_HEADER_SIZE;
+    }
+    buffer.set(payload, payloadStart);
+    const start = this.#frameBefore(buffer, payloadStart, b0, length);
+    this.#push(
+      room <= SLAB_LIMIT
+        ? commit(start, payloadStart + length)
+        : buffer.subarray(start, payloadStart + length),
+    );
+  }
+
+  /** A control frame: small, always one chunk (a copy of `payload`). */
+  #queueControl(b0: number, payload: Uint8Array): void {
+    this.#queueCopy(b0, payload);
+  }
+
+  /** A data frame whose payload the caller owns: not copied in the server role. */
+  #queueShared(b0: number, payload: Uint8Array): void {
+    if (this.#client) {
+      // The caller's bytes must not be masked in place: one masked copy.
+      this.#queueCopy(b0, payload);
+      return;
+    }
+    const length = payload.length;
+    this.#push(this.#header(b0, length, undefined));
+    if (length !== 0) this.#push(payload);
+  }
+
+  /** A data frame whose payload we own (freshly encoded): masked in place for a client. */
+  #queueOwned(b0: number, payload: Uint8Array): void {
+    const length = payload.length;
+    const mask = this.#client ? randomMask() : undefined;
+    this.#push(this.#header(b0, length, mask));
+    if (mask !== undefined) maskRange(payload, 0, length, mask, 0);
+    if (length !== 0) this.#push(payload);
+  }
+}
+
+function checkLimit(name: string, value: number): void {
+  if (typeof value !== "number" || Number.isNaN(value) || value < 0) {
+    throw new UsageError(`Invalid ${name}: ${value}`);
+  }
+}
+
+function checkControl(payload: Uint8Array, fin: boolean): void {
+  // RFC 6455 §5.5: "All control frames MUST have a payload length of 125
+  // bytes or less and MUST NOT be fragmented."
+  if (!fin) throw new UsageError("Control frames cannot be fragmented");
+  if (payload.length > 125) {
+    throw new UsageError(
+      `Control frame payload too long: ${payload.length} bytes`,
+    );
+  }
+}
+
+function checkCloseBody(payload: Uint8Array): void {
+  if (payload.length === 0) return;
+  if (payload.length === 1) {
+    throw new UsageError("Invalid close frame: 1-byte body");
+  }
+  const code = (payload[0] << 8) | payload[1];
+  if (!isSendableCloseCode(code)) {
+    throw new UsageError(`Invalid close code: ${code}`);
+  }
+  if (!isValidUtf8(payload.subarray(2))) {
+    throw new UsageError("Invalid close reason: not UTF-8");
+  }
+}
