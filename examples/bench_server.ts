@@ -22,6 +22,7 @@ const server = new Server<{ bcast?: boolean }>({
   port,
   maxMessageSize: 128 * 1024 * 1024,
   maxBufferedAmount: 512 * 1024 * 1024,
+  rateLimit: false,
 });
 const isBroadcast = (conn: Connection<{ bcast?: boolean }>): boolean =>
   conn.data.bcast === true;

@@ -13,11 +13,16 @@ import type { Transport, TransportHandler } from "./engine.ts";
 import { CloseCode } from "./close_code.ts";
 import { ProtocolError } from "./errors.ts";
 import { Frame } from "./frame.ts";
-import { computeAcceptKey, type UpgradeRequest, validateUpgrade } from "./handshake.ts";
+import {
+  computeAcceptKey,
+  type UpgradeRequest,
+  validateUpgrade,
+} from "./handshake.ts";
 import { type HttpRequest, RequestHeadReader } from "./http_request.ts";
 import { buildAcceptResponse, buildErrorResponse } from "./http_response.ts";
 import { Protocol, ReadyState } from "./protocol.ts";
 import type { ResolvedServerOptions } from "./server_options.ts";
+import type { TokenBucket } from "./rate_limiter.ts";
 
 /**
  * The answer of the server's upgrade policy for one request.
@@ -38,6 +43,8 @@ export type UpgradeDecision =
     headers?: Record<string, string>;
     /** Initial `conn.data`. */
     data?: unknown;
+    /** The user the connection belongs to. */
+    user?: string;
   }
   | {
     accept: false;
@@ -104,6 +111,8 @@ export class ConnectionDriver<Data = Record<string, unknown>>
   seen = true;
   /** Heartbeat ticks in a row without a byte from the peer. */
   silentTicks = 0;
+  /** The message rate limit of this connection, when the server has one. */
+  limiter: TokenBucket | undefined;
 
   #host: DriverHost<Data>;
   #transport: Transport;
@@ -161,7 +170,9 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     else if (message instanceof Frame) queued = ws.sendFrame(message);
     else {
       throw new TypeError(
-        `Cannot send a message of type: ${Object.prototype.toString.call(message)}`,
+        `Cannot send a message of type: ${
+          Object.prototype.toString.call(message)
+        }`,
       );
     }
     if (queued) this.#scheduleFlush();
@@ -222,9 +233,17 @@ export class ConnectionDriver<Data = Record<string, unknown>>
   /** Queues an already-encoded frame (a broadcast); returns whether it was queued. */
   sendEncoded(bytes: Uint8Array): boolean {
     const ws = this.#ws;
-    if (ws === undefined || !ws.sendFrameBytes(bytes)) return false;
-    this.#scheduleFlush();
-    return true;
+    if (ws === undefined) return false;
+    let queued: boolean;
+    try {
+      queued = ws.sendFrameBytes(bytes);
+    } catch {
+      // The application is midway through a fragmented message on this
+      // connection: a frame in between would corrupt it.
+      return false;
+    }
+    if (queued) this.#scheduleFlush();
+    return queued;
   }
 
   /**
@@ -330,10 +349,19 @@ export class ConnectionDriver<Data = Record<string, unknown>>
       const bytes = concat(this.#pending, this.#pendingBytes);
       this.#pending = [];
       this.#pendingBytes = 0;
+      // The application saw bufferedAmount over drainThreshold while these
+      // bytes were queued, and may wait for `drain` even when the transport
+      // takes them at once.
+      if (bytes.length > this.#host.options.drainThreshold) {
+        this.#overThreshold = true;
+      }
       if (!this.#transport.write(bytes)) {
         this.#blocked = true;
         this.#inTransport = bytes.length;
         this.#checkBufferCap();
+      } else if (this.#overThreshold) {
+        this.#overThreshold = false;
+        this.#host.drained(this);
       }
     }
     if (ws?.shouldCloseTransport && !this.#ending) {
@@ -355,7 +383,12 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     const buffered = this.bufferedAmount;
     const { maxBufferedAmount, drainThreshold } = this.#host.options;
     if (buffered > drainThreshold) this.#overThreshold = true;
-    if (maxBufferedAmount > 0 && buffered > maxBufferedAmount) {
+    // One write in the transport may exceed the cap on its own (a message
+    // of maxMessageSize echoed back); the cap is on bytes queued behind it.
+    if (
+      maxBufferedAmount > 0 && buffered > maxBufferedAmount &&
+      buffered > this.#inTransport
+    ) {
       this.#failLocally(
         new ProtocolError(
           CloseCode.PolicyViolation,
@@ -413,6 +446,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     this.#timer = undefined;
     this.protocol = decision.protocol ?? "";
     if (decision.data !== undefined) this.data = decision.data as Data;
+    if (decision.user !== undefined) this.#host.setUser(this, decision.user);
     const { options } = this.#host;
     this.#ws = new Protocol({
       role: "server",

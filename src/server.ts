@@ -7,7 +7,12 @@
 
 import { FlushScheduler } from "./_flush_scheduler.ts";
 import type { CloseInfo, Connection, Message } from "./connection.ts";
-import { ConnectionDriver, type DriverHost, TransportBridge, type UpgradeDecision } from "./driver.ts";
+import {
+  ConnectionDriver,
+  type DriverHost,
+  TransportBridge,
+  type UpgradeDecision,
+} from "./driver.ts";
 import type { Engine, Listener } from "./engine.ts";
 import { type AnyHandler, EventRegistry } from "./event_registry.ts";
 import { Frame } from "./frame.ts";
@@ -15,8 +20,17 @@ import { encodeFrameBytes } from "./frame_encoder.ts";
 import type { UpgradeRequest } from "./handshake.ts";
 import type { HttpRequest } from "./http_request.ts";
 import { ReadyState } from "./protocol.ts";
-import { type ResolvedServerOptions, resolveServerOptions, type ServerOptions } from "./server_options.ts";
+import {
+  type ResolvedServerOptions,
+  resolveServerOptions,
+  type ServerOptions,
+} from "./server_options.ts";
 import { ConnectionSet } from "./connection_set.ts";
+import { decideUpgrade } from "./upgrade_policy.ts";
+import { jsonDepth } from "./json_depth.ts";
+import { TokenBucket } from "./rate_limiter.ts";
+import { ProtocolError } from "./errors.ts";
+import { CloseCode } from "./close_code.ts";
 import { Group } from "./group.ts";
 import { Membership } from "./membership.ts";
 
@@ -91,27 +105,6 @@ export interface StopOptions {
 }
 
 /**
- * Decides at the handshake whether to accept an upgrade request. The default
- * accepts every valid request.
- *
- * @example
- * ```ts
- * import type { UpgradePolicy } from "@anyws/anyws";
- * const policy: UpgradePolicy = (request) =>
- *   request.query.get("token") === "secret"
- *     ? { accept: true }
- *     : { accept: false, status: 401, body: "Unauthorized" };
- * ```
- */
-export type UpgradePolicy = (
-  request: HttpRequest,
-  upgrade: UpgradeRequest,
-  remoteAddress: string,
-) => UpgradeDecision | Promise<UpgradeDecision>;
-
-const ACCEPT: UpgradeDecision = { accept: true };
-
-/**
  * A WebSocket server with the same API on Deno, Bun and Node.
  *
  * Message routing: a text message that is a JSON object with a string
@@ -136,7 +129,8 @@ const ACCEPT: UpgradeDecision = { accept: true };
  * await server.stop();
  * ```
  */
-export class Server<Data = Record<string, unknown>> implements DriverHost<Data> {
+export class Server<Data = Record<string, unknown>>
+  implements DriverHost<Data> {
   /** The options in force, defaults filled in. */
   readonly options: ResolvedServerOptions;
   /** @ignore The write scheduler shared by this server's connections. */
@@ -154,7 +148,7 @@ export class Server<Data = Record<string, unknown>> implements DriverHost<Data> 
   #all = new Set<ConnectionDriver<Data>>();
   #rooms = new Membership<ConnectionDriver<Data>>();
   #users = new Membership<ConnectionDriver<Data>>();
-  #policy: UpgradePolicy | undefined;
+  #perAddress = new Map<string, number>();
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #allReleased: (() => void) | undefined;
 
@@ -252,7 +246,9 @@ export class Server<Data = Record<string, unknown>> implements DriverHost<Data> 
   /** Registers the hooks of a class-based handler; returns a function that removes them all. */
   use(handler: MessageHandler<Data>): () => void {
     const offs: Array<() => void> = [];
-    if (handler.onOpen) offs.push(this.on("open", handler.onOpen.bind(handler)));
+    if (handler.onOpen) {
+      offs.push(this.on("open", handler.onOpen.bind(handler)));
+    }
     if (handler.onMessage) {
       offs.push(this.on("message", handler.onMessage.bind(handler)));
     }
@@ -263,11 +259,6 @@ export class Server<Data = Record<string, unknown>> implements DriverHost<Data> 
       offs.push(this.on("error", handler.onError.bind(handler)));
     }
     return () => offs.forEach((off) => off());
-  }
-
-  /** Sets the handshake policy (authorization, Origin checks, subprotocols). */
-  upgrade(policy: UpgradePolicy | undefined): void {
-    this.#policy = policy;
   }
 
   /**
@@ -349,6 +340,8 @@ export class Server<Data = Record<string, unknown>> implements DriverHost<Data> 
       (transport) => {
         const driver = new ConnectionDriver<Data>(this, transport);
         this.#all.add(driver);
+        const address = driver.remoteAddress;
+        this.#perAddress.set(address, (this.#perAddress.get(address) ?? 0) + 1);
         return new TransportBridge(driver as ConnectionDriver<unknown>);
       },
     );
@@ -389,19 +382,31 @@ export class Server<Data = Record<string, unknown>> implements DriverHost<Data> 
     upgrade: UpgradeRequest,
     remoteAddress: string,
   ): UpgradeDecision | Promise<UpgradeDecision> {
-    return this.#policy?.(request, upgrade, remoteAddress) ?? ACCEPT;
+    return decideUpgrade(this.options, request, upgrade, remoteAddress, {
+      total: this.#all.size,
+      fromAddress: this.#perAddress.get(remoteAddress) ?? 0,
+    });
   }
 
   /** @ignore */
   opened(conn: ConnectionDriver<Data>): void {
     this.#open.set(conn.id, conn);
+    const { rateLimit } = this.options;
+    if (rateLimit) {
+      conn.limiter = new TokenBucket(rateLimit.messages, rateLimit.interval);
+    }
     this.#events.emit("open", conn.request, conn);
   }
 
   /** @ignore */
   message(conn: ConnectionDriver<Data>, data: string | Uint8Array): void {
+    if (conn.limiter !== undefined && !conn.limiter.take()) {
+      this.#overRate(conn);
+      return;
+    }
     if (
-      this.#customEvents > 0 && typeof data === "string" && this.#route(conn, data)
+      this.#customEvents > 0 && typeof data === "string" &&
+      this.#route(conn, data)
     ) return;
     this.#events.emit("message", data, conn);
   }
@@ -465,7 +470,11 @@ export class Server<Data = Record<string, unknown>> implements DriverHost<Data> 
 
   /** @ignore */
   released(conn: ConnectionDriver<Data>): void {
-    this.#all.delete(conn);
+    if (!this.#all.delete(conn)) return;
+    const address = conn.remoteAddress;
+    const count = (this.#perAddress.get(address) ?? 1) - 1;
+    if (count > 0) this.#perAddress.set(address, count);
+    else this.#perAddress.delete(address);
     if (this.#all.size === 0) this.#allReleased?.();
   }
 
@@ -476,13 +485,30 @@ export class Server<Data = Record<string, unknown>> implements DriverHost<Data> 
     let first = 0;
     while (first < text.length && text.charCodeAt(first) <= 32) first++;
     if (text.charCodeAt(first) !== 123 /* { */) return false;
+    const { maxJsonSize, maxJsonDepth } = this.options;
+    if (text.length > maxJsonSize) {
+      this.#refuseEvent(
+        conn,
+        `JSON event too large: over ${maxJsonSize} characters`,
+      );
+      return true;
+    }
+    if (jsonDepth(text, maxJsonDepth) > maxJsonDepth) {
+      this.#refuseEvent(
+        conn,
+        `JSON event too deep: over ${maxJsonDepth} levels`,
+      );
+      return true;
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
       return false;
     }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    if (
+      typeof parsed !== "object" || parsed === null || Array.isArray(parsed)
+    ) {
       return false;
     }
     const { event, data } = parsed as { event?: unknown; data?: unknown };
@@ -492,6 +518,27 @@ export class Server<Data = Record<string, unknown>> implements DriverHost<Data> 
     ) return false;
     this.#events.emit(event, data, conn);
     return true;
+  }
+
+  /** Drops a JSON event over the limits; the sender gets an `error` event. */
+  #refuseEvent(conn: ConnectionDriver<Data>, message: string): void {
+    conn.emit("error", { message });
+    this.errored(new ProtocolError(CloseCode.PolicyViolation, message), conn);
+  }
+
+  #overRate(conn: ConnectionDriver<Data>): void {
+    const { rateLimit } = this.options;
+    if (!rateLimit || conn.readyState !== ReadyState.Open) return;
+    const error = new ProtocolError(
+      CloseCode.PolicyViolation,
+      `Rate limit exceeded: over ${rateLimit.messages} messages in ${rateLimit.interval} ms`,
+    );
+    if (rateLimit.action === "drop") {
+      this.errored(error, conn);
+      return;
+    }
+    conn.close(CloseCode.PolicyViolation, "Rate limit exceeded");
+    this.errored(error, conn);
   }
 
   #handlerFailed(error: unknown, event: string, args: unknown[]): void {

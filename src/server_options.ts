@@ -5,6 +5,99 @@
  */
 
 import type { TlsOptions } from "./engine.ts";
+import type { UpgradeRequest } from "./handshake.ts";
+import type { HttpRequest } from "./http_request.ts";
+import type { OriginRule } from "./origin_policy.ts";
+
+/**
+ * What an {@link Authorize} hook answers: `true`/`false`, or an object that
+ * accepts (with user data, a user identity, a subprotocol, extra response
+ * headers) or rejects (with a status, body and headers).
+ *
+ * @example
+ * ```ts
+ * import type { AuthorizeResult } from "@anyws/anyws";
+ * const ok: AuthorizeResult = { accept: true, user: "ada", data: { role: "admin" } };
+ * const no: AuthorizeResult = { accept: false, status: 401, body: "Invalid token" };
+ * ```
+ */
+export type AuthorizeResult =
+  | boolean
+  | {
+    accept: true;
+    /** Initial `conn.data`. */
+    data?: unknown;
+    /** The user the connection belongs to (`conn.user`, `server.user(id)`). */
+    user?: string;
+    /** Subprotocol to answer with (overrides `protocols`). */
+    protocol?: string;
+    /** Extra headers of the 101 response. */
+    headers?: Record<string, string>;
+  }
+  | {
+    accept: false;
+    /** HTTP status; default 401. */
+    status?: number;
+    /** Response body; default the status text. */
+    body?: string;
+    /** Extra response headers. */
+    headers?: Record<string, string>;
+  };
+
+/**
+ * Decides at the handshake whether a request may connect. It may be async.
+ * A hook that throws rejects the request with 500 and reports an `error`;
+ * the client learns nothing of the error.
+ *
+ * @example
+ * ```ts
+ * import type { Authorize } from "@anyws/anyws";
+ * // A token in the query string, as in the Ratchet guide: ws://host/?token=…
+ * const authorize: Authorize = (request) => {
+ *   const user = request.query.get("token") === "s3cret" ? "ada" : undefined;
+ *   return user ? { accept: true, user } : { accept: false, status: 401 };
+ * };
+ * ```
+ */
+export type Authorize = (
+  request: HttpRequest,
+  context: { remoteAddress: string; upgrade: UpgradeRequest },
+) => AuthorizeResult | Promise<AuthorizeResult>;
+
+/**
+ * Chooses the subprotocol from the client's offers (in its order of
+ * preference); `undefined` chooses none.
+ *
+ * @example
+ * ```ts
+ * import type { SelectProtocol } from "@anyws/anyws";
+ * const select: SelectProtocol = (offered) => offered.find((p) => p.startsWith("chat."));
+ * ```
+ */
+export type SelectProtocol = (
+  offered: readonly string[],
+  request: HttpRequest,
+) => string | undefined;
+
+/**
+ * The per-connection message rate limit: a token bucket of `messages` per
+ * `interval` ms. Over it, `"close"` closes the connection with 1008 and
+ * `"drop"` drops the message and reports an `error`.
+ *
+ * @example
+ * ```ts
+ * import type { RateLimit } from "@anyws/anyws";
+ * const limit: RateLimit = { messages: 20, interval: 1000, action: "drop" };
+ * ```
+ */
+export interface RateLimit {
+  /** Messages allowed per interval (the bucket size). */
+  messages: number;
+  /** The interval, in ms. */
+  interval: number;
+  /** What to do with a message over the limit. Default `"close"`. */
+  action?: "close" | "drop";
+}
 
 /**
  * Options of a {@link Server}. Every limit is on by default; the defaults are
@@ -52,12 +145,57 @@ export interface ServerOptions {
   maxBufferedAmount?: number;
   /** `bufferedAmount` under which a `drain` event fires after the connection was over it. Default 1 MiB. */
   drainThreshold?: number;
+  /** Most connections at once, handshakes included (503 beyond); 0 for no limit. Default 50,000. */
+  maxConnections?: number;
+  /**
+   * Most connections at once from one IP address (429 beyond); 0 for no
+   * limit. Default 0: behind NAT many users share one address, so only the
+   * application can choose this number.
+   */
+  maxConnectionsPerIp?: number;
+  /** Largest text message parsed as a JSON event (bigger ones are dropped with an `error`). Default 1 MiB. */
+  maxJsonSize?: number;
+  /** Deepest nesting of a JSON event (deeper ones are dropped with an `error`). Default 32. */
+  maxJsonDepth?: number;
+  /** Upgrade paths accepted (exact match on the path); others get 404. Default: every path. */
+  paths?: readonly string[];
+  /** Browser origins allowed to connect (403 otherwise). Default `"same-origin"`. */
+  origins?: OriginRule;
+  /** Reject requests without an `Origin` header (403). Default `false`. */
+  requireOrigin?: boolean;
+  /**
+   * Subprotocols supported, in the server's terms: the first of the
+   * client's offers that is in the list wins; or a function that chooses.
+   * No match means no `Sec-WebSocket-Protocol` header (RFC 6455 §4.2.2).
+   */
+  protocols?: readonly string[] | SelectProtocol;
+  /** Reject (400) a request for which no subprotocol was chosen. Default `false`. */
+  requireProtocol?: boolean;
+  /** The authorization hook run at the handshake. */
+  authorize?: Authorize;
+  /** Per-connection message rate limit, or `false`. Default 10,000 messages per second, closing with 1008 beyond. */
+  rateLimit?: RateLimit | false;
 }
 
-/** The options with every default filled in. */
+const OPTIONAL_KEYS = [
+  "tls",
+  "paths",
+  "protocols",
+  "authorize",
+] as const;
+
+/**
+ * The options with every default filled in.
+ *
+ * @example
+ * ```ts
+ * import { resolveServerOptions, type ResolvedServerOptions } from "@anyws/anyws";
+ * const options: ResolvedServerOptions = resolveServerOptions({});
+ * ```
+ */
 export type ResolvedServerOptions =
-  & Required<Omit<ServerOptions, "tls">>
-  & Pick<ServerOptions, "tls">;
+  & Required<Omit<ServerOptions, typeof OPTIONAL_KEYS[number]>>
+  & Pick<ServerOptions, typeof OPTIONAL_KEYS[number]>;
 
 /**
  * The documented defaults of every {@link ServerOptions} field.
@@ -82,6 +220,14 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ResolvedServerOptions> = Object
     idleTimeout: 60_000,
     maxBufferedAmount: 16 * 1024 * 1024,
     drainThreshold: 1024 * 1024,
+    maxConnections: 50_000,
+    maxConnectionsPerIp: 0,
+    maxJsonSize: 1024 * 1024,
+    maxJsonDepth: 32,
+    origins: "same-origin",
+    requireOrigin: false,
+    requireProtocol: false,
+    rateLimit: { messages: 10_000, interval: 1_000, action: "close" as const },
   });
 
 /**
@@ -104,27 +250,50 @@ export function resolveServerOptions(
     maxFrameSize: maxMessageSize,
     ...withoutUndefined(options),
   };
-  for (
-    const key of Object.keys(DEFAULT_SERVER_OPTIONS) as Array<
-      keyof typeof DEFAULT_SERVER_OPTIONS
-    >
-  ) {
+  if (typeof resolved.hostname !== "string" || resolved.hostname === "") {
+    throw new TypeError(
+      `Invalid option hostname: ${String(resolved.hostname)}`,
+    );
+  }
+  for (const key of NUMERIC_KEYS) {
     const value = resolved[key];
-    if (key === "hostname") {
-      if (typeof value !== "string" || value === "") {
-        throw new TypeError(`Invalid option hostname: ${String(value)}`);
-      }
-      continue;
-    }
     if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
       throw new TypeError(`Invalid option ${key}: ${String(value)}`);
     }
+  }
+  const { rateLimit } = resolved;
+  if (
+    rateLimit !== false &&
+    (!(rateLimit.messages > 0) || !(rateLimit.interval > 0) ||
+      !["close", "drop", undefined].includes(rateLimit.action))
+  ) {
+    throw new TypeError(
+      `Invalid option rateLimit: ${JSON.stringify(rateLimit)}`,
+    );
   }
   if (resolved.port > 65535) {
     throw new TypeError(`Invalid option port: ${resolved.port}`);
   }
   return resolved;
 }
+
+const NUMERIC_KEYS = [
+  "port",
+  "maxMessageSize",
+  "maxFrameSize",
+  "maxHeadBytes",
+  "maxHeaderCount",
+  "handshakeTimeout",
+  "closeTimeout",
+  "pingInterval",
+  "idleTimeout",
+  "maxBufferedAmount",
+  "drainThreshold",
+  "maxConnections",
+  "maxConnectionsPerIp",
+  "maxJsonSize",
+  "maxJsonDepth",
+] as const;
 
 function withoutUndefined(options: ServerOptions): ServerOptions {
   const out: Record<string, unknown> = {};

@@ -1,0 +1,129 @@
+/**
+ * The server's handshake policy: paths, Origin, connection limits,
+ * subprotocols and the `authorize` hook, applied in that order to a request
+ * that is already a valid RFC 6455 upgrade.
+ *
+ * @module
+ */
+
+import type { UpgradeDecision } from "./driver.ts";
+import { selectSubprotocol, type UpgradeRequest } from "./handshake.ts";
+import type { HttpRequest } from "./http_request.ts";
+import { isOriginAllowed } from "./origin_policy.ts";
+import type {
+  AuthorizeResult,
+  ResolvedServerOptions,
+} from "./server_options.ts";
+
+/** Connection counts the limits are checked against (the request's own connection included). */
+export interface ConnectionCounts {
+  /** Connections of the server, handshakes included. */
+  total: number;
+  /** Connections from the request's address. */
+  fromAddress: number;
+}
+
+/**
+ * Decides whether to accept an upgrade request, and with which subprotocol,
+ * headers, data and user.
+ *
+ * | check                         | answer |
+ * | ----------------------------- | ------ |
+ * | path not in `paths`           | 404    |
+ * | Origin not allowed            | 403    |
+ * | over `maxConnections`         | 503 + `Retry-After` |
+ * | over `maxConnectionsPerIp`    | 429 + `Retry-After` |
+ * | no subprotocol while `requireProtocol` | 400 |
+ * | `authorize` says no           | its status (default 401) |
+ * | `authorize` throws            | 500 (by the driver) |
+ *
+ * @example
+ * ```ts
+ * import { decideUpgrade, resolveServerOptions } from "@anyws/anyws";
+ * const options = resolveServerOptions({ paths: ["/ws"] });
+ * // decideUpgrade(options, request, upgrade, "127.0.0.1", { total: 1, fromAddress: 1 })
+ * console.log(typeof decideUpgrade); // "function"
+ * ```
+ */
+export function decideUpgrade(
+  options: ResolvedServerOptions,
+  request: HttpRequest,
+  upgrade: UpgradeRequest,
+  remoteAddress: string,
+  counts: ConnectionCounts,
+): UpgradeDecision | Promise<UpgradeDecision> {
+  if (options.paths !== undefined && !options.paths.includes(request.path)) {
+    return refuse(404, "Not Found");
+  }
+  const originAllowed = isOriginAllowed(
+    upgrade.origin,
+    upgrade.host,
+    options.origins,
+    { requireOrigin: options.requireOrigin },
+  );
+  if (!originAllowed) return refuse(403, "Origin not allowed");
+  if (options.maxConnections > 0 && counts.total > options.maxConnections) {
+    return refuse(503, "Too many connections", { "Retry-After": "5" });
+  }
+  if (
+    options.maxConnectionsPerIp > 0 &&
+    counts.fromAddress > options.maxConnectionsPerIp
+  ) {
+    return refuse(429, "Too many connections from your address", {
+      "Retry-After": "5",
+    });
+  }
+  const { protocols } = options;
+  const protocol = protocols === undefined
+    ? undefined
+    : typeof protocols === "function"
+    ? protocols(upgrade.protocols, request)
+    : selectSubprotocol(upgrade.protocols, protocols);
+  if (protocol !== undefined && !upgrade.protocols.includes(protocol)) {
+    // RFC 6455 §4.2.2: the server's choice must be one the client offered.
+    throw new TypeError(`Subprotocol not offered by the client: ${protocol}`);
+  }
+  if (options.requireProtocol && protocol === undefined) {
+    return refuse(400, "No supported subprotocol");
+  }
+  const accepted: UpgradeDecision = { accept: true, protocol };
+  if (options.authorize === undefined) return accepted;
+  const result = options.authorize(request, { remoteAddress, upgrade });
+  return result instanceof Promise
+    ? result.then((answer) => merge(accepted, answer))
+    : merge(accepted, result);
+}
+
+function merge(
+  accepted: UpgradeDecision & { accept: true },
+  answer: AuthorizeResult,
+): UpgradeDecision {
+  if (answer === true) return accepted;
+  if (answer === false) return refuse(401, "Unauthorized");
+  if (typeof answer !== "object" || answer === null) {
+    throw new TypeError(`Invalid authorize result: ${String(answer)}`);
+  }
+  if (!answer.accept) {
+    return {
+      accept: false,
+      status: answer.status ?? 401,
+      body: answer.body,
+      headers: answer.headers,
+    };
+  }
+  return {
+    accept: true,
+    protocol: answer.protocol ?? accepted.protocol,
+    headers: answer.headers,
+    data: answer.data,
+    user: answer.user,
+  };
+}
+
+function refuse(
+  status: number,
+  body: string,
+  headers?: Record<string, string>,
+): UpgradeDecision {
+  return { accept: false, status, body, headers };
+}
