@@ -177,7 +177,10 @@ function socketHandler(
     data(socket, bytes) {
       const transport = socket.data;
       if (transport !== undefined && !transport.closed) {
-        transport.handler.data(bytes);
+        // A plain Uint8Array view: Buffer's slice() would not copy.
+        transport.handler.data(
+          new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        );
       }
     },
     drain(socket) {

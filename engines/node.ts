@@ -53,7 +53,8 @@ class NodeTransport implements Transport {
     socket.setNoDelay(true);
     this.#handler = accept(this);
     socket.on("data", (bytes: Uint8Array) => {
-      if (!this.#silent) this.#handler.data(bytes);
+      // A plain Uint8Array view: Buffer's slice() would not copy.
+      if (!this.#silent) this.#handler.data(plain(bytes));
     });
     socket.on("drain", () => {
       if (!this.#done) this.#handler.drain();
@@ -172,4 +173,8 @@ class NodeListener implements Listener {
     });
     return this.#closing;
   }
+}
+
+function plain(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

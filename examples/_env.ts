@@ -20,9 +20,7 @@ type EnvHost = {
  */
 export function env(name: string, fallback: string): string {
   const host = globalThis as unknown as EnvHost;
-  const value = host.Deno
-    ? host.Deno.env.get(name)
-    : host.process?.env[name];
+  const value = host.Deno ? host.Deno.env.get(name) : host.process?.env[name];
   return value === undefined || value === "" ? fallback : value;
 }
 

@@ -23,7 +23,11 @@ server.on("open", (_request, conn) => {
 });
 
 server.on("message", (payload, conn) => {
-  conn.send(`Echo: ${typeof payload === "string" ? payload : payload.length + " bytes"}`);
+  conn.send(
+    `Echo: ${
+      typeof payload === "string" ? payload : payload.length + " bytes"
+    }`,
+  );
 });
 
 server.on("close", ({ code }, conn) => {

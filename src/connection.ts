@@ -46,6 +46,22 @@ export interface CloseInfo {
 export type Message = string | Uint8Array | Frame;
 
 /**
+ * Event names and their data types, for typed `on` and `emit`.
+ *
+ * @example
+ * ```ts
+ * import { Server, type EventMap } from "@anyws/anyws";
+ * interface ChatIn extends EventMap { say: { text: string } }
+ * interface ChatOut extends EventMap { said: { from: string; text: string } }
+ * const server = new Server<Record<string, unknown>, ChatIn, ChatOut>({ port: 0 });
+ * server.on("say", (data, conn) => {
+ *   server.emit("said", { from: conn.id, text: data.text }); // both typed, no casts
+ * });
+ * ```
+ */
+export type EventMap = Record<string, unknown>;
+
+/**
  * One open WebSocket connection. The same object is passed to every handler
  * of the connection, on every engine.
  *
@@ -62,7 +78,10 @@ export type Message = string | Uint8Array | Frame;
  * });
  * ```
  */
-export interface Connection<Data = Record<string, unknown>> {
+export interface Connection<
+  Data = Record<string, unknown>,
+  Out extends EventMap = EventMap,
+> {
   /** Unique, unguessable id (a random UUID). */
   readonly id: string;
   /** The peer's IP address. */
@@ -80,7 +99,7 @@ export interface Connection<Data = Record<string, unknown>> {
   /** Sends a text message (string), a binary message (Uint8Array) or a frame. Returns `false` when the connection is not open. */
   send(message: Message): boolean;
   /** Sends `{"event": event, "data": data}` as a text message. */
-  emit(event: string, data?: unknown): boolean;
+  emit<K extends string & keyof Out>(event: K, data?: Out[K]): boolean;
   /** Sends a ping (payload at most 125 bytes). */
   ping(data?: Uint8Array | string): boolean;
   /** Starts the closing handshake (RFC 6455 §7.1.2). Without a code the close frame has no body. */

@@ -1,5 +1,5 @@
 /**
- * The engine contract: what a runtime adapter (Deno, Bun, Node, in-memory)
+ * The engine contract: what a runtime adapter (one per runtime, or in-memory)
  * must provide so the driver can run WebSocket connections over it. Engines
  * move bytes and nothing else; they know nothing of WebSocket.
  *

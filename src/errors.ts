@@ -24,6 +24,8 @@ export class ProtocolError extends Error {
   readonly code: number;
 
   /**
+   * A peer's violation, answered with close code `code`.
+   *
    * @param code The close code to send.
    * @param message What the peer did wrong, such as `Invalid opcode: 3`.
    * @param options Standard error options (`cause`).
@@ -52,6 +54,8 @@ export class ProtocolError extends Error {
  */
 export class UsageError extends Error {
   /**
+   * A misuse of the API by the application.
+   *
    * @param message What was wrong, such as `Invalid close code: 1005`.
    * @param options Standard error options (`cause`).
    */

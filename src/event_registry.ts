@@ -66,6 +66,11 @@ export class EventRegistry {
     return this.#handlers.has(event);
   }
 
+  /** The handlers of `event`, in registration order (a snapshot). */
+  handlers(event: string): readonly AnyHandler[] {
+    return this.#handlers.get(event) ?? [];
+  }
+
   /** How many event names have handlers. */
   get size(): number {
     return this.#handlers.size;
@@ -97,7 +102,17 @@ export class EventRegistry {
   }
 }
 
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+/**
+ * Whether `value` is a thenable.
+ *
+ * @example
+ * ```ts
+ * import { isPromiseLike } from "@anyws/anyws";
+ * isPromiseLike(Promise.resolve(1)); // true
+ * isPromiseLike(1); // false
+ * ```
+ */
+export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof value === "object" && value !== null &&
     typeof (value as { then?: unknown }).then === "function";
 }

@@ -68,6 +68,8 @@ export class Frame {
   readonly rsv: number;
 
   /**
+   * A frame; the factories are the usual way to make one.
+   *
    * @param opcode 0-15.
    * @param payload The payload; kept, not copied.
    * @param options FIN (default `true`) and RSV bits (default 0).

@@ -118,6 +118,8 @@ export class FrameDecoder {
   #controlBuffer = new Uint8Array(125);
 
   /**
+   * A decoder that reports frames to `handler` as their bytes arrive.
+   *
    * @param handler Receives the decoded frames.
    * @param options Role, frame size limit, negotiated RSV bits.
    */

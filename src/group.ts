@@ -5,12 +5,13 @@
  * @module
  */
 
-import type { Connection, Message } from "./connection.ts";
+import type { Connection, EventMap, Message } from "./connection.ts";
 import { Frame } from "./frame.ts";
 import { encodeFrameBytes } from "./frame_encoder.ts";
 
 /** A connection that can take an already-encoded frame (every server connection can). */
 export interface EncodedSink {
+  /** Queues an encoded frame; returns whether it was queued. */
   sendEncoded(bytes: Uint8Array): boolean;
 }
 
@@ -49,14 +50,16 @@ export function encodeMessage(message: Message): Uint8Array {
  * });
  * ```
  */
-export class Group<Data = Record<string, unknown>>
-  implements Iterable<Connection<Data>> {
-  #members: () => Iterable<Connection<Data> & EncodedSink>;
+export class Group<
+  Data = Record<string, unknown>,
+  Out extends EventMap = EventMap,
+> implements Iterable<Connection<Data, Out>> {
+  #members: () => Iterable<Connection<Data, Out> & EncodedSink>;
   #size: () => number;
 
   /** A live view: `members` is called each time the group is used. */
   constructor(
-    members: () => Iterable<Connection<Data> & EncodedSink>,
+    members: () => Iterable<Connection<Data, Out> & EncodedSink>,
     size: () => number,
   ) {
     this.#members = members;
@@ -74,14 +77,14 @@ export class Group<Data = Record<string, unknown>>
   }
 
   /** Sends `{"event": event, "data": data}` to every member; returns the count. */
-  emit(event: string, data?: unknown): number {
+  emit<K extends string & keyof Out>(event: K, data?: Out[K]): number {
     return this.broadcast(JSON.stringify({ event, data }));
   }
 
   /** Sends `message` to every member `filter` accepts; returns the count. */
   broadcast(
     message: Message,
-    filter?: (conn: Connection<Data>) => boolean,
+    filter?: (conn: Connection<Data, Out>) => boolean,
   ): number {
     let bytes: Uint8Array | undefined;
     let count = 0;
@@ -94,7 +97,7 @@ export class Group<Data = Record<string, unknown>>
   }
 
   /** The members, each once. */
-  [Symbol.iterator](): Iterator<Connection<Data>> {
+  [Symbol.iterator](): Iterator<Connection<Data, Out>> {
     return this.#members()[Symbol.iterator]();
   }
 }

@@ -77,7 +77,11 @@ export class MessageAssembler {
   #result: Uint8Array | undefined = undefined;
   #pieces: Uint8Array[] = [];
 
-  /** @param options The message size limit. */
+  /**
+   * An assembler with no message in progress.
+   *
+   * @param options The message size limit.
+   */
   constructor(options?: MessageAssemblerOptions) {
     this.#maxMessageSize = options?.maxMessageSize ?? 16 * 1024 * 1024;
   }

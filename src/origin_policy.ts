@@ -1,8 +1,7 @@
 /**
- * The Origin check against cross-site WebSocket hijacking (RFC 6455 §10.2:
- * "servers that are not intended to process input from any web page but
- * only for certain sites SHOULD verify the |Origin| field is an origin they
- * expect").
+ * The Origin check against cross-site WebSocket hijacking . RFC 6455 §10.2
+ * asks servers meant to serve only certain sites, not any web page, to
+ * verify that the |Origin| field is an origin they expect.
  *
  * @module
  */

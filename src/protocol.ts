@@ -175,7 +175,11 @@ export class Protocol {
   /** The application is sending a fragmented message (FIN not yet sent). */
   #sendingFragments = false;
 
-  /** @param options Role, size limits, negotiated RSV bits. */
+  /**
+   * A connection in the Open state (the HTTP handshake happens elsewhere).
+   *
+   * @param options Role, size limits, negotiated RSV bits.
+   */
   constructor(options?: ProtocolOptions) {
     const role = options?.role ?? "server";
     if (role !== "server" && role !== "client") {

@@ -6,15 +6,24 @@
  */
 
 import { FlushScheduler } from "./_flush_scheduler.ts";
-import type { CloseInfo, Connection, Message } from "./connection.ts";
+import type { CloseInfo, Connection, EventMap, Message } from "./connection.ts";
 import {
   ConnectionDriver,
-  type DriverHost,
   TransportBridge,
   type UpgradeDecision,
 } from "./driver.ts";
 import type { Engine, Listener } from "./engine.ts";
-import { type AnyHandler, EventRegistry } from "./event_registry.ts";
+import {
+  type AnyHandler,
+  EventRegistry,
+  isPromiseLike,
+} from "./event_registry.ts";
+import {
+  type SchemaOutput,
+  type StandardSchema,
+  ValidationError,
+  withSchema,
+} from "./validation.ts";
 import { Frame } from "./frame.ts";
 import { encodeFrameBytes } from "./frame_encoder.ts";
 import type { UpgradeRequest } from "./handshake.ts";
@@ -105,7 +114,7 @@ export interface StopOptions {
 }
 
 /**
- * A WebSocket server with the same API on Deno, Bun and Node.
+ * A WebSocket server with the same API on every runtime.
  *
  * Message routing: a text message that is a JSON object with a string
  * `event` naming an event that has handlers (and is not one of
@@ -129,8 +138,11 @@ export interface StopOptions {
  * await server.stop();
  * ```
  */
-export class Server<Data = Record<string, unknown>>
-  implements DriverHost<Data> {
+export class Server<
+  Data = Record<string, unknown>,
+  In extends EventMap = EventMap,
+  Out extends EventMap = EventMap,
+> {
   /** The options in force, defaults filled in. */
   readonly options: ResolvedServerOptions;
   /** @ignore The write scheduler shared by this server's connections. */
@@ -191,46 +203,74 @@ export class Server<Data = Record<string, unknown>>
   /** A connection opened; `request` is its HTTP upgrade request. */
   on(
     event: "open",
-    handler: (request: HttpRequest, conn: Connection<Data>) => unknown,
+    handler: (request: HttpRequest, conn: Connection<Data, Out>) => unknown,
   ): () => void;
   /** A message arrived: a string for text, a Uint8Array for binary. */
   on(
     event: "message",
-    handler: (data: string | Uint8Array, conn: Connection<Data>) => unknown,
+    handler: (
+      data: string | Uint8Array,
+      conn: Connection<Data, Out>,
+    ) => unknown,
   ): () => void;
   /** A connection closed. */
   on(
     event: "close",
-    handler: (info: CloseInfo, conn: Connection<Data>) => unknown,
+    handler: (info: CloseInfo, conn: Connection<Data, Out>) => unknown,
   ): () => void;
   /** A handler threw or rejected, or a peer broke the protocol. */
   on(
     event: "error",
-    handler: (error: unknown, conn: Connection<Data> | undefined) => unknown,
+    handler: (
+      error: unknown,
+      conn: Connection<Data, Out> | undefined,
+    ) => unknown,
   ): () => void;
   /** A connection's `bufferedAmount` fell back under `drainThreshold`. */
   on(
     event: "drain",
-    handler: (bufferedAmount: number, conn: Connection<Data>) => unknown,
+    handler: (bufferedAmount: number, conn: Connection<Data, Out>) => unknown,
   ): () => void;
   /** A connection joined a room; `size` is the room's new member count. */
   on(
     event: "join" | "leave",
     handler: (
       presence: { room: string; size: number },
-      conn: Connection<Data>,
+      conn: Connection<Data, Out>,
     ) => unknown,
   ): () => void;
-  /** A client sent `{"event": event, "data": data}`. */
-  on(
-    event: string,
-    handler: (data: unknown, conn: Connection<Data>) => unknown,
+  /**
+   * A client sent `{"event": event, "data": data}`; `data` is only ever what
+   * `options.schema` (any Standard Schema) accepted, typed as its output.
+   */
+  on<K extends string, Schema extends StandardSchema>(
+    event: K,
+    handler: (
+      data: SchemaOutput<Schema>,
+      conn: Connection<Data, Out>,
+    ) => unknown,
+    options: { schema: Schema },
+  ): () => void;
+  /**
+   * A client sent `{"event": event, "data": data}`. The data is not checked:
+   * treat it as untrusted, or pass a `schema`.
+   */
+  on<K extends string & keyof In>(
+    event: K,
+    handler: (data: In[K], conn: Connection<Data, Out>) => unknown,
   ): () => void;
   /**
    * Adds a handler for `event`; several handlers per event run in
    * registration order. Returns a function that removes the handler.
    */
-  on(event: string, handler: AnyHandler): () => void {
+  on(
+    event: string,
+    handler: AnyHandler,
+    options?: { schema?: StandardSchema },
+  ): () => void {
+    if (options?.schema !== undefined) {
+      handler = withSchema(event, options.schema, handler);
+    }
     const off = this.#events.on(event, handler);
     const custom = !RESERVED_EVENTS.has(event);
     if (custom) this.#customEvents++;
@@ -268,7 +308,7 @@ export class Server<Data = Record<string, unknown>>
    */
   broadcast(
     message: Message,
-    filter?: (conn: Connection<Data>) => boolean,
+    filter?: (conn: Connection<Data, Out>) => boolean,
   ): number {
     const frame = typeof message === "string"
       ? Frame.text(message)
@@ -285,16 +325,16 @@ export class Server<Data = Record<string, unknown>>
   }
 
   /** Broadcasts `{"event": event, "data": data}`; returns how many connections it was queued on. */
-  emit(
-    event: string,
-    data?: unknown,
-    filter?: (conn: Connection<Data>) => boolean,
+  emit<K extends string & keyof Out>(
+    event: K,
+    data?: Out[K],
+    filter?: (conn: Connection<Data, Out>) => boolean,
   ): number {
     return this.broadcast(JSON.stringify({ event, data }), filter);
   }
 
   /** The connections in `room` (a live view; empty when nobody is in it). */
-  room(name: string): Group<Data> {
+  room(name: string): Group<Data, Out> {
     return new Group(
       () => this.#rooms.membersOf(name),
       () => this.#rooms.size(name),
@@ -305,7 +345,7 @@ export class Server<Data = Record<string, unknown>>
    * The connections in any of `rooms`, each once: a connection in two of
    * them gets one copy of each message.
    */
-  to(...rooms: string[]): Group<Data> {
+  to(...rooms: string[]): Group<Data, Out> {
     const members = () => this.#rooms.union(rooms);
     return new Group(members, () => {
       let size = 0;
@@ -320,7 +360,7 @@ export class Server<Data = Record<string, unknown>>
   }
 
   /** Every open connection of `user` (see `conn.setUser`). */
-  user(user: string): Group<Data> {
+  user(user: string): Group<Data, Out> {
     return new Group(
       () => this.#users.membersOf(user),
       () => this.#users.size(user),
@@ -511,13 +551,84 @@ export class Server<Data = Record<string, unknown>>
     ) {
       return false;
     }
-    const { event, data } = parsed as { event?: unknown; data?: unknown };
+    const { event, data, id } = parsed as {
+      event?: unknown;
+      data?: unknown;
+      id?: unknown;
+    };
     if (
       typeof event !== "string" || RESERVED_EVENTS.has(event) ||
       !this.#events.has(event)
     ) return false;
-    this.#events.emit(event, data, conn);
+    this.#dispatch(conn, event, data, isAckId(id) ? id : undefined);
     return true;
+  }
+
+  /**
+   * Runs the handlers of a routed event. With an `id`, the last handler's
+   * result (awaited) is sent back as `{"ack": id, "data": result}`, or its
+   * failure as `{"ack": id, "error": {"message": ...}}`.
+   */
+  #dispatch(
+    conn: ConnectionDriver<Data>,
+    event: string,
+    data: unknown,
+    id: AckId | undefined,
+  ): void {
+    const handlers = this.#events.handlers(event);
+    for (let i = 0; i < handlers.length; i++) {
+      const ackId = i === handlers.length - 1 ? id : undefined;
+      let value: unknown;
+      try {
+        value = handlers[i](data, conn);
+      } catch (error) {
+        this.#eventFailed(conn, event, error, ackId);
+        continue;
+      }
+      if (isPromiseLike(value)) {
+        value.then(
+          (result) => ackId !== undefined && this.#ack(conn, ackId, result),
+          (error) => this.#eventFailed(conn, event, error, ackId),
+        );
+      } else if (ackId !== undefined) {
+        this.#ack(conn, ackId, value);
+      }
+    }
+  }
+
+  #ack(conn: ConnectionDriver<Data>, id: AckId, result: unknown): void {
+    let text: string;
+    try {
+      text = JSON.stringify({ ack: id, data: result ?? null });
+    } catch (error) {
+      this.#eventFailed(conn, "ack", error, id);
+      return;
+    }
+    conn.send(text);
+  }
+
+  /**
+   * A routed event's handler failed: the server gets an `error`; the sender
+   * gets the validation issues, or a generic message (internal errors are
+   * not leaked).
+   */
+  #eventFailed(
+    conn: ConnectionDriver<Data>,
+    event: string,
+    error: unknown,
+    id: AckId | undefined,
+  ): void {
+    this.errored(error, conn);
+    const invalid = error instanceof ValidationError;
+    const message = invalid ? error.message : "Internal error";
+    if (id !== undefined) {
+      conn.send(JSON.stringify({
+        ack: id,
+        error: invalid ? { message, issues: error.issues } : { message },
+      }));
+    } else if (invalid) {
+      conn.emit("error", { event, message, issues: error.issues });
+    }
   }
 
   /** Drops a JSON event over the limits; the sender gets an `error` event. */
@@ -575,6 +686,14 @@ export class Server<Data = Record<string, unknown>>
       };
     });
   }
+}
+
+/** An acknowledgement id: a string of at most 128 characters or a finite number. */
+type AckId = string | number;
+
+function isAckId(value: unknown): value is AckId {
+  return (typeof value === "string" && value.length <= 128) ||
+    (typeof value === "number" && Number.isFinite(value));
 }
 
 function isEngine(value: unknown): value is Engine {

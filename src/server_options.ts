@@ -177,13 +177,6 @@ export interface ServerOptions {
   rateLimit?: RateLimit | false;
 }
 
-const OPTIONAL_KEYS = [
-  "tls",
-  "paths",
-  "protocols",
-  "authorize",
-] as const;
-
 /**
  * The options with every default filled in.
  *
@@ -194,8 +187,8 @@ const OPTIONAL_KEYS = [
  * ```
  */
 export type ResolvedServerOptions =
-  & Required<Omit<ServerOptions, typeof OPTIONAL_KEYS[number]>>
-  & Pick<ServerOptions, typeof OPTIONAL_KEYS[number]>;
+  & Required<Omit<ServerOptions, "tls" | "paths" | "protocols" | "authorize">>
+  & Pick<ServerOptions, "tls" | "paths" | "protocols" | "authorize">;
 
 /**
  * The documented defaults of every {@link ServerOptions} field.
