@@ -44,6 +44,7 @@ export {
   type AuthorizeResult,
   DEFAULT_SERVER_OPTIONS,
   type RateLimit,
+  type RequestHandler,
   type ResolvedServerOptions,
   resolveServerOptions,
   type SelectProtocol,

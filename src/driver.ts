@@ -19,7 +19,11 @@ import {
   validateUpgrade,
 } from "./handshake.ts";
 import { type HttpRequest, RequestHeadReader } from "./http_request.ts";
-import { buildAcceptResponse, buildErrorResponse } from "./http_response.ts";
+import {
+  buildAcceptResponse,
+  buildErrorResponse,
+  serializeResponse,
+} from "./http_response.ts";
 import { Protocol, ReadyState } from "./protocol.ts";
 import type { ResolvedServerOptions } from "./server_options.ts";
 import type { TokenBucket } from "./rate_limiter.ts";
@@ -57,6 +61,14 @@ export type UpgradeDecision =
 export interface DriverHost<Data = Record<string, unknown>> {
   readonly options: ResolvedServerOptions;
   readonly scheduler: FlushScheduler;
+  /**
+   * Answers a request that is not a WebSocket upgrade, or returns
+   * `undefined` to answer 426.
+   */
+  respond(
+    request: HttpRequest,
+    remoteAddress: string,
+  ): Response | Promise<Response> | undefined;
   /** Decides whether to accept a valid upgrade request. */
   decide(
     request: HttpRequest,
@@ -77,7 +89,15 @@ export interface DriverHost<Data = Record<string, unknown>> {
   released(conn: ConnectionDriver<Data>): void;
 }
 
-const Phase = { Head: 0, Upgrading: 1, Open: 2, Closed: 3 } as const;
+/** Head: reading the request; Http: answering a plain request; Done: answered, closing. */
+const Phase = {
+  Head: 0,
+  Upgrading: 1,
+  Open: 2,
+  Closed: 3,
+  Http: 4,
+  Done: 5,
+} as const;
 type Phase = typeof Phase[keyof typeof Phase];
 
 const encoder = new TextEncoder();
@@ -414,6 +434,10 @@ export class ConnectionDriver<Data = Record<string, unknown>>
       this.#reject(result.status, result.message);
       return;
     }
+    if (result.request.headers.get("upgrade") === null) {
+      this.#serveHttp(result.request);
+      return;
+    }
     const validation = validateUpgrade(result.request);
     if (!validation.ok) {
       this.#reject(validation.status, validation.message, validation.headers);
@@ -465,6 +489,52 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     }
   }
 
+  /** A plain HTTP request: the application's `request` handler answers it, or 426. */
+  #serveHttp(request: HttpRequest): void {
+    this.#phase = Phase.Http;
+    this.request = request;
+    let answer: Response | Promise<Response> | undefined;
+    try {
+      answer = this.#host.respond(request, this.remoteAddress);
+    } catch (error) {
+      this.#host.errored(error, this);
+      this.#reject(500, "Internal Server Error");
+      return;
+    }
+    if (answer === undefined) {
+      // RFC 9110 §15.5.22: a 426 response MUST send an Upgrade header.
+      this.#reject(426, "Upgrade Required: this is a WebSocket endpoint", {
+        Upgrade: "websocket",
+      });
+      return;
+    }
+    Promise.resolve(answer)
+      .then((response) => {
+        if (!(response instanceof Response)) {
+          throw new TypeError(
+            `The request handler returned no Response: ${String(response)}`,
+          );
+        }
+        return serializeResponse(response, { head: request.method === "HEAD" });
+      })
+      .then((bytes) => this.#respondWith(bytes))
+      .catch((error) => {
+        this.#host.errored(error, this);
+        this.#reject(500, "Internal Server Error");
+      });
+  }
+
+  #respondWith(bytes: Uint8Array): void {
+    if (this.#phase !== Phase.Http) return;
+    this.#phase = Phase.Done;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#queue(bytes);
+    this.flush();
+    this.#ending = true;
+    this.#transport.end();
+  }
+
   #keepEarly(bytes: Uint8Array, copy = true): void {
     this.#earlyBytes += bytes.length;
     if (this.#earlyBytes > this.#host.options.maxFrameSize + 14) {
@@ -480,7 +550,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     headers?: HeadersInit,
   ): void {
     if (this.#phase === Phase.Closed) return;
-    this.#phase = Phase.Head;
+    this.#phase = Phase.Done;
     this.#queue(buildErrorResponse(status, { body: message, headers }));
     this.flush();
     this.#ending = true;

@@ -301,3 +301,42 @@ export function buildErrorResponse(
     "\r\n";
   return encode(head, body);
 }
+
+/**
+ * Serializes a Web `Response` (status, headers, body) as an HTTP/1.1
+ * response that closes the connection. `Content-Length` and `Connection`
+ * are set here; `Transfer-Encoding` from the response is dropped, since the
+ * body is sent whole. With `head`, the body is left out (RFC 9110 §9.3.2).
+ *
+ * @example
+ * ```ts
+ * import { serializeResponse } from "./http_response.ts";
+ * const bytes = await serializeResponse(new Response("ok", { status: 200 }));
+ * console.log(new TextDecoder().decode(bytes).split("\r\n")[0]); // "HTTP/1.1 200 OK"
+ * ```
+ */
+export async function serializeResponse(
+  response: Response,
+  options: { head?: boolean } = {},
+): Promise<Uint8Array> {
+  const { status } = response;
+  if (!Number.isInteger(status) || status < 200 || status > 599) {
+    throw new RangeError(`Invalid status code: ${status}`);
+  }
+  const body = new Uint8Array(await response.arrayBuffer());
+  // RFC 9110 §6.4.1: 204 and 304 responses have no content.
+  const bodyless = status === 204 || status === 304;
+  let head = "HTTP/1.1 " + status + " " +
+    (response.statusText || statusText(status)) + "\r\n";
+  for (const [name, value] of response.headers) {
+    const lower = name.toLowerCase();
+    if (
+      lower === "content-length" || lower === "connection" ||
+      lower === "transfer-encoding" || lower === "keep-alive"
+    ) continue;
+    head += name + ": " + checkValue(name, value) + "\r\n";
+  }
+  if (!bodyless) head += "Content-Length: " + body.length + "\r\n";
+  head += "Connection: close\r\n\r\n";
+  return options.head || bodyless ? encode(head) : encode(head, body);
+}

@@ -30,6 +30,7 @@ import type { UpgradeRequest } from "./handshake.ts";
 import type { HttpRequest } from "./http_request.ts";
 import { ReadyState } from "./protocol.ts";
 import {
+  type RequestHandler,
   type ResolvedServerOptions,
   resolveServerOptions,
   type ServerOptions,
@@ -161,6 +162,7 @@ export class Server<
   #rooms = new Membership<ConnectionDriver<Data>>();
   #users = new Membership<ConnectionDriver<Data>>();
   #perAddress = new Map<string, number>();
+  #requestHandler: RequestHandler | undefined;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #allReleased: (() => void) | undefined;
 
@@ -178,6 +180,7 @@ export class Server<
       options = engineOrOptions;
     }
     this.options = resolveServerOptions(options);
+    this.#requestHandler = this.options.request;
     this.connections = new ConnectionSet(this.#open);
   }
 
@@ -302,6 +305,15 @@ export class Server<
   }
 
   /**
+   * Answers plain HTTP requests (those without `Upgrade`) on the same port
+   * with `handler`'s Web `Response`; `undefined` restores the default, 426.
+   * The connection closes after each response.
+   */
+  handleRequests(handler: RequestHandler | undefined): void {
+    this.#requestHandler = handler;
+  }
+
+  /**
    * Sends `message` to every open connection `filter` accepts. The frame is
    * encoded once and the same bytes are queued on every connection. Returns
    * how many connections it was queued on.
@@ -415,6 +427,25 @@ export class Server<
   }
 
   // ── DriverHost ────────────────────────────────────────────────────────
+
+  /** @ignore */
+  respond(
+    request: HttpRequest,
+    remoteAddress: string,
+  ): Response | Promise<Response> | undefined {
+    const handler = this.#requestHandler;
+    if (handler === undefined) return undefined;
+    const host = request.headers.get("host") ?? this.hostname;
+    const scheme = this.options.tls ? "https" : "http";
+    const url = /^https?:\/\//i.test(request.target)
+      ? request.target
+      : `${scheme}://${host}${request.target}`;
+    const webRequest = new Request(url, {
+      method: request.method,
+      headers: request.headers,
+    });
+    return handler(webRequest, { remoteAddress });
+  }
 
   /** @ignore */
   decide(

@@ -80,6 +80,24 @@ export type SelectProtocol = (
 ) => string | undefined;
 
 /**
+ * Answers a plain HTTP request (no `Upgrade` header) that reached the
+ * WebSocket port.
+ *
+ * @example
+ * ```ts
+ * import type { RequestHandler } from "@anyws/anyws";
+ * const handler: RequestHandler = (request) =>
+ *   new URL(request.url).pathname === "/healthz"
+ *     ? Response.json({ status: "ok" })
+ *     : new Response("Not Found", { status: 404 });
+ * ```
+ */
+export type RequestHandler = (
+  request: Request,
+  info: { remoteAddress: string },
+) => Response | Promise<Response>;
+
+/**
  * The per-connection message rate limit: a token bucket of `messages` per
  * `interval` ms. Over it, `"close"` closes the connection with 1008 and
  * `"drop"` drops the message and reports an `error`.
@@ -171,6 +189,8 @@ export interface ServerOptions {
   protocols?: readonly string[] | SelectProtocol;
   /** Reject (400) a request for which no subprotocol was chosen. Default `false`. */
   requireProtocol?: boolean;
+  /** Answers plain HTTP requests on the same port; without it they get 426. */
+  request?: RequestHandler;
   /** The authorization hook run at the handshake. */
   authorize?: Authorize;
   /** Per-connection message rate limit, or `false`. Default 10,000 messages per second, closing with 1008 beyond. */
@@ -187,8 +207,13 @@ export interface ServerOptions {
  * ```
  */
 export type ResolvedServerOptions =
-  & Required<Omit<ServerOptions, "tls" | "paths" | "protocols" | "authorize">>
-  & Pick<ServerOptions, "tls" | "paths" | "protocols" | "authorize">;
+  & Required<
+    Omit<ServerOptions, "tls" | "paths" | "protocols" | "authorize" | "request">
+  >
+  & Pick<
+    ServerOptions,
+    "tls" | "paths" | "protocols" | "authorize" | "request"
+  >;
 
 /**
  * The documented defaults of every {@link ServerOptions} field.
