@@ -61,6 +61,9 @@ export * from "./src/origin_policy.ts";
 export { TokenBucket } from "./src/rate_limiter.ts";
 export { jsonDepth } from "./src/json_depth.ts";
 
+// The `anyws start` command's configuration
+export * from "./src/cli_config.ts";
+
 // The engine contract
 export type * from "./src/engine.ts";
 

@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+/**
+ * The `anyws` command, on every runtime:
+ *
+ *     deno run -A cli.ts start --port 8080
+ *     bun cli.ts start --port 8080
+ *     node cli.ts start --port 8080
+ *
+ * Without `--handler` it runs the demo chat app. `--help` lists the options.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import {
+  CLI_USAGE,
+  type CliConfig,
+  CliError,
+  parseCliConfig,
+  Server,
+  type ServerOptions,
+} from "./mod.ts";
+
+/** A handler module: Larafony's `registerDefaultHandlers`, as a function. */
+type HandlerModule = { register?: (server: Server) => unknown };
+
+async function loadHandler(config: CliConfig): Promise<HandlerModule> {
+  if (config.handler === undefined) {
+    return await import("./examples/chat/app.ts");
+  }
+  const url = pathToFileURL(resolve(config.handler)).href;
+  let module: HandlerModule;
+  try {
+    module = await import(url);
+  } catch (error) {
+    throw new CliError(
+      `Cannot load handler ${config.handler}: ${firstLine(error)}`,
+    );
+  }
+  if (typeof module.register !== "function") {
+    throw new CliError(
+      `Handler ${config.handler} does not export a register(server) function`,
+    );
+  }
+  return module;
+}
+
+async function readPem(path: string, flag: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    throw new CliError(`Cannot read ${flag} file ${path}: ${firstLine(error)}`);
+  }
+}
+
+async function start(config: CliConfig): Promise<void> {
+  const options: ServerOptions = {
+    hostname: config.host,
+    port: config.port,
+    ...config.limits,
+  };
+  if (config.origins !== undefined) {
+    options.origins = config.origins.includes("*") ? "*" : config.origins;
+  }
+  if (config.tlsCert !== undefined && config.tlsKey !== undefined) {
+    options.tls = {
+      cert: await readPem(config.tlsCert, "--tls-cert"),
+      key: await readPem(config.tlsKey, "--tls-key"),
+    };
+  }
+  const server = new Server(options);
+  const log = config.quiet ? () => {} : (line: string) => console.log(line);
+  server.on("open", (request, conn) => {
+    log(`open ${conn.id} ${conn.remoteAddress} ${request.path}`);
+  });
+  server.on("close", ({ code }, conn) => {
+    log(`close ${conn.id} ${conn.remoteAddress} ${code}`);
+  });
+  const handler = await loadHandler(config);
+  await handler.register?.(server);
+  try {
+    await server.listen();
+  } catch (error) {
+    throw new CliError(
+      `Cannot listen on ${config.host}:${config.port}: ${firstLine(error)}`,
+    );
+  }
+  const host = config.host === "0.0.0.0" ? "127.0.0.1" : config.host;
+  const http = config.tlsCert ? "https" : "http";
+  console.log(
+    `anyws listening on ${server.url} (open ${http}://${host}:${server.port}/)`,
+  );
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: closing ${server.connections.size} connection(s)`);
+    await server.stop({ code: 1001, reason: "Server shutting down" });
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split("\n")[0];
+}
+
+try {
+  const config = parseCliConfig(process.argv.slice(2), process.env);
+  if (config.command === "help") console.log(CLI_USAGE);
+  else await start(config);
+} catch (error) {
+  console.error(`anyws: ${firstLine(error)}`);
+  process.exit(error instanceof CliError ? 2 : 1);
+}

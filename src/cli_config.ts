@@ -1,0 +1,247 @@
+/**
+ * The configuration of the `anyws start` command: flags over environment
+ * variables (Larafony's `WEBSOCKET_*` names) over defaults. Pure: the caller
+ * passes the arguments and the environment in.
+ *
+ * @module
+ */
+
+/**
+ * A configuration error, reported as one line without a stack trace.
+ *
+ * @example
+ * ```ts
+ * import { CliError } from "@anyws/anyws";
+ * const error = new CliError("Invalid port: abc");
+ * console.log(error.message);
+ * ```
+ */
+export class CliError extends Error {
+  /** A one-line message for the user. */
+  constructor(message: string) {
+    super(message);
+    this.name = "CliError";
+  }
+}
+
+/**
+ * What `anyws start` runs with.
+ *
+ * @example
+ * ```ts
+ * import { parseCliConfig } from "@anyws/anyws";
+ * const config = parseCliConfig(["start", "--port", "9000"], {});
+ * console.log(config.port); // 9000
+ * ```
+ */
+export interface CliConfig {
+  /** `start` or `help`. */
+  command: "start" | "help";
+  /** Interface to bind. */
+  host: string;
+  /** Port to bind. */
+  port: number;
+  /** Module exporting `register(server)`; the demo chat app when absent. */
+  handler?: string;
+  /** PEM certificate file, with `tlsKey`. */
+  tlsCert?: string;
+  /** PEM key file, with `tlsCert`. */
+  tlsKey?: string;
+  /** No per-connection log lines. */
+  quiet: boolean;
+  /** Numeric server options given on the command line or in the environment. */
+  limits: CliLimits;
+  /** Allowed origins (`--origins a,b` or `*`), when given. */
+  origins?: string[];
+}
+
+/**
+ * The server limits the command exposes.
+ *
+ * @example
+ * ```ts
+ * import type { CliLimits } from "@anyws/anyws";
+ * const limits: CliLimits = { maxMessageSize: 1048576 };
+ * ```
+ */
+export interface CliLimits {
+  /** `--max-message-size`, `WEBSOCKET_MAX_MESSAGE_SIZE` (bytes). */
+  maxMessageSize?: number;
+  /** `--max-connections`, `WEBSOCKET_MAX_CONNECTIONS`. */
+  maxConnections?: number;
+  /** `--max-connections-per-ip`, `WEBSOCKET_MAX_CONNECTIONS_PER_IP`. */
+  maxConnectionsPerIp?: number;
+  /** `--ping-interval`, `WEBSOCKET_PING_INTERVAL` (ms). */
+  pingInterval?: number;
+  /** `--idle-timeout`, `WEBSOCKET_IDLE_TIMEOUT` (ms). */
+  idleTimeout?: number;
+}
+
+/** Flag name → [config key, environment variable, kind]. */
+const OPTIONS: Record<
+  string,
+  [key: string, env: string, kind: "string" | "port" | "count" | "list"]
+> = {
+  "--host": ["host", "WEBSOCKET_HOST", "string"],
+  "--port": ["port", "WEBSOCKET_PORT", "port"],
+  "--handler": ["handler", "WEBSOCKET_HANDLER", "string"],
+  "--tls-cert": ["tlsCert", "WEBSOCKET_TLS_CERT", "string"],
+  "--tls-key": ["tlsKey", "WEBSOCKET_TLS_KEY", "string"],
+  "--origins": ["origins", "WEBSOCKET_ORIGINS", "list"],
+  "--max-message-size": [
+    "maxMessageSize",
+    "WEBSOCKET_MAX_MESSAGE_SIZE",
+    "count",
+  ],
+  "--max-connections": [
+    "maxConnections",
+    "WEBSOCKET_MAX_CONNECTIONS",
+    "count",
+  ],
+  "--max-connections-per-ip": [
+    "maxConnectionsPerIp",
+    "WEBSOCKET_MAX_CONNECTIONS_PER_IP",
+    "count",
+  ],
+  "--ping-interval": ["pingInterval", "WEBSOCKET_PING_INTERVAL", "count"],
+  "--idle-timeout": ["idleTimeout", "WEBSOCKET_IDLE_TIMEOUT", "count"],
+};
+
+const LIMIT_KEYS = new Set([
+  "maxMessageSize",
+  "maxConnections",
+  "maxConnectionsPerIp",
+  "pingInterval",
+  "idleTimeout",
+]);
+
+/**
+ * The usage text of `anyws`.
+ *
+ * @example
+ * ```ts
+ * import { CLI_USAGE } from "@anyws/anyws";
+ * console.log(CLI_USAGE.split("\n")[0]);
+ * ```
+ */
+export const CLI_USAGE: string = `Usage: anyws start [options]
+
+Starts a WebSocket server: the demo chat app, or your handler module.
+
+Options (environment variable in brackets; flags win over the environment):
+  --host H                    interface to bind [WEBSOCKET_HOST] (0.0.0.0)
+  --port P                    port to bind [WEBSOCKET_PORT] (8080)
+  --handler FILE              module exporting register(server) [WEBSOCKET_HANDLER]
+                              (default: the demo chat app)
+  --tls-cert FILE             PEM certificate for wss:// [WEBSOCKET_TLS_CERT]
+  --tls-key FILE              PEM private key for wss:// [WEBSOCKET_TLS_KEY]
+  --origins A,B               allowed browser origins, or * [WEBSOCKET_ORIGINS]
+                              (default: same-origin)
+  --max-message-size BYTES    [WEBSOCKET_MAX_MESSAGE_SIZE] (16777216)
+  --max-connections N         [WEBSOCKET_MAX_CONNECTIONS] (50000)
+  --max-connections-per-ip N  [WEBSOCKET_MAX_CONNECTIONS_PER_IP] (0: no limit)
+  --ping-interval MS          [WEBSOCKET_PING_INTERVAL] (30000; 0 disables)
+  --idle-timeout MS           [WEBSOCKET_IDLE_TIMEOUT] (60000; 0 disables)
+  --quiet                     no log line per connection
+  --help                      this text`;
+
+/**
+ * Parses the command line (`args` without the runtime and script) and the
+ * environment into a configuration. Throws {@link CliError} on bad input.
+ *
+ * @example
+ * ```ts
+ * import { parseCliConfig } from "@anyws/anyws";
+ * const config = parseCliConfig(["start", "--host", "127.0.0.1"], { WEBSOCKET_PORT: "9000" });
+ * console.log(config.host, config.port); // "127.0.0.1" 9000
+ * ```
+ */
+export function parseCliConfig(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): CliConfig {
+  const flags = new Map<string, string>();
+  let command: CliConfig["command"] | undefined;
+  let quiet = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--help" || arg === "-h" || arg === "help") {
+      command = "help";
+      continue;
+    }
+    if (arg === "--quiet" || arg === "-q") {
+      quiet = true;
+      continue;
+    }
+    if (!arg.startsWith("-")) {
+      if (arg !== "start") throw new CliError(`Unknown command: ${arg}`);
+      command ??= "start";
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const name = eq < 0 ? arg : arg.slice(0, eq);
+    if (!(name in OPTIONS)) throw new CliError(`Unknown option: ${name}`);
+    const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
+    if (value === undefined || (eq < 0 && value.startsWith("--"))) {
+      throw new CliError(`Missing value for ${name}`);
+    }
+    flags.set(name, value);
+  }
+  const config: CliConfig = {
+    command: command ?? "help",
+    host: "0.0.0.0",
+    port: 8080,
+    quiet,
+    limits: {},
+  };
+  const record = config as unknown as Record<string, unknown>;
+  for (const [flag, [key, envName, kind]] of Object.entries(OPTIONS)) {
+    const raw = flags.get(flag) ?? nonEmpty(env[envName]);
+    if (raw === undefined) continue;
+    const source = flags.has(flag) ? flag : envName;
+    const value = convert(raw, kind, source);
+    if (LIMIT_KEYS.has(key)) {
+      (config.limits as Record<string, unknown>)[key] = value;
+    } else {
+      record[key] = value;
+    }
+  }
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
+    throw new CliError("TLS needs both --tls-cert and --tls-key");
+  }
+  return config;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value;
+}
+
+function convert(
+  raw: string,
+  kind: "string" | "port" | "count" | "list",
+  source: string,
+): string | number | string[] {
+  switch (kind) {
+    case "string":
+      if (raw.trim() === "") throw new CliError(`Empty value for ${source}`);
+      return raw;
+    case "list":
+      return raw.split(",").map((item) => item.trim()).filter((item) =>
+        item !== ""
+      );
+    case "port": {
+      const port = /^\d+$/.test(raw) ? Number(raw) : NaN;
+      if (!(port >= 0 && port <= 65535)) {
+        throw new CliError(`Invalid port in ${source}: ${raw}`);
+      }
+      return port;
+    }
+    case "count": {
+      const count = /^\d+$/.test(raw) ? Number(raw) : NaN;
+      if (!Number.isSafeInteger(count)) {
+        throw new CliError(`Invalid number in ${source}: ${raw}`);
+      }
+      return count;
+    }
+  }
+}
