@@ -476,6 +476,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
       role: "server",
       maxMessageSize: options.maxMessageSize,
       maxFrameSize: options.maxFrameSize,
+      deferCloseReply: true,
     });
     this.#phase = Phase.Open;
     this.#queue(response);
@@ -574,6 +575,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
           this.#host.message(this, event.data);
           break;
         case "close":
+          ws.replyToClose();
           this.#startCloseTimer();
           break;
         case "error":

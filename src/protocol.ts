@@ -80,6 +80,12 @@ export interface ProtocolOptions {
    * (and allowed in `sendFrame`); no extension is implemented here.
    */
   allowedRsv?: number;
+  /**
+   * Hold the answer to the peer's close frame until {@link Protocol.replyToClose}
+   * is called, so that the messages received before the close can still be
+   * answered. Default `false`: the answer is queued at once.
+   */
+  deferCloseReply?: boolean;
 }
 
 /**
@@ -159,6 +165,8 @@ const SMALL_TEXT = 4096;
 export class Protocol {
   #client: boolean;
   #allowedRsv: number;
+  #deferCloseReply: boolean;
+  #closeReply: Uint8Array | undefined;
   #decoder: FrameDecoder;
   #assembler: MessageAssembler;
 
@@ -195,6 +203,7 @@ export class Protocol {
     }
     this.#client = role === "client";
     this.#allowedRsv = allowedRsv;
+    this.#deferCloseReply = options?.deferCloseReply ?? false;
     const assembler = new MessageAssembler({ maxMessageSize });
     this.#assembler = assembler;
     this.#decoder = new FrameDecoder({
@@ -459,21 +468,35 @@ export class Protocol {
       // RFC 6455 §1.4: "After sending a control frame indicating the
       // connection should be closed, a peer does not send any further data".
       this.#decoder.stop();
-      if (this.#state === ReadyState.Open) this.#state = ReadyState.Closing;
       this.#events.push({ type: "close", code, reason });
-      if (!this.#closeSent) {
-        // RFC 6455 §5.5.1: "If an endpoint receives a Close frame and did not
-        // previously send a Close frame, the endpoint MUST send a Close frame
-        // in response. [...] When sending a Close frame in response, the
-        // endpoint typically echos the status code it received." No code
-        // received (1005): echo an empty body.
-        this.#queueControl(
-          0x88,
-          code === 1005 ? EMPTY : encodeClosePayload(code),
-        );
-        this.#closeSent = true;
+      if (this.#closeSent) {
+        if (this.#state === ReadyState.Open) this.#state = ReadyState.Closing;
+        return;
       }
+      // RFC 6455 §5.5.1: "If an endpoint receives a Close frame and did not
+      // previously send a Close frame, the endpoint MUST send a Close frame
+      // in response. [...] When sending a Close frame in response, the
+      // endpoint typically echos the status code it received." No code
+      // received (1005): echo an empty body. "It SHOULD do so as soon as
+      // practical. An endpoint MAY delay sending a Close frame until its
+      // current message is sent."
+      this.#closeReply = code === 1005 ? EMPTY : encodeClosePayload(code);
+      if (!this.#deferCloseReply) this.replyToClose();
     }
+  }
+
+  /**
+   * Queues the answer to the peer's close frame, if one is due (see
+   * {@link ProtocolOptions.deferCloseReply}); the state becomes `Closing`.
+   */
+  replyToClose(): void {
+    const reply = this.#closeReply;
+    if (reply === undefined) return;
+    this.#closeReply = undefined;
+    if (this.#state === ReadyState.Open) this.#state = ReadyState.Closing;
+    if (this.#closeSent || this.#state === ReadyState.Closed) return;
+    this.#queueControl(0x88, reply);
+    this.#closeSent = true;
   }
 
   #fail(error: unknown): void {

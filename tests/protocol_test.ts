@@ -435,6 +435,33 @@ describe("Protocol: closing handshake", () => {
     assert.equal(protocol.failed, undefined);
   });
 
+  test("with deferCloseReply, messages before the close can still be answered before the close reply", () => {
+    const protocol = new Protocol({ deferCloseReply: true });
+    protocol.receive(
+      concat([
+        clientFrame(0x1, "last words"),
+        clientFrame(0x8, [0x03, 0xe8]),
+      ]),
+    );
+    assert.deepEqual(protocol.takeEvents(), [
+      { type: "text", data: "last words" },
+      { type: "close", code: 1000, reason: "" },
+    ]);
+    assert.equal(protocol.readyState, ReadyState.Open);
+    assert.equal(protocol.shouldCloseTransport, false);
+    assert.equal(protocol.sendText("echo"), true);
+    protocol.replyToClose();
+    assert.equal(protocol.readyState, ReadyState.Closing);
+    assert.equal(protocol.sendText("too late"), false);
+    assert.deepEqual(
+      list(protocol.takeOutgoing()),
+      [0x81, 0x04, ...enc("echo"), ...closeFrame(1000)],
+    );
+    assert.equal(protocol.shouldCloseTransport, true);
+    protocol.replyToClose();
+    assert.equal(protocol.takeOutgoing().length, 0);
+  });
+
   test("an empty close is reported as 1005 and echoed with an empty body", () => {
     const { protocol, events, outgoing } = run(clientFrame(0x8, []));
     assert.deepEqual(events, [{ type: "close", code: 1005, reason: "" }]);
