@@ -225,10 +225,13 @@ function convert(
     case "string":
       if (raw.trim() === "") throw new CliError(`Empty value for ${source}`);
       return raw;
-    case "list":
-      return raw.split(",").map((item) => item.trim()).filter((item) =>
+    case "list": {
+      const items = raw.split(",").map((item) => item.trim()).filter((item) =>
         item !== ""
       );
+      if (items.length === 0) throw new CliError(`Empty list for ${source}`);
+      return items;
+    }
     case "port": {
       const port = /^\d+$/.test(raw) ? Number(raw) : NaN;
       if (!(port >= 0 && port <= 65535)) {
