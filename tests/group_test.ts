@@ -1,0 +1,132 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import type { Connection } from "../src/connection.ts";
+import { Frame } from "../src/frame.ts";
+import { type EncodedSink, encodeMessage, Group } from "../src/group.ts";
+
+/** A stand-in connection that records the encoded frames it was given. */
+class FakeConnection implements EncodedSink {
+  readonly id: string;
+  readonly frames: Uint8Array[] = [];
+  open = true;
+
+  constructor(id: string) {
+    this.id = id;
+  }
+
+  sendEncoded(bytes: Uint8Array): boolean {
+    if (!this.open) return false;
+    this.frames.push(bytes);
+    return true;
+  }
+}
+
+type Member = Connection & EncodedSink;
+
+function groupOf(members: FakeConnection[]): Group {
+  const list = members as unknown as Member[];
+  return new Group(() => list, () => list.length);
+}
+
+const decoder = new TextDecoder();
+
+describe("encodeMessage", () => {
+  test("a string becomes one unmasked text frame", () => {
+    assert.deepEqual(
+      encodeMessage("hi"),
+      Uint8Array.from([0x81, 0x02, 0x68, 0x69]),
+    );
+  });
+
+  test("a Uint8Array becomes one unmasked binary frame", () => {
+    assert.deepEqual(
+      encodeMessage(Uint8Array.from([1, 2, 3])),
+      Uint8Array.from([0x82, 0x03, 1, 2, 3]),
+    );
+  });
+
+  test("a Frame is encoded as it is", () => {
+    assert.deepEqual(
+      encodeMessage(Frame.ping("p")),
+      Uint8Array.from([0x89, 0x01, 0x70]),
+    );
+  });
+
+  test("a 126-byte text uses the 16-bit length form", () => {
+    const bytes = encodeMessage("x".repeat(126));
+    assert.deepEqual([...bytes.subarray(0, 4)], [0x81, 126, 0, 126]);
+    assert.equal(bytes.length, 4 + 126);
+  });
+});
+
+describe("Group", () => {
+  test("send encodes the message once and queues the same bytes on every member", () => {
+    const a = new FakeConnection("a");
+    const b = new FakeConnection("b");
+    const count = groupOf([a, b]).send("hello");
+    assert.equal(count, 2);
+    assert.equal(a.frames.length, 1);
+    assert.equal(b.frames.length, 1);
+    assert.equal(a.frames[0], b.frames[0]); // the very same bytes
+    assert.deepEqual(a.frames[0], encodeMessage("hello"));
+  });
+
+  test("emit sends {event, data} JSON text", () => {
+    const a = new FakeConnection("a");
+    assert.equal(groupOf([a]).emit("said", { text: "hi" }), 1);
+    const frame = a.frames[0];
+    assert.equal(frame[0], 0x81);
+    assert.equal(
+      decoder.decode(frame.subarray(2)),
+      '{"event":"said","data":{"text":"hi"}}',
+    );
+  });
+
+  test("emit without data omits the data key", () => {
+    const a = new FakeConnection("a");
+    groupOf([a]).emit("ping");
+    assert.equal(decoder.decode(a.frames[0].subarray(2)), '{"event":"ping"}');
+  });
+
+  test("broadcast with a filter reaches only the accepted members and counts them", () => {
+    const a = new FakeConnection("a");
+    const b = new FakeConnection("b");
+    const c = new FakeConnection("c");
+    const count = groupOf([a, b, c]).broadcast(
+      "x",
+      (conn) => conn.id !== "b",
+    );
+    assert.equal(count, 2);
+    assert.equal(a.frames.length, 1);
+    assert.equal(b.frames.length, 0);
+    assert.equal(c.frames.length, 1);
+  });
+
+  test("members that refuse the frame (closing) are not counted", () => {
+    const a = new FakeConnection("a");
+    const b = new FakeConnection("b");
+    b.open = false;
+    assert.equal(groupOf([a, b]).send("x"), 1);
+  });
+
+  test("an empty group or one whose filter rejects everyone sends nothing and returns 0", () => {
+    assert.equal(groupOf([]).send("x"), 0);
+    const a = new FakeConnection("a");
+    assert.equal(groupOf([a]).broadcast("x", () => false), 0);
+    assert.equal(a.frames.length, 0);
+  });
+
+  test("is a live view: size and iteration read the members each time", () => {
+    const members: FakeConnection[] = [];
+    const group = new Group(
+      () => members as unknown as Member[],
+      () => members.length,
+    );
+    assert.equal(group.size, 0);
+    assert.deepEqual([...group], []);
+    members.push(new FakeConnection("a"), new FakeConnection("b"));
+    assert.equal(group.size, 2);
+    assert.deepEqual([...group].map((c) => c.id), ["a", "b"]);
+    assert.equal(group.send("x"), 2);
+  });
+});
