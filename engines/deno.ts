@@ -35,6 +35,9 @@ export interface DenoEngineOptions {
   readBufferSize?: number;
 }
 
+/** The read buffer of a quiet connection. */
+const SMALL_READ = 1024;
+
 const toError = (error: unknown): Error =>
   error instanceof Error ? error : new Error(String(error));
 
@@ -69,7 +72,7 @@ class DenoTransport implements Transport {
       conn.setNoDelay?.(true);
     } catch { /* not a TCP connection */ }
     this.#handler = accept(this);
-    void this.#read(new Uint8Array(options.readBufferSize ?? 64 * 1024));
+    void this.#read(options.readBufferSize ?? 64 * 1024);
   }
 
   write(bytes: Uint8Array): boolean {
@@ -95,7 +98,15 @@ class DenoTransport implements Transport {
     queueMicrotask(() => this.#destroy());
   }
 
-  async #read(buffer: Uint8Array): Promise<void> {
+  /**
+   * Reads into a small buffer while the peer is quiet (an idle connection
+   * then costs 1 KiB, not 64) and into a `max`-byte one while reads fill the
+   * small one; back to small after 16 short reads in a row.
+   */
+  async #read(max: number): Promise<void> {
+    const small = new Uint8Array(Math.min(SMALL_READ, max));
+    let buffer = small;
+    let shortReads = 0;
     for (;;) {
       let count: number | null;
       try {
@@ -114,6 +125,14 @@ class DenoTransport implements Transport {
       }
       this.#handler.data(buffer.subarray(0, count));
       if (this.#connClosed) return;
+      if (count === buffer.length && buffer.length < max) {
+        buffer = new Uint8Array(max);
+        shortReads = 0;
+      } else if (buffer !== small && count <= small.length) {
+        if (++shortReads >= 16) buffer = small;
+      } else {
+        shortReads = 0;
+      }
     }
   }
 

@@ -101,7 +101,16 @@ const Phase = {
 type Phase = typeof Phase[keyof typeof Phase];
 
 const encoder = new TextEncoder();
-const EMPTY_REQUEST_HEADERS = new Headers();
+/** The request of a connection whose head has not arrived yet. */
+const NO_REQUEST: HttpRequest = Object.freeze({
+  method: "",
+  target: "",
+  path: "",
+  query: new URLSearchParams(),
+  version: "",
+  headers: new Headers(),
+  rawHeaders: [],
+});
 
 /**
  * Drives one transport from the first request byte to the closed socket, and
@@ -116,15 +125,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
   implements Flushable, Connection<Data> {
   readonly id: string = crypto.randomUUID();
   readonly remoteAddress: string;
-  request: HttpRequest = {
-    method: "",
-    target: "",
-    path: "",
-    query: new URLSearchParams(),
-    version: "",
-    headers: EMPTY_REQUEST_HEADERS,
-    rawHeaders: [],
-  };
+  request: HttpRequest = NO_REQUEST;
   protocol = "";
   data: Data = {} as Data;
   /** Set by the heartbeat: whether anything arrived since the last tick. */
@@ -434,7 +435,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
       this.#reject(result.status, result.message);
       return;
     }
-    if (result.request.headers.get("upgrade") === null) {
+    if (!result.request.rawHeaders.some(([name]) => isUpgradeHeader(name))) {
       this.#serveHttp(result.request);
       return;
     }
@@ -629,6 +630,10 @@ export class TransportBridge implements TransportHandler {
   close(error?: Error): void {
     this.#driver.onClose(error);
   }
+}
+
+function isUpgradeHeader(name: string): boolean {
+  return name.length === 7 && name.toLowerCase() === "upgrade";
 }
 
 function concat(chunks: Uint8Array[], total: number): Uint8Array {

@@ -115,7 +115,8 @@ export class FrameDecoder {
   #mask = new Uint8Array(4);
   #payloadLength = 0;
   #received = 0;
-  #controlBuffer = new Uint8Array(125);
+  // Allocated on the first control frame split across reads.
+  #controlBuffer: Uint8Array | undefined;
 
   /**
    * A decoder that reports frames to `handler` as their bytes arrive.
@@ -341,11 +342,14 @@ export class FrameDecoder {
           this.#rsv,
         );
       } else {
-        this.#controlBuffer.set(bytes.subarray(pos, end), received);
+        (this.#controlBuffer ??= new Uint8Array(125)).set(
+          bytes.subarray(pos, end),
+          received,
+        );
         if (done) {
           this.#handler.onControlFrame(
             this.#opcode,
-            this.#controlBuffer.subarray(0, length),
+            this.#controlBuffer!.subarray(0, length),
             this.#rsv,
           );
         }

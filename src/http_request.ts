@@ -501,21 +501,73 @@ export class RequestHeadReader {
   }
 
   #request(): HttpRequest {
-    const rawHeaders = this.#rawHeaders;
-    const headers = new Headers();
-    for (let i = 0; i < rawHeaders.length; i++) {
-      headers.append(rawHeaders[i][0], rawHeaders[i][1]);
-    }
     const [path, query] = splitTarget(this.#target);
     this.#partial = EMPTY;
-    return {
-      method: this.#method,
-      target: this.#target,
+    return new ParsedRequest(
+      this.#method,
+      this.#target,
       path,
-      query: new URLSearchParams(query),
-      version: this.#version,
-      headers,
-      rawHeaders,
+      query,
+      this.#version,
+      this.#rawHeaders,
+    );
+  }
+}
+
+/**
+ * A parsed request head. `headers` and `query` are built on first use: a
+ * server holding many idle connections keeps only the raw strings.
+ */
+class ParsedRequest implements HttpRequest {
+  readonly method: string;
+  readonly target: string;
+  readonly path: string;
+  readonly version: string;
+  readonly rawHeaders: ReadonlyArray<readonly [string, string]>;
+  #query: string | URLSearchParams;
+  #headers: Headers | undefined;
+
+  constructor(
+    method: string,
+    target: string,
+    path: string,
+    query: string,
+    version: string,
+    rawHeaders: ReadonlyArray<readonly [string, string]>,
+  ) {
+    this.method = method;
+    this.target = target;
+    this.path = path;
+    this.#query = query;
+    this.version = version;
+    this.rawHeaders = rawHeaders;
+  }
+
+  get query(): URLSearchParams {
+    if (typeof this.#query === "string") {
+      this.#query = new URLSearchParams(this.#query);
+    }
+    return this.#query;
+  }
+
+  get headers(): Headers {
+    if (this.#headers === undefined) {
+      const headers = new Headers();
+      for (const [name, value] of this.rawHeaders) headers.append(name, value);
+      this.#headers = headers;
+    }
+    return this.#headers;
+  }
+
+  /** Shown by `console.log` and `JSON.stringify` like a plain object. */
+  toJSON(): Record<string, unknown> {
+    return {
+      method: this.method,
+      target: this.target,
+      path: this.path,
+      query: Object.fromEntries(this.query),
+      version: this.version,
+      headers: Object.fromEntries(this.headers),
     };
   }
 }

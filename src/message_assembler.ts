@@ -70,7 +70,8 @@ export class MessageAssembler {
   #frameReceived = 0;
 
   // Text.
-  #utf8 = new Utf8StreamDecoder();
+  // Created on the first fragmented text message: most connections never need one.
+  #utf8: Utf8StreamDecoder | undefined;
   #streaming = false;
   #text = "";
   // Binary.
@@ -147,7 +148,9 @@ export class MessageAssembler {
         // RFC 6455 §8.1 with fragments: fail at the first invalid byte,
         // without waiting for the rest of the message.
         this.#streaming = true;
-        this.#text += this.#utf8.push(source.subarray(start, end));
+        this.#text += (this.#utf8 ??= new Utf8StreamDecoder()).push(
+          source.subarray(start, end),
+        );
       }
       return;
     }
@@ -179,7 +182,7 @@ export class MessageAssembler {
       this.#text = "";
       if (this.#streaming) {
         this.#streaming = false;
-        text += this.#utf8.end();
+        text += this.#utf8?.end() ?? "";
       }
       return text;
     }
