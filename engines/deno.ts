@@ -101,12 +101,11 @@ class DenoTransport implements Transport {
   /**
    * Reads into a small buffer while the peer is quiet (an idle connection
    * then costs 1 KiB, not 64) and into a `max`-byte one while reads fill the
-   * small one; back to small after 16 short reads in a row.
+   * small one; back to small after the first read that fits the small one.
    */
   async #read(max: number): Promise<void> {
     const small = new Uint8Array(Math.min(SMALL_READ, max));
     let buffer = small;
-    let shortReads = 0;
     for (;;) {
       let count: number | null;
       try {
@@ -127,11 +126,9 @@ class DenoTransport implements Transport {
       if (this.#connClosed) return;
       if (count === buffer.length && buffer.length < max) {
         buffer = new Uint8Array(max);
-        shortReads = 0;
       } else if (buffer !== small && count <= small.length) {
-        if (++shortReads >= 16) buffer = small;
-      } else {
-        shortReads = 0;
+        // A short read: the burst is over; do not hold 64 KiB while idle.
+        buffer = small;
       }
     }
   }

@@ -342,6 +342,7 @@ export class RawClient {
   #chunks: Uint8Array[] = [];
   #length = 0;
   #wake: (() => void) | undefined;
+  #halfClosed = false;
 
   /** Wraps a connecting socket; prefer {@link RawClient.connect}. */
   constructor(socket: Socket) {
@@ -577,13 +578,19 @@ export class RawClient {
 
   /** Half-closes: sends FIN, keeps reading. */
   end(): void {
+    this.#halfClosed = true;
     this.socket.end();
   }
 
   /** Drops the connection at once (a reset where the runtime can). */
   destroy(): void {
     const socket = this.socket as Socket & { resetAndDestroy?: () => void };
-    if (typeof socket.resetAndDestroy === "function" && !this.isClosed) {
+    // Node: a reset while our FIN is pending leaves the handle open (and
+    // the event loop spinning), so after end() plain destroy() it is.
+    if (
+      typeof socket.resetAndDestroy === "function" && !this.isClosed &&
+      !this.#halfClosed
+    ) {
       try {
         socket.resetAndDestroy();
         return;
@@ -963,7 +970,12 @@ export class ServerProcess {
       new URL("./_hostile_server.ts", import.meta.url),
     );
     const [command, args] = runtimeCommand(file);
-    const child = spawn(command, args, { stdio: ["pipe", "pipe", "inherit"] });
+    // One malloc arena: RSS then reflects live memory, not how many of the
+    // runtime's threads happened to allocate (glibc keeps an arena per thread).
+    const child = spawn(command, args, {
+      stdio: ["pipe", "pipe", "inherit"],
+      env: { ...process.env, MALLOC_ARENA_MAX: "1" },
+    });
     const exited = new Promise<void>((resolve) =>
       child.on("exit", () => resolve())
     );
