@@ -204,6 +204,12 @@ const CPU: MetricDef[] = [
     unit: "%",
     better: "lower",
   },
+  {
+    key: "other_cpu_pct",
+    label: "other CPU",
+    unit: "%",
+    better: "lower",
+  },
 ];
 
 function echoCase(
@@ -339,6 +345,7 @@ const CASES: Record<CaseId, CaseDef> = {
         "p99_us",
         "client_cpu_pct",
         "server_cpu_pct",
+        "other_cpu_pct",
       ]);
       const rate = num(report, "msgs_per_s");
       if (rate !== null) metrics.deliveries_per_s = rate;
@@ -363,6 +370,12 @@ const CASES: Record<CaseId, CaseDef> = {
       {
         key: "rss_per_conn_kib",
         label: "RSS per connection",
+        unit: "KiB",
+        better: "lower",
+      },
+      {
+        key: "rss_pinged_per_conn_kib",
+        label: "RSS per connection after one ping each",
         unit: "KiB",
         better: "lower",
       },
@@ -392,6 +405,10 @@ const CASES: Record<CaseId, CaseDef> = {
       const after = num(report, "rss_after_kib");
       if (opened > 0 && before !== null && after !== null && before >= 0) {
         metrics.rss_per_conn_kib = (after - before) / opened;
+        const pinged = num(report, "rss_checked_kib");
+        if (pinged !== null && pinged >= 0) {
+          metrics.rss_pinged_per_conn_kib = (pinged - before) / opened;
+        }
       }
       let error: string | null = typeof report.error === "string"
         ? report.error
@@ -605,8 +622,15 @@ function childEnv(): Record<string, string | undefined> {
   };
 }
 
-function tail(text: string, lines = 6): string {
-  return text.trim().split("\n").slice(-lines).join(" | ").slice(0, 600);
+/** The gist of a process's output: its error line and its last lines. */
+function tail(text: string, lines = 4): string {
+  const all = text.split("\n").map((l) => l.trimEnd()).filter((l) =>
+    l.trim() !== "" && !/^\s+at /.test(l)
+  );
+  const last = all.slice(-lines);
+  const error = all.find((l) => /error/i.test(l));
+  if (error !== undefined && !last.includes(error)) last.unshift(error);
+  return last.join(" / ").slice(0, 600);
 }
 
 /** A server we started: its pid (the runtime itself, after `exec`). */
@@ -966,6 +990,7 @@ function fmtNumber(value: number | undefined, unit = ""): string {
   if (abs >= 1e6) text = `${(value / 1e6).toFixed(2)} M`;
   else if (abs >= 10_000) text = `${(value / 1e3).toFixed(1)} k`;
   else if (abs >= 100) text = value.toFixed(0);
+  else if (Number.isInteger(value)) text = value.toFixed(0);
   else if (abs >= 10) text = value.toFixed(1);
   else text = value.toFixed(2);
   if (unit === "µs") return `${text} µs`;
@@ -977,7 +1002,8 @@ function fmtNumber(value: number | undefined, unit = ""): string {
 
 function fmtRatio(value: number | undefined): string {
   if (value === undefined) return "–";
-  return `${value >= 10 ? value.toFixed(1) : value.toFixed(2)}×`;
+  // Three digits below 10, so 0.598× is not shown as a target-meeting 0.60×.
+  return `${value >= 10 ? value.toFixed(1) : value.toPrecision(3)}×`;
 }
 
 function cell(summary: Summary, metric: MetricDef): string {
@@ -999,8 +1025,8 @@ function cpuPair(row: Row, key: string): string {
 
 function headlineTable(rows: Row[]): string {
   const lines = [
-    "| case | runtime | figure | anyws | native peer | anyws / native | target | met | client CPU % (anyws / native) | server CPU % (anyws / native) |",
-    "|---|---|---|---:|---:|---:|---:|:-:|---:|---:|",
+    "| case | runtime | figure | anyws | native peer | anyws / native | target | met | client CPU % (anyws / native) | server CPU % (anyws / native) | other CPU % (anyws / native) |",
+    "|---|---|---|---:|---:|---:|---:|:-:|---:|---:|---:|",
   ];
   for (const row of rows) {
     const def = CASES[row.case];
@@ -1021,7 +1047,7 @@ function headlineTable(rows: Row[]): string {
         fmtRatio(row.ratios[metric.key])
       } | ${targetText} | ${met} | ${cpuPair(row, "client_cpu_pct")} | ${
         cpuPair(row, "server_cpu_pct")
-      } |`,
+      } | ${cpuPair(row, "other_cpu_pct")} |`,
     );
   }
   return lines.join("\n");
@@ -1084,14 +1110,30 @@ const COLORS: Record<Runtime, string> = {
   bun: "#d53f8c",
 };
 
+/** Two-line group labels of the chart. */
+const CHART_LABELS: Record<CaseId, [string, string]> = {
+  echo16: ["echo 100×16×32 B", "msgs/s ↑"],
+  echo1: ["echo 100×1×32 B", "p99 latency ↓"],
+  echo16k: ["echo 10×16×16 KiB", "MB/s ↑"],
+  bcast: ["broadcast to 1,000", "deliveries/s ↑"],
+  idle: ["idle RSS / connection", "KiB ↓"],
+  maxconn: ["connections held", "↑"],
+};
+
+function errorMark(x: number, y: number): string {
+  return `<text x="${x}" y="${y}" text-anchor="middle" font-size="10" fill="#b00" transform="rotate(-90 ${x} ${y})">error</text>`;
+}
+
 /**
  * Grouped bars: per ratio case, one bar per runtime (anyws/native, log
  * scale) with a tick at that runtime's target; then idle RSS per connection
  * and connections held, anyws next to the native peer, with the target line.
  */
 function renderChart(rows: Row[], meta: { title: string }): string {
-  const W = 1000;
-  const H = 430;
+  const W = 1100;
+  const H = 450;
+  const top = 95;
+  const bottom = 370;
   const out: string[] = [];
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="12">`,
@@ -1102,32 +1144,30 @@ function renderChart(rows: Row[], meta: { title: string }): string {
   );
   // Legend.
   let lx = 16;
-  for (const runtime of RUNTIMES) {
+  const legend = (color: string, label: string, width: number): void => {
     out.push(
-      `<rect x="${lx}" y="36" width="12" height="12" fill="${
-        COLORS[runtime]
-      }"/>`,
-      `<text x="${lx + 16}" y="46">${RUNTIME_DEFS[runtime].label}</text>`,
+      `<rect x="${lx}" y="38" width="12" height="12" fill="${color}"/>`,
+      `<text x="${lx + 16}" y="48">${esc(label)}</text>`,
     );
-    lx += 70;
+    lx += width;
+  };
+  for (const runtime of RUNTIMES) {
+    legend(COLORS[runtime], `anyws on ${RUNTIME_DEFS[runtime].label}`, 130);
   }
+  legend("#bbbbbb", "native peer (ws, Deno.serve, Bun.serve)", 270);
   out.push(
-    `<line x1="${lx}" y1="42" x2="${
+    `<line x1="${lx}" y1="44" x2="${
       lx + 22
-    }" y2="42" stroke="#111" stroke-width="2.5"/>`,
-    `<text x="${lx + 28}" y="46">target</text>`,
-    `<text x="${
-      lx + 80
-    }" y="46" fill="#555">faded bar: target missed · native peers: ws, Deno.serve, Bun.serve</text>`,
+    }" y2="44" stroke="#111" stroke-width="2.5"/>`,
+    `<text x="${lx + 28}" y="48">target</text>`,
+    `<text x="${lx + 80}" y="48" fill="#555">faded bar: target missed</text>`,
   );
 
   // Panel 1: ratios on a log scale.
   const ratioCases = (["echo16", "echo1", "echo16k", "bcast"] as CaseId[])
     .filter((id) => rows.some((r) => r.case === id));
   const px = 60;
-  const pw = 500;
-  const top = 80;
-  const bottom = 360;
+  const pw = 600;
   const values: number[] = [];
   for (const row of rows) {
     if (!ratioCases.includes(row.case)) continue;
@@ -1140,51 +1180,50 @@ function renderChart(rows: Row[], meta: { title: string }): string {
     bottom -
     (Math.log10(Math.max(v, lo)) - Math.log10(lo)) /
       (Math.log10(hi) - Math.log10(lo)) * (bottom - top);
-  out.push(
-    `<text x="${px}" y="${
-      top - 14
-    }" font-weight="600">anyws ÷ native peer, same runtime, same run (log scale)</text>`,
-  );
-  for (let e = Math.log10(lo); e <= Math.log10(hi) + 1e-9; e++) {
-    for (const m of [1, 3]) {
-      const v = m * Math.pow(10, e);
-      if (v > hi * 1.0001) continue;
-      const yy = y(v);
-      out.push(
-        `<line x1="${px}" y1="${yy}" x2="${px + pw}" y2="${yy}" stroke="${
-          v === 1 ? "#888" : "#e5e5e5"
-        }" stroke-width="1"/>`,
-        `<text x="${px - 6}" y="${yy + 4}" text-anchor="end" fill="#555">${
-          v >= 1 ? v.toFixed(0) : v.toFixed(v >= 0.1 ? 1 : 2)
-        }×</text>`,
-      );
+  if (ratioCases.length > 0) {
+    out.push(
+      `<text x="${px}" y="${
+        top - 16
+      }" font-weight="600">anyws ÷ native peer, same runtime, same run (log scale)</text>`,
+    );
+    for (let e = Math.log10(lo); e <= Math.log10(hi) + 1e-9; e++) {
+      for (const m of [1, 3]) {
+        const v = m * Math.pow(10, e);
+        if (v > hi * 1.0001) continue;
+        const yy = y(v);
+        out.push(
+          `<line x1="${px}" y1="${yy}" x2="${px + pw}" y2="${yy}" stroke="${
+            v === 1 ? "#888" : "#e5e5e5"
+          }" stroke-width="1"/>`,
+          `<text x="${px - 6}" y="${yy + 4}" text-anchor="end" fill="#555">${
+            v >= 1 ? v.toFixed(0) : v.toFixed(v >= 0.1 ? 1 : 2)
+          }×</text>`,
+        );
+      }
     }
   }
   const groupW = pw / Math.max(1, ratioCases.length);
   ratioCases.forEach((id, gi) => {
     const def = CASES[id];
-    const metric = def.metrics.find((m) => m.key === def.target.metric);
     const gx = px + gi * groupW;
-    const barW = Math.min(34, (groupW - 30) / RUNTIMES.length);
+    const barW = Math.min(40, (groupW - 30) / RUNTIMES.length);
     const startX = gx + (groupW - barW * RUNTIMES.length) / 2;
     RUNTIMES.forEach((runtime, ri) => {
       const row = rows.find((r) => r.case === id && r.runtime === runtime);
       if (!row) return;
-      const bx = startX + ri * barW + 2;
-      const bw = barW - 4;
+      const bx = startX + ri * barW + 3;
+      const bw = barW - 6;
       const actual = row.target.actual;
+      const ty = y(row.target.value);
       if (actual === null) {
-        out.push(
-          `<text x="${bx + bw / 2}" y="${
-            bottom - 6
-          }" text-anchor="middle" font-size="10" fill="#b00" transform="rotate(-90 ${
-            bx + bw / 2
-          } ${bottom - 6})">error</text>`,
-        );
+        out.push(errorMark(bx + bw / 2, y(1) - 6));
       } else {
         const yy = y(actual);
         const y1 = y(1);
         const opacity = row.target.met === false ? 0.35 : 1;
+        const labelY = actual >= 1
+          ? Math.min(yy, ty) - 6
+          : Math.max(yy, ty) + 13;
         out.push(
           `<rect x="${bx}" y="${Math.min(yy, y1)}" width="${bw}" height="${
             Math.max(1, Math.abs(y1 - yy))
@@ -1195,41 +1234,36 @@ function renderChart(rows: Row[], meta: { title: string }): string {
               } (target ${row.target.op} ${row.target.value}×)`,
             )
           }</title></rect>`,
-          `<text x="${bx + bw / 2}" y="${
-            (actual >= 1 ? Math.min(yy, y(row.target.value)) : yy) -
-            (actual >= 1 ? 5 : -12)
-          }" text-anchor="middle" font-size="10">${
+          `<text x="${
+            bx + bw / 2
+          }" y="${labelY}" text-anchor="middle" font-size="10">${
             esc(fmtRatio(actual))
           }</text>`,
         );
       }
-      const ty = y(row.target.value);
       out.push(
-        `<line x1="${bx - 2}" y1="${ty}" x2="${
-          bx + bw + 2
+        `<line x1="${bx - 3}" y1="${ty}" x2="${
+          bx + bw + 3
         }" y2="${ty}" stroke="#111" stroke-width="2.5"/>`,
       );
     });
-    const better = metric?.better === "lower" ? "↓ lower is better" : "↑";
+    const [line1, line2] = CHART_LABELS[id];
     out.push(
       `<text x="${gx + groupW / 2}" y="${
-        bottom + 18
-      }" text-anchor="middle" font-weight="600">${esc(def.title)}</text>`,
+        bottom + 20
+      }" text-anchor="middle" font-weight="600">${esc(line1)}</text>`,
       `<text x="${gx + groupW / 2}" y="${
-        bottom + 33
-      }" text-anchor="middle" fill="#555">${
-        esc(`${metric?.label ?? ""} ${better === "↑" ? "" : better}`.trim())
-      }</text>`,
+        bottom + 36
+      }" text-anchor="middle" fill="#555">${esc(line2)}</text>`,
     );
   });
 
-  // Panels 2 and 3: absolute figures, anyws next to native.
+  // Panels 2 and 3: absolute figures, anyws next to its native peer.
   const absolute = (
     x0: number,
     width: number,
     id: CaseId,
     metricKey: string,
-    title: string,
     fmt: (v: number) => string,
   ): void => {
     const panelRows = RUNTIMES.map((r) =>
@@ -1248,8 +1282,11 @@ function renderChart(rows: Row[], meta: { title: string }): string {
     const max = Math.max(...all) * 1.15;
     const yy = (v: number): number =>
       bottom - Math.max(0, v) / max * (bottom - top);
+    const [line1, line2] = CHART_LABELS[id];
     out.push(
-      `<text x="${x0}" y="${top - 14}" font-weight="600">${esc(title)}</text>`,
+      `<text x="${x0}" y="${top - 16}" font-weight="600">${
+        esc(`${line1} (${line2})`)
+      }</text>`,
       `<line x1="${x0}" y1="${bottom}" x2="${
         x0 + width
       }" y2="${bottom}" stroke="#888"/>`,
@@ -1257,27 +1294,20 @@ function renderChart(rows: Row[], meta: { title: string }): string {
     const gw = width / RUNTIMES.length;
     RUNTIMES.forEach((runtime, ri) => {
       const row = panelRows[ri];
+      if (!row) return;
       const gx = x0 + ri * gw;
-      const bw = Math.min(26, gw / 2 - 6);
+      const bw = Math.min(30, gw / 2 - 5);
       IMPLS.forEach((impl, ii) => {
-        const bx = gx + gw / 2 - bw - 2 + ii * (bw + 4);
-        const v = row?.[impl].metrics[metricKey];
+        const bx = gx + gw / 2 - bw - 1 + ii * (bw + 2);
+        const v = row[impl].metrics[metricKey];
         if (v === undefined) {
-          if (row && row[impl].errors.length > 0) {
-            out.push(
-              `<text x="${bx + bw / 2}" y="${
-                bottom - 6
-              }" text-anchor="middle" font-size="10" fill="#b00" transform="rotate(-90 ${
-                bx + bw / 2
-              } ${bottom - 6})">error</text>`,
-            );
+          if (row[impl].errors.length > 0) {
+            out.push(errorMark(bx + bw / 2, bottom - 6));
           }
           return;
         }
         const fill = impl === "anyws" ? COLORS[runtime] : "#bbbbbb";
-        const opacity = impl === "anyws" && row?.target.met === false
-          ? 0.35
-          : 1;
+        const opacity = impl === "anyws" && row.target.met === false ? 0.35 : 1;
         out.push(
           `<rect x="${bx}" y="${yy(v)}" width="${bw}" height="${
             Math.max(1, bottom - yy(v))
@@ -1295,14 +1325,9 @@ function renderChart(rows: Row[], meta: { title: string }): string {
       });
       out.push(
         `<text x="${gx + gw / 2}" y="${
-          bottom + 18
+          bottom + 20
         }" text-anchor="middle" font-weight="600">${
           RUNTIME_DEFS[runtime].label
-        }</text>`,
-        `<text x="${gx + gw / 2}" y="${
-          bottom + 33
-        }" text-anchor="middle" fill="#555" font-size="10">anyws | ${
-          esc(RUNTIME_DEFS[runtime].nativeLabel)
         }</text>`,
       );
     });
@@ -1313,26 +1338,18 @@ function renderChart(rows: Row[], meta: { title: string }): string {
       }" y2="${ty}" stroke="#111" stroke-width="2" stroke-dasharray="6 3"/>`,
     );
   };
+  absolute(705, 180, "idle", "rss_per_conn_kib", (v) => v.toFixed(1));
   absolute(
-    600,
-    180,
-    "idle",
-    "rss_per_conn_kib",
-    "idle RSS / connection (KiB) ↓",
-    (v) => v.toFixed(1),
-  );
-  absolute(
-    805,
+    905,
     180,
     "maxconn",
     "held",
-    "connections held ↑",
     (v) => `${(v / 1000).toFixed(1)}k`,
   );
   out.push(
-    `<text x="16" y="${H - 12}" fill="#555" font-size="11">${
+    `<text x="16" y="${H - 14}" fill="#555" font-size="11">${
       esc(
-        "Medians over interleaved passes, server pinned to one core, one load client (scripts/bench_client.c) on the other. See docs/bench/results.md.",
+        "Medians over interleaved passes; server pinned to one core, the same load client (scripts/bench_client.c) on the other. Details: docs/bench/results.md.",
       )
     }</text>`,
     "</svg>",
@@ -1410,13 +1427,18 @@ function describeSample(sample: Sample): string {
     if (metric.unit === "%") continue;
     const value = sample.metrics[metric.key];
     if (value === undefined) continue;
-    parts.push(`${fmtNumber(value, metric.unit)} ${metric.label}`);
+    // fmtNumber already names some units ("MB/s"): do not say it twice.
+    const label = metric.unit === metric.label ? "" : ` ${metric.label}`;
+    parts.push(`${fmtNumber(value, metric.unit)}${label}`);
   }
   const cl = sample.metrics.client_cpu_pct;
   const sv = sample.metrics.server_cpu_pct;
+  const other = sample.metrics.other_cpu_pct;
   if (cl !== undefined) {
     parts.push(
-      `CPU client ${cl.toFixed(0)}% server ${sv?.toFixed(0) ?? "?"}%`,
+      `CPU client ${cl.toFixed(0)}% server ${sv?.toFixed(0) ?? "?"}% other ${
+        other?.toFixed(0) ?? "?"
+      }%${other !== undefined && other > 25 ? " (disturbed)" : ""}`,
     );
   }
   return parts.join(", ");
@@ -1489,10 +1511,11 @@ function report(record: RunRecord, out: string, publish: boolean): void {
     "## Method",
     "",
     "- Servers: `examples/bench_server.ts` (anyws) on each runtime and the native peer of the same runtime: `scripts/peers/ws_server.mjs` (ws, no compression), `scripts/peers/deno_server.ts` (`Deno.serve` + `Deno.upgradeWebSocket`), `scripts/peers/bun_server.ts` (`Bun.serve`, publish/subscribe for `/bcast`). Each case starts a fresh server on 127.0.0.1 with its fd limit raised to the hard limit.",
-    "- Client: `scripts/bench_client.c`, one epoll thread, the same for every server. Masked client frames with a random key per frame, the server's `Sec-WebSocket-Accept` checked, every echo checked (length and sequence number). CPU % is the share of one core over the measurement window (user + system, `getrusage` for the client, `/proc/PID/stat` for the server, all its threads).",
+    "- Client: `scripts/bench_client.c`, one epoll thread, the same for every server. Masked client frames with a random key per frame, the server's `Sec-WebSocket-Accept` checked, every echo checked (length and sequence number). CPU % is the share of one core over the measurement window (user + system, `getrusage` for the client, `/proc/PID/stat` for the server, all its threads). Other CPU % is the machine's busy time (`/proc/stat`) minus client and server: other processes, plus interrupt time charged to neither; a high value marks a disturbed measurement.",
+    "- Why this client: it must not be the bottleneck. Measured during development on this machine against `Bun.serve` (the fastest server here), echo 100 × 16 × 32 B: this client drove 1.76 M msgs/s using 78% of its core (mostly kernel time in `read`/`send`), while the runtimes' own clients saturated their core far lower: Bun's built-in `WebSocket` 0.16 M msgs/s, Node 24's built-in `WebSocket` 0.11 M, `ws` on Node 0.11 M. A JavaScript client would have measured itself, not the servers; a C client is also identical for every server.",
     "- echo: every connection keeps K binary messages in flight; latency is write-to-echo time. MB/s counts echoed payload bytes received.",
     "- broadcast: 1,000 subscribers on `/bcast`, then one publisher keeping up to 256 messages outstanding (published but not yet received back by itself); deliveries/s counts messages received by the subscribers; latency is publish → receipt (it includes the queue of 256 outstanding messages).",
-    `- idle: ${settings.idleConns} connections opened with at most ${settings.handshakes} handshakes in flight on a freshly started server; RSS per connection = (VmRSS 1 s after the last handshake − VmRSS before the first) / connections; then every connection must answer a ping.`,
+    `- idle: ${settings.idleConns} connections opened with at most ${settings.handshakes} handshakes in flight on a freshly started server; RSS per connection = (VmRSS 1 s after the last handshake − VmRSS before the first) / connections (the target figure); then every connection must answer a ping, and the same figure is taken again once they have.`,
     `- concurrent connections: ${settings.maxConns} tried (just under the fd hard limit of both processes); held = connections that answer a ping after 1 s; errors = tried − held.`,
   ].join("\n");
   const errors = errorList(rows);

@@ -27,9 +27,14 @@
  *   maxconn the same as idle with a large N: how many are held.
  *
  * During the measurement window of echo/bcast it reads its own CPU time
- * (getrusage) and the server's (/proc/PID/stat) so the report can show that
- * the client is not the bottleneck. It raises its RLIMIT_NOFILE to the hard
- * limit. Every phase is bounded by --timeout.
+ * (getrusage), the server's (/proc/PID/stat, all threads) and the machine's
+ * busy time (/proc/stat), so the report can show that the client is not the
+ * bottleneck and that nothing else ran meanwhile (other_cpu_pct). It raises
+ * its RLIMIT_NOFILE to the hard limit and picks its own local ports outside
+ * the ephemeral range (the kernel's ephemeral port search is slow with
+ * 20,000 connections open). A server that fails a whole first batch of
+ * handshakes ends the run early; every phase is bounded by --timeout and
+ * every handshake by --hs-timeout.
  *
  * Build: cc -O2 -o .bench/bench_client scripts/bench_client.c
  */
@@ -135,6 +140,23 @@ static int64_t server_cpu_ns(void) {
   if (sscanf(p, "%llu %llu", &utime, &stime) != 2) return -1;
   long tck = sysconf(_SC_CLK_TCK);
   return (int64_t)(utime + stime) * (1000000000 / tck);
+}
+
+/* Busy time of all CPUs together in ns (everything but idle and iowait)
+ * from /proc/stat, or -1: with our own and the server's CPU time it tells
+ * how much other processes took during the measurement. */
+static int64_t machine_busy_ns(void) {
+  FILE *f = fopen("/proc/stat", "r");
+  if (!f) return -1;
+  unsigned long long v[10] = {0};
+  int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+                 &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]);
+  fclose(f);
+  if (n < 8) return -1;
+  /* user nice system idle iowait irq softirq steal (guest is in user). */
+  unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+  long tck = sysconf(_SC_CLK_TCK);
+  return (int64_t)busy * (1000000000 / tck);
 }
 
 /* Server VmRSS in KiB from /proc/PID/status, or -1. */
@@ -328,9 +350,10 @@ static int phase = PH_CONNECT;
 static int64_t t_start, t_phase_end, t_measure_start, t_measure_end;
 static int64_t t_open_first, t_open_last;
 static int64_t cpu_start, cpu_end, sys_start, sys_end, srv_cpu_start, srv_cpu_end;
+static int64_t busy_start, busy_end;
 static uint64_t m_msgs, m_bytes;
 static uint64_t pub_outstanding, pub_sent, pub_back;
-static long rss_before = -1, rss_after = -1;
+static long rss_before = -1, rss_after = -1, rss_checked = -1;
 static int pongs;
 static bool measuring;
 
@@ -858,6 +881,7 @@ static void start_measure(int64_t t) {
   t_phase_end = t + (int64_t)opt.duration_ms * 1000000;
   cpu_start = cpu_ns(&sys_start);
   srv_cpu_start = server_cpu_ns();
+  busy_start = machine_busy_ns();
 }
 
 static void stop_measure(int64_t t) {
@@ -865,6 +889,7 @@ static void stop_measure(int64_t t) {
   t_measure_end = t;
   cpu_end = cpu_ns(&sys_end);
   srv_cpu_end = server_cpu_ns();
+  busy_end = machine_busy_ns();
   phase = PH_DONE;
 }
 
@@ -981,6 +1006,13 @@ int main(int argc, char **argv) {
         last_scan = t;
       }
       open_more();
+      /* A server that fails a whole first batch of handshakes is not going
+       * to accept the rest: stop instead of waiting out every timeout. */
+      int batch = opt.handshakes < open_target ? opt.handshakes : open_target;
+      if (n_opened == 0 && n_failed >= batch) {
+        note_error("%s", "No connection could be opened");
+        break;
+      }
       if (next_open == open_target && hs_in_flight == 0) {
         if (opt.mode == M_BCAST && !publisher_started) {
           publisher_started = true;
@@ -1032,6 +1064,7 @@ int main(int argc, char **argv) {
     } else if (phase == PH_CHECK) {
       if (pongs >= n_open || t >= t_phase_end) {
         phase = PH_DONE;
+        rss_checked = server_rss_kib(); /* after one ping on every connection */
       }
     }
     if ((opt.mode == M_ECHO || opt.mode == M_BCAST) && phase != PH_CONNECT && n_open == 0) {
@@ -1073,6 +1106,13 @@ int main(int argc, char **argv) {
     num("server_cpu_pct", secs > 0 && srv_cpu_start >= 0 && srv_cpu_end >= 0
                               ? (double)(srv_cpu_end - srv_cpu_start) / 1e7 / secs
                               : -1);
+    if (secs > 0 && busy_start >= 0 && busy_end >= 0 && srv_cpu_start >= 0 && srv_cpu_end >= 0) {
+      /* CPU taken by everything else on the machine (other processes, and
+       * interrupt time not charged to a process), in % of one core. */
+      double other = (double)((busy_end - busy_start) - (cpu_end - cpu_start) -
+                              (srv_cpu_end - srv_cpu_start)) / 1e7 / secs;
+      printf(",\"other_cpu_pct\":%.3g", other < 0 ? 0.0 : other);
+    }
     if (opt.mode == M_BCAST) {
       uint64_t lo = UINT64_MAX, hi = 0;
       for (int i = 0; i < opt.conns; i++) {
@@ -1088,7 +1128,7 @@ int main(int argc, char **argv) {
   } else {
     double hs_secs = t_open_last > t_open_first ? (double)(t_open_last - t_open_first) / 1e9 : 0;
     num("handshakes_per_s", hs_secs > 0 ? (double)n_opened / hs_secs : -1);
-    printf(",\"alive\":%d", pongs);
+    printf(",\"alive\":%d,\"rss_checked_kib\":%ld", pongs, rss_checked);
   }
   printf(",\"rss_before_kib\":%ld,\"rss_after_kib\":%ld", rss_before,
          rss_after >= 0 ? rss_after : server_rss_kib());
