@@ -24,8 +24,6 @@ import {
   ValidationError,
   withSchema,
 } from "./validation.ts";
-import { Frame } from "./frame.ts";
-import { encodeFrameBytes } from "./frame_encoder.ts";
 import type { UpgradeRequest } from "./handshake.ts";
 import type { HttpRequest } from "./http_request.ts";
 import { ReadyState } from "./protocol.ts";
@@ -158,6 +156,10 @@ export class Server<
   );
   #customEvents = 0;
   #open = new Map<string, ConnectionDriver<Data>>();
+  #everyone: Group<Data, Out> = new Group(
+    () => this.#open.values(),
+    () => this.#open.size,
+  );
   #all = new Set<ConnectionDriver<Data>>();
   #rooms = new Membership<ConnectionDriver<Data>>();
   #users = new Membership<ConnectionDriver<Data>>();
@@ -322,18 +324,7 @@ export class Server<
     message: Message,
     filter?: (conn: Connection<Data, Out>) => boolean,
   ): number {
-    const frame = typeof message === "string"
-      ? Frame.text(message)
-      : message instanceof Uint8Array
-      ? Frame.binary(message)
-      : message;
-    const bytes = encodeFrameBytes(frame);
-    let count = 0;
-    for (const conn of this.#open.values()) {
-      if (filter !== undefined && !filter(conn)) continue;
-      if (conn.sendEncoded(bytes)) count++;
-    }
-    return count;
+    return this.#everyone.broadcast(message, filter);
   }
 
   /** Broadcasts `{"event": event, "data": data}`; returns how many connections it was queued on. */
