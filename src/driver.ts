@@ -527,14 +527,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
   }
 
   #respondWith(bytes: Uint8Array): void {
-    if (this.#phase !== Phase.Http) return;
-    this.#phase = Phase.Done;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#queue(bytes);
-    this.flush();
-    this.#ending = true;
-    this.#transport.end();
+    if (this.#phase === Phase.Http) this.#answer(bytes);
   }
 
   #keepEarly(bytes: Uint8Array, copy = true): void {
@@ -552,8 +545,23 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     headers?: HeadersInit,
   ): void {
     if (this.#phase === Phase.Closed) return;
+    this.#answer(buildErrorResponse(status, { body: message, headers }));
+  }
+
+  /**
+   * Sends a final HTTP response and closes. The socket is dropped if the
+   * peer has not closed its side within `closeTimeout`, as after a close
+   * frame.
+   */
+  #answer(response: Uint8Array): void {
     this.#phase = Phase.Done;
-    this.#queue(buildErrorResponse(status, { body: message, headers }));
+    if (this.#host.options.closeTimeout > 0) {
+      // Otherwise the handshake timer stays the bound.
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#startCloseTimer();
+    }
+    this.#queue(response);
     this.flush();
     this.#ending = true;
     this.#transport.end();

@@ -471,6 +471,35 @@ describe("driver: closing handshake", () => {
     }
   });
 
+  for (
+    const [name, request, status] of [
+      ["a plain HTTP request (426)", "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 426],
+      [
+        "a rejected upgrade (405)",
+        "POST / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n",
+        405,
+      ],
+    ] as const
+  ) {
+    test(`after answering ${name}, a client that never closes its side is dropped after closeTimeout`, async () => {
+      const { server, connect } = await memoryServer({
+        closeTimeout: 80,
+        handshakeTimeout: 60_000,
+      });
+      try {
+        const client = connect();
+        client.socket.write(encoder.encode(request));
+        assert.match(await client.head(), new RegExp(`^HTTP/1.1 ${status} `));
+        const started = Date.now();
+        await withTimeout(client.socket.closed, 2000, "dropped");
+        const elapsed = Date.now() - started;
+        assert.ok(elapsed < 1000, `dropped after ${elapsed} ms`);
+      } finally {
+        await stop(server);
+      }
+    });
+  }
+
   test("a client that answers the close but never sends FIN is dropped after closeTimeout", async () => {
     const { server, seen, connect } = await memoryServer({ closeTimeout: 80 });
     try {
