@@ -16,8 +16,25 @@ import { connect as netConnect, type Socket } from "node:net";
 import process from "node:process";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { fileURLToPath } from "node:url";
-import { Server } from "../src/server.ts";
-import type { ServerOptions } from "../src/server_options.ts";
+import {
+  delay,
+  OP,
+  SAMPLE_ACCEPT,
+  SAMPLE_KEY,
+  startServer,
+  stopServer,
+  withTimeout,
+} from "./_clients.ts";
+
+export {
+  delay,
+  OP,
+  SAMPLE_ACCEPT,
+  SAMPLE_KEY,
+  startServer,
+  stopServer,
+  withTimeout,
+};
 
 /** Every test server binds here, on port 0. */
 export const HOST = "127.0.0.1";
@@ -26,42 +43,6 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 // ── time ──────────────────────────────────────────────────────────────────
-
-/**
- * Resolves or rejects like `promise`, or rejects with `Timed out after ms:
- * label`. The timer is always cleared.
- *
- * @example
- * ```ts
- * const value = await withTimeout(Promise.resolve(1), 100, "one");
- * ```
- */
-export function withTimeout<T>(
-  promise: Promise<T>,
-  ms: number,
-  label: string,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`Timed out after ${ms} ms: ${label}`)),
-      ms,
-    );
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/**
- * Waits `ms` milliseconds.
- *
- * @example
- * ```ts
- * await delay(10);
- * ```
- */
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /**
  * Polls `predicate` every 5 ms until it holds; rejects after `ms`.
@@ -85,45 +66,7 @@ export async function waitFor(
 
 // ── servers ───────────────────────────────────────────────────────────────
 
-/**
- * A listening server on 127.0.0.1 and a free port, on the runtime's own
- * (auto) engine; `setup` registers handlers before it listens.
- *
- * @example
- * ```ts
- * const server = await startServer({}, (s) => s.on("message", (d, c) => c.send(d)));
- * await stopServer(server);
- * ```
- */
-export async function startServer(
-  options: ServerOptions = {},
-  setup?: (server: Server) => void,
-): Promise<Server> {
-  const server = new Server({ hostname: HOST, port: 0, ...options });
-  setup?.(server);
-  await server.listen();
-  return server;
-}
-
-/**
- * Stops `server` quickly, bounded in time.
- *
- * @example
- * ```ts
- * await stopServer(server);
- * ```
- */
-export async function stopServer(server: Server | undefined): Promise<void> {
-  if (server === undefined) return;
-  await withTimeout(server.stop({ timeout: 1000 }), 5000, "server.stop()");
-}
-
 // ── HTTP heads ────────────────────────────────────────────────────────────
-
-/** The key of RFC 6455 §1.3's example. */
-export const SAMPLE_KEY = "dGhlIHNhbXBsZSBub25jZQ==";
-/** RFC 6455 §1.3: the accept value for {@link SAMPLE_KEY}. */
-export const SAMPLE_ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 
 /** The header lines of a valid upgrade request, request-line excluded. */
 export const UPGRADE_HEADERS: readonly string[] = [
@@ -170,16 +113,6 @@ export function upgradeHead(
 }
 
 // ── frames ────────────────────────────────────────────────────────────────
-
-/** Opcodes, for readability. */
-export const OP = {
-  Continuation: 0x0,
-  Text: 0x1,
-  Binary: 0x2,
-  Close: 0x8,
-  Ping: 0x9,
-  Pong: 0xa,
-} as const;
 
 /** Options of {@link frame}. */
 export interface FrameOptions {
