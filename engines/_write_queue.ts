@@ -30,7 +30,9 @@ export const MAX_BATCH = 64 * 1024;
  * ```
  */
 export class WriteQueue {
-  #chunks: Uint8Array[] = [];
+  // Created on first use and dropped when emptied: an idle connection's
+  // queue holds no array.
+  #chunks: Uint8Array[] | undefined;
   #head = 0;
   #bytes = 0;
 
@@ -47,7 +49,7 @@ export class WriteQueue {
   /** Appends `bytes` (kept by reference). Empty chunks are dropped. */
   push(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
-    this.#chunks.push(bytes);
+    (this.#chunks ??= []).push(bytes);
     this.#bytes += bytes.length;
   }
 
@@ -58,7 +60,7 @@ export class WriteQueue {
    * {@link empty}.
    */
   peek(max: number = MAX_BATCH): Uint8Array {
-    const chunks = this.#chunks;
+    const chunks = this.#chunks!;
     const head = this.#head;
     const first = chunks[head];
     let end = head + 1;
@@ -84,7 +86,7 @@ export class WriteQueue {
   consume(count: number): void {
     if (count <= 0) return;
     this.#bytes -= count;
-    const chunks = this.#chunks;
+    const chunks = this.#chunks!;
     const first = chunks[this.#head];
     if (count < first.length) {
       chunks[this.#head] = first.subarray(count);
@@ -100,7 +102,7 @@ export class WriteQueue {
 
   /** Drops everything queued. */
   clear(): void {
-    this.#chunks.length = 0;
+    this.#chunks = undefined;
     this.#head = 0;
     this.#bytes = 0;
   }

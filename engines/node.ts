@@ -35,6 +35,25 @@ export interface NodeEngineOptions {
 }
 
 /** One accepted Node socket, seen as a Transport. */
+const TRANSPORT = Symbol("anyws.transport");
+type OwnedSocket = Socket & { [TRANSPORT]: NodeTransport };
+
+function onData(this: OwnedSocket, bytes: Uint8Array): void {
+  this[TRANSPORT].onData(bytes);
+}
+function onDrain(this: OwnedSocket): void {
+  this[TRANSPORT].onDrain();
+}
+function onEnd(this: OwnedSocket): void {
+  this[TRANSPORT].onEnd();
+}
+function onError(this: OwnedSocket, error: Error): void {
+  this[TRANSPORT].onError(error);
+}
+function onClose(this: OwnedSocket): void {
+  this[TRANSPORT].onClose();
+}
+
 class NodeTransport implements Transport {
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -52,25 +71,43 @@ class NodeTransport implements Transport {
     this.remotePort = socket.remotePort ?? 0;
     socket.setNoDelay(true);
     this.#handler = accept(this);
-    socket.on("data", (bytes: Uint8Array) => {
-      // A plain Uint8Array view: Buffer's slice() would not copy.
-      if (!this.#silent) this.#handler.data(plain(bytes));
-    });
-    socket.on("drain", () => {
-      if (!this.#done) this.#handler.drain();
-    });
-    socket.on("end", () => {
-      if (!this.#silent) this.#handler.end();
-    });
-    socket.on("error", (error: Error) => {
-      this.#error ??= error;
-    });
-    socket.on("close", () => {
-      if (this.#closed) return;
-      this.#closed = this.#silent = this.#done = true;
-      // After abort(), whatever destroy() ran into is no news to the caller.
-      this.#handler.close(this.#aborted ? undefined : this.#error);
-    });
+    // Shared listeners that find the transport on the socket: no closures
+    // per connection.
+    (socket as OwnedSocket)[TRANSPORT] = this;
+    socket.on("data", onData);
+    socket.on("drain", onDrain);
+    socket.on("end", onEnd);
+    socket.on("error", onError);
+    socket.on("close", onClose);
+  }
+
+  /** The socket's 'data' event. */
+  onData(bytes: Uint8Array): void {
+    // A plain Uint8Array view: Buffer's slice() would not copy.
+    if (!this.#silent) this.#handler.data(plain(bytes));
+  }
+
+  /** The socket's 'drain' event. */
+  onDrain(): void {
+    if (!this.#done) this.#handler.drain();
+  }
+
+  /** The socket's 'end' event. */
+  onEnd(): void {
+    if (!this.#silent) this.#handler.end();
+  }
+
+  /** The socket's 'error' event. */
+  onError(error: Error): void {
+    this.#error ??= error;
+  }
+
+  /** The socket's 'close' event. */
+  onClose(): void {
+    if (this.#closed) return;
+    this.#closed = this.#silent = this.#done = true;
+    // After abort(), whatever destroy() ran into is no news to the caller.
+    this.#handler.close(this.#aborted ? undefined : this.#error);
   }
 
   write(bytes: Uint8Array): boolean {

@@ -1,7 +1,7 @@
 /**
- * Random masking keys for the client role, drawn from a pool filled by
- * `crypto.getRandomValues` so that a frame does not cost a call into the
- * system's random source.
+ * Random masking keys for the client role and random connection ids, drawn
+ * from a pool filled by `crypto.getRandomValues` so that neither costs a
+ * call into the system's random source.
  *
  * @module
  */
@@ -9,6 +9,17 @@
 const POOL_SIZE = 8192;
 const pool = new Uint8Array(POOL_SIZE);
 let position = POOL_SIZE;
+
+/** The next `count` (at most POOL_SIZE) random bytes, a view into the pool. */
+function take(count: number): Uint8Array {
+  if (position + count > POOL_SIZE) {
+    crypto.getRandomValues(pool);
+    position = 0;
+  }
+  const bytes = pool.subarray(position, position + count);
+  position += count;
+  return bytes;
+}
 
 /**
  * A fresh random 4-byte masking key. The returned view is into a shared
@@ -26,11 +37,42 @@ let position = POOL_SIZE;
  * ```
  */
 export function randomMask(): Uint8Array {
-  if (position === POOL_SIZE) {
-    crypto.getRandomValues(pool);
-    position = 0;
+  return take(4);
+}
+
+const HEX_DIGITS: readonly number[] = Array.from(
+  "0123456789abcdef",
+  (c) => c.charCodeAt(0),
+);
+const DASH = 0x2d;
+const uuidChars: number[] = new Array(36).fill(0);
+
+/**
+ * A random (version 4) UUID such as `crypto.randomUUID()` returns, built as
+ * one flat string: some engines build `crypto.randomUUID()` by
+ * concatenation and keep the pieces, several hundred bytes per id held by
+ * every open connection.
+ *
+ * RFC 9562 §5.4: "UUIDv4 [...] random_a: The first 48 bits of the layout
+ * that can be filled with random data [...] ver: The 4-bit version field
+ * [...] set to 0b0100 (4) [...] var: The 2-bit variant field [...] set to
+ * 0b10".
+ *
+ * @example
+ * ```ts
+ * import { randomUuid } from "./_random.ts";
+ * console.log(randomUuid()); // e.g. "3b241101-e2bb-4255-8caf-4136c566a962"
+ * ```
+ */
+export function randomUuid(): string {
+  const bytes = take(16);
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  let c = 0;
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) uuidChars[c++] = DASH;
+    uuidChars[c++] = HEX_DIGITS[bytes[i] >>> 4];
+    uuidChars[c++] = HEX_DIGITS[bytes[i] & 0x0f];
   }
-  const mask = pool.subarray(position, position + 4);
-  position += 4;
-  return mask;
+  return String.fromCharCode.apply(null, uuidChars);
 }

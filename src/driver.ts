@@ -18,13 +18,18 @@ import {
   type UpgradeRequest,
   validateUpgrade,
 } from "./handshake.ts";
-import { type HttpRequest, RequestHeadReader } from "./http_request.ts";
+import {
+  type HttpRequest,
+  releaseParsedFields,
+  RequestHeadReader,
+} from "./http_request.ts";
 import {
   buildAcceptResponse,
   buildErrorResponse,
   serializeResponse,
 } from "./http_response.ts";
 import { Protocol, ReadyState } from "./protocol.ts";
+import { randomUuid } from "./_random.ts";
 import type { ResolvedServerOptions } from "./server_options.ts";
 import type { TokenBucket } from "./rate_limiter.ts";
 
@@ -123,11 +128,11 @@ const NO_REQUEST: HttpRequest = Object.freeze({
  */
 export class ConnectionDriver<Data = Record<string, unknown>>
   implements Flushable, Connection<Data> {
-  readonly id: string = crypto.randomUUID();
+  readonly id: string = randomUuid();
   readonly remoteAddress: string;
   request: HttpRequest = NO_REQUEST;
   protocol = "";
-  data: Data = {} as Data;
+  #data: Data | undefined; // created on first use
   /** Set by the heartbeat: whether anything arrived since the last tick. */
   seen = true;
   /** Heartbeat ticks in a row without a byte from the peer. */
@@ -139,10 +144,11 @@ export class ConnectionDriver<Data = Record<string, unknown>>
   #transport: Transport;
   #phase: Phase = Phase.Head;
   #head: RequestHeadReader | undefined;
-  #early: Uint8Array[] = [];
+  // Created on first use: an idle connection holds no arrays.
+  #early: Uint8Array[] | undefined;
   #earlyBytes = 0;
   #ws: Protocol | undefined;
-  #pending: Uint8Array[] = [];
+  #pending: Uint8Array[] | undefined;
   #pendingBytes = 0;
   #inTransport = 0;
   #blocked = false;
@@ -168,6 +174,14 @@ export class ConnectionDriver<Data = Record<string, unknown>>
         options.handshakeTimeout,
       );
     }
+  }
+
+  get data(): Data {
+    return this.#data ??= {} as Data;
+  }
+
+  set data(value: Data) {
+    this.#data = value;
   }
 
   get readyState(): ReadyState {
@@ -338,10 +352,10 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     this.#phase = Phase.Closed;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#pending = [];
+    this.#pending = undefined;
     this.#pendingBytes = 0;
     this.#inTransport = 0;
-    this.#early = [];
+    this.#early = undefined;
     if (wasOpen) {
       const ws = this.#ws!;
       ws.markClosed();
@@ -356,10 +370,10 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     this.#flushScheduled = false;
     const ws = this.#ws;
     if (ws !== undefined && ws.outgoingBytes > 0) {
-      for (const chunk of ws.takeOutgoing()) {
-        this.#pending.push(chunk);
-        this.#pendingBytes += chunk.length;
-      }
+      this.#pendingBytes += ws.outgoingBytes;
+      const pending = this.#pending;
+      if (pending === undefined) this.#pending = ws.takeOutgoing();
+      else for (const chunk of ws.takeOutgoing()) pending.push(chunk);
     }
     if (this.#phase === Phase.Closed) return;
     if (this.#blocked) {
@@ -367,8 +381,8 @@ export class ConnectionDriver<Data = Record<string, unknown>>
       return;
     }
     if (this.#pendingBytes > 0) {
-      const bytes = concat(this.#pending, this.#pendingBytes);
-      this.#pending = [];
+      const bytes = concat(this.#pending!, this.#pendingBytes);
+      this.#pending = undefined;
       this.#pendingBytes = 0;
       // The application saw bufferedAmount over drainThreshold while these
       // bytes were queued, and may wait for `drain` even when the transport
@@ -479,11 +493,13 @@ export class ConnectionDriver<Data = Record<string, unknown>>
       maxFrameSize: options.maxFrameSize,
       deferCloseReply: true,
     });
+    // The handshake has read the fields: keep the head as one string.
+    releaseParsedFields(request);
     this.#phase = Phase.Open;
     this.#queue(response);
     this.#host.opened(this);
-    const early = this.#early;
-    this.#early = [];
+    const early = this.#early ?? [];
+    this.#early = undefined;
     this.#earlyBytes = 0;
     for (const bytes of early) {
       if (this.#phase !== Phase.Open) break;
@@ -536,7 +552,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
       this.#transport.abort();
       return;
     }
-    this.#early.push(copy ? bytes.slice() : bytes);
+    (this.#early ??= []).push(copy ? bytes.slice() : bytes);
   }
 
   #reject(
@@ -568,7 +584,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
   }
 
   #queue(bytes: Uint8Array): void {
-    this.#pending.push(bytes);
+    (this.#pending ??= []).push(bytes);
     this.#pendingBytes += bytes.length;
     this.#scheduleFlush();
   }

@@ -73,6 +73,8 @@ const HEADER = 0;
 const PAYLOAD = 1;
 const STOPPED = 2;
 const EMPTY = new Uint8Array(0);
+// The current frame's masking key, spelled out for maskRange (used at once).
+const maskBytes = new Uint8Array(4);
 
 /**
  * A streaming, allocation-light frame decoder. Feed it bytes with
@@ -102,7 +104,8 @@ export class FrameDecoder {
   #allowedRsv: number;
 
   #state = HEADER;
-  #header = new Uint8Array(MAX_HEADER_SIZE);
+  // Allocated on the first header split across reads.
+  #header: Uint8Array | undefined;
   #headerLength = 0;
   #headerNeeded = 2;
 
@@ -112,7 +115,8 @@ export class FrameDecoder {
   #opcode = 0;
   #control = false;
   #masked = false;
-  #mask = new Uint8Array(4);
+  // The masking key as a big-endian 32-bit number: no array per connection.
+  #mask = 0;
   #payloadLength = 0;
   #received = 0;
   // Allocated on the first control frame split across reads.
@@ -192,7 +196,7 @@ export class FrameDecoder {
       }
       // Slow path: gather the header byte by byte, checking the first two
       // bytes as soon as they arrive.
-      const header = this.#header;
+      const header = this.#header ??= new Uint8Array(MAX_HEADER_SIZE);
       while (pos < length && this.#headerLength < this.#headerNeeded) {
         const b = bytes[pos++];
         const index = this.#headerLength++;
@@ -295,11 +299,8 @@ export class FrameDecoder {
       );
     }
     if (this.#masked) {
-      const mask = this.#mask;
-      mask[0] = buf[p];
-      mask[1] = buf[p + 1];
-      mask[2] = buf[p + 2];
-      mask[3] = buf[p + 3];
+      this.#mask = ((buf[p] << 24) | (buf[p + 1] << 16) | (buf[p + 2] << 8) |
+        buf[p + 3]) >>> 0;
     }
     this.#payloadLength = length;
     this.#received = 0;
@@ -330,7 +331,14 @@ export class FrameDecoder {
     const end = pos + take;
     // RFC 6455 §5.3: the payload is unmasked with the key octet at index
     // (position in the payload) modulo 4.
-    if (this.#masked) maskRange(bytes, pos, end, this.#mask, received);
+    if (this.#masked) {
+      const key = this.#mask;
+      maskBytes[0] = key >>> 24;
+      maskBytes[1] = key >>> 16;
+      maskBytes[2] = key >>> 8;
+      maskBytes[3] = key;
+      maskRange(bytes, pos, end, maskBytes, received);
+    }
     const done = take === needed;
     this.#received = received + take;
     if (done) this.#state = HEADER;

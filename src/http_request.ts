@@ -504,26 +504,53 @@ export class RequestHeadReader {
     const [path, query] = splitTarget(this.#target);
     this.#partial = EMPTY;
     return new ParsedRequest(
-      this.#method,
+      this.#method === "GET" ? "GET" : this.#method,
       this.#target,
       path,
       query,
-      this.#version,
+      this.#version === "1.1" ? "1.1" : this.#version,
       this.#rawHeaders,
     );
   }
 }
 
 /**
- * A parsed request head. `headers` and `query` are built on first use: a
- * server holding many idle connections keeps only the raw strings.
+ * Lets a request read by a {@link RequestHeadReader} drop the header fields
+ * it parsed (they are parsed again from the head's text on the next use).
+ * The driver calls it once the handshake has read them, so that an open
+ * connection keeps its request as a few strings. Other requests are left
+ * as they are.
+ *
+ * @example
+ * ```ts
+ * import { releaseParsedFields, RequestHeadReader } from "./http_request.ts";
+ * const result = new RequestHeadReader().push(
+ *   new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\n\r\n"),
+ * );
+ * if (result.state === "complete") {
+ *   releaseParsedFields(result.request);
+ *   console.log(result.request.rawHeaders); // [ [ "Host", "a" ] ]
+ * }
+ * ```
+ */
+export function releaseParsedFields(request: HttpRequest): void {
+  if (request instanceof ParsedRequest) request.release();
+}
+
+/**
+ * A parsed request head. It keeps its header fields as one string (a name,
+ * a colon and the value per line) and builds `rawHeaders`, `headers` and
+ * `query` from it on first use: a server holding many idle connections
+ * keeps a few strings per connection, not an array and two strings per
+ * field.
  */
 class ParsedRequest implements HttpRequest {
   readonly method: string;
   readonly target: string;
   readonly path: string;
   readonly version: string;
-  readonly rawHeaders: ReadonlyArray<readonly [string, string]>;
+  #fields: string;
+  #rawHeaders: ReadonlyArray<readonly [string, string]> | undefined;
   #query: string | URLSearchParams;
   #headers: Headers | undefined;
 
@@ -540,7 +567,25 @@ class ParsedRequest implements HttpRequest {
     this.path = path;
     this.#query = query;
     this.version = version;
-    this.rawHeaders = rawHeaders;
+    // Names hold no colon and values no line break (the reader checked).
+    this.#fields = rawHeaders.map(([name, value]) => `${name}:${value}`)
+      .join("\n");
+    this.#rawHeaders = rawHeaders;
+  }
+
+  get rawHeaders(): ReadonlyArray<readonly [string, string]> {
+    return this.#rawHeaders ??= this.#fields === ""
+      ? []
+      : this.#fields.split("\n").map((line) => {
+        const colon = line.indexOf(":");
+        return [line.slice(0, colon), line.slice(colon + 1)] as const;
+      });
+  }
+
+  /** Drops the parsed fields and Headers; they are built again on next use. */
+  release(): void {
+    this.#rawHeaders = undefined;
+    this.#headers = undefined;
   }
 
   get query(): URLSearchParams {

@@ -76,7 +76,7 @@ export class MessageAssembler {
   #text = "";
   // Binary.
   #result: Uint8Array | undefined = undefined;
-  #pieces: Uint8Array[] = [];
+  #pieces: Uint8Array[] | undefined; // created on first use
 
   /**
    * An assembler with no message in progress.
@@ -164,7 +164,7 @@ export class MessageAssembler {
       }
       buffer.set(source.subarray(start, end), this.#frameReceived - size);
     } else {
-      this.#pieces.push(source.slice(start, end));
+      (this.#pieces ??= []).push(source.slice(start, end));
     }
   }
 
@@ -192,8 +192,8 @@ export class MessageAssembler {
       return result;
     }
     const pieces = this.#pieces;
-    if (pieces.length === 0) return new Uint8Array(0);
-    this.#pieces = [];
+    if (pieces === undefined) return new Uint8Array(0);
+    this.#pieces = undefined;
     if (pieces.length === 1) return pieces[0];
     result = new Uint8Array(this.#size);
     let offset = 0;

@@ -10,7 +10,7 @@ import { encodeClosePayload, parseClosePayload } from "./close_payload.ts";
 import { isSendableCloseCode } from "./close_code.ts";
 import { ProtocolError, UsageError } from "./errors.ts";
 import type { Frame } from "./frame.ts";
-import { FrameDecoder } from "./frame_decoder.ts";
+import { FrameDecoder, type FrameHandler } from "./frame_decoder.ts";
 import { headerSize, MAX_HEADER_SIZE, writeHeader } from "./_frame_header.ts";
 import { maskRange } from "./_mask_range.ts";
 import { MessageAssembler } from "./message_assembler.ts";
@@ -168,11 +168,11 @@ export class Protocol {
   #deferCloseReply: boolean;
   #closeReply: Uint8Array | undefined;
   #decoder: FrameDecoder;
-  #assembler: MessageAssembler;
 
   #state: ReadyState = ReadyState.Open;
-  #events: ProtocolEvent[] = [];
-  #outgoing: Uint8Array[] = [];
+  // Created on first use: an idle connection holds no arrays.
+  #events: ProtocolEvent[] | undefined;
+  #outgoing: Uint8Array[] | undefined;
   #outgoingBytes = 0;
 
   #closeSent = false;
@@ -204,25 +204,59 @@ export class Protocol {
     this.#client = role === "client";
     this.#allowedRsv = allowedRsv;
     this.#deferCloseReply = options?.deferCloseReply ?? false;
-    const assembler = new MessageAssembler({ maxMessageSize });
-    this.#assembler = assembler;
-    this.#decoder = new FrameDecoder({
-      onDataFrameStart: (opcode, fin, _rsv, length) =>
-        assembler.frameStart(opcode, fin, length),
-      onDataFramePayload: (source, start, end) =>
-        assembler.framePayload(source, start, end),
-      onDataFrameEnd: () => {
-        const message = assembler.frameEnd();
-        if (message === undefined) return;
-        this.#events.push(
-          typeof message === "string"
-            ? { type: "text", data: message }
-            : { type: "binary", data: message },
-        );
-      },
-      onControlFrame: (opcode, payload) => this.#onControl(opcode, payload),
-    }, { role, maxFrameSize, allowedRsv });
+    this.#decoder = new FrameDecoder(
+      new Protocol.#FrameSink(this, maxMessageSize),
+      { role, maxFrameSize, allowedRsv },
+    );
   }
+
+  /**
+   * The decoder's handler: data frames go to the message assembler, whole
+   * messages and control frames back to the protocol. One object per
+   * connection rather than four closures, nested in the class body so that
+   * it may reach the protocol's private members.
+   */
+  static #FrameSink = class FrameSink implements FrameHandler {
+    #protocol: Protocol;
+    #maxMessageSize: number;
+    // Created on the first data frame: a connection that never sends a
+    // message holds none.
+    #assembler: MessageAssembler | undefined;
+
+    constructor(protocol: Protocol, maxMessageSize: number) {
+      this.#protocol = protocol;
+      this.#maxMessageSize = maxMessageSize;
+    }
+
+    onDataFrameStart(
+      opcode: number,
+      fin: boolean,
+      _rsv: number,
+      length: number,
+    ): void {
+      (this.#assembler ??= new MessageAssembler({
+        maxMessageSize: this.#maxMessageSize,
+      })).frameStart(opcode, fin, length);
+    }
+
+    onDataFramePayload(source: Uint8Array, start: number, end: number): void {
+      this.#assembler!.framePayload(source, start, end);
+    }
+
+    onDataFrameEnd(): void {
+      const message = this.#assembler!.frameEnd();
+      if (message === undefined) return;
+      this.#protocol.#event(
+        typeof message === "string"
+          ? { type: "text", data: message }
+          : { type: "binary", data: message },
+      );
+    }
+
+    onControlFrame(opcode: number, payload: Uint8Array): void {
+      this.#protocol.#onControl(opcode, payload);
+    }
+  };
 
   /** The connection state. Starts `Open`: the HTTP handshake happened elsewhere. */
   get readyState(): ReadyState {
@@ -290,8 +324,8 @@ export class Protocol {
   /** The events produced since the last call, in order; clears them. */
   takeEvents(): ProtocolEvent[] {
     const events = this.#events;
-    if (events.length === 0) return NO_EVENTS;
-    this.#events = [];
+    if (events === undefined) return NO_EVENTS;
+    this.#events = undefined;
     return events;
   }
 
@@ -301,8 +335,8 @@ export class Protocol {
    */
   takeOutgoing(): Uint8Array[] {
     const chunks = this.#outgoing;
-    if (chunks.length === 0) return NO_CHUNKS;
-    this.#outgoing = [];
+    if (chunks === undefined) return NO_CHUNKS;
+    this.#outgoing = undefined;
     this.#outgoingBytes = 0;
     return chunks;
   }
@@ -449,9 +483,13 @@ export class Protocol {
     if (this.#state === ReadyState.Open) this.#state = ReadyState.Closing;
   }
 
+  #event(event: ProtocolEvent): void {
+    (this.#events ??= []).push(event);
+  }
+
   #onControl(opcode: number, payload: Uint8Array): void {
     if (opcode === Opcode.Ping) {
-      this.#events.push({ type: "ping", data: payload.slice() });
+      this.#event({ type: "ping", data: payload.slice() });
       // RFC 6455 §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send
       // a Pong frame in response, unless it already received a Close frame."
       // §5.5.3: "A Pong frame sent in response to a Ping frame must have
@@ -459,7 +497,7 @@ export class Protocol {
       // Ping frame being replied to." No frame may follow our close.
       if (!this.#closeSent) this.#queueControl(0x8a, payload);
     } else if (opcode === Opcode.Pong) {
-      this.#events.push({ type: "pong", data: payload.slice() });
+      this.#event({ type: "pong", data: payload.slice() });
     } else {
       const { code, reason } = parseClosePayload(payload);
       this.#closeReceived = true;
@@ -468,7 +506,7 @@ export class Protocol {
       // RFC 6455 §1.4: "After sending a control frame indicating the
       // connection should be closed, a peer does not send any further data".
       this.#decoder.stop();
-      this.#events.push({ type: "close", code, reason });
+      this.#event({ type: "close", code, reason });
       if (this.#closeSent) {
         if (this.#state === ReadyState.Open) this.#state = ReadyState.Closing;
         return;
@@ -508,7 +546,7 @@ export class Protocol {
     this.#failed = failure;
     this.#decoder.stop();
     if (this.#state === ReadyState.Open) this.#state = ReadyState.Closing;
-    this.#events.push({ type: "error", error: failure });
+    this.#event({ type: "error", error: failure });
     // RFC 6455 §7.1.7: "the endpoint SHOULD send a Close frame with an
     // appropriate status code (Section 7.4) before proceeding to _Close the
     // WebSocket Connection_." The reason names the violation; an internal
@@ -526,7 +564,7 @@ export class Protocol {
   }
 
   #push(chunk: Uint8Array): void {
-    this.#outgoing.push(chunk);
+    (this.#outgoing ??= []).push(chunk);
     this.#outgoingBytes += chunk.length;
   }
 

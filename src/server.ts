@@ -453,18 +453,23 @@ export class Server<
   /** @ignore */
   opened(conn: ConnectionDriver<Data>): void {
     this.#open.set(conn.id, conn);
-    const { rateLimit } = this.options;
-    if (rateLimit) {
-      conn.limiter = new TokenBucket(rateLimit.messages, rateLimit.interval);
-    }
     this.#events.emit("open", conn.request, conn);
   }
 
   /** @ignore */
   message(conn: ConnectionDriver<Data>, data: string | Uint8Array): void {
-    if (conn.limiter !== undefined && !conn.limiter.take()) {
-      this.#overRate(conn);
-      return;
+    const { rateLimit } = this.options;
+    if (rateLimit) {
+      // Created on the first message: it would be full by then anyway, and
+      // an idle connection holds none.
+      const limiter = conn.limiter ??= new TokenBucket(
+        rateLimit.messages,
+        rateLimit.interval,
+      );
+      if (!limiter.take()) {
+        this.#overRate(conn);
+        return;
+      }
     }
     if (
       this.#customEvents > 0 && typeof data === "string" &&

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { randomMask } from "../src/_random.ts";
+import { randomMask, randomUuid } from "../src/_random.ts";
 
 describe("randomMask", () => {
   test("returns 4-byte keys", () => {
@@ -12,5 +12,40 @@ describe("randomMask", () => {
     for (let i = 0; i < 5000; i++) seen.add(randomMask().join(","));
     // 5000 draws from 2^32 keys: a collision is astronomically unlikely.
     assert.ok(seen.size >= 4999, `only ${seen.size} distinct keys`);
+  });
+});
+
+describe("randomUuid", () => {
+  test("returns version-4, variant-10 UUIDs in the 8-4-4-4-12 lowercase form", () => {
+    for (let i = 0; i < 1000; i++) {
+      assert.match(
+        randomUuid(),
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
+    }
+  });
+
+  test("ids stay whole when drawn between masking keys, across refills", () => {
+    // Masks take 4 bytes and ids 16: a pool position that is not a
+    // multiple of 16 must not cut an id short.
+    for (let i = 0; i < 3000; i++) {
+      randomMask();
+      assert.equal(randomUuid().length, 36);
+    }
+  });
+
+  test("ids differ across calls, including across pool refills", () => {
+    const seen = new Set<string>();
+    // 16 bytes per id: 2,000 ids span four refills of the 8 KiB pool.
+    for (let i = 0; i < 2000; i++) seen.add(randomUuid());
+    assert.equal(seen.size, 2000);
+  });
+
+  test("every hex digit of the random positions occurs", () => {
+    const digits = new Set<string>();
+    for (let i = 0; i < 50; i++) {
+      for (const c of randomUuid().replaceAll("-", "")) digits.add(c);
+    }
+    assert.equal(digits.size, 16);
   });
 });

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {
   type HttpRequest,
   isToken,
+  releaseParsedFields,
   RequestHeadReader,
   type RequestHeadResult,
 } from "../src/http_request.ts";
@@ -469,6 +470,60 @@ describe("RequestHeadReader: limits", () => {
       () => new RequestHeadReader({ maxRequestLineBytes: NaN }),
       RangeError,
     );
+  });
+});
+
+describe("releaseParsedFields", () => {
+  test("a released request parses the same fields again from its head text", () => {
+    const head = "GET /a?b=c HTTP/1.1\r\n" +
+      "Host: example.com:8080\r\n" +
+      "X-Time: 12:30:45\r\n" +
+      "X-Empty:\r\n" +
+      "x-multi: one\r\n" +
+      "X-Multi:  two \t\r\n" +
+      "\r\n";
+    const { request } = complete(new RequestHeadReader().push(bytes(head)));
+    const before = snapshot(request);
+    const rawBefore = request.rawHeaders;
+    releaseParsedFields(request);
+    assert.notEqual(request.rawHeaders, rawBefore);
+    assert.deepEqual(snapshot(request), before);
+    assert.deepEqual(request.rawHeaders, [
+      ["Host", "example.com:8080"],
+      ["X-Time", "12:30:45"],
+      ["X-Empty", ""],
+      ["x-multi", "one"],
+      ["X-Multi", "two"],
+    ]);
+  });
+
+  test("a request without header fields has none after release", () => {
+    const { request } = complete(
+      new RequestHeadReader().push(bytes("GET / HTTP/1.1\r\n\r\n")),
+    );
+    releaseParsedFields(request);
+    assert.deepEqual(request.rawHeaders, []);
+    assert.equal([...request.headers].length, 0);
+  });
+
+  test("parsed fields are kept between two uses until released", () => {
+    const { request } = complete(new RequestHeadReader().push(bytes(HEAD)));
+    assert.equal(request.rawHeaders, request.rawHeaders);
+    assert.equal(request.headers, request.headers);
+  });
+
+  test("leaves requests of other kinds alone", () => {
+    const request: HttpRequest = {
+      method: "GET",
+      target: "/",
+      path: "/",
+      query: new URLSearchParams(),
+      version: "1.1",
+      headers: new Headers({ host: "a" }),
+      rawHeaders: [["Host", "a"]],
+    };
+    releaseParsedFields(request);
+    assert.deepEqual(request.rawHeaders, [["Host", "a"]]);
   });
 });
 
