@@ -38,7 +38,9 @@ class BunTransport implements Transport {
   readonly remotePort: number;
   handler!: TransportHandler;
   #socket: BunSocket<BunTransport>;
-  #queue = new WriteQueue();
+  // Created when Bun first takes only part of a write: most connections
+  // never need one.
+  #queue: WriteQueue | undefined;
   #highWaterMark: number;
   #needDrain = false;
   #ending = false; // end() or abort() called: later writes are ignored
@@ -63,13 +65,14 @@ class BunTransport implements Transport {
 
   write(bytes: Uint8Array): boolean {
     if (this.#ending) return true;
-    const queue = this.#queue;
-    if (queue.empty) {
+    let queue = this.#queue;
+    if (queue === undefined || queue.empty) {
       this.#inCall = true;
       const written = this.#socket.write(bytes);
       this.#inCall = false;
       if (written >= bytes.length || this.#closed) return true;
       // Bun took only part of it: keep the unwritten rest for the drain handler.
+      queue = this.#queue ??= new WriteQueue();
       queue.push(written > 0 ? bytes.subarray(written) : bytes);
     } else queue.push(bytes);
     if (queue.bytes < this.#highWaterMark) return true;
@@ -80,14 +83,14 @@ class BunTransport implements Transport {
   end(): void {
     if (this.#ending) return;
     this.#ending = true;
-    if (this.#queue.empty) this.#finish();
+    if (this.#queue === undefined || this.#queue.empty) this.#finish();
   }
 
   abort(): void {
     this.#ending = true;
     if (this.#closed || this.#aborted) return;
     this.#aborted = true;
-    this.#queue.clear();
+    this.#queue?.clear();
     this.#inCall = true;
     if (this.#socket.terminate !== undefined) this.#socket.terminate();
     else this.#socket.end();
@@ -97,7 +100,7 @@ class BunTransport implements Transport {
   /** Bun's `drain`: the socket is writable again. */
   onDrain(): void {
     const queue = this.#queue;
-    while (!queue.empty && !this.closed) {
+    while (queue !== undefined && !queue.empty && !this.closed) {
       const chunk = queue.peek();
       const written = this.#socket.write(chunk);
       if (written <= 0) return;
@@ -109,7 +112,7 @@ class BunTransport implements Transport {
       this.#needDrain = false;
       this.handler.drain();
     }
-    if (this.#ending && queue.empty) this.#finish();
+    if (this.#ending && (queue === undefined || queue.empty)) this.#finish();
   }
 
   /** Bun's `end`: the peer sent FIN. */
@@ -131,7 +134,7 @@ class BunTransport implements Transport {
   onClose(error?: Error): void {
     if (this.#closed) return;
     this.#closed = this.#ending = true;
-    this.#queue.clear();
+    this.#queue?.clear();
     const reason = this.#aborted ? undefined : error ?? this.#error;
     // Never report the close from inside write(), end() or abort().
     if (this.#inCall) queueMicrotask(() => this.#reportClose(reason));
@@ -177,9 +180,12 @@ function socketHandler(
     data(socket, bytes) {
       const transport = socket.data;
       if (transport !== undefined && !transport.closed) {
-        // A plain Uint8Array view: Buffer's slice() would not copy.
+        // Made a plain Uint8Array, since Buffer's slice() would not copy.
+        // Bun hands over a fresh Buffer per call, so it is ours to change;
+        // switching its prototype is cheaper than a view (reading `buffer`
+        // makes JavaScriptCore allocate an ArrayBuffer object).
         transport.handler.data(
-          new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+          Object.setPrototypeOf(bytes, Uint8Array.prototype) as Uint8Array,
         );
       }
     },

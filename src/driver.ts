@@ -154,6 +154,8 @@ export class ConnectionDriver<Data = Record<string, unknown>>
   #blocked = false;
   #overThreshold = false;
   #flushScheduled = false;
+  /** Inside {@link onData}: what is queued is flushed when it returns. */
+  #delivering = false;
   #ending = false;
   #localFailure: ProtocolError | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -312,8 +314,17 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     switch (this.#phase) {
       case Phase.Open:
         this.seen = true;
-        this.#ws!.receive(bytes);
-        this.#processEvents();
+        // Everything the handlers send in answer to these bytes goes out in
+        // one write when they are done, without waiting for the end of the
+        // turn (one hop less for a request/response exchange).
+        this.#delivering = true;
+        try {
+          this.#ws!.receive(bytes);
+          this.#processEvents();
+        } finally {
+          this.#delivering = false;
+        }
+        if (this.#flushScheduled) this.flush();
         return;
       case Phase.Head:
         this.#readHead(bytes);
@@ -411,7 +422,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    this.#host.scheduler.schedule(this);
+    if (!this.#delivering) this.#host.scheduler.schedule(this);
   }
 
   #checkBufferCap(): void {

@@ -135,6 +135,8 @@ const encoder = new TextEncoder();
 const ASCII_LOOP_MAX = 256;
 /** Texts up to this many UTF-16 units are encoded straight into one frame buffer. */
 const SMALL_TEXT = 4096;
+/** Shared payloads up to this many bytes are copied next to their frame header. */
+const SHARED_COPY_MAX = 1024;
 
 /**
  * One WebSocket connection's protocol state, after the opening handshake.
@@ -147,8 +149,8 @@ const SMALL_TEXT = 4096;
  * Every `send*` method returns `true` when the frame was queued and `false`
  * when it was dropped because the connection is no longer open (a close was
  * sent or received, the connection failed, or the transport closed). Sent
- * payloads are not copied in the server role: do not modify them until they
- * were taken with `takeOutgoing()` and written.
+ * payloads over 1 KiB are not copied in the server role: do not modify them
+ * until they were taken with `takeOutgoing()` and written.
  *
  * @example
  * ```ts
@@ -353,8 +355,8 @@ export class Protocol {
   }
 
   /**
-   * Queues a binary message (one final frame). `data` is not copied in the
-   * server role. Returns `false` if the connection is not open. Throws a
+   * Queues a binary message (one final frame). `data` over 1 KiB is not
+   * copied in the server role. Returns `false` if the connection is not open. Throws a
    * `UsageError` while a fragmented message sent with `sendFrame` is
    * unfinished.
    */
@@ -369,8 +371,8 @@ export class Protocol {
    * frames) and close frames. Throws a `UsageError` for an unknown opcode,
    * RSV bits not negotiated, a control frame over 125 bytes or fragmented,
    * an invalid close body, or fragments out of order. Returns `false` if the
-   * connection is not open. A data frame's payload is not copied in the
-   * server role.
+   * connection is not open. A data frame's payload over 1 KiB is not copied
+   * in the server role.
    */
   sendFrame(frame: Frame): boolean {
     const { opcode, fin, rsv, payload } = frame;
@@ -678,14 +680,19 @@ export class Protocol {
     this.#queueCopy(b0, payload);
   }
 
-  /** A data frame whose payload the caller owns: not copied in the server role. */
+  /**
+   * A data frame whose payload the caller owns: not copied in the server
+   * role unless it is small.
+   */
   #queueShared(b0: number, payload: Uint8Array): void {
-    if (this.#client) {
-      // The caller's bytes must not be masked in place: one masked copy.
+    const length = payload.length;
+    // A client must not mask the caller's bytes in place: one masked copy.
+    // A small payload is copied next to its header: one chunk instead of
+    // two, and a frame alone in its write needs no joining copy.
+    if (this.#client || length <= SHARED_COPY_MAX) {
       this.#queueCopy(b0, payload);
       return;
     }
-    const length = payload.length;
     this.#push(this.#header(b0, length, undefined));
     if (length !== 0) this.#push(payload);
   }

@@ -453,7 +453,7 @@ export class Server<
   /** @ignore */
   opened(conn: ConnectionDriver<Data>): void {
     this.#open.set(conn.id, conn);
-    this.#events.emit("open", conn.request, conn);
+    this.#events.dispatch("open", conn.request, conn);
   }
 
   /** @ignore */
@@ -475,7 +475,7 @@ export class Server<
       this.#customEvents > 0 && typeof data === "string" &&
       this.#route(conn, data)
     ) return;
-    this.#events.emit("message", data, conn);
+    this.#events.dispatch("message", data, conn);
   }
 
   /** @ignore */
@@ -484,20 +484,20 @@ export class Server<
       console.error("anyws: unhandled error", conn?.id ?? "", error);
       return;
     }
-    this.#events.emit("error", error, conn);
+    this.#events.dispatch("error", error, conn);
   }
 
   /** @ignore */
   drained(conn: ConnectionDriver<Data>): void {
-    this.#events.emit("drain", conn.bufferedAmount, conn);
+    this.#events.dispatch("drain", conn.bufferedAmount, conn);
   }
 
   /** @ignore */
   closed(conn: ConnectionDriver<Data>, info: CloseInfo): void {
     this.#open.delete(conn.id);
-    this.#events.emit("close", info, conn);
+    this.#events.dispatch("close", info, conn);
     for (const [room, size] of this.#rooms.removeAll(conn)) {
-      this.#events.emit("leave", { room, size }, conn);
+      this.#events.dispatch("leave", { room, size }, conn);
     }
     this.#users.removeAll(conn);
   }
@@ -511,7 +511,7 @@ export class Server<
   join(conn: ConnectionDriver<Data>, room: string): boolean {
     const size = this.#rooms.add(room, conn);
     if (size < 0) return false;
-    this.#events.emit("join", { room, size }, conn);
+    this.#events.dispatch("join", { room, size }, conn);
     return true;
   }
 
@@ -519,7 +519,7 @@ export class Server<
   leave(conn: ConnectionDriver<Data>, room: string): boolean {
     const size = this.#rooms.remove(room, conn);
     if (size < 0) return false;
-    this.#events.emit("leave", { room, size }, conn);
+    this.#events.dispatch("leave", { room, size }, conn);
     return true;
   }
 

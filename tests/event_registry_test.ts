@@ -28,6 +28,42 @@ describe("EventRegistry", () => {
     assert.deepEqual(calls, ["first ada 3", "second ada"]);
   });
 
+  test("dispatch calls the handlers in order with the payload and context and returns the last one's value", () => {
+    const { events } = registry();
+    const calls: unknown[][] = [];
+    events.on("m", (...args: unknown[]) => {
+      calls.push(args);
+      return "first";
+    });
+    events.on("m", (...args: unknown[]) => {
+      calls.push(args);
+      return "second";
+    });
+    const conn = { id: "c1" };
+    assert.equal(events.dispatch("m", "hello", conn), "second");
+    assert.deepEqual(calls, [["hello", conn], ["hello", conn]]);
+    assert.equal(events.dispatch("none", 1, 2), undefined);
+  });
+
+  test("dispatch reports a throwing or rejecting handler with both arguments; the others still run", async () => {
+    const { events, failures } = registry();
+    const thrown = new Error("Thrown");
+    const rejected = new Error("Rejected");
+    let after = 0;
+    events.on("m", () => {
+      throw thrown;
+    });
+    events.on("m", () => Promise.reject(rejected));
+    events.on("m", () => after++);
+    assert.equal(events.dispatch("m", "payload", "context"), 0);
+    assert.equal(after, 1);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.deepEqual(failures, [
+      { error: thrown, event: "m", args: ["payload", "context"] },
+      { error: rejected, event: "m", args: ["payload", "context"] },
+    ]);
+  });
+
   test("emit of an event without handlers returns undefined", () => {
     const { events } = registry();
     assert.equal(events.emit("nobody"), undefined);

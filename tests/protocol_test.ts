@@ -614,15 +614,28 @@ describe("Protocol: sending", () => {
     assert.deepEqual(taken, snapshot);
   });
 
-  test("sendBinary queues the header and the caller's bytes without copying them", () => {
+  test("sendBinary of more than 1 KiB queues the header and the caller's bytes without copying them", () => {
     const protocol = new Protocol();
-    const data = new Uint8Array(300).fill(1);
+    const data = new Uint8Array(1025).fill(1);
     protocol.sendBinary(data);
-    assert.equal(protocol.outgoingBytes, 304);
+    assert.equal(protocol.outgoingBytes, 1029);
     const chunks = protocol.takeOutgoing();
-    assert.deepEqual([...chunks[0]], [0x82, 0x7e, 0x01, 0x2c]);
+    assert.deepEqual([...chunks[0]], [0x82, 0x7e, 0x04, 0x01]);
     assert.equal(chunks[1], data);
     assert.equal(protocol.outgoingBytes, 0);
+  });
+
+  test("sendBinary of up to 1 KiB queues one chunk, a copy next to the header", () => {
+    const protocol = new Protocol();
+    const data = new Uint8Array(1024).fill(1);
+    protocol.sendBinary(data);
+    assert.equal(protocol.outgoingBytes, 1028);
+    const chunks = protocol.takeOutgoing();
+    assert.equal(chunks.length, 1);
+    data.fill(2); // the caller's bytes are free again at once
+    assert.deepEqual([...chunks[0].subarray(0, 4)], [0x82, 0x7e, 0x04, 0x00]);
+    assert.ok(chunks[0].subarray(4).every((byte) => byte === 1));
+    assert.equal(chunks[0].length, 1028);
   });
 
   test("sendBinary of an empty payload is just a header", () => {
