@@ -57,8 +57,9 @@ export function reservedOffset(): number {
 }
 
 /**
- * The view `slab[start..end)`; the slab is used up to `end` (rounded up to
- * 8 bytes so the next frame starts aligned).
+ * The view `slab[start..end)`; the slab is used up to `end`, so the next
+ * region starts right there: frames queued one after another are
+ * contiguous and may go out as one view (see {@link endsAt}).
  *
  * @example
  * ```ts
@@ -71,6 +72,26 @@ export function reservedOffset(): number {
  */
 export function commit(start: number, end: number): Uint8Array {
   const view = slab.subarray(start, end);
-  used = (end + 7) & ~7;
+  used = end;
   return view;
+}
+
+/**
+ * Whether `view` is a region of the current slab that ends at `offset`:
+ * then `commit(view.byteOffset, end)` joins it with the bytes written from
+ * `offset` on.
+ *
+ * @example
+ * ```ts
+ * import { commit, endsAt, reserve, reservedOffset } from "./_slab.ts";
+ * reserve(4);
+ * const at = reservedOffset();
+ * const first = commit(at, at + 2);
+ * reserve(2);
+ * if (endsAt(first, at + 2)) console.log(commit(first.byteOffset, at + 4).length); // 4
+ * ```
+ */
+export function endsAt(view: Uint8Array, offset: number): boolean {
+  return view.buffer === slab.buffer &&
+    view.byteOffset + view.byteLength === offset;
 }

@@ -16,7 +16,13 @@ import { maskRange } from "./_mask_range.ts";
 import { MessageAssembler } from "./message_assembler.ts";
 import { isControl, isKnownOpcode, Opcode } from "./opcode.ts";
 import { randomMask } from "./_random.ts";
-import { commit, reserve, reservedOffset, SLAB_LIMIT } from "./_slab.ts";
+import {
+  commit,
+  endsAt,
+  reserve,
+  reservedOffset,
+  SLAB_LIMIT,
+} from "./_slab.ts";
 import { isValidUtf8 } from "./utf8.ts";
 
 /**
@@ -571,6 +577,24 @@ export class Protocol {
   }
 
   /**
+   * Queues the slab bytes `[start, end)` just written, joined with the last
+   * queued chunk when that one ends right at `start`: a burst of small
+   * frames goes out as one view, with no copy to join them.
+   */
+  #pushSlab(start: number, end: number): void {
+    const chunks = this.#outgoing;
+    if (chunks !== undefined) {
+      const last = chunks.length - 1;
+      if (endsAt(chunks[last], start)) {
+        chunks[last] = commit(chunks[last].byteOffset, end);
+        this.#outgoingBytes += end - start;
+        return;
+      }
+    }
+    this.#push(commit(start, end));
+  }
+
+  /**
    * Writes the header of a frame whose `length`-byte payload already sits at
    * `buffer[payloadStart]`, just before it (there must be room), masking
    * the payload in the client role. Returns where the frame starts.
@@ -611,7 +635,7 @@ export class Protocol {
       }
       if (i === units) {
         const start = this.#frameBefore(buffer, at, b0, units);
-        this.#push(commit(start, at + units));
+        this.#pushSlab(start, at + units);
         return;
       }
     }
@@ -625,7 +649,7 @@ export class Protocol {
         buffer.subarray(payloadStart, payloadStart + units * 3),
       ).written;
       const start = this.#frameBefore(buffer, payloadStart, b0, length);
-      this.#push(commit(start, payloadStart + length));
+      this.#pushSlab(start, payloadStart + length);
       return;
     }
     if (units <= SMALL_TEXT) {
@@ -641,38 +665,35 @@ export class Protocol {
     this.#queueOwned(b0, encoder.encode(text));
   }
 
-  /** A frame header alone, from the slab. */
-  #header(
+  /** Queues a frame header alone, from the slab. */
+  #queueHeader(
     b0: number,
     length: number,
     mask: Uint8Array | undefined,
-  ): Uint8Array {
+  ): void {
     const buffer = reserve(MAX_HEADER_SIZE);
     const start = reservedOffset();
     const size = writeHeader(buffer, start, b0, length, mask);
-    return commit(start, start + size);
+    this.#pushSlab(start, start + size);
   }
 
   /** A whole frame (masked copy of `payload` in the client role) as one chunk. */
   #queueCopy(b0: number, payload: Uint8Array): void {
     const length = payload.length;
-    const room = MAX_HEADER_SIZE + length;
-    let buffer: Uint8Array;
-    let payloadStart: number;
-    if (room <= SLAB_LIMIT) {
-      buffer = reserve(room);
-      payloadStart = reservedOffset() + MAX_HEADER_SIZE;
-    } else {
-      buffer = new Uint8Array(room);
-      payloadStart = MAX_HEADER_SIZE;
+    const headerLength = headerSize(length, this.#client);
+    const room = headerLength + length;
+    if (room > SLAB_LIMIT) {
+      const buffer = new Uint8Array(room);
+      buffer.set(payload, headerLength);
+      this.#frameBefore(buffer, headerLength, b0, length);
+      this.#push(buffer);
+      return;
     }
+    const buffer = reserve(room);
+    const payloadStart = reservedOffset() + headerLength;
     buffer.set(payload, payloadStart);
     const start = this.#frameBefore(buffer, payloadStart, b0, length);
-    this.#push(
-      room <= SLAB_LIMIT
-        ? commit(start, payloadStart + length)
-        : buffer.subarray(start, payloadStart + length),
-    );
+    this.#pushSlab(start, payloadStart + length);
   }
 
   /** A control frame: small, always one chunk (a copy of `payload`). */
@@ -693,7 +714,7 @@ export class Protocol {
       this.#queueCopy(b0, payload);
       return;
     }
-    this.#push(this.#header(b0, length, undefined));
+    this.#queueHeader(b0, length, undefined);
     if (length !== 0) this.#push(payload);
   }
 
@@ -701,7 +722,7 @@ export class Protocol {
   #queueOwned(b0: number, payload: Uint8Array): void {
     const length = payload.length;
     const mask = this.#client ? randomMask() : undefined;
-    this.#push(this.#header(b0, length, mask));
+    this.#queueHeader(b0, length, mask);
     if (mask !== undefined) maskRange(payload, 0, length, mask, 0);
     if (length !== 0) this.#push(payload);
   }

@@ -625,6 +625,43 @@ describe("Protocol: sending", () => {
     assert.equal(protocol.outgoingBytes, 0);
   });
 
+  test("small frames queued one after another come out as one chunk, in order", () => {
+    const protocol = new Protocol();
+    protocol.sendText("ab");
+    protocol.sendBinary(new Uint8Array([1, 2, 3]));
+    protocol.sendPing(new Uint8Array([9]));
+    protocol.sendText("c");
+    const chunks = protocol.takeOutgoing();
+    assert.equal(chunks.length, 1);
+    assert.deepEqual([...chunks[0]], [
+      0x81,
+      0x02,
+      0x61,
+      0x62,
+      0x82,
+      0x03,
+      1,
+      2,
+      3,
+      0x89,
+      0x01,
+      9,
+      0x81,
+      0x01,
+      0x63,
+    ]);
+    // A large payload is not copied: header and payload stay two chunks,
+    // and the next small frame starts a chunk of its own.
+    const big = new Uint8Array(2000);
+    protocol.sendBinary(big);
+    protocol.sendText("d");
+    const next = protocol.takeOutgoing();
+    assert.equal(next.length, 3);
+    assert.deepEqual([...next[0]], [0x82, 0x7e, 0x07, 0xd0]);
+    assert.equal(next[1], big);
+    assert.deepEqual([...next[2]], [0x81, 0x01, 0x64]);
+  });
+
   test("sendBinary of up to 1 KiB queues one chunk, a copy next to the header", () => {
     const protocol = new Protocol();
     const data = new Uint8Array(1024).fill(1);
