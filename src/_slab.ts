@@ -59,7 +59,7 @@ export function reservedOffset(): number {
 /**
  * The view `slab[start..end)`; the slab is used up to `end`, so the next
  * region starts right there: frames queued one after another are
- * contiguous and may go out as one view (see {@link endsAt}).
+ * contiguous and may go out as one view.
  *
  * @example
  * ```ts
@@ -77,21 +77,19 @@ export function commit(start: number, end: number): Uint8Array {
 }
 
 /**
- * Whether `view` is a region of the current slab that ends at `offset`:
- * then `commit(view.byteOffset, end)` joins it with the bytes written from
- * `offset` on.
+ * Marks the current slab used up to `end` without making a view: for bytes
+ * that extend a region whose view is made later.
  *
  * @example
  * ```ts
- * import { commit, endsAt, reserve, reservedOffset } from "./_slab.ts";
- * reserve(4);
+ * import { claim, reserve, reservedOffset } from "./_slab.ts";
+ * const buffer = reserve(2);
  * const at = reservedOffset();
- * const first = commit(at, at + 2);
- * reserve(2);
- * if (endsAt(first, at + 2)) console.log(commit(first.byteOffset, at + 4).length); // 4
+ * buffer.set([0x8a, 0x00], at);
+ * claim(at + 2);
+ * const pong = buffer.subarray(at, at + 2);
  * ```
  */
-export function endsAt(view: Uint8Array, offset: number): boolean {
-  return view.buffer === slab.buffer &&
-    view.byteOffset + view.byteLength === offset;
+export function claim(end: number): void {
+  used = end;
 }

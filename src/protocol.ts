@@ -16,13 +16,7 @@ import { maskRange } from "./_mask_range.ts";
 import { MessageAssembler } from "./message_assembler.ts";
 import { isControl, isKnownOpcode, Opcode } from "./opcode.ts";
 import { randomMask } from "./_random.ts";
-import {
-  commit,
-  endsAt,
-  reserve,
-  reservedOffset,
-  SLAB_LIMIT,
-} from "./_slab.ts";
+import { claim, reserve, reservedOffset, SLAB_LIMIT } from "./_slab.ts";
 import { isValidUtf8 } from "./utf8.ts";
 
 /**
@@ -181,6 +175,11 @@ export class Protocol {
   // Created on first use: an idle connection holds no arrays.
   #events: ProtocolEvent[] | undefined;
   #outgoing: Uint8Array[] | undefined;
+  // The slab region queued last, not yet a view in #outgoing: frames written
+  // one after another extend it, and it becomes one view when taken.
+  #run: Uint8Array | undefined;
+  #runStart = 0;
+  #runEnd = 0;
   #outgoingBytes = 0;
 
   #closeSent = false;
@@ -342,6 +341,7 @@ export class Protocol {
    * header, a payload, or a whole frame.
    */
   takeOutgoing(): Uint8Array[] {
+    this.#endRun();
     const chunks = this.#outgoing;
     if (chunks === undefined) return NO_CHUNKS;
     this.#outgoing = undefined;
@@ -572,26 +572,36 @@ export class Protocol {
   }
 
   #push(chunk: Uint8Array): void {
+    this.#endRun();
     (this.#outgoing ??= []).push(chunk);
     this.#outgoingBytes += chunk.length;
   }
 
   /**
-   * Queues the slab bytes `[start, end)` just written, joined with the last
-   * queued chunk when that one ends right at `start`: a burst of small
-   * frames goes out as one view, with no copy to join them.
+   * Queues the bytes `[start, end)` just written into the slab `buffer`.
+   * They extend the last queued slab region when it ends right at `start`:
+   * a burst of small frames goes out as one view, with no copy to join
+   * them and no view per frame.
    */
-  #pushSlab(start: number, end: number): void {
-    const chunks = this.#outgoing;
-    if (chunks !== undefined) {
-      const last = chunks.length - 1;
-      if (endsAt(chunks[last], start)) {
-        chunks[last] = commit(chunks[last].byteOffset, end);
-        this.#outgoingBytes += end - start;
-        return;
-      }
+  #pushSlab(buffer: Uint8Array, start: number, end: number): void {
+    claim(end);
+    this.#outgoingBytes += end - start;
+    if (this.#run === buffer && this.#runEnd === start) {
+      this.#runEnd = end;
+      return;
     }
-    this.#push(commit(start, end));
+    this.#endRun();
+    this.#run = buffer;
+    this.#runStart = start;
+    this.#runEnd = end;
+  }
+
+  /** Moves the open slab region into #outgoing as a view. */
+  #endRun(): void {
+    const run = this.#run;
+    if (run === undefined) return;
+    this.#run = undefined;
+    (this.#outgoing ??= []).push(run.subarray(this.#runStart, this.#runEnd));
   }
 
   /**
@@ -635,7 +645,7 @@ export class Protocol {
       }
       if (i === units) {
         const start = this.#frameBefore(buffer, at, b0, units);
-        this.#pushSlab(start, at + units);
+        this.#pushSlab(buffer, start, at + units);
         return;
       }
     }
@@ -649,7 +659,7 @@ export class Protocol {
         buffer.subarray(payloadStart, payloadStart + units * 3),
       ).written;
       const start = this.#frameBefore(buffer, payloadStart, b0, length);
-      this.#pushSlab(start, payloadStart + length);
+      this.#pushSlab(buffer, start, payloadStart + length);
       return;
     }
     if (units <= SMALL_TEXT) {
@@ -674,7 +684,7 @@ export class Protocol {
     const buffer = reserve(MAX_HEADER_SIZE);
     const start = reservedOffset();
     const size = writeHeader(buffer, start, b0, length, mask);
-    this.#pushSlab(start, start + size);
+    this.#pushSlab(buffer, start, start + size);
   }
 
   /** A whole frame (masked copy of `payload` in the client role) as one chunk. */
@@ -693,7 +703,7 @@ export class Protocol {
     const payloadStart = reservedOffset() + headerLength;
     buffer.set(payload, payloadStart);
     const start = this.#frameBefore(buffer, payloadStart, b0, length);
-    this.#pushSlab(start, payloadStart + length);
+    this.#pushSlab(buffer, start, payloadStart + length);
   }
 
   /** A control frame: small, always one chunk (a copy of `payload`). */
