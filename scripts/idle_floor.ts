@@ -1,0 +1,604 @@
+/**
+ * The idle-memory floor of each runtime (evidence for issue 4): server RSS
+ * per idle WebSocket connection for the least server each runtime's native
+ * listen API allows (`scripts/peers/floor_server.ts`) next to anyws
+ * (`examples/bench_server.ts`), measured exactly like the `idle` case of
+ * `npm run bench`: the same load client (`scripts/bench_client.c`, compiled
+ * into `.bench/` when missing), the same arguments, a freshly started server
+ * pinned to core 0 with its fd limit raised to the hard limit, the client
+ * pinned to core 1.
+ *
+ * ```sh
+ * node scripts/idle_floor.ts                    # 10,000 conns, 3 passes: writes docs/bench/floor.{md,json}
+ * node scripts/idle_floor.ts --conns 2000 --passes 1 --out .bench
+ * ```
+ *
+ * RSS per connection = (server VmRSS 1 s after the last handshake − VmRSS
+ * before the first) / connections opened; "after ping" takes the second
+ * figure once every connection has answered one ping. Median over the
+ * passes, which are interleaved (pass 1: every row, then pass 2 ...).
+ *
+ * @module
+ */
+
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer } from "node:net";
+import { availableParallelism, cpus, release } from "node:os";
+import { join, relative } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
+const BIN = join(ROOT, "node_modules", ".bin");
+const CLIENT_SOURCE = join(ROOT, "scripts", "bench_client.c");
+const CLIENT = join(ROOT, ".bench", "bench_client");
+const FLOOR = "scripts/peers/floor_server.ts";
+const ANYWS = "examples/bench_server.ts";
+const TARGET_KIB = 3;
+
+const tool = (name: string): string =>
+  existsSync(join(BIN, name)) ? join(BIN, name) : name;
+const NODE = tool("node");
+const DENO = tool("deno");
+const BUN = tool("bun");
+
+/** One server to measure (the port is appended to `command`). */
+interface Row {
+  id: string;
+  runtime: "node" | "deno" | "bun";
+  server: string;
+  command: string[];
+  env?: Record<string, string>;
+}
+
+const ROWS: Row[] = [
+  {
+    id: "node-floor",
+    runtime: "node",
+    server: "floor (`node:net`)",
+    command: [NODE, FLOOR],
+  },
+  {
+    id: "node-anyws",
+    runtime: "node",
+    server: "anyws",
+    command: [NODE, ANYWS],
+  },
+  {
+    id: "deno-floor",
+    runtime: "deno",
+    server: "floor (`Deno.listen`, 1 KiB read buffer)",
+    command: [DENO, "run", "-A", FLOOR],
+    env: { FLOOR_READ_BUFFER: "1024" },
+  },
+  {
+    id: "deno-floor16",
+    runtime: "deno",
+    server: "floor (`Deno.listen`, 16 B read buffer)",
+    command: [DENO, "run", "-A", FLOOR],
+    env: { FLOOR_READ_BUFFER: "16" },
+  },
+  {
+    id: "deno-anyws",
+    runtime: "deno",
+    server: "anyws",
+    command: [DENO, "run", "-A", ANYWS],
+  },
+  {
+    id: "bun-floor",
+    runtime: "bun",
+    server: "floor (`Bun.listen`)",
+    command: [BUN, FLOOR],
+  },
+  { id: "bun-anyws", runtime: "bun", server: "anyws", command: [BUN, ANYWS] },
+];
+
+const METRICS = [
+  "rss_per_conn_kib",
+  "rss_pinged_per_conn_kib",
+  "handshakes_per_s",
+  "rss_before_mib",
+  "alive",
+] as const;
+type Metric = typeof METRICS[number];
+
+/** One pass of one row. */
+interface Sample {
+  pass: number;
+  metrics: Partial<Record<Metric, number>>;
+  error: string | null;
+}
+
+// ---------------------------------------------------------------- settings
+
+function usage(): never {
+  console.error(
+    "usage: node scripts/idle_floor.ts [--conns N] [--passes P] [--handshakes H] [--out DIR] [--no-pin]",
+  );
+  process.exit(2);
+}
+
+const settings = {
+  conns: 10_000,
+  passes: 3,
+  handshakes: 64,
+  out: "",
+  pin: true,
+};
+{
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (flag === "--no-pin") {
+      settings.pin = false;
+      continue;
+    }
+    const value = argv[++i];
+    if (value === undefined) usage();
+    if (flag === "--out") {
+      settings.out = value;
+      continue;
+    }
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) usage();
+    if (flag === "--conns") settings.conns = n;
+    else if (flag === "--passes") settings.passes = n;
+    else if (flag === "--handshakes") settings.handshakes = n;
+    else usage();
+  }
+}
+const OUT = settings.out === "" ? join(ROOT, "docs", "bench") : settings.out;
+
+// --------------------------------------------------------------- processes
+
+/** Process groups still running, killed on exit. */
+const groups = new Set<number>();
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch { /* already gone */ }
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    for (const pid of groups) killGroup(pid, "SIGKILL");
+    process.exit(130);
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+const READY = /listening on ws:\/\/127\.0\.0\.1:(\d+)/;
+const START_TIMEOUT_MS = 30_000;
+
+interface Running {
+  pid: number;
+  child: ChildProcess;
+  exit: Promise<string>;
+  exited: () => boolean;
+}
+
+const tail = (text: string): string =>
+  text.trim().split("\n").slice(-5).join(" | ").slice(0, 400);
+
+/** Starts the row's server (fd limit raised, pinned to core 0); resolves once ready. */
+function startServer(row: Row, port: number): Promise<Running | string> {
+  const child = spawn(
+    "bash",
+    [
+      "-c",
+      'ulimit -n "$(ulimit -Hn)" || exit 97; exec "$@"',
+      "floor-server",
+      ...(settings.pin ? ["taskset", "-c", "0"] : []),
+      ...row.command,
+      String(port),
+    ],
+    {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: "1", ...row.env },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    },
+  );
+  const pid = child.pid ?? 0;
+  if (pid) groups.add(pid);
+  let output = "";
+  let gone = false;
+  const exit = new Promise<string>((resolve) => {
+    child.once("error", (error) => {
+      gone = true;
+      resolve(`cannot start: ${error.message}`);
+    });
+    child.once("exit", (code, signal) => {
+      gone = true;
+      groups.delete(pid);
+      resolve(signal ? `killed by ${signal}` : `exit code ${code}`);
+    });
+  });
+  child.stdout?.setEncoding("utf8");
+  child.stderr?.setEncoding("utf8");
+  const collect = (text: string): void => {
+    if (output.length < 64 * 1024) output += text;
+  };
+  child.stderr?.on("data", collect);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      killGroup(pid, "SIGKILL");
+      resolve(
+        `Server not ready after ${START_TIMEOUT_MS / 1000} s: ${tail(output)}`,
+      );
+    }, START_TIMEOUT_MS);
+    child.stdout?.on("data", (text: string) => {
+      collect(text);
+      if (READY.test(output)) {
+        clearTimeout(timer);
+        resolve({ pid, child, exit, exited: () => gone });
+      }
+    });
+    void exit.then((note) => {
+      clearTimeout(timer);
+      resolve(`Server did not start (${note}): ${tail(output)}`);
+    });
+  });
+}
+
+async function stopServer(server: Running): Promise<void> {
+  const wait = (ms: number): Promise<string> =>
+    new Promise((resolve) => setTimeout(() => resolve("timeout"), ms).unref());
+  if (!server.exited()) {
+    killGroup(server.pid, "SIGTERM");
+    if (await Promise.race([server.exit, wait(3_000)]) === "timeout") {
+      killGroup(server.pid, "SIGKILL");
+      await Promise.race([server.exit, wait(3_000)]);
+    }
+  }
+  groups.delete(server.pid);
+}
+
+/** Runs the load client (pinned to core 1); resolves with its JSON report. */
+function runClient(
+  args: string[],
+  budgetMs: number,
+): Promise<Record<string, unknown> | string> {
+  const command = settings.pin ? "taskset" : CLIENT;
+  const argv = settings.pin ? ["-c", "1", CLIENT, ...args] : args;
+  const child = spawn(command, argv, {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  const pid = child.pid ?? 0;
+  if (pid) groups.add(pid);
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8");
+  child.stderr.setEncoding("utf8");
+  child.stdout.on("data", (text: string) => stdout += text);
+  child.stderr.on("data", (text: string) => stderr += text);
+  return new Promise((resolve) => {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(pid, "SIGKILL");
+    }, budgetMs);
+    const finish = (note: string): void => {
+      clearTimeout(timer);
+      groups.delete(pid);
+      if (timedOut) {
+        resolve(`Client killed after ${Math.round(budgetMs / 1000)} s`);
+        return;
+      }
+      try {
+        const parsed: unknown = JSON.parse(stdout.trim().split("\n").pop()!);
+        if (parsed && typeof parsed === "object") {
+          resolve(parsed as Record<string, unknown>);
+          return;
+        }
+      } catch { /* reported below */ }
+      resolve(`Client failed (${note}): ${tail(stderr || stdout)}`);
+    };
+    child.once("error", (error) => finish(error.message));
+    child.once(
+      "close",
+      (code, signal) =>
+        finish(signal ? `killed by ${signal}` : `exit code ${code}`),
+    );
+  });
+}
+
+// ------------------------------------------------------------- one sample
+
+const num = (report: Record<string, unknown>, key: string): number | null =>
+  typeof report[key] === "number" ? report[key] as number : null;
+
+async function measure(row: Row, pass: number): Promise<Sample> {
+  const sample: Sample = { pass, metrics: {}, error: null };
+  const port = await freePort();
+  const server = await startServer(row, port);
+  if (typeof server === "string") {
+    sample.error = server;
+    return sample;
+  }
+  try {
+    // The bench's idle case: same arguments, same time budget.
+    const budget = 30_000 + Math.ceil(settings.conns / 200);
+    const report = await runClient([
+      "--port",
+      String(port),
+      "--server-pid",
+      String(server.pid),
+      "--timeout",
+      String(budget),
+      "--mode",
+      "idle",
+      "--path",
+      "/echo",
+      "--conns",
+      String(settings.conns),
+      "--handshakes",
+      String(settings.handshakes),
+      "--settle",
+      "1000",
+    ], budget + 10_000);
+    if (typeof report === "string") {
+      sample.error = report;
+      return sample;
+    }
+    const opened = num(report, "opened") ?? 0;
+    const before = num(report, "rss_before_kib");
+    const after = num(report, "rss_after_kib");
+    const checked = num(report, "rss_checked_kib");
+    const handshakes = num(report, "handshakes_per_s");
+    const alive = num(report, "alive") ?? 0;
+    const m = sample.metrics;
+    if (opened > 0 && before !== null && after !== null && before >= 0) {
+      m.rss_per_conn_kib = (after - before) / opened;
+      m.rss_before_mib = before / 1024;
+      if (checked !== null && checked >= 0) {
+        m.rss_pinged_per_conn_kib = (checked - before) / opened;
+      }
+    }
+    if (handshakes !== null) m.handshakes_per_s = handshakes;
+    m.alive = alive;
+    sample.error = typeof report.error === "string" ? report.error : null;
+    if (sample.error === null && alive < settings.conns) {
+      sample.error =
+        `Only ${alive} of ${settings.conns} connections answered a ping`;
+    }
+    if (sample.error === null && server.exited()) {
+      sample.error = "Server exited during the run";
+    }
+  } finally {
+    await stopServer(server);
+  }
+  return sample;
+}
+
+// ------------------------------------------------------------------ report
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function medians(samples: Sample[]): Partial<Record<Metric, number>> {
+  const out: Partial<Record<Metric, number>> = {};
+  for (const key of METRICS) {
+    const value = median(
+      samples.filter((s) => s.error === null && s.metrics[key] !== undefined)
+        .map((s) => s.metrics[key]!),
+    );
+    if (value !== null) out[key] = value;
+  }
+  return out;
+}
+
+const RUNTIME_LABEL = { node: "Node", deno: "Deno", bun: "Bun" } as const;
+
+function table(results: { row: Row; samples: Sample[] }[]): string {
+  const fixed = (value: number | undefined, digits: number): string =>
+    value === undefined ? "—" : value.toFixed(digits);
+  const lines = [
+    "| Runtime | Server | RSS / conn (KiB) | after one ping (KiB) | ≤ 3 KiB | spread (KiB) | handshakes/s | RSS before (MiB) | ok passes |",
+    "| --- | --- | ---: | ---: | :---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const { row, samples } of results) {
+    const m = medians(samples);
+    const good = samples.filter((s) => s.error === null);
+    const per = good.map((s) => s.metrics.rss_per_conn_kib!).filter((v) =>
+      v !== undefined
+    );
+    const spread = per.length > 1
+      ? `${Math.min(...per).toFixed(2)}–${Math.max(...per).toFixed(2)}`
+      : "—";
+    const meets = m.rss_per_conn_kib === undefined
+      ? "—"
+      : m.rss_per_conn_kib <= TARGET_KIB
+      ? "yes"
+      : "no";
+    lines.push(
+      `| ${RUNTIME_LABEL[row.runtime]} | ${row.server} | ${
+        fixed(m.rss_per_conn_kib, 2)
+      } | ${fixed(m.rss_pinged_per_conn_kib, 2)} | ${meets} | ${spread} | ${
+        fixed(m.handshakes_per_s, 0)
+      } | ${fixed(m.rss_before_mib, 1)} | ${good.length}/${samples.length} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+function version(command: string, args: string[]): string {
+  const result = spawnSync(command, args, {
+    encoding: "utf8",
+    timeout: 20_000,
+  });
+  return (result.stdout ?? "").trim().split("\n")[0] || "unknown";
+}
+
+function canPin(): boolean {
+  if (availableParallelism() < 2) return false;
+  return spawnSync("taskset", ["-c", "1", "true"]).status === 0;
+}
+
+// -------------------------------------------------------------------- main
+
+function compileClient(): void {
+  if (
+    existsSync(CLIENT) &&
+    statSync(CLIENT).mtimeMs >= statSync(CLIENT_SOURCE).mtimeMs
+  ) {
+    return;
+  }
+  mkdirSync(join(ROOT, ".bench"), { recursive: true });
+  const cc = spawnSync("cc", ["-O2", "-o", CLIENT, CLIENT_SOURCE], {
+    encoding: "utf8",
+  });
+  if (cc.status !== 0) {
+    console.error(
+      `idle_floor: cannot compile the load client: ${tail(cc.stderr ?? "")}`,
+    );
+    process.exit(1);
+  }
+}
+
+compileClient();
+if (settings.pin && !canPin()) {
+  console.error("idle_floor: taskset or a second core is missing: not pinning");
+  settings.pin = false;
+}
+const hardLimit = Number(
+  spawnSync("bash", ["-c", "ulimit -Hn"], { encoding: "utf8" }).stdout.trim(),
+);
+const machine = {
+  cpu: cpus()[0]?.model ?? "unknown",
+  cores: availableParallelism(),
+  kernel: release(),
+  fdHardLimit: hardLimit || 0,
+  loadAverageAtStart: readFileSync("/proc/loadavg", "utf8").split(" ")[0],
+};
+const versions = {
+  node: version(NODE, ["--version"]),
+  deno: version(DENO, ["--version"]),
+  bun: version(BUN, ["--version"]),
+};
+const started = new Date();
+const results = ROWS.map((row) => ({ row, samples: [] as Sample[] }));
+for (let pass = 1; pass <= settings.passes; pass++) {
+  for (const result of results) {
+    const sample = await measure(result.row, pass);
+    result.samples.push(sample);
+    const kib = sample.metrics.rss_per_conn_kib;
+    console.error(
+      `pass ${pass}/${settings.passes} ${result.row.id}: ${
+        kib === undefined ? "—" : `${kib.toFixed(2)} KiB/conn`
+      }${sample.error === null ? "" : ` (error: ${sample.error})`}`,
+    );
+  }
+}
+
+const command = `node scripts/idle_floor.ts${
+  process.argv.slice(2).map((a) => ` ${a}`).join("")
+}`;
+const tableText = table(results);
+const errors = results.flatMap(({ row, samples }) =>
+  samples.filter((s) => s.error !== null).map((s) =>
+    `- ${row.id}, pass ${s.pass}: ${s.error}`
+  )
+);
+const markdown = `# The idle-memory floor of each runtime
+
+Server RSS per idle WebSocket connection (issue 4 target: ≤ ${TARGET_KIB} KiB with
+${settings.conns.toLocaleString("en")} idle connections on a freshly started
+server) for the least server each runtime's native listen API allows
+(\`${FLOOR}\`: no per-connection state of its own) and for anyws
+(\`${ANYWS}\`). Median of ${settings.passes} pass(es).
+
+${tableText}
+
+## Method
+
+- Client: \`scripts/bench_client.c\` (the \`npm run bench\` load client):
+  \`bench_client --mode idle --path /echo --conns ${settings.conns} --handshakes ${settings.handshakes} --settle 1000 --server-pid PID\`,
+  the arguments of the bench's \`idle\` case.
+- Each measurement starts the server fresh on 127.0.0.1 with its fd limit
+  raised to the hard limit (${machine.fdHardLimit}). ${
+  settings.pin
+    ? "Server pinned to core 0 and client to core 1 (`taskset`)."
+    : "Not pinned."
+} Passes are interleaved (pass 1: every row, then pass 2 ...).
+- RSS / conn = (server VmRSS 1 s after the last handshake − VmRSS before the
+  first) / connections opened; "after one ping" is the same figure once every
+  connection has answered one ping (4-byte payload). Spread: lowest–highest
+  RSS / conn over the passes. "RSS before" is the server's VmRSS at start.
+- Floor servers: Node \`node:net\` \`createServer({ allowHalfOpen: true })\`;
+  Deno \`Deno.listen\` with one pending \`conn.read\` per connection into a
+  buffer of \`FLOOR_READ_BUFFER\` bytes (1024, the anyws Deno engine's idle
+  read buffer, and 16; the upgrade request itself is read into 1 KiB, as
+  the engine does); Bun \`Bun.listen\`. Each answers the upgrade with
+  \`101\`, pings with pongs and closes with closes, and keeps nothing per
+  connection but what the runtime's API needs.
+
+## Run
+
+- Command: \`${command}\`
+- Date: ${started.toISOString()} (took ${
+  Math.round((Date.now() - started.getTime()) / 1000)
+} s)
+- Machine: ${machine.cpu}, ${machine.cores} cores (shared with other work; load average ${machine.loadAverageAtStart} at start), Linux ${machine.kernel}
+- Runtimes: Node ${versions.node}, ${versions.deno}, ${
+  versions.bun.startsWith("1") ? `Bun ${versions.bun}` : versions.bun
+}
+${errors.length > 0 ? `\n## Errors\n\n${errors.join("\n")}\n` : ""}`;
+
+mkdirSync(OUT, { recursive: true });
+writeFileSync(join(OUT, "floor.md"), markdown);
+writeFileSync(
+  join(OUT, "floor.json"),
+  JSON.stringify(
+    {
+      date: started.toISOString(),
+      command,
+      settings,
+      targetKib: TARGET_KIB,
+      machine,
+      versions,
+      rows: results.map(({ row, samples }) => ({
+        id: row.id,
+        runtime: row.runtime,
+        server: row.server,
+        command: row.command.map((part) =>
+          part.startsWith(ROOT) ? relative(ROOT, part) : part
+        ),
+        env: row.env ?? {},
+        median: medians(samples),
+        samples,
+      })),
+    },
+    null,
+    2,
+  ) + "\n",
+);
+console.log(tableText);
+console.error(
+  `idle_floor: wrote floor.md and floor.json in ${OUT}`,
+);
