@@ -10,7 +10,8 @@
  */
 
 import { spawn } from "node:child_process";
-import { connect, type Socket } from "node:net";
+import { connect as netConnect, type Socket } from "node:net";
+import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { fileURLToPath } from "node:url";
 import type { CloseInfo, Connection } from "../src/connection.ts";
 import { Server } from "../src/server.ts";
@@ -542,16 +543,18 @@ export function parseClose(
 
 /**
  * A valid upgrade request head for `path` (RFC 6455 §4.1), with a fixed key
- * whose accept value is {@link SAMPLE_ACCEPT}.
+ * whose accept value is {@link SAMPLE_ACCEPT}, plus `headers`: name/value
+ * pairs, or whole header lines (duplicated or malformed ones too).
  *
  * @example
  * ```ts
  * const head = upgradeRequest("/chat", { "Sec-WebSocket-Protocol": "chat" });
+ * const same = upgradeRequest("/chat", ["Sec-WebSocket-Protocol: chat"]);
  * ```
  */
 export function upgradeRequest(
   path = "/",
-  headers: Record<string, string> = {},
+  headers: Record<string, string> | readonly string[] = {},
 ): string {
   const lines = [
     `GET ${path} HTTP/1.1`,
@@ -561,10 +564,19 @@ export function upgradeRequest(
     `Sec-WebSocket-Key: ${SAMPLE_KEY}`,
     "Sec-WebSocket-Version: 13",
   ];
-  for (const [name, value] of Object.entries(headers)) {
-    lines.push(`${name}: ${value}`);
+  if (isLines(headers)) lines.push(...headers);
+  else {
+    for (const [name, value] of Object.entries(headers)) {
+      lines.push(`${name}: ${value}`);
+    }
   }
   return lines.join("\r\n") + "\r\n\r\n";
+}
+
+function isLines(
+  headers: Record<string, string> | readonly string[],
+): headers is readonly string[] {
+  return Array.isArray(headers);
 }
 
 /** The key of RFC 6455 §1.3's example. */
@@ -575,14 +587,25 @@ export const SAMPLE_ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 /** The status line and headers of an HTTP response the raw client read. */
 export interface HttpResponseHead {
   status: number;
+  /** Header names in lower case. */
   headers: Map<string, string>;
   raw: string;
 }
 
+/** Options of {@link RawClient.connect}. */
+export interface RawConnectOptions {
+  /** Bound on connecting (and the TLS handshake), ms. Default 5000. */
+  timeout?: number;
+  /** Local address to connect from (another 127.x.y.z for a second "IP"). */
+  localAddress?: string;
+  /** Connect with TLS, trusting `ca` (PEM; the system's CAs without it). */
+  tls?: { ca?: string; servername?: string };
+}
+
 /**
- * A raw TCP client for hand-made frames: it writes whatever the test says
- * and parses what the server answers. Bytes are buffered until a reader
- * takes them, so nothing is lost between awaits.
+ * A raw TCP (or TLS) client for hand-made frames: it writes whatever the
+ * test says and parses what the server answers. Bytes are buffered until a
+ * reader takes them, so nothing is lost between awaits.
  *
  * @example
  * ```ts
@@ -594,7 +617,7 @@ export interface HttpResponseHead {
  * ```
  */
 export class RawClient {
-  /** The socket (a `node:net` client, half-open allowed). */
+  /** The socket (half-open allowed over plain TCP). */
   readonly socket: Socket;
   /** Resolves when the socket fully closed. */
   readonly closed: Promise<void>;
@@ -608,22 +631,31 @@ export class RawClient {
   isClosed = false;
   /** Whether the server sent FIN. */
   isEnded = false;
+  /** The first socket error, if any (a reset, typically). */
+  error: Error | undefined;
+  /** Count received bytes but do not keep them (floods, fuzzing). */
+  discard = false;
   #chunks: Uint8Array[] = [];
   #length = 0;
   #wake: (() => void) | undefined;
-  /** Bytes of incoming data to discard without buffering (for floods). */
-  discard = false;
+  #halfClosed = false;
 
-  /** Wraps a connecting `node:net` socket; prefer {@link RawClient.connect}. */
+  /** Wraps a connecting socket; prefer {@link RawClient.connect}. */
   constructor(socket: Socket) {
     this.socket = socket;
     socket.on("data", (chunk: Uint8Array) => {
       this.chunks++;
       this.bytesReceived += chunk.length;
-      if (!this.discard) this.#append(chunk);
+      if (!this.discard) {
+        // The runtime may reuse its read buffer: keep a copy.
+        this.#chunks.push(chunk.slice());
+        this.#length += chunk.length;
+      }
       this.#notify();
     });
-    socket.on("error", () => {});
+    socket.on("error", (error: Error) => {
+      this.error ??= error;
+    });
     this.ended = new Promise((resolve) => {
       socket.on("end", () => {
         this.isEnded = true;
@@ -640,20 +672,47 @@ export class RawClient {
     });
   }
 
-  /** Connects to 127.0.0.1:`port` (at most `ms`). */
-  static async connect(port: number, ms = 5000): Promise<RawClient> {
-    const socket = connect({ host: HOST, port, allowHalfOpen: true });
+  /**
+   * Connects to 127.0.0.1:`port`, over TLS with `options.tls`; a number is
+   * the timeout alone.
+   */
+  static async connect(
+    port: number,
+    options: RawConnectOptions | number = {},
+  ): Promise<RawClient> {
+    const { tls, localAddress, timeout = 5000 } = typeof options === "number"
+      ? { timeout: options }
+      : options;
+    const socket: Socket = tls === undefined
+      ? netConnect({ host: HOST, port, allowHalfOpen: true, localAddress })
+      : tlsConnect({
+        host: HOST,
+        port,
+        ca: tls.ca,
+        servername: tls.servername ?? "localhost",
+      });
     socket.setNoDelay(true);
     const client = new RawClient(socket);
-    await withTimeout(
-      new Promise<void>((resolve, reject) => {
-        socket.once("connect", () => resolve());
-        socket.once("error", reject);
-      }),
-      ms,
-      `TCP connect to ${port}`,
-    );
+    const event = tls === undefined ? "connect" : "secureConnect";
+    try {
+      await withTimeout(
+        new Promise<void>((resolve, reject) => {
+          socket.once(event, () => resolve());
+          socket.once("error", reject);
+        }),
+        timeout,
+        `connect to ${port}`,
+      );
+    } catch (error) {
+      socket.destroy();
+      throw error;
+    }
     return client;
+  }
+
+  /** The TLS socket, when connected with TLS. */
+  get tlsSocket(): TLSSocket {
+    return this.socket as TLSSocket;
   }
 
   /** Bytes received and not yet consumed. */
@@ -678,26 +737,23 @@ export class RawClient {
   }
 
   /**
-   * Sends an upgrade request (plus `extra` bytes in the same write) and reads
-   * the response head. Throws unless the status is 101, when `expect101`.
+   * Sends an upgrade request with `headers` (see {@link upgradeRequest}),
+   * plus `extra` bytes in the same write, and reads the response head.
+   * Throws unless the status is 101, when `expect101` (the default).
    */
   async handshake(
     path = "/",
     options: {
-      headers?: Record<string, string>;
+      headers?: Record<string, string> | readonly string[];
       extra?: Uint8Array;
       expect101?: boolean;
       timeout?: number;
     } = {},
   ): Promise<HttpResponseHead> {
     const head = encoder.encode(upgradeRequest(path, options.headers));
-    if (options.extra === undefined) this.write(head);
-    else {
-      const both = new Uint8Array(head.length + options.extra.length);
-      both.set(head);
-      both.set(options.extra, head.length);
-      this.write(both);
-    }
+    this.write(
+      options.extra === undefined ? head : concatBytes(head, options.extra),
+    );
     const response = await this.readHttpHead(options.timeout);
     if ((options.expect101 ?? true) && response.status !== 101) {
       throw new Error(`Handshake failed: ${response.raw}`);
@@ -734,6 +790,20 @@ export class RawClient {
       );
     }
     return { status: Number(statusLine.split(" ")[1]), headers, raw };
+  }
+
+  /** Reads an HTTP response head and the `Content-Length` body after it. */
+  async readResponse(
+    ms = 5000,
+  ): Promise<HttpResponseHead & { body: string }> {
+    const response = await this.readHttpHead(ms);
+    const length = Number(response.headers.get("content-length") ?? 0);
+    await this.#waitUntil(
+      () => this.#length >= length ? length : undefined,
+      ms,
+      "HTTP response body",
+    );
+    return { ...response, body: decoder.decode(this.#take(length)) };
   }
 
   /** Reads the next whole server frame (at most `ms`). */
@@ -777,6 +847,15 @@ export class RawClient {
     };
   }
 
+  /** Reads the next frame and returns its text (throws unless it is text). */
+  async readText(ms = 5000): Promise<string> {
+    const frame = await this.readFrame(ms);
+    if (frame.opcode !== OP.Text) {
+      throw new Error(`Expected a text frame, got opcode ${frame.opcode}`);
+    }
+    return decoder.decode(frame.payload);
+  }
+
   /** Reads frames until a close frame; returns it and the frames before it. */
   async readUntilClose(
     ms = 5000,
@@ -790,6 +869,13 @@ export class RawClient {
       }
       before.push(frame);
     }
+  }
+
+  /** {@link RawClient.readUntilClose}, by the name the hostile suites use. */
+  readClose(
+    ms = 5000,
+  ): Promise<{ code: number; reason: string; before: ServerFrame[] }> {
+    return this.readUntilClose(ms);
   }
 
   /** Resolves when the socket closed (at most `ms`). */
@@ -810,6 +896,11 @@ export class RawClient {
     );
   }
 
+  /** Takes every byte received and not yet consumed. */
+  takeAll(): Uint8Array {
+    return this.#take(this.#length);
+  }
+
   /** Stops reading from the socket (TCP backpressure builds up). */
   pause(): void {
     this.socket.pause();
@@ -822,18 +913,25 @@ export class RawClient {
 
   /** Half-closes: sends FIN, keeps reading. */
   end(): void {
+    this.#halfClosed = true;
     this.socket.end();
   }
 
-  /** Drops the connection at once. */
+  /** Drops the connection at once (a reset where the runtime can). */
   destroy(): void {
-    this.socket.destroy();
-  }
-
-  #append(chunk: Uint8Array): void {
-    // The engine may reuse its read buffer: keep a copy.
-    this.#chunks.push(chunk.slice());
-    this.#length += chunk.length;
+    const socket = this.socket as Socket & { resetAndDestroy?: () => void };
+    // Node: a reset while our FIN is pending leaves the handle open (and
+    // the event loop spinning), so after end() plain destroy() it is.
+    if (
+      typeof socket.resetAndDestroy === "function" && !this.isClosed &&
+      !this.#halfClosed
+    ) {
+      try {
+        socket.resetAndDestroy();
+        return;
+      } catch { /* fall back to destroy() */ }
+    }
+    socket.destroy();
   }
 
   /** The first `n` buffered bytes as one contiguous view (merging chunks). */

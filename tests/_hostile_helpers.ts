@@ -1,24 +1,22 @@
 /**
- * Helpers of the hostile-input, limits and TLS suites: a raw TCP/TLS client
- * that writes whatever a test says and parses what the server answers, hand
- * made frames (any length, any bits), a canary connection that keeps
- * echoing, counters of unhandled errors, and RSS measurement.
- *
- * Copied and adapted from `_clients.ts` and `_frames.ts` (owned by other
- * suites) so that these suites do not depend on their changes. Tests may use
- * `node:` modules; this file runs unchanged on Deno, Bun and Node.
+ * Helpers of the hostile-input, limits and TLS suites: hand made frames
+ * (any length, any bits), a canary connection that keeps echoing, counters
+ * of unhandled errors, RSS measurement and the memory check's server
+ * process. The raw TCP/TLS client (`RawClient`) and the shared constants
+ * come from `_clients.ts` and are re-exported here. Tests may use `node:`
+ * modules; this file runs unchanged on Deno, Bun and Node.
  *
  * @module
  */
 
 import { spawn } from "node:child_process";
-import { connect as netConnect, type Socket } from "node:net";
 import process from "node:process";
-import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { fileURLToPath } from "node:url";
 import {
   delay,
+  HOST,
   OP,
+  RawClient,
   SAMPLE_ACCEPT,
   SAMPLE_KEY,
   startServer,
@@ -28,16 +26,20 @@ import {
 
 export {
   delay,
+  HOST,
   OP,
+  RawClient,
   SAMPLE_ACCEPT,
   SAMPLE_KEY,
   startServer,
   stopServer,
   withTimeout,
 };
-
-/** Every test server binds here, on port 0. */
-export const HOST = "127.0.0.1";
+export type {
+  HttpResponseHead,
+  RawConnectOptions,
+  ServerFrame,
+} from "./_clients.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -214,399 +216,6 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** A frame the server sent, as the raw client parsed it. */
-export interface ServerFrame {
-  fin: boolean;
-  rsv: number;
-  opcode: number;
-  masked: boolean;
-  payload: Uint8Array;
-}
-
-/** The status line and headers of an HTTP response the raw client read. */
-export interface ResponseHead {
-  status: number;
-  /** Header names in lower case. */
-  headers: Map<string, string>;
-  raw: string;
-}
-
-/** Options of {@link RawClient.connect}. */
-export interface RawConnectOptions {
-  /** Bound on connecting (and the TLS handshake), ms. Default 5000. */
-  timeout?: number;
-  /** Local address to connect from (another 127.x.y.z for a second "IP"). */
-  localAddress?: string;
-  /** Connect with TLS, trusting `ca` (PEM; the system's CAs without it). */
-  tls?: { ca?: string; servername?: string };
-}
-
-/**
- * A raw TCP (or TLS) client: writes whatever the test says and parses what
- * the server answers. Received bytes are buffered until a reader takes
- * them, so nothing is lost between awaits.
- *
- * @example
- * ```ts
- * const raw = await RawClient.connect(server.port);
- * await raw.handshake();
- * raw.write(frame(OP.Text, "hello"));
- * const echoed = await raw.readFrame();
- * raw.destroy();
- * ```
- */
-export class RawClient {
-  /** The socket (half-open allowed). */
-  readonly socket: Socket;
-  /** Resolves when the socket fully closed. */
-  readonly closed: Promise<void>;
-  /** Resolves when the server sent FIN. */
-  readonly ended: Promise<void>;
-  /** Total bytes received. */
-  bytesReceived = 0;
-  /** Whether the socket has closed. */
-  isClosed = false;
-  /** Whether the server sent FIN. */
-  isEnded = false;
-  /** The first socket error, if any (a reset, typically). */
-  error: Error | undefined;
-  /** Count received bytes but do not keep them (floods, fuzzing). */
-  discard = false;
-  #chunks: Uint8Array[] = [];
-  #length = 0;
-  #wake: (() => void) | undefined;
-  #halfClosed = false;
-
-  /** Wraps a connecting socket; prefer {@link RawClient.connect}. */
-  constructor(socket: Socket) {
-    this.socket = socket;
-    socket.on("data", (chunk: Uint8Array) => {
-      this.bytesReceived += chunk.length;
-      if (this.discard) return;
-      // The runtime may reuse its read buffer: keep a copy.
-      this.#chunks.push(chunk.slice());
-      this.#length += chunk.length;
-      this.#notify();
-    });
-    socket.on("error", (error: Error) => {
-      this.error ??= error;
-    });
-    this.ended = new Promise((resolve) => {
-      socket.on("end", () => {
-        this.isEnded = true;
-        this.#notify();
-        resolve();
-      });
-    });
-    this.closed = new Promise((resolve) => {
-      socket.on("close", () => {
-        this.isClosed = true;
-        this.#notify();
-        resolve();
-      });
-    });
-  }
-
-  /** Connects to 127.0.0.1:`port`. */
-  static async connect(
-    port: number,
-    options: RawConnectOptions = {},
-  ): Promise<RawClient> {
-    const { tls } = options;
-    const socket: Socket = tls === undefined
-      ? netConnect({
-        host: HOST,
-        port,
-        allowHalfOpen: true,
-        localAddress: options.localAddress,
-      })
-      : tlsConnect({
-        host: HOST,
-        port,
-        ca: tls.ca,
-        servername: tls.servername ?? "localhost",
-      });
-    socket.setNoDelay(true);
-    const client = new RawClient(socket);
-    const event = tls === undefined ? "connect" : "secureConnect";
-    try {
-      await withTimeout(
-        new Promise<void>((resolve, reject) => {
-          socket.once(event, () => resolve());
-          socket.once("error", reject);
-        }),
-        options.timeout ?? 5000,
-        `connect to ${port}`,
-      );
-    } catch (error) {
-      socket.destroy();
-      throw error;
-    }
-    return client;
-  }
-
-  /** The TLS socket, when connected with TLS. */
-  get tlsSocket(): TLSSocket {
-    return this.socket as TLSSocket;
-  }
-
-  /** Writes raw bytes or an ASCII string. */
-  write(bytes: Uint8Array | string): void {
-    this.socket.write(
-      typeof bytes === "string" ? encoder.encode(bytes) : bytes,
-    );
-  }
-
-  /**
-   * Writes a valid upgrade request for `path` (plus `extra` bytes in the
-   * same write) and reads the response head; throws unless it is 101.
-   */
-  async handshake(
-    path = "/",
-    options: { headers?: readonly string[]; extra?: Uint8Array } = {},
-  ): Promise<ResponseHead> {
-    const request = encoder.encode(
-      upgradeHead(path, { extra: options.headers }),
-    );
-    this.write(
-      options.extra === undefined ? request : concat(request, options.extra),
-    );
-    const response = await this.readHead();
-    if (response.status !== 101) {
-      throw new Error(`Handshake failed: ${response.raw}`);
-    }
-    return response;
-  }
-
-  /** Reads an HTTP response head (up to the blank line). */
-  async readHead(ms = 5000): Promise<ResponseHead> {
-    const end = await this.#waitUntil(
-      () => {
-        if (this.#length < 4) return undefined;
-        const b = this.#peek(this.#length);
-        for (let i = 0; i + 3 < b.length; i++) {
-          if (
-            b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10
-          ) return i + 4;
-        }
-        return undefined;
-      },
-      ms,
-      "HTTP response head",
-    );
-    const raw = decoder.decode(this.#take(end));
-    const [statusLine, ...lines] = raw.slice(0, -4).split("\r\n");
-    const headers = new Map<string, string>();
-    for (const line of lines) {
-      const colon = line.indexOf(":");
-      headers.set(
-        line.slice(0, colon).trim().toLowerCase(),
-        line.slice(colon + 1).trim(),
-      );
-    }
-    return { status: Number(statusLine.split(" ")[1]), headers, raw };
-  }
-
-  /** Reads an HTTP response head and the `Content-Length` body after it. */
-  async readResponse(
-    ms = 5000,
-  ): Promise<ResponseHead & { body: string }> {
-    const response = await this.readHead(ms);
-    const length = Number(response.headers.get("content-length") ?? 0);
-    await this.#waitUntil(
-      () => this.#length >= length ? length : undefined,
-      ms,
-      "HTTP response body",
-    );
-    return { ...response, body: decoder.decode(this.#take(length)) };
-  }
-
-  /** Reads the next whole server frame (at most `ms`). */
-  async readFrame(ms = 5000): Promise<ServerFrame> {
-    const size = await this.#waitUntil(
-      () =>
-        this.#length < 2
-          ? undefined
-          : frameSize(this.#peek(Math.min(14, this.#length)), this.#length),
-      ms,
-      "server frame",
-    );
-    const bytes = this.#take(size);
-    const b1 = bytes[1];
-    const masked = (b1 & 0x80) !== 0;
-    let length = b1 & 0x7f;
-    let offset = 2;
-    if (length === 126) {
-      length = (bytes[2] << 8) | bytes[3];
-      offset = 4;
-    } else if (length === 127) {
-      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-      length = Number(view.getBigUint64(2));
-      offset = 10;
-    }
-    let payload: Uint8Array;
-    if (masked) {
-      const key = bytes.subarray(offset, offset + 4);
-      payload = bytes.slice(offset + 4, offset + 4 + length);
-      for (let i = 0; i < payload.length; i++) payload[i] ^= key[i & 3];
-    } else {
-      payload = bytes.subarray(offset, offset + length);
-    }
-    return {
-      fin: (bytes[0] & 0x80) !== 0,
-      rsv: (bytes[0] >> 4) & 7,
-      opcode: bytes[0] & 0x0f,
-      masked,
-      payload,
-    };
-  }
-
-  /** Reads the next frame and returns its text (throws unless it is text). */
-  async readText(ms = 5000): Promise<string> {
-    const f = await this.readFrame(ms);
-    if (f.opcode !== OP.Text) {
-      throw new Error(`Expected a text frame, got opcode ${f.opcode}`);
-    }
-    return decoder.decode(f.payload);
-  }
-
-  /** Reads frames until a close frame; returns its code, reason and the frames before it. */
-  async readClose(
-    ms = 5000,
-  ): Promise<{ code: number; reason: string; before: ServerFrame[] }> {
-    const before: ServerFrame[] = [];
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const f = await this.readFrame(Math.max(1, deadline - Date.now()));
-      if (f.opcode === OP.Close) {
-        if (f.payload.length < 2) return { code: 1005, reason: "", before };
-        return {
-          code: (f.payload[0] << 8) | f.payload[1],
-          reason: decoder.decode(f.payload.subarray(2)),
-          before,
-        };
-      }
-      before.push(f);
-    }
-  }
-
-  /** Resolves when the server sent FIN or the socket closed (at most `ms`). */
-  waitGone(ms = 5000): Promise<void> {
-    return withTimeout(
-      Promise.race([this.ended, this.closed]),
-      ms,
-      "server dropping the socket",
-    );
-  }
-
-  /** Bytes received and not yet consumed. */
-  get buffered(): number {
-    return this.#length;
-  }
-
-  /** Takes every byte received and not yet consumed. */
-  takeAll(): Uint8Array {
-    return this.#take(this.#length);
-  }
-
-  /** Half-closes: sends FIN, keeps reading. */
-  end(): void {
-    this.#halfClosed = true;
-    this.socket.end();
-  }
-
-  /** Drops the connection at once (a reset where the runtime can). */
-  destroy(): void {
-    const socket = this.socket as Socket & { resetAndDestroy?: () => void };
-    // Node: a reset while our FIN is pending leaves the handle open (and
-    // the event loop spinning), so after end() plain destroy() it is.
-    if (
-      typeof socket.resetAndDestroy === "function" && !this.isClosed &&
-      !this.#halfClosed
-    ) {
-      try {
-        socket.resetAndDestroy();
-        return;
-      } catch { /* fall back to destroy() */ }
-    }
-    socket.destroy();
-  }
-
-  #peek(n: number): Uint8Array {
-    const chunks = this.#chunks;
-    if (chunks[0].length >= n) return chunks[0].subarray(0, n);
-    let count = 0;
-    let size = 0;
-    while (size < n) size += chunks[count++].length;
-    const merged = new Uint8Array(size);
-    let offset = 0;
-    for (let i = 0; i < count; i++) {
-      merged.set(chunks[i], offset);
-      offset += chunks[i].length;
-    }
-    chunks.splice(0, count, merged);
-    return merged.subarray(0, n);
-  }
-
-  #take(n: number): Uint8Array {
-    if (n === 0) return new Uint8Array(0);
-    const out = this.#peek(n);
-    const first = this.#chunks[0];
-    if (first.length === n) this.#chunks.shift();
-    else this.#chunks[0] = first.subarray(n);
-    this.#length -= n;
-    return out;
-  }
-
-  #notify(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
-  }
-
-  async #waitUntil<T>(
-    ready: () => T | undefined,
-    ms: number,
-    label: string,
-  ): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const value = ready();
-      if (value !== undefined) return value;
-      if (this.isClosed || this.isEnded) {
-        throw new Error(`Connection ended while waiting for: ${label}`);
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`Timed out after ${ms} ms: ${label}`);
-      await withTimeout(
-        new Promise<void>((resolve) => this.#wake = resolve),
-        left,
-        label,
-      );
-    }
-  }
-}
-
-/** The size of the first whole frame in `b`, or undefined when incomplete. */
-function frameSize(b: Uint8Array, available: number): number | undefined {
-  if (b.length < 2) return undefined;
-  const masked = (b[1] & 0x80) !== 0;
-  let length = b[1] & 0x7f;
-  let offset = 2;
-  if (length === 126) {
-    if (b.length < 4) return undefined;
-    length = (b[2] << 8) | b[3];
-    offset = 4;
-  } else if (length === 127) {
-    if (b.length < 10) return undefined;
-    const view = new DataView(b.buffer, b.byteOffset, b.length);
-    length = Number(view.getBigUint64(2));
-    offset = 10;
-  }
-  const total = offset + (masked ? 4 : 0) + length;
-  return available >= total ? total : undefined;
-}
-
 // ── the canary ────────────────────────────────────────────────────────────
 
 /** What the canary's background echo loop measured. */
@@ -781,12 +390,59 @@ function describeError(error: unknown): string {
 }
 
 let v8Gc: ((options?: object) => void) | null | undefined;
+let mallocTrim: (() => void) | null | undefined;
+
+/** What {@link trimMalloc} needs of `Deno`: its FFI. */
+interface DenoFfi {
+  build: { os: string };
+  dlopen(
+    path: string,
+    symbols: { malloc_trim: { parameters: ["usize"]; result: "i32" } },
+  ): { symbols: { malloc_trim(pad: number): number } };
+}
+
+/**
+ * Gives the free pages inside glibc's heap back to the system
+ * (`malloc_trim(0)`), on Deno through its FFI; elsewhere, or where the C
+ * library is not glibc, it does nothing.
+ *
+ * `free()` only shrinks glibc's heap from its top: a block still in use
+ * near the top keeps every free page below it resident. Under Deno (whose
+ * native side allocates with glibc) that holds 8 to 15 MiB of freed socket
+ * and request memory after a round of attacks, or none, depending on which
+ * block happened to land last: its RSS settles at about 63 or 77 MiB in no
+ * order. `malloc_trim(0)` releases free pages wherever they are and nothing
+ * in use, so what remains is what the process holds. (Bun's allocator is
+ * given back by `Bun.shrink()`; Node offers neither, and its glibc heap
+ * varies by a few MiB only.)
+ *
+ * @example
+ * ```ts
+ * await collectGarbage();
+ * trimMalloc();
+ * ```
+ */
+export function trimMalloc(): void {
+  if (mallocTrim === undefined) {
+    mallocTrim = null;
+    const deno = (globalThis as unknown as { Deno?: DenoFfi }).Deno;
+    if (deno?.build.os === "linux") {
+      try {
+        const libc = deno.dlopen("libc.so.6", {
+          malloc_trim: { parameters: ["usize"], result: "i32" },
+        });
+        mallocTrim = () => void libc.symbols.malloc_trim(0);
+      } catch { /* not glibc (musl, say): nothing to trim */ }
+    }
+  }
+  mallocTrim?.();
+}
 
 /**
  * Runs a full garbage collection where the runtime allows it (`Bun.gc`, or
  * V8's `gc` exposed through `node:v8` and `node:vm` on Node and Deno).
  * With `shrink`, the runtime also gives back what it keeps in reserve, as
- * under memory pressure.
+ * under memory pressure, and so does the C allocator ({@link trimMalloc}).
  *
  * @example
  * ```ts
@@ -822,11 +478,23 @@ export async function collectGarbage(
     execution: "sync",
     flavor: options.shrink ? "last-resort" : "regular",
   });
+  if (options.shrink) trimMalloc();
 }
 
+/** A sample this far below the lowest so far is a new low, in bytes. */
+const SETTLE_STEP = 256 * 1024;
+/** How many samples, 100 ms apart, without a new low make a settled RSS. */
+const SETTLE_SAMPLES = 3;
+
 /**
- * The process's resident set size after a garbage collection and a short
- * settle, in bytes.
+ * The process's resident set size once it has settled, in bytes: a full
+ * collection (shrinking, see {@link collectGarbage}) every 100 ms, until
+ * three samples in a row set no new low (by 256 KiB; at most 3 s); the
+ * lowest sample.
+ *
+ * Bun frees closed sockets' memory and purges its allocator's pages a
+ * moment after the collection: 30 ms after it, its RSS read anywhere from
+ * 55 to 67 MiB; a few hundred ms later, 55 to 57 MiB.
  *
  * @example
  * ```ts
@@ -834,11 +502,18 @@ export async function collectGarbage(
  * ```
  */
 export async function settledRss(): Promise<number> {
-  for (let i = 0; i < 3; i++) {
+  const deadline = Date.now() + 3000;
+  let lowest = Infinity;
+  let since = 0;
+  for (;;) {
     await collectGarbage({ shrink: true });
-    await delay(30);
+    await delay(100);
+    const rss = process.memoryUsage().rss;
+    if (rss < lowest - SETTLE_STEP) since = 0;
+    else since++;
+    lowest = Math.min(lowest, rss);
+    if (since >= SETTLE_SAMPLES || Date.now() > deadline) return lowest;
   }
-  return process.memoryUsage().rss;
 }
 
 // ── subprocesses ──────────────────────────────────────────────────────────
@@ -903,11 +578,23 @@ export class ServerProcess {
       new URL("./_hostile_server.ts", import.meta.url),
     );
     const [command, args] = runtimeCommand(file);
-    // One malloc arena: RSS then reflects live memory, not how many of the
-    // runtime's threads happened to allocate (glibc keeps an arena per thread).
+    // Measurement hygiene, for the child only (glibc's malloc; Bun's own
+    // allocator ignores it; Deno's is also trimmed, see `trimMalloc`). One
+    // arena, so that RSS reflects live memory, not how many of the runtime's
+    // threads happened to allocate (glibc keeps an arena per thread). A
+    // fixed mmap threshold of 64 KiB: blocks that large (read
+    // buffers, broadcast frames) get mappings of their own, unmapped when
+    // freed. Left dynamic, glibc raises the threshold (up to 32 MiB) once
+    // such a block is freed, after which they land in the heap, where a block
+    // still in use above them keeps them resident: under Node, whose heap
+    // nothing trims, that held about 7.5 MiB after one round in three.
     const child = spawn(command, args, {
       stdio: ["pipe", "pipe", "inherit"],
-      env: { ...process.env, MALLOC_ARENA_MAX: "1" },
+      env: {
+        ...process.env,
+        MALLOC_ARENA_MAX: "1",
+        MALLOC_MMAP_THRESHOLD_: "65536",
+      },
     });
     const exited = new Promise<void>((resolve) =>
       child.on("exit", () => resolve())
