@@ -30,25 +30,27 @@
  * @module
  */
 
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import {
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
-import { createServer } from "node:net";
-import { availableParallelism, cpus, release } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve as resolvePath } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import {
+  canPin,
+  type ClientReport,
+  compileClient,
+  freePort,
+  machine,
+  median,
+  ROOT,
+  runClient,
+  SCRATCH,
+  startServer,
+  stopServer,
+  tail,
+  tool,
+  version,
+} from "./_bench_processes.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
-const BIN = join(ROOT, "node_modules", ".bin");
-const SCRATCH = join(ROOT, ".bench");
-const CLIENT_SOURCE = join(ROOT, "scripts", "bench_client.c");
-const CLIENT = join(SCRATCH, "bench_client");
 const DOCS = join(ROOT, "docs", "bench");
 
 // ------------------------------------------------------------------ model
@@ -73,11 +75,6 @@ interface RuntimeDef {
   nativeLabel: string;
   anyws: string[];
   native: string[];
-}
-
-function tool(name: string): string {
-  const local = join(BIN, name);
-  return existsSync(local) ? local : name;
 }
 
 const NODE = tool("node");
@@ -142,8 +139,6 @@ interface Target {
 }
 
 /** Client output: one JSON object. */
-type ClientReport = Record<string, number | string | null | undefined>;
-
 /** What a case makes of one client report. */
 interface Extracted {
   metrics: Record<string, number>;
@@ -594,229 +589,6 @@ function parseArgs(argv: string[]): Settings {
 
 // ------------------------------------------------------------- processes
 
-/** Process groups we started and have not reaped yet. */
-const groups = new Set<number>();
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // Already gone.
-  }
-}
-
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-  process.once(signal, () => {
-    for (const pid of groups) killGroup(pid, "SIGKILL");
-    process.exit(130);
-  });
-}
-
-function childEnv(): Record<string, string | undefined> {
-  return {
-    ...process.env,
-    PATH: `${BIN}:${process.env.PATH ?? ""}`,
-    NO_COLOR: "1",
-    DENO_NO_UPDATE_CHECK: "1",
-    DENO_NO_PROMPT: "1",
-  };
-}
-
-/** The gist of a process's output: its error line and its last lines. */
-function tail(text: string, lines = 4): string {
-  const all = text.split("\n").map((l) => l.trimEnd()).filter((l) =>
-    l.trim() !== "" && !/^\s+at /.test(l)
-  );
-  const last = all.slice(-lines);
-  const error = all.find((l) => /error/i.test(l));
-  if (error !== undefined && !last.includes(error)) last.unshift(error);
-  return last.join(" / ").slice(0, 600);
-}
-
-/** A server we started: its pid (the runtime itself, after `exec`). */
-interface RunningServer {
-  pid: number;
-  child: ChildProcess;
-  output: () => string;
-  exit: Promise<string>;
-  exited: () => string | null;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-const READY = /listening on ws:\/\/127\.0\.0\.1:(\d+)/;
-const START_TIMEOUT_MS = 30_000;
-
-/**
- * Starts `command port` with the fd limit raised to the hard limit, pinned
- * to core 0, and resolves once it prints its ready line.
- */
-function startServer(
-  command: string[],
-  port: number,
-  pin: boolean,
-): Promise<RunningServer | { error: string }> {
-  const pinning = pin ? ["taskset", "-c", "0"] : [];
-  const child = spawn(
-    "bash",
-    [
-      "-c",
-      'ulimit -n "$(ulimit -Hn)" || exit 97; exec "$@"',
-      "bench-server",
-      ...pinning,
-      ...command,
-      String(port),
-    ],
-    {
-      cwd: ROOT,
-      env: childEnv(),
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    },
-  );
-  const pid = child.pid ?? 0;
-  if (pid) groups.add(pid);
-  let output = "";
-  let exitNote: string | null = null;
-  const exit = new Promise<string>((resolve) => {
-    child.once("error", (error) => {
-      exitNote = `cannot start: ${error.message}`;
-      resolve(exitNote);
-    });
-    child.once("exit", (code, signal) => {
-      groups.delete(pid);
-      exitNote = signal ? `killed by ${signal}` : `exit code ${code}`;
-      resolve(exitNote);
-    });
-  });
-  child.stdout?.setEncoding("utf8");
-  child.stderr?.setEncoding("utf8");
-  const collect = (text: string): void => {
-    if (output.length < 64 * 1024) output += text;
-  };
-  child.stderr?.on("data", collect);
-  const server: RunningServer = {
-    pid,
-    child,
-    output: () => output,
-    exit,
-    exited: () => exitNote,
-  };
-  return new Promise((resolve) => {
-    let done = false;
-    const finish = (value: RunningServer | { error: string }): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      resolve(value);
-    };
-    const timer = setTimeout(() => {
-      killGroup(pid, "SIGKILL");
-      finish({
-        error: `Server not ready after ${START_TIMEOUT_MS / 1000} s: ${
-          tail(output)
-        }`,
-      });
-    }, START_TIMEOUT_MS);
-    child.stdout?.on("data", (text: string) => {
-      collect(text);
-      if (READY.test(output)) finish(server);
-    });
-    exit.then((note) =>
-      finish({ error: `Server did not start (${note}): ${tail(output)}` })
-    );
-  });
-}
-
-async function stopServer(server: RunningServer): Promise<void> {
-  if (server.exited() !== null) return;
-  killGroup(server.pid, "SIGTERM");
-  const timeout = (ms: number): Promise<string> =>
-    new Promise((resolve) => setTimeout(() => resolve("timeout"), ms).unref());
-  if (await Promise.race([server.exit, timeout(3_000)]) === "timeout") {
-    killGroup(server.pid, "SIGKILL");
-    await Promise.race([server.exit, timeout(3_000)]);
-  }
-  groups.delete(server.pid);
-}
-
-interface ClientRun {
-  report: ClientReport | null;
-  error: string | null;
-}
-
-function runClient(
-  args: string[],
-  budgetMs: number,
-  pin: boolean,
-): Promise<ClientRun> {
-  const command = pin ? "taskset" : CLIENT;
-  const argv = pin ? ["-c", "1", CLIENT, ...args] : args;
-  const child = spawn(command, argv, {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  const pid = child.pid ?? 0;
-  if (pid) groups.add(pid);
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8");
-  child.stderr.setEncoding("utf8");
-  child.stdout.on("data", (text: string) => stdout += text);
-  child.stderr.on("data", (text: string) => stderr += text);
-  return new Promise((resolve) => {
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup(pid, "SIGKILL");
-    }, budgetMs);
-    const finish = (note: string): void => {
-      clearTimeout(timer);
-      groups.delete(pid);
-      const line = stdout.trim().split("\n").pop() ?? "";
-      let report: ClientReport | null = null;
-      try {
-        const parsed: unknown = JSON.parse(line);
-        if (parsed && typeof parsed === "object") {
-          report = parsed as ClientReport;
-        }
-      } catch {
-        // Reported below.
-      }
-      if (timedOut) {
-        resolve({
-          report,
-          error: `Client killed after ${Math.round(budgetMs / 1000)} s`,
-        });
-      } else if (report === null) {
-        resolve({
-          report,
-          error: `Client failed (${note}): ${tail(stderr || stdout)}`,
-        });
-      } else {
-        resolve({ report, error: null });
-      }
-    };
-    child.once("error", (error) => finish(error.message));
-    child.once(
-      "close",
-      (code, signal) =>
-        finish(signal ? `killed by ${signal}` : `exit code ${code}`),
-    );
-  });
-}
-
 // ------------------------------------------------------------ one sample
 
 async function measure(
@@ -838,11 +610,9 @@ async function measure(
     wallMs: 0,
   };
   const port = await freePort();
-  const server = await startServer(
-    RUNTIME_DEFS[runtime][impl],
-    port,
-    settings.pin,
-  );
+  const server = await startServer(RUNTIME_DEFS[runtime][impl], port, {
+    pin: settings.pin,
+  });
   if ("error" in server) {
     sample.error = server.error;
     sample.wallMs = performance.now() - started;
@@ -881,13 +651,6 @@ async function measure(
 }
 
 // ------------------------------------------------------------ statistics
-
-function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 /** The medians of one server on one case. */
 interface Summary {
@@ -1359,52 +1122,6 @@ function renderChart(rows: Row[], meta: { title: string }): string {
 
 // ------------------------------------------------------------------ setup
 
-function compileClient(): void {
-  mkdirSync(SCRATCH, { recursive: true });
-  const fresh = existsSync(CLIENT) &&
-    statSync(CLIENT).mtimeMs >= statSync(CLIENT_SOURCE).mtimeMs &&
-    statSync(CLIENT).mtimeMs >=
-      statSync(fileURLToPath(import.meta.url)).mtimeMs;
-  if (fresh) return;
-  const cc = spawnSync(
-    "cc",
-    ["-O2", "-Wall", "-o", CLIENT, CLIENT_SOURCE],
-    { encoding: "utf8" },
-  );
-  if (cc.status !== 0) {
-    fail(
-      `Cannot compile the load client with cc: ${
-        cc.error?.message ?? tail(cc.stderr ?? "", 20)
-      }`,
-    );
-  }
-}
-
-function version(command: string, args: string[]): string {
-  const result = spawnSync(command, args, {
-    encoding: "utf8",
-    timeout: 20_000,
-  });
-  return (result.stdout ?? "").trim().split("\n")[0] || "unknown";
-}
-
-function canPin(): boolean {
-  if (availableParallelism() < 2) return false;
-  const probe = spawnSync("taskset", ["-c", "1", "true"]);
-  return probe.status === 0;
-}
-
-function machine(): Record<string, string | number | boolean> {
-  const hard = spawnSync("bash", ["-c", "ulimit -Hn"], { encoding: "utf8" });
-  return {
-    cpu: cpus()[0]?.model ?? "unknown",
-    cores: availableParallelism(),
-    kernel: release(),
-    fdHardLimit: Number((hard.stdout ?? "").trim()) || 0,
-    loadAverageAtStart: readFileSync("/proc/loadavg", "utf8").split(" ")[0],
-  };
-}
-
 function wsVersion(): string {
   try {
     const text = readFileSync(
@@ -1580,7 +1297,8 @@ async function main(): Promise<void> {
     report(record, settings.out, true);
     return;
   }
-  compileClient();
+  const compileError = compileClient([fileURLToPath(import.meta.url)]);
+  if (compileError !== null) fail(compileError);
   if (settings.pin && !canPin()) {
     console.error("bench: taskset or a second core is missing: not pinning");
     settings.pin = false;

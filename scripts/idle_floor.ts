@@ -21,30 +21,28 @@
  * @module
  */
 
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import {
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
-import { createServer } from "node:net";
-import { availableParallelism, cpus, release } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
+import {
+  canPin,
+  type ClientReport,
+  compileClient,
+  freePort,
+  machine as describeMachine,
+  median,
+  ROOT,
+  runClient,
+  startServer,
+  stopServer,
+  tool,
+  version,
+} from "./_bench_processes.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
-const BIN = join(ROOT, "node_modules", ".bin");
-const CLIENT_SOURCE = join(ROOT, "scripts", "bench_client.c");
-const CLIENT = join(ROOT, ".bench", "bench_client");
 const FLOOR = "scripts/peers/floor_server.ts";
 const ANYWS = "examples/bench_server.ts";
 const TARGET_KIB = 3;
 
-const tool = (name: string): string =>
-  existsSync(join(BIN, name)) ? join(BIN, name) : name;
 const NODE = tool("node");
 const DENO = tool("deno");
 const BUN = tool("bun");
@@ -156,212 +154,52 @@ const settings = {
 }
 const OUT = settings.out === "" ? join(ROOT, "docs", "bench") : settings.out;
 
-// --------------------------------------------------------------- processes
-
-/** Process groups still running, killed on exit. */
-const groups = new Set<number>();
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch { /* already gone */ }
-}
-
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    for (const pid of groups) killGroup(pid, "SIGKILL");
-    process.exit(130);
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-const READY = /listening on ws:\/\/127\.0\.0\.1:(\d+)/;
-const START_TIMEOUT_MS = 30_000;
-
-interface Running {
-  pid: number;
-  child: ChildProcess;
-  exit: Promise<string>;
-  exited: () => boolean;
-}
-
-const tail = (text: string): string =>
-  text.trim().split("\n").slice(-5).join(" | ").slice(0, 400);
-
-/** Starts the row's server (fd limit raised, pinned to core 0); resolves once ready. */
-function startServer(row: Row, port: number): Promise<Running | string> {
-  const child = spawn(
-    "bash",
-    [
-      "-c",
-      'ulimit -n "$(ulimit -Hn)" || exit 97; exec "$@"',
-      "floor-server",
-      ...(settings.pin ? ["taskset", "-c", "0"] : []),
-      ...row.command,
-      String(port),
-    ],
-    {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: "1", ...row.env },
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    },
-  );
-  const pid = child.pid ?? 0;
-  if (pid) groups.add(pid);
-  let output = "";
-  let gone = false;
-  const exit = new Promise<string>((resolve) => {
-    child.once("error", (error) => {
-      gone = true;
-      resolve(`cannot start: ${error.message}`);
-    });
-    child.once("exit", (code, signal) => {
-      gone = true;
-      groups.delete(pid);
-      resolve(signal ? `killed by ${signal}` : `exit code ${code}`);
-    });
-  });
-  child.stdout?.setEncoding("utf8");
-  child.stderr?.setEncoding("utf8");
-  const collect = (text: string): void => {
-    if (output.length < 64 * 1024) output += text;
-  };
-  child.stderr?.on("data", collect);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      killGroup(pid, "SIGKILL");
-      resolve(
-        `Server not ready after ${START_TIMEOUT_MS / 1000} s: ${tail(output)}`,
-      );
-    }, START_TIMEOUT_MS);
-    child.stdout?.on("data", (text: string) => {
-      collect(text);
-      if (READY.test(output)) {
-        clearTimeout(timer);
-        resolve({ pid, child, exit, exited: () => gone });
-      }
-    });
-    void exit.then((note) => {
-      clearTimeout(timer);
-      resolve(`Server did not start (${note}): ${tail(output)}`);
-    });
-  });
-}
-
-async function stopServer(server: Running): Promise<void> {
-  const wait = (ms: number): Promise<string> =>
-    new Promise((resolve) => setTimeout(() => resolve("timeout"), ms).unref());
-  if (!server.exited()) {
-    killGroup(server.pid, "SIGTERM");
-    if (await Promise.race([server.exit, wait(3_000)]) === "timeout") {
-      killGroup(server.pid, "SIGKILL");
-      await Promise.race([server.exit, wait(3_000)]);
-    }
-  }
-  groups.delete(server.pid);
-}
-
-/** Runs the load client (pinned to core 1); resolves with its JSON report. */
-function runClient(
-  args: string[],
-  budgetMs: number,
-): Promise<Record<string, unknown> | string> {
-  const command = settings.pin ? "taskset" : CLIENT;
-  const argv = settings.pin ? ["-c", "1", CLIENT, ...args] : args;
-  const child = spawn(command, argv, {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  const pid = child.pid ?? 0;
-  if (pid) groups.add(pid);
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8");
-  child.stderr.setEncoding("utf8");
-  child.stdout.on("data", (text: string) => stdout += text);
-  child.stderr.on("data", (text: string) => stderr += text);
-  return new Promise((resolve) => {
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup(pid, "SIGKILL");
-    }, budgetMs);
-    const finish = (note: string): void => {
-      clearTimeout(timer);
-      groups.delete(pid);
-      if (timedOut) {
-        resolve(`Client killed after ${Math.round(budgetMs / 1000)} s`);
-        return;
-      }
-      try {
-        const parsed: unknown = JSON.parse(stdout.trim().split("\n").pop()!);
-        if (parsed && typeof parsed === "object") {
-          resolve(parsed as Record<string, unknown>);
-          return;
-        }
-      } catch { /* reported below */ }
-      resolve(`Client failed (${note}): ${tail(stderr || stdout)}`);
-    };
-    child.once("error", (error) => finish(error.message));
-    child.once(
-      "close",
-      (code, signal) =>
-        finish(signal ? `killed by ${signal}` : `exit code ${code}`),
-    );
-  });
-}
-
 // ------------------------------------------------------------- one sample
 
-const num = (report: Record<string, unknown>, key: string): number | null =>
+const num = (report: ClientReport, key: string): number | null =>
   typeof report[key] === "number" ? report[key] as number : null;
 
 async function measure(row: Row, pass: number): Promise<Sample> {
   const sample: Sample = { pass, metrics: {}, error: null };
   const port = await freePort();
-  const server = await startServer(row, port);
-  if (typeof server === "string") {
-    sample.error = server;
+  const server = await startServer(row.command, port, {
+    pin: settings.pin,
+    env: row.env,
+  });
+  if ("error" in server) {
+    sample.error = server.error;
     return sample;
   }
   try {
     // The bench's idle case: same arguments, same time budget.
     const budget = 30_000 + Math.ceil(settings.conns / 200);
-    const report = await runClient([
-      "--port",
-      String(port),
-      "--server-pid",
-      String(server.pid),
-      "--timeout",
-      String(budget),
-      "--mode",
-      "idle",
-      "--path",
-      "/echo",
-      "--conns",
-      String(settings.conns),
-      "--handshakes",
-      String(settings.handshakes),
-      "--settle",
-      "1000",
-    ], budget + 10_000);
-    if (typeof report === "string") {
-      sample.error = report;
+    const run = await runClient(
+      [
+        "--port",
+        String(port),
+        "--server-pid",
+        String(server.pid),
+        "--timeout",
+        String(budget),
+        "--mode",
+        "idle",
+        "--path",
+        "/echo",
+        "--conns",
+        String(settings.conns),
+        "--handshakes",
+        String(settings.handshakes),
+        "--settle",
+        "1000",
+      ],
+      budget + 10_000,
+      settings.pin,
+    );
+    if (run.report === null || run.error !== null) {
+      sample.error = run.error;
       return sample;
     }
+    const report = run.report;
     const opened = num(report, "opened") ?? 0;
     const before = num(report, "rss_before_kib");
     const after = num(report, "rss_after_kib");
@@ -383,7 +221,7 @@ async function measure(row: Row, pass: number): Promise<Sample> {
       sample.error =
         `Only ${alive} of ${settings.conns} connections answered a ping`;
     }
-    if (sample.error === null && server.exited()) {
+    if (sample.error === null && server.exited() !== null) {
       sample.error = "Server exited during the run";
     }
   } finally {
@@ -393,13 +231,6 @@ async function measure(row: Row, pass: number): Promise<Sample> {
 }
 
 // ------------------------------------------------------------------ report
-
-function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 function medians(samples: Sample[]): Partial<Record<Metric, number>> {
   const out: Partial<Record<Metric, number>> = {};
@@ -447,55 +278,18 @@ function table(results: { row: Row; samples: Sample[] }[]): string {
   return lines.join("\n");
 }
 
-function version(command: string, args: string[]): string {
-  const result = spawnSync(command, args, {
-    encoding: "utf8",
-    timeout: 20_000,
-  });
-  return (result.stdout ?? "").trim().split("\n")[0] || "unknown";
-}
-
-function canPin(): boolean {
-  if (availableParallelism() < 2) return false;
-  return spawnSync("taskset", ["-c", "1", "true"]).status === 0;
-}
-
 // -------------------------------------------------------------------- main
 
-function compileClient(): void {
-  if (
-    existsSync(CLIENT) &&
-    statSync(CLIENT).mtimeMs >= statSync(CLIENT_SOURCE).mtimeMs
-  ) {
-    return;
-  }
-  mkdirSync(join(ROOT, ".bench"), { recursive: true });
-  const cc = spawnSync("cc", ["-O2", "-o", CLIENT, CLIENT_SOURCE], {
-    encoding: "utf8",
-  });
-  if (cc.status !== 0) {
-    console.error(
-      `idle_floor: cannot compile the load client: ${tail(cc.stderr ?? "")}`,
-    );
-    process.exit(1);
-  }
+const compileError = compileClient();
+if (compileError !== null) {
+  console.error(`idle_floor: ${compileError}`);
+  process.exit(1);
 }
-
-compileClient();
 if (settings.pin && !canPin()) {
   console.error("idle_floor: taskset or a second core is missing: not pinning");
   settings.pin = false;
 }
-const hardLimit = Number(
-  spawnSync("bash", ["-c", "ulimit -Hn"], { encoding: "utf8" }).stdout.trim(),
-);
-const machine = {
-  cpu: cpus()[0]?.model ?? "unknown",
-  cores: availableParallelism(),
-  kernel: release(),
-  fdHardLimit: hardLimit || 0,
-  loadAverageAtStart: readFileSync("/proc/loadavg", "utf8").split(" ")[0],
-};
+const machine = describeMachine();
 const versions = {
   node: version(NODE, ["--version"]),
   deno: version(DENO, ["--version"]),
