@@ -34,7 +34,7 @@ export interface NodeEngineOptions {
   highWaterMark?: number;
 }
 
-/** One accepted Node socket, seen as a Transport. */
+/** The property of a socket that holds its transport. */
 const TRANSPORT = Symbol("anyws.transport");
 type OwnedSocket = Socket & { [TRANSPORT]: NodeTransport };
 
@@ -54,6 +54,7 @@ function onClose(this: OwnedSocket): void {
   this[TRANSPORT].onClose();
 }
 
+/** One accepted Node socket, seen as a Transport. */
 class NodeTransport implements Transport {
   readonly remoteAddress: string;
   readonly remotePort: number;

@@ -7,8 +7,9 @@
  * Only outgoing bytes live here (never data handed to the application).
  *
  * Usage: `const buffer = reserve(n)` guarantees `n` free bytes from
- * `reservedOffset()`; write there; then `commit(start, end)` returns the
- * view `buffer[start..end)` and marks everything up to `end` as used.
+ * `reservedOffset()`; write there; then `claim(end)` marks everything up to
+ * `end` as used, so the next region starts right there: frames queued one
+ * after another are contiguous and may go out as one view.
  *
  * @module
  */
@@ -27,12 +28,13 @@ let used = 0;
  *
  * @example
  * ```ts
- * import { commit, reserve, reservedOffset } from "./_slab.ts";
+ * import { claim, reserve, reservedOffset } from "./_slab.ts";
  * const buffer = reserve(2);
  * const at = reservedOffset();
  * buffer[at] = 0x8a;
  * buffer[at + 1] = 0x00;
- * const pong = commit(at, at + 2);
+ * claim(at + 2);
+ * const pong = buffer.subarray(at, at + 2);
  * ```
  */
 export function reserve(size: number): Uint8Array {
@@ -57,28 +59,8 @@ export function reservedOffset(): number {
 }
 
 /**
- * The view `slab[start..end)`; the slab is used up to `end`, so the next
- * region starts right there: frames queued one after another are
- * contiguous and may go out as one view.
- *
- * @example
- * ```ts
- * import { commit, reserve, reservedOffset } from "./_slab.ts";
- * const buffer = reserve(4);
- * const at = reservedOffset();
- * buffer.set([0x81, 0x02, 0x68, 0x69], at);
- * const frame = commit(at, at + 4);
- * ```
- */
-export function commit(start: number, end: number): Uint8Array {
-  const view = slab.subarray(start, end);
-  used = end;
-  return view;
-}
-
-/**
- * Marks the current slab used up to `end` without making a view: for bytes
- * that extend a region whose view is made later.
+ * Marks the current slab used up to `end`: the bytes before it are handed
+ * out and never written again (make views of them with `subarray`).
  *
  * @example
  * ```ts

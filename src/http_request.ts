@@ -503,6 +503,8 @@ export class RequestHeadReader {
   #request(): HttpRequest {
     const [path, query] = splitTarget(this.#target);
     this.#partial = EMPTY;
+    // The usual method and version as shared literals: open connections
+    // then keep no copy of them each.
     return new ParsedRequest(
       this.#method === "GET" ? "GET" : this.#method,
       this.#target,

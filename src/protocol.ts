@@ -362,9 +362,9 @@ export class Protocol {
 
   /**
    * Queues a binary message (one final frame). `data` over 1 KiB is not
-   * copied in the server role. Returns `false` if the connection is not open. Throws a
-   * `UsageError` while a fragmented message sent with `sendFrame` is
-   * unfinished.
+   * copied in the server role. Returns `false` if the connection is not
+   * open. Throws a `UsageError` while a fragmented message sent with
+   * `sendFrame` is unfinished.
    */
   sendBinary(data: Uint8Array): boolean {
     if (!this.#canSendMessage()) return false;
