@@ -32,69 +32,87 @@ export interface BunEngineOptions {
   highWaterMark?: number;
 }
 
+// BunTransport's state flags, kept in one number: a field costs 8 bytes on
+// every idle connection.
+/** A write returned false: call `onDrain` once the queue empties. */
+const NEED_DRAIN = 1;
+/** end() or abort() called: later writes are ignored. */
+const ENDING = 2;
+/** Our FIN is sent (shutdown). */
+const FIN_SENT = 4;
+/** Bun reported the peer's FIN (`end`). */
+const PEER_ENDED = 8;
+/** abort() called. */
+const ABORTED = 16;
+/** Inside write()/end()/abort(): Bun may call `close` synchronously. */
+const IN_CALL = 32;
+/** Bun reported `close`. */
+const CLOSED = 64;
+
 /** One accepted Bun socket, seen as a Transport. */
 class BunTransport implements Transport {
-  readonly remoteAddress: string;
-  readonly remotePort: number;
   handler!: TransportHandler;
   #socket: BunSocket<BunTransport>;
   // Created when Bun first takes only part of a write: most connections
   // never need one.
   #queue: WriteQueue | undefined;
   #highWaterMark: number;
-  #needDrain = false;
-  #ending = false; // end() or abort() called: later writes are ignored
-  #finSent = false;
-  #peerEnded = false;
-  #aborted = false;
-  #inCall = false; // inside write()/end()/abort(): Bun may call `close` synchronously
-  #closed = false;
+  #flags = 0;
   #error: Error | undefined;
 
   constructor(socket: BunSocket<BunTransport>, highWaterMark: number) {
     this.#socket = socket;
-    this.remoteAddress = socket.remoteAddress ?? "";
-    this.remotePort = socket.remotePort ?? 0;
     this.#highWaterMark = highWaterMark;
+  }
+
+  // Read from the socket when asked (the driver asks once) rather than kept.
+  get remoteAddress(): string {
+    return this.#socket.remoteAddress ?? "";
+  }
+
+  get remotePort(): number {
+    return this.#socket.remotePort ?? 0;
   }
 
   /** Whether the handler must hear nothing more (closed or aborted). */
   get closed(): boolean {
-    return this.#closed || this.#aborted;
+    return (this.#flags & (CLOSED | ABORTED)) !== 0;
   }
 
   write(bytes: Uint8Array): boolean {
-    if (this.#ending) return true;
+    if (this.#flags & ENDING) return true;
     let queue = this.#queue;
     if (queue === undefined || queue.empty) {
-      this.#inCall = true;
+      this.#flags |= IN_CALL;
       const written = this.#socket.write(bytes);
-      this.#inCall = false;
-      if (written >= bytes.length || this.#closed) return true;
+      this.#flags &= ~IN_CALL;
+      if (written >= bytes.length || this.#flags & CLOSED) return true;
       // Bun took only part of it: keep the unwritten rest for the drain handler.
       queue = this.#queue ??= new WriteQueue();
       queue.push(written > 0 ? bytes.subarray(written) : bytes);
     } else queue.push(bytes);
     if (queue.bytes < this.#highWaterMark) return true;
-    this.#needDrain = true;
+    this.#flags |= NEED_DRAIN;
     return false;
   }
 
   end(): void {
-    if (this.#ending) return;
-    this.#ending = true;
+    if (this.#flags & ENDING) return;
+    this.#flags |= ENDING;
     if (this.#queue === undefined || this.#queue.empty) this.#finish();
   }
 
   abort(): void {
-    this.#ending = true;
-    if (this.#closed || this.#aborted) return;
-    this.#aborted = true;
+    const flags = this.#flags;
+    this.#flags |= ENDING;
+    if (flags & (CLOSED | ABORTED)) return;
+    this.#flags |= ABORTED;
     this.#queue?.clear();
-    this.#inCall = true;
-    if (this.#socket.terminate !== undefined) this.#socket.terminate();
-    else this.#socket.end();
-    this.#inCall = false;
+    const socket = this.#socket;
+    this.#flags |= IN_CALL;
+    if (socket.terminate !== undefined) socket.terminate();
+    else socket.end();
+    this.#flags &= ~IN_CALL;
   }
 
   /** Bun's `drain`: the socket is writable again. */
@@ -108,18 +126,21 @@ class BunTransport implements Transport {
       if (written < chunk.length) return;
     }
     if (this.closed) return;
-    if (this.#needDrain && !this.#ending) {
-      this.#needDrain = false;
-      this.handler.drain();
+    const flags = this.#flags;
+    if ((flags & (NEED_DRAIN | ENDING)) === NEED_DRAIN) {
+      this.#flags &= ~NEED_DRAIN;
+      this.handler.onDrain();
     }
-    if (this.#ending && (queue === undefined || queue.empty)) this.#finish();
+    if (this.#flags & ENDING && (queue === undefined || queue.empty)) {
+      this.#finish();
+    }
   }
 
   /** Bun's `end`: the peer sent FIN. */
   onEnd(): void {
     if (this.closed) return;
-    this.#peerEnded = true;
-    this.handler.end();
+    this.#flags |= PEER_ENDED;
+    this.handler.onEnd();
   }
 
   /** Bun's `error`: an I/O error, or an exception thrown by a handler. */
@@ -132,12 +153,13 @@ class BunTransport implements Transport {
   }
 
   onClose(error?: Error): void {
-    if (this.#closed) return;
-    this.#closed = this.#ending = true;
+    const flags = this.#flags;
+    if (flags & CLOSED) return;
+    this.#flags |= CLOSED | ENDING;
     this.#queue?.clear();
-    const reason = this.#aborted ? undefined : error ?? this.#error;
+    const reason = flags & ABORTED ? undefined : error ?? this.#error;
     // Never report the close from inside write(), end() or abort().
-    if (this.#inCall) queueMicrotask(() => this.#reportClose(reason));
+    if (flags & IN_CALL) queueMicrotask(() => this.#reportClose(reason));
     else this.#reportClose(reason);
   }
 
@@ -145,23 +167,25 @@ class BunTransport implements Transport {
     // After our FIN, Bun reports the peer's FIN as `close` without `end`
     // (a reset comes with an error): report the FIN as the other engines do.
     if (
-      error === undefined && this.#finSent && !this.#peerEnded && !this.#aborted
+      error === undefined &&
+      (this.#flags & (FIN_SENT | PEER_ENDED | ABORTED)) === FIN_SENT
     ) {
-      this.handler.end();
+      this.handler.onEnd();
     }
-    this.handler.close(error);
+    this.handler.onClose(error);
   }
 
   /** Everything is written: send FIN, keep reading until the peer's FIN. */
   #finish(): void {
-    if (this.#finSent) return;
-    this.#finSent = true;
-    this.#inCall = true;
+    if (this.#flags & FIN_SENT) return;
+    this.#flags |= FIN_SENT;
+    const socket = this.#socket;
+    this.#flags |= IN_CALL;
     // shutdown() without an argument half-closes (SHUT_WR; shutdown(true)
     // shuts the read side in Bun 1.4); end() would close both directions.
-    if (this.#socket.shutdown !== undefined) this.#socket.shutdown();
-    else this.#socket.end();
-    this.#inCall = false;
+    if (socket.shutdown !== undefined) socket.shutdown();
+    else socket.end();
+    this.#flags &= ~IN_CALL;
   }
 }
 
@@ -184,7 +208,7 @@ function socketHandler(
         // Bun hands over a fresh Buffer per call, so it is ours to change;
         // switching its prototype is cheaper than a view (reading `buffer`
         // makes JavaScriptCore allocate an ArrayBuffer object).
-        transport.handler.data(
+        transport.handler.onData(
           Object.setPrototypeOf(bytes, Uint8Array.prototype) as Uint8Array,
         );
       }
@@ -207,7 +231,7 @@ function socketHandler(
 /**
  * Creates the Bun engine (`Bun.listen`, with `tls` for `wss://`). Sockets
  * allow half-open connections (the peer's FIN is reported through
- * {@link TransportHandler.end}; the transport stays writable) and get
+ * {@link TransportHandler.onEnd}; the transport stays writable) and get
  * `TCP_NODELAY` where Bun offers it.
  *
  * @example
@@ -215,10 +239,10 @@ function socketHandler(
  * import { bunEngine } from "@anyws/anyws/engines/bun";
  * const engine = bunEngine();
  * const listener = await engine.listen({ hostname: "127.0.0.1", port: 0 }, (transport) => ({
- *   data: (bytes) => transport.write(bytes.slice()),
- *   drain: () => {},
- *   end: () => transport.end(),
- *   close: () => {},
+ *   onData: (bytes) => transport.write(bytes.slice()),
+ *   onDrain: () => {},
+ *   onEnd: () => transport.end(),
+ *   onClose: () => {},
  * }));
  * console.log(listener.port);
  * await listener.close();

@@ -56,7 +56,7 @@ class DenoTransport implements Transport {
   #readDone = false; // peer's FIN received
   #finishing = false; // closeWrite() started
   #connClosed = false;
-  #closed = false; // handler.close() called
+  #closed = false; // handler.onClose() called
 
   constructor(
     conn: DenoConn,
@@ -118,11 +118,11 @@ class DenoTransport implements Transport {
       if (this.#connClosed) return;
       if (count === null) {
         this.#readDone = true;
-        this.#handler.end();
+        this.#handler.onEnd();
         if (this.#writeDone) this.#destroy();
         return;
       }
-      this.#handler.data(buffer.subarray(0, count));
+      this.#handler.onData(buffer.subarray(0, count));
       if (this.#connClosed) return;
       if (count === buffer.length && buffer.length < max) {
         buffer = new Uint8Array(max);
@@ -150,7 +150,7 @@ class DenoTransport implements Transport {
     this.#writing = false;
     if (this.#needDrain && !this.#ending) {
       this.#needDrain = false;
-      this.#handler.drain();
+      this.#handler.onDrain();
     }
     if (this.#ending && !this.#writing) await this.#finish();
   }
@@ -180,7 +180,7 @@ class DenoTransport implements Transport {
     this.#closed = true;
     this.#closeConn();
     this.#queue.clear();
-    this.#handler.close(error);
+    this.#handler.onClose(error);
   }
 
   #closeConn(): void {
@@ -254,10 +254,10 @@ class DenoListenerHandle implements Listener {
  * import { denoEngine } from "@anyws/anyws/engines/deno";
  * const engine = denoEngine();
  * const listener = await engine.listen({ hostname: "127.0.0.1", port: 0 }, (transport) => ({
- *   data: (bytes) => transport.write(bytes.slice()),
- *   drain: () => {},
- *   end: () => transport.end(),
- *   close: () => {},
+ *   onData: (bytes) => transport.write(bytes.slice()),
+ *   onDrain: () => {},
+ *   onEnd: () => transport.end(),
+ *   onClose: () => {},
  * }));
  * console.log(listener.port);
  * await listener.close();

@@ -6,7 +6,7 @@
  * Pipes behave like sockets: delivery is asynchronous (a microtask after the
  * write), bytes arrive in order, FIN follows the data, each end's
  * `write()` reports backpressure against a high-water mark, and
- * `handler.close()` runs exactly once, last.
+ * `handler.onClose()` runs exactly once, last.
  *
  * @module
  */
@@ -78,7 +78,7 @@ class MemoryEnd implements Transport {
   #ending = false; // end() called
   #finSent = false; // our FIN reached the peer
   #dead = false; // closed or reset: nothing more moves
-  #closed = false; // handler.close() called
+  #closed = false; // handler.onClose() called
 
   constructor(remoteAddress: string, remotePort: number, options: PipeOptions) {
     this.remoteAddress = remoteAddress;
@@ -141,17 +141,17 @@ class MemoryEnd implements Transport {
       // A copy: the receiver may modify it, the writer may share its bytes.
       const bytes = chunk.slice(0, size);
       queue.consume(size);
-      peer.handler.data(bytes);
+      peer.handler.onData(bytes);
     }
     if (this.#dead || !queue.empty) return;
     if (this.#needDrain && !this.#ending) {
       this.#needDrain = false;
-      this.handler.drain();
+      this.handler.onDrain();
       if (this.#dead || !queue.empty) return;
     }
     if (this.#ending && !this.#finSent && !peer.#paused) {
       this.#finSent = true;
-      peer.handler.end();
+      peer.handler.onEnd();
       if (this.#finSent && peer.#finSent && !this.#dead) {
         this.#kill();
         peer.#kill();
@@ -169,7 +169,7 @@ class MemoryEnd implements Transport {
   #close(error: Error | undefined): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.handler.close(error);
+    this.handler.onClose(error);
   }
 }
 
@@ -185,10 +185,10 @@ const encoder = new TextEncoder();
  * import { memoryEngine } from "@anyws/anyws/engines/memory";
  * const engine = memoryEngine();
  * const listener = await engine.listen({ hostname: "127.0.0.1", port: 0 }, (transport) => ({
- *   data: (bytes) => transport.write(bytes.slice()),
- *   drain: () => {},
- *   end: () => transport.end(),
- *   close: () => {},
+ *   onData: (bytes) => transport.write(bytes.slice()),
+ *   onDrain: () => {},
+ *   onEnd: () => transport.end(),
+ *   onClose: () => {},
  * }));
  * const socket = engine.connect(listener.port);
  * socket.write("ping");
@@ -245,19 +245,19 @@ class MemoryClient extends MemoryEnd implements MemorySocket {
     let settle!: (error: Error | undefined) => void;
     this.closed = new Promise((resolve) => settle = resolve);
     this.handler = {
-      data: (bytes) => {
+      onData: (bytes) => {
         if (this.onData !== undefined) return this.onData(bytes);
         this.#received.push(bytes);
         this.#receivedBytes += bytes.length;
         this.#wake?.();
       },
-      drain: () => this.onDrain?.(),
-      end: () => {
+      onDrain: () => this.onDrain?.(),
+      onEnd: () => {
         this.#eof = true;
         this.#wake?.();
         this.onEnd?.();
       },
-      close: (error) => {
+      onClose: (error) => {
         this.#eof = true;
         this.#wake?.();
         settle(error);
@@ -323,10 +323,10 @@ export interface MemoryEngine extends Engine {
  * import { memoryEngine } from "@anyws/anyws/engines/memory";
  * const engine = memoryEngine({ highWaterMark: 1024 });
  * const listener = await engine.listen({ hostname: "127.0.0.1", port: 0 }, (transport) => ({
- *   data: () => {},
- *   drain: () => {},
- *   end: () => transport.end(),
- *   close: () => {},
+ *   onData: () => {},
+ *   onDrain: () => {},
+ *   onEnd: () => transport.end(),
+ *   onClose: () => {},
  * }));
  * const socket = engine.connect(listener.port, { remoteAddress: "203.0.113.7" });
  * socket.end();

@@ -2,7 +2,7 @@
  * The Node engine: `node:net` (or `node:tls` when `tls` is set) sockets as
  * {@link Transport}s. Node's own stream buffer provides the backpressure:
  * `socket.write()` returning `false` is passed through and `'drain'` becomes
- * {@link TransportHandler.drain}.
+ * {@link TransportHandler.onDrain}.
  *
  * @module
  */
@@ -85,17 +85,17 @@ class NodeTransport implements Transport {
   /** The socket's 'data' event. */
   onData(bytes: Uint8Array): void {
     // A plain Uint8Array view: Buffer's slice() would not copy.
-    if (!this.#silent) this.#handler.data(plain(bytes));
+    if (!this.#silent) this.#handler.onData(plain(bytes));
   }
 
   /** The socket's 'drain' event. */
   onDrain(): void {
-    if (!this.#done) this.#handler.drain();
+    if (!this.#done) this.#handler.onDrain();
   }
 
   /** The socket's 'end' event. */
   onEnd(): void {
-    if (!this.#silent) this.#handler.end();
+    if (!this.#silent) this.#handler.onEnd();
   }
 
   /** The socket's 'error' event. */
@@ -108,7 +108,7 @@ class NodeTransport implements Transport {
     if (this.#closed) return;
     this.#closed = this.#silent = this.#done = true;
     // After abort(), whatever destroy() ran into is no news to the caller.
-    this.#handler.close(this.#aborted ? undefined : this.#error);
+    this.#handler.onClose(this.#aborted ? undefined : this.#error);
   }
 
   write(bytes: Uint8Array): boolean {
@@ -135,7 +135,7 @@ class NodeTransport implements Transport {
 /**
  * Creates the Node engine (`node:net`, or `node:tls` for `wss://`). Accepted
  * sockets allow half-open connections (the peer's FIN is reported through
- * {@link TransportHandler.end}; the transport stays writable), and get
+ * {@link TransportHandler.onEnd}; the transport stays writable), and get
  * `TCP_NODELAY`.
  *
  * @example

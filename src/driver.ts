@@ -117,6 +117,21 @@ const NO_REQUEST: HttpRequest = Object.freeze({
   rawHeaders: [],
 });
 
+// The driver's yes/no state, kept in one number (a field costs every idle
+// connection 8 bytes or more).
+/** Set by the heartbeat: whether anything arrived since the last tick. */
+const SEEN = 1;
+/** Inside onData: what is queued is flushed when it returns. */
+const DELIVERING = 2;
+/** A flush is due (scheduled for the end of the turn, or after onData). */
+const FLUSH_SCHEDULED = 4;
+/** The transport's write returned false: wait for onDrain. */
+const BLOCKED = 8;
+/** bufferedAmount went over drainThreshold: the host hears `drained`. */
+const OVER_THRESHOLD = 16;
+/** The transport was told to end (our FIN). */
+const ENDING = 32;
+
 /**
  * Drives one transport from the first request byte to the closed socket, and
  * is the {@link Connection} the application sees.
@@ -127,14 +142,12 @@ const NO_REQUEST: HttpRequest = Object.freeze({
  * ```
  */
 export class ConnectionDriver<Data = Record<string, unknown>>
-  implements Flushable, Connection<Data> {
+  implements Flushable, Connection<Data>, TransportHandler {
   readonly id: string = randomUuid();
   readonly remoteAddress: string;
   request: HttpRequest = NO_REQUEST;
   protocol = "";
   #data: Data | undefined; // created on first use
-  /** Set by the heartbeat: whether anything arrived since the last tick. */
-  seen = true;
   /** Heartbeat ticks in a row without a byte from the peer. */
   silentTicks = 0;
   /** The message rate limit of this connection, when the server has one. */
@@ -151,12 +164,8 @@ export class ConnectionDriver<Data = Record<string, unknown>>
   #pending: Uint8Array[] | undefined;
   #pendingBytes = 0;
   #inTransport = 0;
-  #blocked = false;
-  #overThreshold = false;
-  #flushScheduled = false;
-  /** Inside {@link onData}: what is queued is flushed when it returns. */
-  #delivering = false;
-  #ending = false;
+  /** The driver's yes/no state (the flag constants above), one field. */
+  #flags = SEEN;
   #localFailure: ProtocolError | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -289,8 +298,8 @@ export class ConnectionDriver<Data = Record<string, unknown>>
    */
   heartbeat(pingInterval: number, idleTimeout: number, tick: number): void {
     if (this.#ws?.readyState !== ReadyState.Open) return;
-    if (this.seen) {
-      this.seen = false;
+    if (this.#flags & SEEN) {
+      this.#flags &= ~SEEN;
       this.silentTicks = 0;
       return;
     }
@@ -307,24 +316,23 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     }
   }
 
-  // ── what the engine reports (through TransportBridge) ─────────────────
+  // ── TransportHandler: what the engine reports ─────────────────────────
 
   /** Bytes arrived from the peer. */
   onData(bytes: Uint8Array): void {
     switch (this.#phase) {
       case Phase.Open:
-        this.seen = true;
+        this.#flags |= SEEN | DELIVERING;
         // Everything the handlers send in answer to these bytes goes out in
         // one write when they are done, without waiting for the end of the
         // turn (one hop less for a request/response exchange).
-        this.#delivering = true;
         try {
           this.#ws!.receive(bytes);
           this.#processEvents();
         } finally {
-          this.#delivering = false;
+          this.#flags &= ~DELIVERING;
         }
-        if (this.#flushScheduled) this.flush();
+        if (this.#flags & FLUSH_SCHEDULED) this.flush();
         return;
       case Phase.Head:
         this.#readHead(bytes);
@@ -337,14 +345,14 @@ export class ConnectionDriver<Data = Record<string, unknown>>
 
   /** The transport can take more bytes. */
   onDrain(): void {
-    this.#blocked = false;
+    this.#flags &= ~BLOCKED;
     this.#inTransport = 0;
     this.flush();
     if (
-      this.#overThreshold && !this.#blocked &&
+      (this.#flags & (OVER_THRESHOLD | BLOCKED)) === OVER_THRESHOLD &&
       this.bufferedAmount <= this.#host.options.drainThreshold
     ) {
-      this.#overThreshold = false;
+      this.#flags &= ~OVER_THRESHOLD;
       this.#host.drained(this);
     }
   }
@@ -352,7 +360,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
   /** The peer sent FIN. */
   onEnd(): void {
     if (this.#phase === Phase.Open) this.#ws!.receiveEnd();
-    this.#ending = true;
+    this.#flags |= ENDING;
     this.#transport.end();
   }
 
@@ -378,7 +386,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
 
   /** Flushes queued bytes in one write; the flush scheduler calls it at the end of the turn. */
   flush(): void {
-    this.#flushScheduled = false;
+    this.#flags &= ~FLUSH_SCHEDULED;
     const ws = this.#ws;
     if (ws !== undefined && ws.outgoingBytes > 0) {
       this.#pendingBytes += ws.outgoingBytes;
@@ -387,7 +395,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
       else for (const chunk of ws.takeOutgoing()) pending.push(chunk);
     }
     if (this.#phase === Phase.Closed) return;
-    if (this.#blocked) {
+    if (this.#flags & BLOCKED) {
       this.#checkBufferCap();
       return;
     }
@@ -399,19 +407,19 @@ export class ConnectionDriver<Data = Record<string, unknown>>
       // bytes were queued, and may wait for `drain` even when the transport
       // takes them at once.
       if (bytes.length > this.#host.options.drainThreshold) {
-        this.#overThreshold = true;
+        this.#flags |= OVER_THRESHOLD;
       }
       if (!this.#transport.write(bytes)) {
-        this.#blocked = true;
+        this.#flags |= BLOCKED;
         this.#inTransport = bytes.length;
         this.#checkBufferCap();
-      } else if (this.#overThreshold) {
-        this.#overThreshold = false;
+      } else if (this.#flags & OVER_THRESHOLD) {
+        this.#flags &= ~OVER_THRESHOLD;
         this.#host.drained(this);
       }
     }
-    if (ws?.shouldCloseTransport && !this.#ending) {
-      this.#ending = true;
+    if (ws?.shouldCloseTransport && !(this.#flags & ENDING)) {
+      this.#flags |= ENDING;
       this.#startCloseTimer();
       this.#transport.end();
     }
@@ -420,15 +428,16 @@ export class ConnectionDriver<Data = Record<string, unknown>>
   // ── internals ─────────────────────────────────────────────────────────
 
   #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    if (!this.#delivering) this.#host.scheduler.schedule(this);
+    const flags = this.#flags;
+    if (flags & FLUSH_SCHEDULED) return;
+    this.#flags = flags | FLUSH_SCHEDULED;
+    if (!(flags & DELIVERING)) this.#host.scheduler.schedule(this);
   }
 
   #checkBufferCap(): void {
     const buffered = this.bufferedAmount;
     const { maxBufferedAmount, drainThreshold } = this.#host.options;
-    if (buffered > drainThreshold) this.#overThreshold = true;
+    if (buffered > drainThreshold) this.#flags |= OVER_THRESHOLD;
     // One write in the transport may exceed the cap on its own (a message
     // of maxMessageSize echoed back); the cap is on bytes queued behind it.
     if (
@@ -590,7 +599,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     }
     this.#queue(response);
     this.flush();
-    this.#ending = true;
+    this.#flags |= ENDING;
     this.#transport.end();
   }
 
@@ -643,27 +652,6 @@ export class ConnectionDriver<Data = Record<string, unknown>>
       return { code: failure.code, reason: failure.message, wasClean: false };
     }
     return { code: CloseCode.Abnormal, reason: "", wasClean: false };
-  }
-}
-
-/** Adapts the engine's {@link TransportHandler} calls to a driver. */
-export class TransportBridge implements TransportHandler {
-  #driver: ConnectionDriver<unknown>;
-  /** Reports `transport`'s events to `driver`. */
-  constructor(driver: ConnectionDriver<unknown>) {
-    this.#driver = driver;
-  }
-  data(bytes: Uint8Array): void {
-    this.#driver.onData(bytes);
-  }
-  drain(): void {
-    this.#driver.onDrain();
-  }
-  end(): void {
-    this.#driver.onEnd();
-  }
-  close(error?: Error): void {
-    this.#driver.onClose(error);
   }
 }
 

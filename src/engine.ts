@@ -28,7 +28,7 @@ export interface Transport {
    * Queues `bytes` for sending. The caller never mutates `bytes` after the
    * call, so the engine may keep the reference without copying. Returns
    * `false` when the engine's own buffer is over its high-water mark: the
-   * caller should wait for {@link TransportHandler.drain}. Writes after
+   * caller should wait for {@link TransportHandler.onDrain}. Writes after
    * `end()` or `abort()` are ignored.
    */
   write(bytes: Uint8Array): boolean;
@@ -46,10 +46,10 @@ export interface Transport {
  * ```ts
  * import type { TransportHandler } from "@anyws/anyws";
  * const handler: TransportHandler = {
- *   data: (bytes) => console.log(bytes.length, "bytes"),
- *   drain: () => {},
- *   end: () => {},
- *   close: (error) => console.log("closed", error?.message),
+ *   onData: (bytes) => console.log(bytes.length, "bytes"),
+ *   onDrain: () => {},
+ *   onEnd: () => {},
+ *   onClose: (error) => console.log("closed", error?.message),
  * };
  * ```
  */
@@ -58,13 +58,13 @@ export interface TransportHandler {
    * Bytes arrived. `bytes` is only valid during the call: the handler may
    * read and even modify it in place, but must copy whatever it keeps.
    */
-  data(bytes: Uint8Array): void;
+  onData(bytes: Uint8Array): void;
   /** The engine's write buffer fell back under its high-water mark. */
-  drain(): void;
+  onDrain(): void;
   /** The peer half-closed (sent FIN). The transport may still be written. */
-  end(): void;
+  onEnd(): void;
   /** The transport is fully closed. Called exactly once, last. */
-  close(error?: Error): void;
+  onClose(error?: Error): void;
 }
 
 /**
@@ -133,10 +133,10 @@ export interface Listener {
  * ```ts
  * import type { AcceptTransport } from "@anyws/anyws";
  * const accept: AcceptTransport = (transport) => ({
- *   data: (bytes) => transport.write(bytes.slice()),
- *   drain: () => {},
- *   end: () => transport.end(),
- *   close: () => {},
+ *   onData: (bytes) => transport.write(bytes.slice()),
+ *   onDrain: () => {},
+ *   onEnd: () => transport.end(),
+ *   onClose: () => {},
  * });
  * ```
  */
@@ -151,7 +151,7 @@ export type AcceptTransport = (transport: Transport) => TransportHandler;
  * import type { Engine } from "@anyws/anyws";
  * async function start(engine: Engine): Promise<void> {
  *   const listener = await engine.listen({ hostname: "127.0.0.1", port: 0 }, (t) => ({
- *     data: () => {}, drain: () => {}, end: () => t.end(), close: () => {},
+ *     onData: () => {}, onDrain: () => {}, onEnd: () => t.end(), onClose: () => {},
  *   }));
  *   await listener.close();
  * }

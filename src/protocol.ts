@@ -138,6 +138,19 @@ const SMALL_TEXT = 4096;
 /** Shared payloads up to this many bytes are copied next to their frame header. */
 const SHARED_COPY_MAX = 1024;
 
+// Protocol's yes/no state, kept in one number (a field costs every idle
+// connection 8 bytes or more).
+/** The client role: frames sent are masked, frames received must not be. */
+const CLIENT = 1;
+/** A received close is answered by replyToClose(), not at once. */
+const DEFER_CLOSE_REPLY = 2;
+/** A close frame was sent (or queued). */
+const CLOSE_SENT = 4;
+/** The peer's close frame arrived. */
+const CLOSE_RECEIVED = 8;
+/** The application is sending a fragmented message (FIN not yet sent). */
+const SENDING_FRAGMENTS = 16;
+
 /**
  * One WebSocket connection's protocol state, after the opening handshake.
  * Feed it received bytes with {@link Protocol.receive}; read what happened
@@ -164,10 +177,14 @@ const SHARED_COPY_MAX = 1024;
  * console.log(protocol.takeOutgoing()); // [ Uint8Array(7) [ 129, 5, 72, 69, 76, 76, 79 ] ]
  * ```
  */
-export class Protocol {
-  #client: boolean;
+export class Protocol implements FrameHandler {
+  /** The protocol's yes/no state (the flag constants above), one field. */
+  #flags = 0;
   #allowedRsv: number;
-  #deferCloseReply: boolean;
+  #maxMessageSize: number;
+  // Created on the first data frame: a connection that never sends a
+  // message holds none.
+  #assembler: MessageAssembler | undefined;
   #closeReply: Uint8Array | undefined;
   #decoder: FrameDecoder;
 
@@ -182,13 +199,9 @@ export class Protocol {
   #runEnd = 0;
   #outgoingBytes = 0;
 
-  #closeSent = false;
-  #closeReceived = false;
   #closeCode: number | undefined = undefined;
   #closeReason: string | undefined = undefined;
   #failed: ProtocolError | undefined = undefined;
-  /** The application is sending a fragmented message (FIN not yet sent). */
-  #sendingFragments = false;
 
   /**
    * A connection in the Open state (the HTTP handshake happens elsewhere).
@@ -208,62 +221,53 @@ export class Protocol {
     if (!Number.isInteger(allowedRsv) || allowedRsv < 0 || allowedRsv > 7) {
       throw new UsageError(`Invalid allowedRsv: ${allowedRsv}`);
     }
-    this.#client = role === "client";
+    if (role === "client") this.#flags |= CLIENT;
+    if (options?.deferCloseReply) this.#flags |= DEFER_CLOSE_REPLY;
     this.#allowedRsv = allowedRsv;
-    this.#deferCloseReply = options?.deferCloseReply ?? false;
-    this.#decoder = new FrameDecoder(
-      new Protocol.#FrameSink(this, maxMessageSize),
-      { role, maxFrameSize, allowedRsv },
+    this.#maxMessageSize = maxMessageSize;
+    this.#decoder = new FrameDecoder(this, { role, maxFrameSize, allowedRsv });
+  }
+
+  #has(flag: number): boolean {
+    return (this.#flags & flag) !== 0;
+  }
+
+  // ── FrameHandler: what this protocol's decoder reports ───────────────
+  // The protocol is its decoder's handler (no object in between): data
+  // frames go to the message assembler, control frames to #onControl.
+
+  /** For the decoder: a data frame starts. Not for applications. */
+  onDataFrameStart(
+    opcode: number,
+    fin: boolean,
+    _rsv: number,
+    length: number,
+  ): void {
+    (this.#assembler ??= new MessageAssembler({
+      maxMessageSize: this.#maxMessageSize,
+    })).frameStart(opcode, fin, length);
+  }
+
+  /** For the decoder: payload bytes of the current data frame. Not for applications. */
+  onDataFramePayload(source: Uint8Array, start: number, end: number): void {
+    this.#assembler!.framePayload(source, start, end);
+  }
+
+  /** For the decoder: the current data frame ended. Not for applications. */
+  onDataFrameEnd(): void {
+    const message = this.#assembler!.frameEnd();
+    if (message === undefined) return;
+    this.#event(
+      typeof message === "string"
+        ? { type: "text", data: message }
+        : { type: "binary", data: message },
     );
   }
 
-  /**
-   * The decoder's handler: data frames go to the message assembler, whole
-   * messages and control frames back to the protocol. One object per
-   * connection rather than four closures, nested in the class body so that
-   * it may reach the protocol's private members.
-   */
-  static #FrameSink = class FrameSink implements FrameHandler {
-    #protocol: Protocol;
-    #maxMessageSize: number;
-    // Created on the first data frame: a connection that never sends a
-    // message holds none.
-    #assembler: MessageAssembler | undefined;
-
-    constructor(protocol: Protocol, maxMessageSize: number) {
-      this.#protocol = protocol;
-      this.#maxMessageSize = maxMessageSize;
-    }
-
-    onDataFrameStart(
-      opcode: number,
-      fin: boolean,
-      _rsv: number,
-      length: number,
-    ): void {
-      (this.#assembler ??= new MessageAssembler({
-        maxMessageSize: this.#maxMessageSize,
-      })).frameStart(opcode, fin, length);
-    }
-
-    onDataFramePayload(source: Uint8Array, start: number, end: number): void {
-      this.#assembler!.framePayload(source, start, end);
-    }
-
-    onDataFrameEnd(): void {
-      const message = this.#assembler!.frameEnd();
-      if (message === undefined) return;
-      this.#protocol.#event(
-        typeof message === "string"
-          ? { type: "text", data: message }
-          : { type: "binary", data: message },
-      );
-    }
-
-    onControlFrame(opcode: number, payload: Uint8Array): void {
-      this.#protocol.#onControl(opcode, payload);
-    }
-  };
+  /** For the decoder: a whole control frame. Not for applications. */
+  onControlFrame(opcode: number, payload: Uint8Array): void {
+    this.#onControl(opcode, payload);
+  }
 
   /** The connection state. Starts `Open`: the HTTP handshake happened elsewhere. */
   get readyState(): ReadyState {
@@ -272,12 +276,12 @@ export class Protocol {
 
   /** Whether a close frame was sent (or queued). */
   get closeSent(): boolean {
-    return this.#closeSent;
+    return this.#has(CLOSE_SENT);
   }
 
   /** Whether the peer's close frame arrived. */
   get closeReceived(): boolean {
-    return this.#closeReceived;
+    return this.#has(CLOSE_RECEIVED);
   }
 
   /** The code of the peer's close frame (1005 if it had none); `undefined` until it arrives. */
@@ -304,7 +308,7 @@ export class Protocol {
    */
   get shouldCloseTransport(): boolean {
     return this.#failed !== undefined ||
-      (this.#closeSent && this.#closeReceived);
+      (this.#has(CLOSE_SENT) && this.#has(CLOSE_RECEIVED));
   }
 
   /** Total length of the queued outgoing chunks, in bytes. */
@@ -319,7 +323,7 @@ export class Protocol {
    * transport closed are ignored.
    */
   receive(bytes: Uint8Array): void {
-    if (this.#closeReceived || this.#failed !== undefined) return;
+    if (this.#has(CLOSE_RECEIVED) || this.#failed !== undefined) return;
     if (this.#state === ReadyState.Closed) return;
     try {
       this.#decoder.push(bytes);
@@ -394,17 +398,17 @@ export class Protocol {
     }
     if (this.#state !== ReadyState.Open) return false;
     if (opcode === Opcode.Continuation) {
-      if (!this.#sendingFragments) {
+      if (!this.#has(SENDING_FRAGMENTS)) {
         throw new UsageError("Continuation frame without a fragmented message");
       }
-      if (fin) this.#sendingFragments = false;
+      if (fin) this.#flags &= ~SENDING_FRAGMENTS;
     } else if (opcode === Opcode.Text || opcode === Opcode.Binary) {
-      if (this.#sendingFragments) {
+      if (this.#has(SENDING_FRAGMENTS)) {
         throw new UsageError(
           "Cannot start a message while a fragmented message is unfinished",
         );
       }
-      if (!fin) this.#sendingFragments = true;
+      if (!fin) this.#flags |= SENDING_FRAGMENTS;
     }
     const b0 = (fin ? 0x80 : 0) | (rsv << 4) | opcode;
     if (isControl(opcode)) this.#queueControl(b0, payload);
@@ -459,7 +463,9 @@ export class Protocol {
    */
   sendClose(code?: number, reason?: string): boolean {
     const payload = encodeClosePayload(code, reason);
-    if (this.#closeSent || this.#state === ReadyState.Closed) return false;
+    if (this.#has(CLOSE_SENT) || this.#state === ReadyState.Closed) {
+      return false;
+    }
     this.#queueControl(0x88, payload);
     this.#closeWasSent();
     return true;
@@ -478,7 +484,7 @@ export class Protocol {
 
   #canSendMessage(): boolean {
     if (this.#state !== ReadyState.Open) return false;
-    if (this.#sendingFragments) {
+    if (this.#has(SENDING_FRAGMENTS)) {
       throw new UsageError(
         "Cannot start a message while a fragmented message is unfinished",
       );
@@ -487,7 +493,7 @@ export class Protocol {
   }
 
   #closeWasSent(): void {
-    this.#closeSent = true;
+    this.#flags |= CLOSE_SENT;
     if (this.#state === ReadyState.Open) this.#state = ReadyState.Closing;
   }
 
@@ -503,19 +509,19 @@ export class Protocol {
       // §5.5.3: "A Pong frame sent in response to a Ping frame must have
       // identical "Application data" as found in the message body of the
       // Ping frame being replied to." No frame may follow our close.
-      if (!this.#closeSent) this.#queueControl(0x8a, payload);
+      if (!this.#has(CLOSE_SENT)) this.#queueControl(0x8a, payload);
     } else if (opcode === Opcode.Pong) {
       this.#event({ type: "pong", data: payload.slice() });
     } else {
       const { code, reason } = parseClosePayload(payload);
-      this.#closeReceived = true;
+      this.#flags |= CLOSE_RECEIVED;
       this.#closeCode = code;
       this.#closeReason = reason;
       // RFC 6455 §1.4: "After sending a control frame indicating the
       // connection should be closed, a peer does not send any further data".
       this.#decoder.stop();
       this.#event({ type: "close", code, reason });
-      if (this.#closeSent) {
+      if (this.#has(CLOSE_SENT)) {
         if (this.#state === ReadyState.Open) this.#state = ReadyState.Closing;
         return;
       }
@@ -527,7 +533,7 @@ export class Protocol {
       // practical. An endpoint MAY delay sending a Close frame until its
       // current message is sent."
       this.#closeReply = code === 1005 ? EMPTY : encodeClosePayload(code);
-      if (!this.#deferCloseReply) this.replyToClose();
+      if (!this.#has(DEFER_CLOSE_REPLY)) this.replyToClose();
     }
   }
 
@@ -540,9 +546,9 @@ export class Protocol {
     if (reply === undefined) return;
     this.#closeReply = undefined;
     if (this.#state === ReadyState.Open) this.#state = ReadyState.Closing;
-    if (this.#closeSent || this.#state === ReadyState.Closed) return;
+    if (this.#has(CLOSE_SENT) || this.#state === ReadyState.Closed) return;
     this.#queueControl(0x88, reply);
-    this.#closeSent = true;
+    this.#flags |= CLOSE_SENT;
   }
 
   #fail(error: unknown): void {
@@ -559,7 +565,7 @@ export class Protocol {
     // appropriate status code (Section 7.4) before proceeding to _Close the
     // WebSocket Connection_." The reason names the violation; an internal
     // error's message is not shown to the peer.
-    if (!this.#closeSent) {
+    if (!this.#has(CLOSE_SENT)) {
       this.#queueControl(
         0x88,
         encodeClosePayload(
@@ -567,7 +573,7 @@ export class Protocol {
           failure.code === 1011 ? undefined : failure.message,
         ),
       );
-      this.#closeSent = true;
+      this.#flags |= CLOSE_SENT;
     }
   }
 
@@ -615,7 +621,7 @@ export class Protocol {
     b0: number,
     length: number,
   ): number {
-    if (!this.#client) {
+    if (!this.#has(CLIENT)) {
       const start = payloadStart - headerSize(length, false);
       writeHeader(buffer, start, b0, length, undefined);
       return start;
@@ -634,7 +640,7 @@ export class Protocol {
       // ASCII fast path: one byte per unit, so the length is known upfront
       // and the header goes first. Cheaper than a native encode call for
       // short texts; abandoned at the first non-ASCII unit.
-      const headerLength = headerSize(units, this.#client);
+      const headerLength = headerSize(units, this.#has(CLIENT));
       const buffer = reserve(headerLength + units);
       const at = reservedOffset() + headerLength;
       let i = 0;
@@ -690,7 +696,7 @@ export class Protocol {
   /** A whole frame (masked copy of `payload` in the client role) as one chunk. */
   #queueCopy(b0: number, payload: Uint8Array): void {
     const length = payload.length;
-    const headerLength = headerSize(length, this.#client);
+    const headerLength = headerSize(length, this.#has(CLIENT));
     const room = headerLength + length;
     if (room > SLAB_LIMIT) {
       const buffer = new Uint8Array(room);
@@ -720,7 +726,7 @@ export class Protocol {
     // A client must not mask the caller's bytes in place: one masked copy.
     // A small payload is copied next to its header: one chunk instead of
     // two, and a frame alone in its write needs no joining copy.
-    if (this.#client || length <= SHARED_COPY_MAX) {
+    if (this.#has(CLIENT) || length <= SHARED_COPY_MAX) {
       this.#queueCopy(b0, payload);
       return;
     }
@@ -731,7 +737,7 @@ export class Protocol {
   /** A data frame whose payload we own (freshly encoded): masked in place for a client. */
   #queueOwned(b0: number, payload: Uint8Array): void {
     const length = payload.length;
-    const mask = this.#client ? randomMask() : undefined;
+    const mask = this.#has(CLIENT) ? randomMask() : undefined;
     this.#queueHeader(b0, length, mask);
     if (mask !== undefined) maskRange(payload, 0, length, mask, 0);
     if (length !== 0) this.#push(payload);

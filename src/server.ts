@@ -7,11 +7,7 @@
 
 import { FlushScheduler } from "./_flush_scheduler.ts";
 import type { CloseInfo, Connection, EventMap, Message } from "./connection.ts";
-import {
-  ConnectionDriver,
-  TransportBridge,
-  type UpgradeDecision,
-} from "./driver.ts";
+import { ConnectionDriver, type UpgradeDecision } from "./driver.ts";
 import type { Engine, Listener } from "./engine.ts";
 import {
   type AnyHandler,
@@ -385,7 +381,7 @@ export class Server<
         this.#all.add(driver);
         const address = driver.remoteAddress;
         this.#perAddress.set(address, (this.#perAddress.get(address) ?? 0) + 1);
-        return new TransportBridge(driver as ConnectionDriver<unknown>);
+        return driver;
       },
     );
     this.#startHeartbeat();

@@ -175,22 +175,22 @@ async function serve(harness: Harness, hooks: Hooks, tls?: TlsOptions) {
       waiter.notify();
       queueMicrotask(() => hooks.accepted?.(conn));
       return {
-        data(bytes) {
+        onData(bytes) {
           record("data");
           conn.received += bytes.length;
           hooks.data?.(conn, bytes);
         },
-        drain() {
+        onDrain() {
           if (conn.closeCount > 0) conn.log.push("after-close");
           conn.drains++;
           hooks.drain?.(conn);
         },
-        end() {
+        onEnd() {
           record("end");
           if (hooks.end) hooks.end(conn);
           else transport.end();
         },
-        close(error) {
+        onClose(error) {
           record("close");
           conn.closeCount++;
           conn.closeError = error;
@@ -234,7 +234,7 @@ const echo: Hooks = {
 };
 
 function closedOnce(conn: Conn): Promise<void> {
-  return conn.waiter.until(() => conn.closeCount > 0, "handler.close()");
+  return conn.waiter.until(() => conn.closeCount > 0, "handler.onClose()");
 }
 
 function conformance(

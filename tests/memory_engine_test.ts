@@ -24,24 +24,24 @@ function recorder(hooks: Partial<TransportHandler> = {}) {
   const accept: AcceptTransport = (transport) => {
     seen.transports.push(transport);
     return {
-      data(bytes) {
+      onData(bytes) {
         seen.events.push("data");
         seen.chunks.push(bytes);
-        hooks.data?.(bytes);
+        hooks.onData?.(bytes);
       },
-      drain() {
+      onDrain() {
         seen.events.push("drain");
-        hooks.drain?.();
+        hooks.onDrain?.();
       },
-      end() {
+      onEnd() {
         seen.events.push("end");
-        if (hooks.end) hooks.end();
+        if (hooks.onEnd) hooks.onEnd();
         else transport.end();
       },
-      close(error) {
+      onClose(error) {
         seen.events.push("close");
         seen.errors.push(error);
-        hooks.close?.(error);
+        hooks.onClose?.(error);
       },
     };
   };
@@ -136,7 +136,7 @@ describe("memoryEngine()", () => {
 
   test("hands the receiver its own copy of the bytes", async () => {
     const engine = memoryEngine();
-    const { seen, accept } = recorder({ data: (bytes) => bytes.fill(0) });
+    const { seen, accept } = recorder({ onData: (bytes) => bytes.fill(0) });
     const listener = await engine.listen(where, accept);
     const socket = engine.connect(listener.port);
     const sent = new Uint8Array([1, 2, 3]);
@@ -151,10 +151,10 @@ describe("memoryEngine()", () => {
   test("read() waits for bytes and returns an empty array at the end of the stream", async () => {
     const engine = memoryEngine();
     const listener = await engine.listen(where, (transport) => ({
-      data: (bytes) => transport.write(bytes.slice()),
-      drain: () => {},
-      end: () => transport.end(),
-      close: () => {},
+      onData: (bytes) => transport.write(bytes.slice()),
+      onDrain: () => {},
+      onEnd: () => transport.end(),
+      onClose: () => {},
     }));
     const socket = engine.connect(listener.port);
     socket.write("hello ");
@@ -194,10 +194,10 @@ describe("memoryEngine()", () => {
       transport.write(new TextEncoder().encode("last words"));
       transport.end();
       return {
-        data: () => {},
-        drain: () => {},
-        end: () => {},
-        close: () => {},
+        onData: () => {},
+        onDrain: () => {},
+        onEnd: () => {},
+        onClose: () => {},
       };
     });
     const socket = engine.connect(listener.port);
@@ -218,7 +218,7 @@ describe("memoryEngine()", () => {
   test("abort() by the server resets the client; the server closes without an error", async () => {
     const engine = memoryEngine();
     const { seen, accept } = recorder({
-      data: () => seen.transports[0].abort(),
+      onData: () => seen.transports[0].abort(),
     });
     const listener = await engine.listen(where, accept);
     const socket = engine.connect(listener.port);
