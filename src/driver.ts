@@ -131,6 +131,9 @@ const BLOCKED = 8;
 const OVER_THRESHOLD = 16;
 /** The transport was told to end (our FIN). */
 const ENDING = 32;
+/** Where the phase is kept in the same field: bits 6 to 8. */
+const PHASE_SHIFT = 6;
+const PHASE_MASK = 7 << PHASE_SHIFT;
 
 /**
  * Drives one transport from the first request byte to the closed socket, and
@@ -155,17 +158,16 @@ export class ConnectionDriver<Data = Record<string, unknown>>
 
   #host: DriverHost<Data>;
   #transport: Transport;
-  #phase: Phase = Phase.Head;
   #head: RequestHeadReader | undefined;
-  // Created on first use: an idle connection holds no arrays.
-  #early: Uint8Array[] | undefined;
-  #earlyBytes = 0;
+  // Bytes that arrived behind the request head during the handshake; created
+  // on first use: an idle connection holds no arrays.
+  #early: { chunks: Uint8Array[]; bytes: number } | undefined;
   #ws: Protocol | undefined;
   #pending: Uint8Array[] | undefined;
   #pendingBytes = 0;
   #inTransport = 0;
-  /** The driver's yes/no state (the flag constants above), one field. */
-  #flags = SEEN;
+  /** The driver's yes/no state and its phase (the constants above), one field. */
+  #flags = SEEN | Phase.Head << PHASE_SHIFT;
   #localFailure: ProtocolError | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -185,6 +187,14 @@ export class ConnectionDriver<Data = Record<string, unknown>>
         options.handshakeTimeout,
       );
     }
+  }
+
+  get #phase(): Phase {
+    return ((this.#flags & PHASE_MASK) >> PHASE_SHIFT) as Phase;
+  }
+
+  set #phase(phase: Phase) {
+    this.#flags = (this.#flags & ~PHASE_MASK) | phase << PHASE_SHIFT;
   }
 
   get data(): Data {
@@ -518,9 +528,8 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     this.#phase = Phase.Open;
     this.#queue(response);
     this.#host.opened(this);
-    const early = this.#early ?? [];
+    const early = this.#early?.chunks ?? [];
     this.#early = undefined;
-    this.#earlyBytes = 0;
     for (const bytes of early) {
       if (this.#phase !== Phase.Open) break;
       this.onData(bytes);
@@ -567,12 +576,13 @@ export class ConnectionDriver<Data = Record<string, unknown>>
   }
 
   #keepEarly(bytes: Uint8Array, copy = true): void {
-    this.#earlyBytes += bytes.length;
-    if (this.#earlyBytes > this.#host.options.maxFrameSize + 14) {
+    const early = this.#early ??= { chunks: [], bytes: 0 };
+    early.bytes += bytes.length;
+    if (early.bytes > this.#host.options.maxFrameSize + 14) {
       this.#transport.abort();
       return;
     }
-    (this.#early ??= []).push(copy ? bytes.slice() : bytes);
+    early.chunks.push(copy ? bytes.slice() : bytes);
   }
 
   #reject(

@@ -72,6 +72,10 @@ export interface FrameDecoderOptions {
 const HEADER = 0;
 const PAYLOAD = 1;
 const STOPPED = 2;
+/** In #frameBits, above the first header byte: the frame is masked. */
+const MASKED_BIT = 0x100;
+/** In #rules, above the RSV bits: frames must be masked (server role). */
+const EXPECT_MASKED = 0x8;
 const EMPTY = new Uint8Array(0);
 // The current frame's masking key, spelled out for maskRange (used at once).
 const maskBytes = new Uint8Array(4);
@@ -99,9 +103,9 @@ const maskBytes = new Uint8Array(4);
  */
 export class FrameDecoder {
   #handler: FrameHandler;
-  #expectMasked: boolean;
+  /** The negotiated RSV bits, plus EXPECT_MASKED in the server role. */
+  #rules: number;
   #maxFrameSize: number;
-  #allowedRsv: number;
 
   #state = HEADER;
   // Allocated on the first header split across reads.
@@ -109,12 +113,9 @@ export class FrameDecoder {
   #headerLength = 0;
   #headerNeeded = 2;
 
-  // The frame being decoded.
-  #fin = false;
-  #rsv = 0;
-  #opcode = 0;
-  #control = false;
-  #masked = false;
+  // The frame being decoded: its first header byte (FIN, RSV, opcode) and
+  // MASKED_BIT, in one field (a field costs every connection 8 bytes).
+  #frameBits = 0;
   // The masking key as a big-endian 32-bit number: no array per connection.
   #mask = 0;
   #payloadLength = 0;
@@ -130,9 +131,29 @@ export class FrameDecoder {
    */
   constructor(handler: FrameHandler, options?: FrameDecoderOptions) {
     this.#handler = handler;
-    this.#expectMasked = (options?.role ?? "server") === "server";
+    this.#rules = (options?.allowedRsv ?? 0) |
+      ((options?.role ?? "server") === "server" ? EXPECT_MASKED : 0);
     this.#maxFrameSize = options?.maxFrameSize ?? 16 * 1024 * 1024;
-    this.#allowedRsv = options?.allowedRsv ?? 0;
+  }
+
+  get #fin(): boolean {
+    return (this.#frameBits & 0x80) !== 0;
+  }
+
+  get #rsv(): number {
+    return (this.#frameBits >>> 4) & 0x7;
+  }
+
+  get #opcode(): number {
+    return this.#frameBits & 0xf;
+  }
+
+  get #control(): boolean {
+    return (this.#frameBits & 0x8) !== 0;
+  }
+
+  get #masked(): boolean {
+    return (this.#frameBits & MASKED_BIT) !== 0;
   }
 
   /** Whether the decoder stopped (after {@link FrameDecoder.stop} or a violation). */
@@ -225,7 +246,7 @@ export class FrameDecoder {
     // a nonzero value is received and none of the negotiated extensions
     // defines the meaning of such a nonzero value, the receiving endpoint
     // MUST _Fail the WebSocket Connection_."
-    if ((rsv & ~this.#allowedRsv) !== 0) {
+    if ((rsv & ~this.#rules & 0x7) !== 0) {
       throw new ProtocolError(1002, `Invalid RSV bits: ${rsv}`);
     }
     // RFC 6455 §5.2: "If an unknown opcode is received, the receiving
@@ -243,10 +264,7 @@ export class FrameDecoder {
         `Fragmented control frame: opcode ${opcode}`,
       );
     }
-    this.#fin = fin;
-    this.#rsv = rsv;
-    this.#opcode = opcode;
-    this.#control = control;
+    this.#frameBits = b0;
   }
 
   #readSecondByte(b1: number): void {
@@ -254,7 +272,7 @@ export class FrameDecoder {
     // RFC 6455 §5.1: "The server MUST close the connection upon receiving a
     // frame that is not masked. [...] A client MUST close a connection if it
     // detects a masked frame." Both with status code 1002 (§7.4.1).
-    if (masked !== this.#expectMasked) {
+    if (masked !== ((this.#rules & EXPECT_MASKED) !== 0)) {
       throw new ProtocolError(
         1002,
         masked ? "Masked frame from server" : "Unmasked frame from client",
@@ -263,7 +281,7 @@ export class FrameDecoder {
     if (this.#control && (b1 & 0x7f) > 125) {
       throw new ProtocolError(1002, "Control frame payload over 125 bytes");
     }
-    this.#masked = masked;
+    if (masked) this.#frameBits |= MASKED_BIT;
   }
 
   /** Reads the length and the mask of a header whose first two bytes were checked. */

@@ -150,6 +150,22 @@ const CLOSE_SENT = 4;
 const CLOSE_RECEIVED = 8;
 /** The application is sending a fragmented message (FIN not yet sent). */
 const SENDING_FRAGMENTS = 16;
+/** The connection failed (`failed` holds why). */
+const FAILED = 32;
+/** Where the negotiated RSV bits are kept in the same field: bits 8 to 10. */
+const RSV_SHIFT = 8;
+
+/** What the closing handshake or a failure leaves on a Protocol. */
+interface Ending {
+  /** The peer's close code (1005 if its close frame had none). */
+  code?: number;
+  /** The peer's close reason. */
+  reason?: string;
+  /** Our answer to the peer's close, until it is queued. */
+  reply?: Uint8Array;
+  /** The violation that failed the connection. */
+  failed?: ProtocolError;
+}
 
 /**
  * One WebSocket connection's protocol state, after the opening handshake.
@@ -180,12 +196,12 @@ const SENDING_FRAGMENTS = 16;
 export class Protocol implements FrameHandler {
   /** The protocol's yes/no state (the flag constants above), one field. */
   #flags = 0;
-  #allowedRsv: number;
   #maxMessageSize: number;
   // Created on the first data frame: a connection that never sends a
   // message holds none.
   #assembler: MessageAssembler | undefined;
-  #closeReply: Uint8Array | undefined;
+  // What the closing handshake or a failure left: created when one starts.
+  #ending: Ending | undefined;
   #decoder: FrameDecoder;
 
   #state: ReadyState = ReadyState.Open;
@@ -198,10 +214,6 @@ export class Protocol implements FrameHandler {
   #runStart = 0;
   #runEnd = 0;
   #outgoingBytes = 0;
-
-  #closeCode: number | undefined = undefined;
-  #closeReason: string | undefined = undefined;
-  #failed: ProtocolError | undefined = undefined;
 
   /**
    * A connection in the Open state (the HTTP handshake happens elsewhere).
@@ -223,13 +235,14 @@ export class Protocol implements FrameHandler {
     }
     if (role === "client") this.#flags |= CLIENT;
     if (options?.deferCloseReply) this.#flags |= DEFER_CLOSE_REPLY;
-    this.#allowedRsv = allowedRsv;
+    this.#flags |= allowedRsv << RSV_SHIFT;
     this.#maxMessageSize = maxMessageSize;
     this.#decoder = new FrameDecoder(this, { role, maxFrameSize, allowedRsv });
   }
 
-  #has(flag: number): boolean {
-    return (this.#flags & flag) !== 0;
+  /** Whether any of `flags` is set. */
+  #has(flags: number): boolean {
+    return (this.#flags & flags) !== 0;
   }
 
   // ── FrameHandler: what this protocol's decoder reports ───────────────
@@ -286,17 +299,17 @@ export class Protocol implements FrameHandler {
 
   /** The code of the peer's close frame (1005 if it had none); `undefined` until it arrives. */
   get closeCode(): number | undefined {
-    return this.#closeCode;
+    return this.#ending?.code;
   }
 
   /** The reason of the peer's close frame; `undefined` until it arrives. */
   get closeReason(): string | undefined {
-    return this.#closeReason;
+    return this.#ending?.reason;
   }
 
   /** The peer's violation that failed the connection, if any. */
   get failed(): ProtocolError | undefined {
-    return this.#failed;
+    return this.#ending?.failed;
   }
 
   /**
@@ -307,7 +320,7 @@ export class Protocol implements FrameHandler {
    * wait a moment for the server to do so).
    */
   get shouldCloseTransport(): boolean {
-    return this.#failed !== undefined ||
+    return this.#has(FAILED) ||
       (this.#has(CLOSE_SENT) && this.#has(CLOSE_RECEIVED));
   }
 
@@ -323,7 +336,7 @@ export class Protocol implements FrameHandler {
    * transport closed are ignored.
    */
   receive(bytes: Uint8Array): void {
-    if (this.#has(CLOSE_RECEIVED) || this.#failed !== undefined) return;
+    if (this.#has(CLOSE_RECEIVED | FAILED)) return;
     if (this.#state === ReadyState.Closed) return;
     try {
       this.#decoder.push(bytes);
@@ -389,7 +402,7 @@ export class Protocol implements FrameHandler {
     if (!isKnownOpcode(opcode)) {
       throw new UsageError(`Invalid opcode: ${opcode}`);
     }
-    if ((rsv & ~this.#allowedRsv) !== 0) {
+    if ((rsv & ~(this.#flags >>> RSV_SHIFT)) !== 0) {
       throw new UsageError(`RSV bits not negotiated: ${rsv}`);
     }
     if (isControl(opcode)) {
@@ -515,8 +528,9 @@ export class Protocol implements FrameHandler {
     } else {
       const { code, reason } = parseClosePayload(payload);
       this.#flags |= CLOSE_RECEIVED;
-      this.#closeCode = code;
-      this.#closeReason = reason;
+      const ending = this.#ending ??= {};
+      ending.code = code;
+      ending.reason = reason;
       // RFC 6455 §1.4: "After sending a control frame indicating the
       // connection should be closed, a peer does not send any further data".
       this.#decoder.stop();
@@ -532,7 +546,7 @@ export class Protocol implements FrameHandler {
       // received (1005): echo an empty body. "It SHOULD do so as soon as
       // practical. An endpoint MAY delay sending a Close frame until its
       // current message is sent."
-      this.#closeReply = code === 1005 ? EMPTY : encodeClosePayload(code);
+      ending.reply = code === 1005 ? EMPTY : encodeClosePayload(code);
       if (!this.#has(DEFER_CLOSE_REPLY)) this.replyToClose();
     }
   }
@@ -542,9 +556,10 @@ export class Protocol implements FrameHandler {
    * {@link ProtocolOptions.deferCloseReply}); the state becomes `Closing`.
    */
   replyToClose(): void {
-    const reply = this.#closeReply;
+    const ending = this.#ending;
+    const reply = ending?.reply;
     if (reply === undefined) return;
-    this.#closeReply = undefined;
+    ending!.reply = undefined;
     if (this.#state === ReadyState.Open) this.#state = ReadyState.Closing;
     if (this.#has(CLOSE_SENT) || this.#state === ReadyState.Closed) return;
     this.#queueControl(0x88, reply);
@@ -557,7 +572,8 @@ export class Protocol implements FrameHandler {
       `Internal error: ${error instanceof Error ? error.message : error}`,
       { cause: error },
     );
-    this.#failed = failure;
+    (this.#ending ??= {}).failed = failure;
+    this.#flags |= FAILED;
     this.#decoder.stop();
     if (this.#state === ReadyState.Open) this.#state = ReadyState.Closing;
     this.#event({ type: "error", error: failure });

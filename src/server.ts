@@ -156,7 +156,10 @@ export class Server<
     () => this.#open.values(),
     () => this.#open.size,
   );
-  #all = new Set<ConnectionDriver<Data>>();
+  // Connections not open (yet): in the handshake, or answered with plain
+  // HTTP. An open connection is only in #open, so idle connections cost one
+  // map entry each.
+  #notOpen = new Set<ConnectionDriver<Data>>();
   #rooms = new Membership<ConnectionDriver<Data>>();
   #users = new Membership<ConnectionDriver<Data>>();
   #perAddress = new Map<string, number>();
@@ -378,7 +381,7 @@ export class Server<
       { hostname, port, tls },
       (transport) => {
         const driver = new ConnectionDriver<Data>(this, transport);
-        this.#all.add(driver);
+        this.#notOpen.add(driver);
         const address = driver.remoteAddress;
         this.#perAddress.set(address, (this.#perAddress.get(address) ?? 0) + 1);
         return driver;
@@ -403,12 +406,12 @@ export class Server<
     const listener = this.#listener;
     this.#listener = undefined;
     await listener?.close();
-    for (const driver of this.#all) {
+    for (const driver of this.#everyDriver()) {
       if (driver.readyState === ReadyState.Open) driver.close(code, reason);
       else if (driver.readyState === ReadyState.Connecting) driver.terminate();
     }
     if (!(await this.#whenAllReleased(timeout))) {
-      for (const driver of this.#all) driver.terminate();
+      for (const driver of this.#everyDriver()) driver.terminate();
       await this.#whenAllReleased(1000);
     }
   }
@@ -441,13 +444,14 @@ export class Server<
     remoteAddress: string,
   ): UpgradeDecision | Promise<UpgradeDecision> {
     return decideUpgrade(this.options, request, upgrade, remoteAddress, {
-      total: this.#all.size,
+      total: this.#liveCount,
       fromAddress: this.#perAddress.get(remoteAddress) ?? 0,
     });
   }
 
   /** @ignore */
   opened(conn: ConnectionDriver<Data>): void {
+    this.#notOpen.delete(conn);
     this.#open.set(conn.id, conn);
     this.#events.dispatch("open", conn.request, conn);
   }
@@ -533,15 +537,26 @@ export class Server<
 
   /** @ignore */
   released(conn: ConnectionDriver<Data>): void {
-    if (!this.#all.delete(conn)) return;
+    // The driver calls this once, after closed() if it was open.
+    this.#notOpen.delete(conn);
     const address = conn.remoteAddress;
     const count = (this.#perAddress.get(address) ?? 1) - 1;
     if (count > 0) this.#perAddress.set(address, count);
     else this.#perAddress.delete(address);
-    if (this.#all.size === 0) this.#allReleased?.();
+    if (this.#liveCount === 0) this.#allReleased?.();
   }
 
   // ── internals ─────────────────────────────────────────────────────────
+
+  /** Connections accepted and not yet released. */
+  get #liveCount(): number {
+    return this.#notOpen.size + this.#open.size;
+  }
+
+  /** Every connection accepted and not yet released (a snapshot). */
+  #everyDriver(): ConnectionDriver<Data>[] {
+    return [...this.#notOpen, ...this.#open.values()];
+  }
 
   /** Routes `{"event": ..., "data": ...}`; returns whether a handler took it. */
   #route(conn: ConnectionDriver<Data>, text: string): boolean {
@@ -696,7 +711,7 @@ export class Server<
   }
 
   #whenAllReleased(timeout: number): Promise<boolean> {
-    if (this.#all.size === 0) return Promise.resolve(true);
+    if (this.#liveCount === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.#allReleased = undefined;
