@@ -72,6 +72,8 @@ export interface FrameDecoderOptions {
 const HEADER = 0;
 const PAYLOAD = 1;
 const STOPPED = 2;
+/** In #frameBits (the first header byte): the opcode is a control opcode. */
+const CONTROL_BIT = 0x8;
 /** In #frameBits, above the first header byte: the frame is masked. */
 const MASKED_BIT = 0x100;
 /** In #rules, above the RSV bits: frames must be masked (server role). */
@@ -136,26 +138,6 @@ export class FrameDecoder {
     this.#maxFrameSize = options?.maxFrameSize ?? 16 * 1024 * 1024;
   }
 
-  get #fin(): boolean {
-    return (this.#frameBits & 0x80) !== 0;
-  }
-
-  get #rsv(): number {
-    return (this.#frameBits >>> 4) & 0x7;
-  }
-
-  get #opcode(): number {
-    return this.#frameBits & 0xf;
-  }
-
-  get #control(): boolean {
-    return (this.#frameBits & 0x8) !== 0;
-  }
-
-  get #masked(): boolean {
-    return (this.#frameBits & MASKED_BIT) !== 0;
-  }
-
   /** Whether the decoder stopped (after {@link FrameDecoder.stop} or a violation). */
   get stopped(): boolean {
     return this.#state === STOPPED;
@@ -167,7 +149,9 @@ export class FrameDecoder {
    */
   get bufferedBytes(): number {
     return this.#headerLength +
-      (this.#state === PAYLOAD && this.#control ? this.#received : 0);
+      (this.#state === PAYLOAD && (this.#frameBits & CONTROL_BIT) !== 0
+        ? this.#received
+        : 0);
   }
 
   /**
@@ -278,7 +262,7 @@ export class FrameDecoder {
         masked ? "Masked frame from server" : "Unmasked frame from client",
       );
     }
-    if (this.#control && (b1 & 0x7f) > 125) {
+    if ((this.#frameBits & CONTROL_BIT) !== 0 && (b1 & 0x7f) > 125) {
       throw new ProtocolError(1002, "Control frame payload over 125 bytes");
     }
     if (masked) this.#frameBits |= MASKED_BIT;
@@ -310,13 +294,14 @@ export class FrameDecoder {
       length = high * 0x100000000 + low;
       p += 8;
     }
-    if (!this.#control && length > this.#maxFrameSize) {
+    const bits = this.#frameBits;
+    if ((bits & CONTROL_BIT) === 0 && length > this.#maxFrameSize) {
       throw new ProtocolError(
         1009,
         `Frame too big: ${length} bytes, limit ${this.#maxFrameSize}`,
       );
     }
-    if (this.#masked) {
+    if ((bits & MASKED_BIT) !== 0) {
       this.#mask = ((buf[p] << 24) | (buf[p + 1] << 16) | (buf[p + 2] << 8) |
         buf[p + 3]) >>> 0;
     }
@@ -326,16 +311,19 @@ export class FrameDecoder {
 
   #startFrame(): void {
     const length = this.#payloadLength;
-    if (this.#control) {
+    const bits = this.#frameBits;
+    const opcode = bits & 0xf;
+    const rsv = (bits >>> 4) & 0x7;
+    if ((bits & CONTROL_BIT) !== 0) {
       if (length === 0) {
-        this.#handler.onControlFrame(this.#opcode, EMPTY, this.#rsv);
+        this.#handler.onControlFrame(opcode, EMPTY, rsv);
       } else {
         this.#state = PAYLOAD;
       }
       return;
     }
     if (length !== 0) this.#state = PAYLOAD;
-    this.#handler.onDataFrameStart(this.#opcode, this.#fin, this.#rsv, length);
+    this.#handler.onDataFrameStart(opcode, (bits & 0x80) !== 0, rsv, length);
     if (length === 0) this.#handler.onDataFrameEnd();
   }
 
@@ -347,9 +335,10 @@ export class FrameDecoder {
     const needed = length - received;
     const take = needed < available ? needed : available;
     const end = pos + take;
+    const bits = this.#frameBits;
     // RFC 6455 §5.3: the payload is unmasked with the key octet at index
     // (position in the payload) modulo 4.
-    if (this.#masked) {
+    if ((bits & MASKED_BIT) !== 0) {
       const key = this.#mask;
       maskBytes[0] = key >>> 24;
       maskBytes[1] = key >>> 16;
@@ -360,13 +349,11 @@ export class FrameDecoder {
     const done = take === needed;
     this.#received = received + take;
     if (done) this.#state = HEADER;
-    if (this.#control) {
+    if ((bits & CONTROL_BIT) !== 0) {
+      const opcode = bits & 0xf;
+      const rsv = (bits >>> 4) & 0x7;
       if (received === 0 && done) {
-        this.#handler.onControlFrame(
-          this.#opcode,
-          bytes.subarray(pos, end),
-          this.#rsv,
-        );
+        this.#handler.onControlFrame(opcode, bytes.subarray(pos, end), rsv);
       } else {
         (this.#controlBuffer ??= new Uint8Array(125)).set(
           bytes.subarray(pos, end),
@@ -374,9 +361,9 @@ export class FrameDecoder {
         );
         if (done) {
           this.#handler.onControlFrame(
-            this.#opcode,
+            opcode,
             this.#controlBuffer!.subarray(0, length),
-            this.#rsv,
+            rsv,
           );
         }
       }
