@@ -189,11 +189,13 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     }
   }
 
-  get #phase(): Phase {
+  // Methods, not private accessors: a private getter on the frame decoder's
+  // hot path cost V8 over a quarter of its small-frame speed.
+  #phase(): Phase {
     return ((this.#flags & PHASE_MASK) >> PHASE_SHIFT) as Phase;
   }
 
-  set #phase(phase: Phase) {
+  #setPhase(phase: Phase): void {
     this.#flags = (this.#flags & ~PHASE_MASK) | phase << PHASE_SHIFT;
   }
 
@@ -206,7 +208,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
   }
 
   get readyState(): ReadyState {
-    if (this.#phase === Phase.Closed) return ReadyState.Closed;
+    if (this.#phase() === Phase.Closed) return ReadyState.Closed;
     return this.#ws?.readyState ?? ReadyState.Connecting;
   }
 
@@ -250,8 +252,8 @@ export class ConnectionDriver<Data = Record<string, unknown>>
 
   close(code?: number, reason?: string): void {
     const ws = this.#ws;
-    if (this.#phase !== Phase.Open || ws === undefined) {
-      if (this.#phase !== Phase.Closed) this.#transport.abort();
+    if (this.#phase() !== Phase.Open || ws === undefined) {
+      if (this.#phase() !== Phase.Closed) this.#transport.abort();
       return;
     }
     if (ws.closeSent) return;
@@ -269,7 +271,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
   }
 
   join(room: string): boolean {
-    if (this.#phase !== Phase.Open) return false;
+    if (this.#phase() !== Phase.Open) return false;
     return this.#host.join(this, room);
   }
 
@@ -282,7 +284,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
   }
 
   setUser(user: string | undefined): void {
-    if (this.#phase === Phase.Closed && user !== undefined) return;
+    if (this.#phase() === Phase.Closed && user !== undefined) return;
     this.#host.setUser(this, user);
   }
 
@@ -330,7 +332,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
 
   /** Bytes arrived from the peer. */
   onData(bytes: Uint8Array): void {
-    switch (this.#phase) {
+    switch (this.#phase()) {
       case Phase.Open:
         this.#flags |= SEEN | DELIVERING;
         // Everything the handlers send in answer to these bytes goes out in
@@ -369,16 +371,16 @@ export class ConnectionDriver<Data = Record<string, unknown>>
 
   /** The peer sent FIN. */
   onEnd(): void {
-    if (this.#phase === Phase.Open) this.#ws!.receiveEnd();
+    if (this.#phase() === Phase.Open) this.#ws!.receiveEnd();
     this.#flags |= ENDING;
     this.#transport.end();
   }
 
   /** The transport is fully closed. */
   onClose(_error?: Error): void {
-    if (this.#phase === Phase.Closed) return;
-    const wasOpen = this.#phase === Phase.Open;
-    this.#phase = Phase.Closed;
+    if (this.#phase() === Phase.Closed) return;
+    const wasOpen = this.#phase() === Phase.Open;
+    this.#setPhase(Phase.Closed);
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#pending = undefined;
@@ -404,7 +406,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
       if (pending === undefined) this.#pending = ws.takeOutgoing();
       else for (const chunk of ws.takeOutgoing()) pending.push(chunk);
     }
-    if (this.#phase === Phase.Closed) return;
+    if (this.#phase() === Phase.Closed) return;
     if (this.#flags & BLOCKED) {
       this.#checkBufferCap();
       return;
@@ -465,7 +467,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
 
   /** Fails the connection from our side and drops the socket at once. */
   #failLocally(error: ProtocolError): void {
-    if (this.#localFailure || this.#phase === Phase.Closed) return;
+    if (this.#localFailure || this.#phase() === Phase.Closed) return;
     this.#localFailure = error;
     this.#host.errored(error, this);
     this.#transport.abort();
@@ -488,7 +490,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
       this.#reject(validation.status, validation.message, validation.headers);
       return;
     }
-    this.#phase = Phase.Upgrading;
+    this.#setPhase(Phase.Upgrading);
     this.request = result.request;
     if (result.rest.length > 0) this.#keepEarly(result.rest, false);
     this.#upgrade(result.request, validation.upgrade).catch((error) => {
@@ -502,7 +504,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
       computeAcceptKey(upgrade.key),
       this.#host.decide(request, upgrade, this.remoteAddress),
     ]);
-    if (this.#phase !== Phase.Upgrading) return;
+    if (this.#phase() !== Phase.Upgrading) return;
     if (!decision.accept) {
       this.#reject(decision.status, decision.body ?? "", decision.headers);
       return;
@@ -525,20 +527,20 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     });
     // The handshake has read the fields: keep the head as one string.
     releaseParsedFields(request);
-    this.#phase = Phase.Open;
+    this.#setPhase(Phase.Open);
     this.#queue(response);
     this.#host.opened(this);
     const early = this.#early?.chunks ?? [];
     this.#early = undefined;
     for (const bytes of early) {
-      if (this.#phase !== Phase.Open) break;
+      if (this.#phase() !== Phase.Open) break;
       this.onData(bytes);
     }
   }
 
   /** A plain HTTP request: the application's `request` handler answers it, or 426. */
   #serveHttp(request: HttpRequest): void {
-    this.#phase = Phase.Http;
+    this.#setPhase(Phase.Http);
     this.request = request;
     let answer: Response | Promise<Response> | undefined;
     try {
@@ -572,7 +574,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
   }
 
   #respondWith(bytes: Uint8Array): void {
-    if (this.#phase === Phase.Http) this.#answer(bytes);
+    if (this.#phase() === Phase.Http) this.#answer(bytes);
   }
 
   #keepEarly(bytes: Uint8Array, copy = true): void {
@@ -590,7 +592,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     message: string,
     headers?: HeadersInit,
   ): void {
-    if (this.#phase === Phase.Closed) return;
+    if (this.#phase() === Phase.Closed) return;
     this.#answer(buildErrorResponse(status, { body: message, headers }));
   }
 
@@ -600,7 +602,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
    * frame.
    */
   #answer(response: Uint8Array): void {
-    this.#phase = Phase.Done;
+    this.#setPhase(Phase.Done);
     if (this.#host.options.closeTimeout > 0) {
       // Otherwise the handshake timer stays the bound.
       clearTimeout(this.#timer);
@@ -643,7 +645,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
   }
 
   #startCloseTimer(): void {
-    if (this.#timer !== undefined || this.#phase === Phase.Closed) return;
+    if (this.#timer !== undefined || this.#phase() === Phase.Closed) return;
     const { closeTimeout } = this.#host.options;
     if (closeTimeout <= 0) return;
     this.#timer = setTimeout(() => this.#transport.abort(), closeTimeout);

@@ -444,7 +444,7 @@ export class Server<
     remoteAddress: string,
   ): UpgradeDecision | Promise<UpgradeDecision> {
     return decideUpgrade(this.options, request, upgrade, remoteAddress, {
-      total: this.#liveCount,
+      total: this.#liveCount(),
       fromAddress: this.#perAddress.get(remoteAddress) ?? 0,
     });
   }
@@ -543,13 +543,13 @@ export class Server<
     const count = (this.#perAddress.get(address) ?? 1) - 1;
     if (count > 0) this.#perAddress.set(address, count);
     else this.#perAddress.delete(address);
-    if (this.#liveCount === 0) this.#allReleased?.();
+    if (this.#liveCount() === 0) this.#allReleased?.();
   }
 
   // ── internals ─────────────────────────────────────────────────────────
 
   /** Connections accepted and not yet released. */
-  get #liveCount(): number {
+  #liveCount(): number {
     return this.#notOpen.size + this.#open.size;
   }
 
@@ -711,7 +711,7 @@ export class Server<
   }
 
   #whenAllReleased(timeout: number): Promise<boolean> {
-    if (this.#liveCount === 0) return Promise.resolve(true);
+    if (this.#liveCount() === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.#allReleased = undefined;
