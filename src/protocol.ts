@@ -247,7 +247,7 @@ export class Protocol implements FrameHandler {
 
   // ── FrameHandler: what this protocol's decoder reports ───────────────
   // The protocol is its decoder's handler (no object in between): data
-  // frames go to the message assembler, control frames to #onControl.
+  // frames go to the message assembler; control frames are handled here.
 
   /** For the decoder: a data frame starts. Not for applications. */
   onDataFrameStart(
@@ -279,7 +279,40 @@ export class Protocol implements FrameHandler {
 
   /** For the decoder: a whole control frame. Not for applications. */
   onControlFrame(opcode: number, payload: Uint8Array): void {
-    this.#onControl(opcode, payload);
+    if (opcode === Opcode.Ping) {
+      this.#event({ type: "ping", data: payload.slice() });
+      // RFC 6455 §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send
+      // a Pong frame in response, unless it already received a Close frame."
+      // §5.5.3: "A Pong frame sent in response to a Ping frame must have
+      // identical "Application data" as found in the message body of the
+      // Ping frame being replied to." No frame may follow our close.
+      if (!this.#has(CLOSE_SENT)) this.#queueControl(0x8a, payload);
+    } else if (opcode === Opcode.Pong) {
+      this.#event({ type: "pong", data: payload.slice() });
+    } else {
+      const { code, reason } = parseClosePayload(payload);
+      this.#flags |= CLOSE_RECEIVED;
+      const ending = this.#ending ??= {};
+      ending.code = code;
+      ending.reason = reason;
+      // RFC 6455 §1.4: "After sending a control frame indicating the
+      // connection should be closed, a peer does not send any further data".
+      this.#decoder.stop();
+      this.#event({ type: "close", code, reason });
+      if (this.#has(CLOSE_SENT)) {
+        if (this.#state === ReadyState.Open) this.#state = ReadyState.Closing;
+        return;
+      }
+      // RFC 6455 §5.5.1: "If an endpoint receives a Close frame and did not
+      // previously send a Close frame, the endpoint MUST send a Close frame
+      // in response. [...] When sending a Close frame in response, the
+      // endpoint typically echos the status code it received." No code
+      // received (1005): echo an empty body. "It SHOULD do so as soon as
+      // practical. An endpoint MAY delay sending a Close frame until its
+      // current message is sent."
+      ending.reply = code === 1005 ? EMPTY : encodeClosePayload(code);
+      if (!this.#has(DEFER_CLOSE_REPLY)) this.replyToClose();
+    }
   }
 
   /** The connection state. Starts `Open`: the HTTP handshake happened elsewhere. */
@@ -512,43 +545,6 @@ export class Protocol implements FrameHandler {
 
   #event(event: ProtocolEvent): void {
     (this.#events ??= []).push(event);
-  }
-
-  #onControl(opcode: number, payload: Uint8Array): void {
-    if (opcode === Opcode.Ping) {
-      this.#event({ type: "ping", data: payload.slice() });
-      // RFC 6455 §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send
-      // a Pong frame in response, unless it already received a Close frame."
-      // §5.5.3: "A Pong frame sent in response to a Ping frame must have
-      // identical "Application data" as found in the message body of the
-      // Ping frame being replied to." No frame may follow our close.
-      if (!this.#has(CLOSE_SENT)) this.#queueControl(0x8a, payload);
-    } else if (opcode === Opcode.Pong) {
-      this.#event({ type: "pong", data: payload.slice() });
-    } else {
-      const { code, reason } = parseClosePayload(payload);
-      this.#flags |= CLOSE_RECEIVED;
-      const ending = this.#ending ??= {};
-      ending.code = code;
-      ending.reason = reason;
-      // RFC 6455 §1.4: "After sending a control frame indicating the
-      // connection should be closed, a peer does not send any further data".
-      this.#decoder.stop();
-      this.#event({ type: "close", code, reason });
-      if (this.#has(CLOSE_SENT)) {
-        if (this.#state === ReadyState.Open) this.#state = ReadyState.Closing;
-        return;
-      }
-      // RFC 6455 §5.5.1: "If an endpoint receives a Close frame and did not
-      // previously send a Close frame, the endpoint MUST send a Close frame
-      // in response. [...] When sending a Close frame in response, the
-      // endpoint typically echos the status code it received." No code
-      // received (1005): echo an empty body. "It SHOULD do so as soon as
-      // practical. An endpoint MAY delay sending a Close frame until its
-      // current message is sent."
-      ending.reply = code === 1005 ? EMPTY : encodeClosePayload(code);
-      if (!this.#has(DEFER_CLOSE_REPLY)) this.replyToClose();
-    }
   }
 
   /**
