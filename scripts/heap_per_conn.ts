@@ -60,6 +60,12 @@ const COMMANDS: Record<Runtime, string[]> = {
 /** Bytes and object count per class. */
 type ByClass = Map<string, { count: number; bytes: number }>;
 
+/** One class's objects and bytes per connection. */
+type Row = { name: string; count: number; bytes: number };
+
+/** What one server keeps per connection: the classes worth showing, and the total. */
+type Breakdown = { rows: Row[]; total: number };
+
 /** Groups a V8 node (type, name) the way a reader wants to see it. */
 function v8Class(type: string, name: string): string {
   if (type === "object") return name;
@@ -110,11 +116,8 @@ function perConnection(
   before: ByClass,
   after: ByClass,
   conns: number,
-): {
-  rows: Array<{ name: string; count: number; bytes: number }>;
-  total: number;
-} {
-  const rows = [];
+): Breakdown {
+  const rows: Row[] = [];
   let total = 0;
   for (const [name, { count, bytes }] of after) {
     const was = before.get(name) ?? { count: 0, bytes: 0 };
@@ -128,26 +131,32 @@ function perConnection(
   return { rows, total };
 }
 
+const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `condition` every 100 ms for up to `limitMs`; returns whether it held. */
+async function until(
+  condition: () => boolean,
+  limitMs: number,
+): Promise<boolean> {
+  const deadline = Date.now() + limitMs;
+  while (!condition()) {
+    if (Date.now() > deadline) return false;
+    await sleep(100);
+  }
+  return true;
+}
+
 /** Sends SIGUSR2 and waits for the probe to report snapshot `n`. */
 async function snapshot(
   server: { pid: number; output: () => string },
   n: number,
 ): Promise<void> {
   process.kill(server.pid, "SIGUSR2");
-  const deadline = Date.now() + 60_000;
-  while (!server.output().includes(`heap snapshot ${n} written`)) {
-    if (Date.now() > deadline) throw new Error(`no heap snapshot ${n}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  const written = `heap snapshot ${n} written`;
+  if (!await until(() => server.output().includes(written), 60_000)) {
+    throw new Error(`no heap snapshot ${n}`);
   }
-}
-
-/** Waits (bounded) until `condition` holds, then 500 ms more. */
-async function until(condition: () => boolean, limitMs: number): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!condition() && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  await new Promise((resolve) => setTimeout(resolve, 500));
 }
 
 /** How many file descriptors the process has open. */
@@ -173,7 +182,7 @@ async function measure(
   server: ServerId,
   conns: number,
   pin: boolean,
-): Promise<{ rows: ReturnType<typeof perConnection>["rows"]; total: number }> {
+): Promise<Breakdown> {
   const port = await freePort();
   const out = join(SCRATCH, `heap-${runtime}-${server}`);
   const running = await startServer(COMMANDS[runtime], port, {
@@ -187,10 +196,11 @@ async function measure(
     const base = openFds(running.pid);
     await runClient(idleArgs(port, Math.min(200, conns), 100), 60_000, pin);
     await until(() => openFds(running.pid) <= base, 10_000);
+    await sleep(500);
     await snapshot(running, 1);
     const client = runClient(idleArgs(port, conns, 15_000), 90_000, pin);
     await until(() => openFds(running.pid) >= base + conns, 30_000);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await sleep(1_500);
     await snapshot(running, 2);
     const result = perConnection(
       readSnapshot(`${out}.1`),
@@ -228,8 +238,8 @@ function markdown(
   conns: number,
   results: Array<{
     runtime: Runtime;
-    floor: { rows: Row[]; total: number };
-    anyws: { rows: Row[]; total: number };
+    floor: Breakdown;
+    anyws: Breakdown;
   }>,
 ): string {
   const lines = [
@@ -258,13 +268,10 @@ function markdown(
       "",
       ...classTable("anyws", anyws.rows),
       ...classTable("floor", floor.rows),
-      "",
     );
   }
   return lines.join("\n");
 }
-
-type Row = { name: string; count: number; bytes: number };
 
 async function main(): Promise<void> {
   const conns = Number(option("conns", "2000"));
