@@ -29,12 +29,7 @@ export {
   Server,
   type StopOptions,
 } from "./src/server.ts";
-export type {
-  CloseInfo,
-  Connection,
-  EventMap,
-  Message,
-} from "./src/connection.ts";
+export type { Connection, EventMap, Message } from "./src/connection.ts";
 export { ConnectionSet } from "./src/connection_set.ts";
 export { type EncodedSink, encodeMessage, Group } from "./src/group.ts";
 export { Membership } from "./src/membership.ts";
@@ -69,12 +64,15 @@ export type * from "./src/engine.ts";
 
 // The sans-I/O protocol core
 export { isControl, isKnownOpcode, Opcode } from "./src/opcode.ts";
+export { CloseCode, isValidCloseCode } from "./src/close_code.ts";
 export {
-  CloseCode,
-  isSendableCloseCode,
-  isValidCloseCode,
-} from "./src/close_code.ts";
-export { closeCodeFor, ProtocolError, UsageError } from "./src/errors.ts";
+  asProtocolError,
+  closeCodeFor,
+  FAILURE_CLOSE_CODES,
+  type FailureKind,
+  ProtocolError,
+  UsageError,
+} from "./src/errors.ts";
 export { Frame, type FrameOptions } from "./src/frame.ts";
 export * from "./src/frame_encoder.ts";
 export * from "./src/frame_decoder.ts";
@@ -83,6 +81,8 @@ export { applyMask } from "./src/mask.ts";
 export * from "./src/utf8.ts";
 export * from "./src/close_payload.ts";
 export {
+  checkSendable,
+  type CloseInfo,
   Protocol,
   type ProtocolEvent,
   type ProtocolOptions,

@@ -20,6 +20,10 @@ export interface BunSocket<Data> {
   /** Drops the connection now. */
   terminate?(): void;
   setNoDelay?(noDelay?: boolean): boolean;
+  /** Stops reading (read-side flow control); the peer's bytes wait in the kernel. */
+  pause?(): void;
+  /** Reads again after `pause()`. */
+  resume?(): void;
 }
 
 /** The per-listener socket handlers of `Bun.listen`. */

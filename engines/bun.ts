@@ -59,6 +59,7 @@ class BunTransport implements Transport {
   #highWaterMark: number;
   #flags = 0;
   #error: Error | undefined;
+  #unsentAtClose = 0;
 
   constructor(socket: BunSocket<BunTransport>, highWaterMark: number) {
     this.#socket = socket;
@@ -72,6 +73,25 @@ class BunTransport implements Transport {
 
   get remotePort(): number {
     return this.#socket.remotePort ?? 0;
+  }
+
+  get unsentBytes(): number {
+    if (this.#flags & CLOSED) return this.#unsentAtClose;
+    return this.#queue?.bytes ?? 0;
+  }
+
+  requestDrain(): boolean {
+    if (this.#queue === undefined || this.#queue.empty) return true;
+    this.#flags |= NEED_DRAIN;
+    return false;
+  }
+
+  pause(): void {
+    if (!(this.#flags & CLOSED)) this.#socket.pause?.();
+  }
+
+  resume(): void {
+    if (!(this.#flags & CLOSED)) this.#socket.resume?.();
   }
 
   /** Whether the handler must hear nothing more (closed or aborted). */
@@ -107,6 +127,8 @@ class BunTransport implements Transport {
     this.#flags |= ENDING;
     if (flags & (CLOSED | ABORTED)) return;
     this.#flags |= ABORTED;
+    // What is dropped was never sent.
+    this.#unsentAtClose = this.#queue?.bytes ?? 0;
     this.#queue?.clear();
     const socket = this.#socket;
     this.#flags |= IN_CALL;
@@ -155,6 +177,7 @@ class BunTransport implements Transport {
   onClose(error?: Error): void {
     const flags = this.#flags;
     if (flags & CLOSED) return;
+    if (!(flags & ABORTED)) this.#unsentAtClose = this.#queue?.bytes ?? 0;
     this.#flags |= CLOSED | ENDING;
     this.#queue?.clear();
     const reason = flags & ABORTED ? undefined : error ?? this.#error;

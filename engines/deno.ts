@@ -57,6 +57,9 @@ class DenoTransport implements Transport {
   #finishing = false; // closeWrite() started
   #connClosed = false;
   #closed = false; // handler.onClose() called
+  #unsentAtClose = 0;
+  // Set while reading is paused: the read loop waits on it.
+  #paused: { promise: Promise<void>; resume: () => void } | undefined;
 
   constructor(
     conn: DenoConn,
@@ -73,6 +76,29 @@ class DenoTransport implements Transport {
     } catch { /* not a TCP connection */ }
     this.#handler = accept(this);
     void this.#read(options.readBufferSize ?? 64 * 1024);
+  }
+
+  get unsentBytes(): number {
+    return this.#closed ? this.#unsentAtClose : this.#queue.bytes;
+  }
+
+  requestDrain(): boolean {
+    if (this.#queue.empty) return true;
+    this.#needDrain = true;
+    return false;
+  }
+
+  pause(): void {
+    if (this.#paused !== undefined || this.#connClosed) return;
+    let resume!: () => void;
+    const promise = new Promise<void>((resolve) => resume = resolve);
+    this.#paused = { promise, resume };
+  }
+
+  resume(): void {
+    const paused = this.#paused;
+    this.#paused = undefined;
+    paused?.resume();
   }
 
   write(bytes: Uint8Array): boolean {
@@ -107,6 +133,9 @@ class DenoTransport implements Transport {
     const small = new Uint8Array(Math.min(SMALL_READ, max));
     let buffer = small;
     for (;;) {
+      // Paused (read-side flow control): the peer's bytes wait in the kernel.
+      while (this.#paused !== undefined) await this.#paused.promise;
+      if (this.#connClosed) return;
       let count: number | null;
       try {
         count = await this.#conn.read(buffer);
@@ -177,9 +206,11 @@ class DenoTransport implements Transport {
 
   #destroy(error?: Error): void {
     if (this.#closed) return;
+    this.#unsentAtClose = this.#queue.bytes;
     this.#closed = true;
     this.#closeConn();
     this.#queue.clear();
+    this.resume();
     this.#handler.onClose(error);
   }
 

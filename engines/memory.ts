@@ -16,6 +16,7 @@ import type {
   Engine,
   Listener,
   ListenOptions,
+  Timers,
   Transport,
   TransportHandler,
 } from "../src/engine.ts";
@@ -41,6 +42,11 @@ export interface MemoryEngineOptions {
   highWaterMark?: number;
   /** Largest number of bytes handed to one `data()` call (default 64 KiB). */
   chunkSize?: number;
+  /**
+   * The clock a server on this engine runs its timers on (default the
+   * global timers): a virtual clock lets a test step time.
+   */
+  timers?: Timers;
 }
 
 /**
@@ -79,11 +85,23 @@ class MemoryEnd implements Transport {
   #finSent = false; // our FIN reached the peer
   #dead = false; // closed or reset: nothing more moves
   #closed = false; // handler.onClose() called
+  #unsentAtDeath = 0;
 
   constructor(remoteAddress: string, remotePort: number, options: PipeOptions) {
     this.remoteAddress = remoteAddress;
     this.remotePort = remotePort;
     this.#options = options;
+  }
+
+  /** Bytes written here and not yet delivered to the peer (the "network"). */
+  get unsentBytes(): number {
+    return this.#dead ? this.#unsentAtDeath : this.#queue.bytes;
+  }
+
+  requestDrain(): boolean {
+    if (this.#queue.empty) return true;
+    this.#needDrain = true;
+    return false;
   }
 
   write(bytes: Uint8Array): boolean {
@@ -162,6 +180,7 @@ class MemoryEnd implements Transport {
   };
 
   #kill(): void {
+    if (!this.#dead) this.#unsentAtDeath = this.#queue.bytes;
     this.#dead = this.#ending = true;
     this.#queue.clear();
   }
@@ -347,6 +366,7 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
   let nextClientPort = 49152;
   return {
     name: "memory",
+    timers: options.timers,
     listen(
       listenOptions: ListenOptions,
       accept: AcceptTransport,

@@ -1,8 +1,9 @@
 /**
  * The Node engine: `node:net` (or `node:tls` when `tls` is set) sockets as
  * {@link Transport}s. Node's own stream buffer provides the backpressure:
- * `socket.write()` returning `false` is passed through and `'drain'` becomes
- * {@link TransportHandler.onDrain}.
+ * `socket.write()` returning `false` is passed through; each write's
+ * callback counts what reached the kernel, and the last one of a
+ * backpressured run becomes {@link TransportHandler.onDrain}.
  *
  * @module
  */
@@ -41,9 +42,6 @@ type OwnedSocket = Socket & { [TRANSPORT]: NodeTransport };
 function onData(this: OwnedSocket, bytes: Uint8Array): void {
   this[TRANSPORT].onData(bytes);
 }
-function onDrain(this: OwnedSocket): void {
-  this[TRANSPORT].onDrain();
-}
 function onEnd(this: OwnedSocket): void {
   this[TRANSPORT].onEnd();
 }
@@ -65,6 +63,21 @@ class NodeTransport implements Transport {
   #aborted = false;
   #closed = false;
   #error: Error | undefined;
+  // Bytes given to socket.write() whose write callback has not reported
+  // success. Node's own writableLength forgets what a destroyed socket
+  // never sent, so the count is kept here, write by write.
+  #unsent = 0;
+  #sizes: number[] = [];
+  #needDrain = false;
+  #written = (error?: Error | null): void => {
+    const size = this.#sizes.shift() ?? 0;
+    if (error) return;
+    this.#unsent -= size;
+    if (this.#unsent === 0 && this.#needDrain) {
+      this.#needDrain = false;
+      if (!this.#done) this.#handler.onDrain();
+    }
+  };
 
   constructor(socket: Socket, accept: AcceptTransport) {
     this.#socket = socket;
@@ -76,7 +89,6 @@ class NodeTransport implements Transport {
     // per connection.
     (socket as OwnedSocket)[TRANSPORT] = this;
     socket.on("data", onData);
-    socket.on("drain", onDrain);
     socket.on("end", onEnd);
     socket.on("error", onError);
     socket.on("close", onClose);
@@ -86,11 +98,6 @@ class NodeTransport implements Transport {
   onData(bytes: Uint8Array): void {
     // A plain Uint8Array view: Buffer's slice() would not copy.
     if (!this.#silent) this.#handler.onData(plain(bytes));
-  }
-
-  /** The socket's 'drain' event. */
-  onDrain(): void {
-    if (!this.#done) this.#handler.onDrain();
   }
 
   /** The socket's 'end' event. */
@@ -111,9 +118,31 @@ class NodeTransport implements Transport {
     this.#handler.onClose(this.#aborted ? undefined : this.#error);
   }
 
+  get unsentBytes(): number {
+    return this.#unsent;
+  }
+
   write(bytes: Uint8Array): boolean {
     if (this.#done) return true;
-    return this.#socket.write(bytes);
+    this.#unsent += bytes.length;
+    this.#sizes.push(bytes.length);
+    if (this.#socket.write(bytes, this.#written)) return true;
+    this.#needDrain = true;
+    return false;
+  }
+
+  requestDrain(): boolean {
+    if (this.#unsent === 0) return true;
+    this.#needDrain = true;
+    return false;
+  }
+
+  pause(): void {
+    if (!this.#closed) this.#socket.pause();
+  }
+
+  resume(): void {
+    if (!this.#closed) this.#socket.resume();
   }
 
   end(): void {
@@ -143,10 +172,10 @@ class NodeTransport implements Transport {
  * import { nodeEngine } from "@anyws/anyws/engines/node";
  * const engine = nodeEngine();
  * const listener = await engine.listen({ hostname: "127.0.0.1", port: 0 }, (transport) => ({
- *   data: (bytes) => transport.write(bytes.slice()),
- *   drain: () => {},
- *   end: () => transport.end(),
- *   close: () => {},
+ *   onData: (bytes) => transport.write(bytes.slice()),
+ *   onDrain: () => {},
+ *   onEnd: () => transport.end(),
+ *   onClose: () => {},
  * }));
  * console.log(listener.port);
  * await listener.close();

@@ -18,12 +18,25 @@ export interface Flushable {
 export class FlushScheduler {
   #pending: Flushable[] = [];
   #scheduled = false;
+  #onError: (error: unknown) => void;
   #run = (): void => {
     this.#scheduled = false;
     const pending = this.#pending;
     this.#pending = [];
-    for (let i = 0; i < pending.length; i++) pending[i].flush();
+    for (let i = 0; i < pending.length; i++) {
+      // One failing flush must not leave the others unflushed.
+      try {
+        pending[i].flush();
+      } catch (error) {
+        this.#onError(error);
+      }
+    }
   };
+
+  /** `onError` hears what a flush threw (flushes are not expected to throw). */
+  constructor(onError: (error: unknown) => void) {
+    this.#onError = onError;
+  }
 
   /** Marks `target` as having queued bytes; it is flushed at the end of the turn. Call once per turn per target. */
   schedule(target: Flushable): void {

@@ -59,7 +59,8 @@ export const CloseCode = {
 export type CloseCode = typeof CloseCode[keyof typeof CloseCode];
 
 /**
- * Whether `code` may appear in a close frame on the wire: 1000-1003,
+ * Whether `code` may appear in a close frame on the wire, received or sent
+ * (so also what an application may pass to `close()`): 1000-1003,
  * 1007-1014 and 3000-4999. Everything else (0-999, 1004-1006, 1015,
  * 1016-2999, 5000 and above, non-integers) is invalid, and receiving it
  * fails the connection with 1002.
@@ -83,21 +84,4 @@ export function isValidCloseCode(code: number): boolean {
   return (code >= 1000 && code <= 1003) ||
     (code >= 1007 && code <= 1014) ||
     (code >= 3000 && code <= 4999);
-}
-
-/**
- * Whether an application may pass `code` to `close()`. This is exactly the
- * set that is valid on the wire ({@link isValidCloseCode}): 1000-1003,
- * 1007-1014 and 3000-4999. The reserved 1005, 1006 and 1015 only report
- * conditions and are never sent.
- *
- * @example
- * ```ts
- * import { isSendableCloseCode } from "@anyws/anyws";
- * console.log(isSendableCloseCode(1001)); // true
- * console.log(isSendableCloseCode(1006)); // false
- * ```
- */
-export function isSendableCloseCode(code: number): boolean {
-  return isValidCloseCode(code);
 }

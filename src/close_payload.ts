@@ -5,7 +5,7 @@
  * @module
  */
 
-import { isSendableCloseCode, isValidCloseCode } from "./close_code.ts";
+import { isValidCloseCode } from "./close_code.ts";
 import { ProtocolError, UsageError } from "./errors.ts";
 import { decodeUtf8 } from "./utf8.ts";
 
@@ -69,7 +69,7 @@ export function truncateUtf8(text: string, maxBytes: number): Uint8Array {
 /**
  * Builds a Close frame body. No code gives an empty body; a reason needs a
  * code. Throws a {@link UsageError} for a code an application may not send
- * (see `isSendableCloseCode`). The reason is cut to 123 UTF-8 bytes without
+ * (see `isValidCloseCode`). The reason is cut to 123 UTF-8 bytes without
  * splitting a character.
  *
  * RFC 6455 §5.5.1: "If there is a body, the first two bytes of the body MUST
@@ -88,7 +88,7 @@ export function encodeClosePayload(code?: number, reason?: string): Uint8Array {
     if (reason) throw new UsageError("A close reason requires a close code");
     return EMPTY;
   }
-  if (!isSendableCloseCode(code)) {
+  if (!isValidCloseCode(code)) {
     throw new UsageError(`Invalid close code: ${code}`);
   }
   const text = reason ? truncateUtf8(reason, MAX_CLOSE_REASON_BYTES) : EMPTY;
@@ -114,11 +114,11 @@ export function encodeClosePayload(code?: number, reason?: string): Uint8Array {
 export function parseClosePayload(payload: Uint8Array): ClosePayload {
   if (payload.length === 0) return { code: 1005, reason: "" };
   if (payload.length === 1) {
-    throw new ProtocolError(1002, "Invalid close frame: 1-byte body");
+    throw new ProtocolError("protocol", "Invalid close frame: 1-byte body");
   }
   const code = (payload[0] << 8) | payload[1];
   if (!isValidCloseCode(code)) {
-    throw new ProtocolError(1002, `Invalid close code: ${code}`);
+    throw new ProtocolError("protocol", `Invalid close code: ${code}`);
   }
   // RFC 6455 §5.5.1: "the data [...] is not guaranteed to be human readable"
   // but it is UTF-8; §8.1 applies.

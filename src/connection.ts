@@ -6,32 +6,9 @@
 
 import type { Frame } from "./frame.ts";
 import type { HttpRequest } from "./http_request.ts";
-import type { ReadyState } from "./protocol.ts";
+import type { CloseInfo, ReadyState } from "./protocol.ts";
 
-/**
- * How a connection ended, as passed to `close` handlers.
- *
- * - `code`: the code of the peer's close frame (1005 when it had none); or,
- *   when the server failed the connection (protocol error, slow consumer,
- *   keepalive timeout), the code the server sent; otherwise 1006 (the TCP
- *   connection dropped without a close frame).
- * - `wasClean`: both close frames were exchanged before the TCP connection
- *   closed.
- *
- * @example
- * ```ts
- * import type { CloseInfo } from "@anyws/anyws";
- * const info: CloseInfo = { code: 1006, reason: "", wasClean: false };
- * ```
- */
-export interface CloseInfo {
-  /** Close code (RFC 6455 §7.4). */
-  readonly code: number;
-  /** Close reason (UTF-8 text, up to 123 bytes). */
-  readonly reason: string;
-  /** Whether the closing handshake completed. */
-  readonly wasClean: boolean;
-}
+export type { CloseInfo };
 
 /**
  * What {@link Connection.send} accepts: text, binary data, or a ready
@@ -104,8 +81,20 @@ export interface Connection<
   ping(data?: Uint8Array | string): boolean;
   /** Starts the closing handshake (RFC 6455 §7.1.2). Without a code the close frame has no body. */
   close(code?: number, reason?: string): void;
-  /** Drops the TCP connection at once, without a closing handshake. */
+  /**
+   * Drops the TCP connection at once, without a closing handshake. From
+   * then on nothing more is delivered (the rest of the current read
+   * included) but the `close` event, and sends return `false`.
+   */
   terminate(): void;
+  /**
+   * Stops reading this connection's messages, for a handler doing slow
+   * async work: the peer meets TCP backpressure. Heartbeats do not count a
+   * paused connection as silent.
+   */
+  pause(): void;
+  /** Reads again after {@link Connection.pause}. */
+  resume(): void;
   /** The rooms this connection is in. */
   readonly rooms: ReadonlySet<string>;
   /** Joins `room` (a `join` event fires); returns `false` if already a member or not open. */

@@ -25,6 +25,13 @@ export interface Transport {
   /** The peer's port, or 0 where the engine cannot tell. */
   readonly remotePort: number;
   /**
+   * Bytes accepted by {@link write} that the engine has not yet handed to
+   * the operating system. Exact, and still exact inside
+   * {@link TransportHandler.onClose}: 0 there means everything written
+   * reached the network (a close frame among them was sent).
+   */
+  readonly unsentBytes: number;
+  /**
    * Queues `bytes` for sending. The caller never mutates `bytes` after the
    * call, so the engine may keep the reference without copying. Returns
    * `false` when the engine's own buffer is over its high-water mark: the
@@ -32,10 +39,25 @@ export interface Transport {
    * `end()` or `abort()` are ignored.
    */
   write(bytes: Uint8Array): boolean;
+  /**
+   * Asks to hear when everything written has been handed to the operating
+   * system: returns `true` if it already has (nothing unsent); otherwise
+   * {@link TransportHandler.onDrain} is called once it has.
+   */
+  requestDrain(): boolean;
   /** Flushes what is queued, then closes the connection (FIN). */
   end(): void;
   /** Drops the connection now, discarding anything queued. */
   abort(): void;
+  /**
+   * Stops reading from the peer (read-side flow control): no
+   * {@link TransportHandler.onData} until {@link resume}, except for one
+   * read already under way. Unread bytes stay in the operating system's
+   * buffers, so a peer that keeps sending meets TCP backpressure.
+   */
+  pause(): void;
+  /** Reads again after {@link pause}. */
+  resume(): void;
 }
 
 /**
@@ -59,7 +81,11 @@ export interface TransportHandler {
    * read and even modify it in place, but must copy whatever it keeps.
    */
   onData(bytes: Uint8Array): void;
-  /** The engine's write buffer fell back under its high-water mark. */
+  /**
+   * Everything written has been handed to the operating system, after a
+   * `write()` that returned `false` or a `requestDrain()` that returned
+   * `false`.
+   */
   onDrain(): void;
   /** The peer half-closed (sent FIN). The transport may still be written. */
   onEnd(): void;
@@ -160,6 +186,34 @@ export type AcceptTransport = (transport: Transport) => TransportHandler;
 export interface Engine {
   /** A short name such as `"node"`, `"deno"`, `"bun"` or `"memory"`. */
   readonly name: string;
+  /**
+   * The clock the server's timers run on (handshake, close and heartbeat
+   * timers). Default: the global `setTimeout` family. The memory engine
+   * can run on a virtual clock, for tests that step time.
+   */
+  readonly timers?: Timers;
   /** Binds and starts accepting. Rejects if the address cannot be bound. */
   listen(options: ListenOptions, accept: AcceptTransport): Promise<Listener>;
+}
+
+/**
+ * A clock: the subset of the global timer functions the server uses.
+ *
+ * @example
+ * ```ts
+ * import type { Timers } from "@anyws/anyws";
+ * const timers: Timers = globalThis;
+ * const handle = timers.setTimeout(() => console.log("later"), 10);
+ * timers.clearTimeout(handle);
+ * ```
+ */
+export interface Timers {
+  /** Runs `callback` once after `ms` milliseconds. */
+  setTimeout(callback: () => void, ms: number): ReturnType<typeof setTimeout>;
+  /** Cancels a {@link Timers.setTimeout}; `undefined` is ignored. */
+  clearTimeout(handle: ReturnType<typeof setTimeout> | undefined): void;
+  /** Runs `callback` every `ms` milliseconds. */
+  setInterval(callback: () => void, ms: number): ReturnType<typeof setInterval>;
+  /** Cancels a {@link Timers.setInterval}; `undefined` is ignored. */
+  clearInterval(handle: ReturnType<typeof setInterval> | undefined): void;
 }

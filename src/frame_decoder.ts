@@ -231,12 +231,12 @@ export class FrameDecoder {
     // defines the meaning of such a nonzero value, the receiving endpoint
     // MUST _Fail the WebSocket Connection_."
     if ((rsv & ~this.#rules & 0x7) !== 0) {
-      throw new ProtocolError(1002, `Invalid RSV bits: ${rsv}`);
+      throw new ProtocolError("protocol", `Invalid RSV bits: ${rsv}`);
     }
     // RFC 6455 §5.2: "If an unknown opcode is received, the receiving
     // endpoint MUST _Fail the WebSocket Connection_."
     if (!isKnownOpcode(opcode)) {
-      throw new ProtocolError(1002, `Invalid opcode: ${opcode}`);
+      throw new ProtocolError("protocol", `Invalid opcode: ${opcode}`);
     }
     const control = isControl(opcode);
     // RFC 6455 §5.5: "Control frames MAY be injected in the middle of a
@@ -244,7 +244,7 @@ export class FrameDecoder {
     // length of 125 bytes or less and MUST NOT be fragmented."
     if (control && !fin) {
       throw new ProtocolError(
-        1002,
+        "protocol",
         `Fragmented control frame: opcode ${opcode}`,
       );
     }
@@ -258,12 +258,15 @@ export class FrameDecoder {
     // detects a masked frame." Both with status code 1002 (§7.4.1).
     if (masked !== ((this.#rules & EXPECT_MASKED) !== 0)) {
       throw new ProtocolError(
-        1002,
+        "protocol",
         masked ? "Masked frame from server" : "Unmasked frame from client",
       );
     }
     if ((this.#frameBits & CONTROL_BIT) !== 0 && (b1 & 0x7f) > 125) {
-      throw new ProtocolError(1002, "Control frame payload over 125 bytes");
+      throw new ProtocolError(
+        "protocol",
+        "Control frame payload over 125 bytes",
+      );
     }
     if (masked) this.#frameBits |= MASKED_BIT;
   }
@@ -285,7 +288,7 @@ export class FrameDecoder {
       // unsigned integer (the most significant bit MUST be 0)".
       if (high >= 0x80000000) {
         throw new ProtocolError(
-          1002,
+          "protocol",
           "Invalid payload length: most significant bit set",
         );
       }
@@ -297,7 +300,7 @@ export class FrameDecoder {
     const bits = this.#frameBits;
     if ((bits & CONTROL_BIT) === 0 && length > this.#maxFrameSize) {
       throw new ProtocolError(
-        1009,
+        "too-big",
         `Frame too big: ${length} bytes, limit ${this.#maxFrameSize}`,
       );
     }

@@ -6,8 +6,11 @@
  */
 
 import type { Connection, EventMap, Message } from "./connection.ts";
+import { UsageError } from "./errors.ts";
 import { Frame } from "./frame.ts";
 import { encodeFrameBytes } from "./frame_encoder.ts";
+import { isControl, Opcode } from "./opcode.ts";
+import { checkSendable } from "./protocol.ts";
 
 /** A connection that can take an already-encoded frame (every server connection can). */
 export interface EncodedSink {
@@ -71,23 +74,40 @@ export class Group<
     return this.#size();
   }
 
-  /** Sends `message` to every member; returns how many it was queued on. */
-  send(message: Message): number {
-    return this.broadcast(message);
-  }
-
   /** Sends `{"event": event, "data": data}` to every member; returns the count. */
   emit<K extends string & keyof Out>(event: K, data?: Out[K]): number {
     return this.broadcast(JSON.stringify({ event, data }));
   }
 
-  /** Sends `message` to every member `filter` accepts; returns the count. */
+  /**
+   * Sends `message` to every member `filter` accepts, with the rules of
+   * `conn.send`; returns the count. A message is encoded once and the same
+   * bytes are queued on every member. A control frame goes to each member
+   * through `conn.send` (a close frame starts each one's closing
+   * handshake). Throws a `UsageError` for a frame `conn.send` refuses and
+   * for a fragment: a broadcast is a whole message.
+   */
   broadcast(
     message: Message,
     filter?: (conn: Connection<Data, Out>) => boolean,
   ): number {
-    let bytes: Uint8Array | undefined;
     let count = 0;
+    if (message instanceof Frame) {
+      checkSendable(message, 0);
+      if (isControl(message.opcode)) {
+        for (const conn of this.#members()) {
+          if (filter !== undefined && !filter(conn)) continue;
+          if (conn.send(message)) count++;
+        }
+        return count;
+      }
+      if (!message.fin || message.opcode === Opcode.Continuation) {
+        throw new UsageError(
+          "A broadcast must be a whole message: send fragments with conn.send()",
+        );
+      }
+    }
+    let bytes: Uint8Array | undefined;
     for (const conn of this.#members()) {
       if (filter !== undefined && !filter(conn)) continue;
       bytes ??= encodeMessage(message);

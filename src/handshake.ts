@@ -30,7 +30,7 @@
  * @module
  */
 
-import { type HttpRequest, isToken } from "./http_request.ts";
+import { type HttpRequest, isToken, isValidHost } from "./http_request.ts";
 
 // RFC 6455 §1.3: the GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11".
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -141,10 +141,32 @@ function listHasToken(value: string | null, token: string): boolean {
   return false;
 }
 
-// RFC 9110 §7.2: Host = uri-host [ ":" port ]; uri-host = IP-literal /
-// IPv4address / reg-name (RFC 3986 §3.2.2).
-const HOST =
-  /^(?:\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::[0-9]*)?$/;
+/**
+ * Whether `request` asks to upgrade to WebSocket: an `Upgrade` header field
+ * with the `websocket` token (RFC 6455 §4.2.1, ASCII case-insensitive).
+ * Other upgrades, such as `h2c`, are not ours to answer: RFC 9110 §7.8
+ * lets a server ignore them and serve the request as plain HTTP.
+ *
+ * @example
+ * ```ts
+ * import { isWebSocketUpgrade, RequestHeadReader } from "@anyws/anyws/protocol";
+ * const result = new RequestHeadReader().push(new TextEncoder().encode(
+ *   "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\n\r\n",
+ * ));
+ * if (result.state === "complete") console.log(isWebSocketUpgrade(result.request)); // false
+ * ```
+ */
+export function isWebSocketUpgrade(request: HttpRequest): boolean {
+  const raw = request.rawHeaders;
+  for (let i = 0; i < raw.length; i++) {
+    const name = raw[i][0];
+    if (
+      name.length === 7 && name.toLowerCase() === "upgrade" &&
+      listHasToken(raw[i][1], "websocket")
+    ) return true;
+  }
+  return false;
+}
 
 // RFC 6455 §4.1: the key is "a randomly selected 16-byte value that has been
 // base64-encoded": 22 base64 characters and "==".
@@ -276,7 +298,7 @@ export function validateUpgrade(request: HttpRequest): UpgradeValidation {
   if (host === null) return refuse(400, "Missing header: Host");
   // RFC 6455 §4.1: the Host header "MUST" carry the host, so it may not be
   // empty here.
-  if (!HOST.test(host)) return refuse(400, "Invalid Host header");
+  if (!isValidHost(host)) return refuse(400, "Invalid Host header");
   if (!upgrade) return refuse(400, "Missing or invalid header: Upgrade");
   if (!connection) return refuse(400, "Missing or invalid header: Connection");
   // The bytes after the head are WebSocket frames: a request that announces

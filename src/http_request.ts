@@ -166,6 +166,51 @@ export function isToken(value: string): boolean {
   return true;
 }
 
+// RFC 9110 §7.2: Host = uri-host [ ":" port ]; uri-host = IP-literal /
+// IPv4address / reg-name (RFC 3986 §3.2.2).
+const HOST =
+  /^(?:\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::[0-9]*)?$/;
+
+/**
+ * Whether `value` is a valid, non-empty `Host` field value (RFC 9110 §7.2).
+ *
+ * @example
+ * ```ts
+ * import { isValidHost } from "./http_request.ts";
+ * console.log(isValidHost("example.com:8080"), isValidHost("a b")); // true false
+ * ```
+ */
+export function isValidHost(value: string): boolean {
+  return HOST.test(value);
+}
+
+/**
+ * What is wrong with the `Host` field of `request`, or `undefined`. RFC 9112
+ * §3.2: "A server MUST respond with a 400 (Bad Request) status code to any
+ * HTTP/1.1 request message that lacks a Host header field and to any
+ * request message that contains more than one Host header field line or a
+ * Host header field with an invalid field value."
+ *
+ * @example
+ * ```ts
+ * import { hostProblem, RequestHeadReader } from "./http_request.ts";
+ * const result = new RequestHeadReader().push(new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n"));
+ * if (result.state === "complete") console.log(hostProblem(result.request)); // "Missing header: Host"
+ * ```
+ */
+export function hostProblem(request: HttpRequest): string | undefined {
+  let host: string | undefined;
+  for (const [name, value] of request.rawHeaders) {
+    if (name.length !== 4 || name.toLowerCase() !== "host") continue;
+    if (host !== undefined) return "Duplicate header: Host";
+    host = value;
+  }
+  if (host === undefined) {
+    return request.version === "1.0" ? undefined : "Missing header: Host";
+  }
+  return isValidHost(host) ? undefined : "Invalid Host header";
+}
+
 const decoder = new TextDecoder();
 const EMPTY = new Uint8Array(0);
 

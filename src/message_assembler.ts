@@ -100,12 +100,12 @@ export class MessageAssembler {
       // more frames with the FIN bit clear and the opcode set to 0, and
       // terminated by a single frame with the FIN bit set and an opcode of 0."
       if (this.#opcode === 0) {
-        throw new ProtocolError(1002, "Unexpected continuation frame");
+        throw new ProtocolError("protocol", "Unexpected continuation frame");
       }
     } else {
       if (this.#opcode !== 0) {
         throw new ProtocolError(
-          1002,
+          "protocol",
           `Expected a continuation frame, got opcode ${opcode}`,
         );
       }
@@ -120,7 +120,7 @@ export class MessageAssembler {
     // received message that is too big.
     if (size > this.#maxMessageSize) {
       throw new ProtocolError(
-        1009,
+        "too-big",
         `Message too big: ${size} bytes, limit ${this.#maxMessageSize}`,
       );
     }

@@ -7,8 +7,13 @@
  */
 
 import { encodeClosePayload, parseClosePayload } from "./close_payload.ts";
-import { isSendableCloseCode } from "./close_code.ts";
-import { ProtocolError, UsageError } from "./errors.ts";
+import { CloseCode, isValidCloseCode } from "./close_code.ts";
+import {
+  asProtocolError,
+  closeCodeFor,
+  type ProtocolError,
+  UsageError,
+} from "./errors.ts";
 import type { Frame } from "./frame.ts";
 import { FrameDecoder, type FrameHandler } from "./frame_decoder.ts";
 import { headerSize, MAX_HEADER_SIZE, writeHeader } from "./_frame_header.ts";
@@ -80,27 +85,25 @@ export interface ProtocolOptions {
    * (and allowed in `sendFrame`); no extension is implemented here.
    */
   allowedRsv?: number;
-  /**
-   * Hold the answer to the peer's close frame until {@link Protocol.replyToClose}
-   * is called, so that the messages received before the close can still be
-   * answered. Default `false`: the answer is queued at once.
-   */
-  deferCloseReply?: boolean;
 }
 
 /**
- * What {@link Protocol.takeEvents} reports.
+ * What {@link Protocol.nextEvent} reports. The protocol's answer to an event
+ * is queued when the event is taken, so that whatever the application sends
+ * in answer to the events before it goes out first.
  *
  * - `text`, `binary`: a complete message; `data` is owned by the receiver.
- * - `ping`: a ping arrived; the pong with the same payload is already
- *   queued (RFC 6455 §5.5.2, §5.5.3) unless a close was already sent.
+ * - `ping`: a ping arrived; taking it queues the pong with the same payload
+ *   (RFC 6455 §5.5.2, §5.5.3) unless a close was already sent.
  * - `pong`: a pong arrived.
  * - `close`: the peer's close frame arrived (`code` 1005 when its body was
- *   empty). If no close had been sent, the reply is already queued: the same
- *   code, or an empty body when the peer sent none. Nothing more is read.
- * - `error`: the peer violated the protocol. RFC 6455 §7.1.7 "Fail the
- *   WebSocket Connection": a close frame with `error.code` is queued (unless
- *   one was already sent) and nothing more is read.
+ *   empty). Taking it moves to `Closing` and, if no close was sent, queues
+ *   the reply: the same code, or an empty body when the peer sent none.
+ *   Nothing more is read.
+ * - `error`: the peer violated the protocol. Taking it is RFC 6455 §7.1.7
+ *   "Fail the WebSocket Connection": it moves to `Closing` and queues a close
+ *   frame with `error.code` (unless one was already sent). Nothing more is
+ *   read.
  *
  * @example
  * ```ts
@@ -124,9 +127,6 @@ export type ProtocolEvent =
   | { type: "close"; code: number; reason: string }
   | { type: "error"; error: ProtocolError };
 
-const NO_EVENTS: ProtocolEvent[] = Object.freeze(
-  [],
-) as unknown as ProtocolEvent[];
 const NO_CHUNKS: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
@@ -142,16 +142,20 @@ const SHARED_COPY_MAX = 1024;
 // connection 8 bytes or more).
 /** The client role: frames sent are masked, frames received must not be. */
 const CLIENT = 1;
-/** A received close is answered by replyToClose(), not at once. */
-const DEFER_CLOSE_REPLY = 2;
-/** A close frame was sent (or queued). */
+/** Our close frame is queued: nothing may be queued after it. */
+const CLOSE_QUEUED = 2;
+/** Our close frame was handed out by takeOutgoing(). */
 const CLOSE_SENT = 4;
 /** The peer's close frame arrived. */
 const CLOSE_RECEIVED = 8;
 /** The application is sending a fragmented message (FIN not yet sent). */
 const SENDING_FRAGMENTS = 16;
-/** The connection failed (`failed` holds why). */
+/** The peer violated the protocol (`ending.failed` holds how). */
 const FAILED = 32;
+/** The connection was dropped from our side (`ending.failed` may hold why). */
+const ABORTED = 64;
+/** The peer's end of the stream (FIN) arrived. */
+const EOF = 128;
 /** Where the negotiated RSV bits are kept in the same field: bits 8 to 10. */
 const RSV_SHIFT = 8;
 
@@ -161,33 +165,64 @@ interface Ending {
   code?: number;
   /** The peer's close reason. */
   reason?: string;
-  /** Our answer to the peer's close, until it is queued. */
-  reply?: Uint8Array;
-  /** The violation that failed the connection. */
+  /** The violation, or the local failure, that ended the connection. */
   failed?: ProtocolError;
 }
 
 /**
- * One WebSocket connection's protocol state, after the opening handshake.
- * Feed it received bytes with {@link Protocol.receive}; read what happened
- * with {@link Protocol.takeEvents} and what to write with
- * {@link Protocol.takeOutgoing}. It never throws for anything the peer sends:
- * violations become an `error` event and a queued close frame. API misuse
- * throws a `UsageError`.
+ * How a connection ended, as its `close` event reports it (RFC 6455 §7.1.5,
+ * §7.1.6).
  *
- * Every `send*` method returns `true` when the frame was queued and `false`
- * when it was dropped because the connection is no longer open (a close was
- * sent or received, the connection failed, or the transport closed). Sent
- * payloads over 1 KiB are not copied in the server role: do not modify them
- * until they were taken with `takeOutgoing()` and written.
+ * - `code`: the code of the peer's close frame (1005 when it had none); or,
+ *   when this side failed the connection (a protocol violation, a slow
+ *   consumer, a keepalive timeout), the code of that failure; otherwise
+ *   1006 (the connection dropped without a close frame).
+ * - `wasClean`: both close frames were exchanged (ours written out, the
+ *   peer's received) before the connection closed.
  *
  * @example
  * ```ts
- * import { Protocol } from "@anyws/anyws";
+ * import type { CloseInfo } from "@anyws/anyws";
+ * const info: CloseInfo = { code: 1006, reason: "", wasClean: false };
+ * ```
+ */
+export interface CloseInfo {
+  /** Close code (RFC 6455 §7.4). */
+  readonly code: number;
+  /** Close reason (UTF-8 text, up to 123 bytes). */
+  readonly reason: string;
+  /** Whether the closing handshake completed. */
+  readonly wasClean: boolean;
+}
+
+/**
+ * One WebSocket connection's protocol state, after the opening handshake.
+ * Feed it received bytes with {@link Protocol.receive}; take what happened,
+ * one event at a time, with {@link Protocol.nextEvent}, and what to write
+ * with {@link Protocol.takeOutgoing}. It never throws for anything the peer
+ * sends: violations become an `error` event and a close frame. API misuse
+ * throws a `UsageError`.
+ *
+ * The protocol is the one owner of the connection's state: the closing
+ * handshake, the close frame sent (handed out by `takeOutgoing()`, not
+ * merely queued), and how the connection ended ({@link Protocol.closeInfo}).
+ * Whatever path closes the connection (the application's `sendClose` or
+ * close frame, the peer's close frame, a violation, an abort), the state
+ * moves to `Closing` or `Closed` in one place.
+ *
+ * Every `send*` method returns `true` when the frame was queued and `false`
+ * when it was dropped because the connection is no longer open (a close was
+ * queued or taken, the connection failed or was aborted). Sent payloads over
+ * 1 KiB are not copied in the server role: do not modify them until they
+ * were taken with `takeOutgoing()` and written.
+ *
+ * @example
+ * ```ts
+ * import { Protocol } from "@anyws/anyws/protocol";
  * const protocol = new Protocol();
  * // RFC 6455 §5.7: a masked text frame "Hello" from a client.
  * protocol.receive(new Uint8Array([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]));
- * for (const event of protocol.takeEvents()) {
+ * for (let event = protocol.nextEvent(); event; event = protocol.nextEvent()) {
  *   if (event.type === "text") protocol.sendText(event.data.toUpperCase());
  * }
  * console.log(protocol.takeOutgoing()); // [ Uint8Array(7) [ 129, 5, 72, 69, 76, 76, 79 ] ]
@@ -205,8 +240,10 @@ export class Protocol implements FrameHandler {
   #decoder: FrameDecoder;
 
   #state: ReadyState = ReadyState.Open;
-  // Created on first use: an idle connection holds no arrays.
+  // Created on first use: an idle connection holds no arrays. Events are
+  // taken from #eventHead on; the array is dropped once all are taken.
   #events: ProtocolEvent[] | undefined;
+  #eventHead = 0;
   #outgoing: Uint8Array[] | undefined;
   // The slab region queued last, not yet a view in #outgoing: frames written
   // one after another extend it, and it becomes one view when taken.
@@ -234,7 +271,6 @@ export class Protocol implements FrameHandler {
       throw new UsageError(`Invalid allowedRsv: ${allowedRsv}`);
     }
     if (role === "client") this.#flags |= CLIENT;
-    if (options?.deferCloseReply) this.#flags |= DEFER_CLOSE_REPLY;
     this.#flags |= allowedRsv << RSV_SHIFT;
     this.#maxMessageSize = maxMessageSize;
     this.#decoder = new FrameDecoder(this, { role, maxFrameSize, allowedRsv });
@@ -281,12 +317,6 @@ export class Protocol implements FrameHandler {
   onControlFrame(opcode: number, payload: Uint8Array): void {
     if (opcode === Opcode.Ping) {
       this.#event({ type: "ping", data: payload.slice() });
-      // RFC 6455 §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send
-      // a Pong frame in response, unless it already received a Close frame."
-      // §5.5.3: "A Pong frame sent in response to a Ping frame must have
-      // identical "Application data" as found in the message body of the
-      // Ping frame being replied to." No frame may follow our close.
-      if (!this.#has(CLOSE_SENT)) this.#queueControl(0x8a, payload);
     } else if (opcode === Opcode.Pong) {
       this.#event({ type: "pong", data: payload.slice() });
     } else {
@@ -299,19 +329,6 @@ export class Protocol implements FrameHandler {
       // connection should be closed, a peer does not send any further data".
       this.#decoder.stop();
       this.#event({ type: "close", code, reason });
-      if (this.#has(CLOSE_SENT)) {
-        if (this.#state === ReadyState.Open) this.#state = ReadyState.Closing;
-        return;
-      }
-      // RFC 6455 §5.5.1: "If an endpoint receives a Close frame and did not
-      // previously send a Close frame, the endpoint MUST send a Close frame
-      // in response. [...] When sending a Close frame in response, the
-      // endpoint typically echos the status code it received." No code
-      // received (1005): echo an empty body. "It SHOULD do so as soon as
-      // practical. An endpoint MAY delay sending a Close frame until its
-      // current message is sent."
-      ending.reply = code === 1005 ? EMPTY : encodeClosePayload(code);
-      if (!this.#has(DEFER_CLOSE_REPLY)) this.replyToClose();
     }
   }
 
@@ -320,7 +337,7 @@ export class Protocol implements FrameHandler {
     return this.#state;
   }
 
-  /** Whether a close frame was sent (or queued). */
+  /** Whether our close frame was sent, that is, handed out by {@link takeOutgoing}. */
   get closeSent(): boolean {
     return this.#has(CLOSE_SENT);
   }
@@ -330,31 +347,16 @@ export class Protocol implements FrameHandler {
     return this.#has(CLOSE_RECEIVED);
   }
 
-  /** The code of the peer's close frame (1005 if it had none); `undefined` until it arrives. */
-  get closeCode(): number | undefined {
-    return this.#ending?.code;
-  }
-
-  /** The reason of the peer's close frame; `undefined` until it arrives. */
-  get closeReason(): string | undefined {
-    return this.#ending?.reason;
-  }
-
-  /** The peer's violation that failed the connection, if any. */
-  get failed(): ProtocolError | undefined {
-    return this.#ending?.failed;
-  }
-
   /**
-   * Whether the transport should now be flushed and closed: the close
-   * handshake is complete (close sent and received) or the connection
-   * failed. RFC 6455 §7.1.1: "The underlying TCP connection, in most normal
-   * cases, SHOULD be closed first by the server" (a client would rather
-   * wait a moment for the server to do so).
+   * Whether the transport should now be flushed and half-closed: our close
+   * frame is sent and the closing handshake is complete or the connection
+   * failed, or the peer ended its stream. RFC 6455 §7.1.1: "The underlying
+   * TCP connection, in most normal cases, SHOULD be closed first by the
+   * server" (a client would rather wait a moment for the server to do so).
    */
   get shouldCloseTransport(): boolean {
-    return this.#has(FAILED) ||
-      (this.#has(CLOSE_SENT) && this.#has(CLOSE_RECEIVED));
+    if (this.#has(EOF)) return true;
+    return this.#has(CLOSE_SENT) && this.#has(CLOSE_RECEIVED | FAILED);
   }
 
   /** Total length of the queued outgoing chunks, in bytes. */
@@ -363,32 +365,120 @@ export class Protocol implements FrameHandler {
   }
 
   /**
+   * How the connection ended, once the transport is closed (RFC 6455
+   * §7.1.5): the peer's close code, else the code of our failure, else
+   * 1006. `flushed` says whether every byte taken with `takeOutgoing()`
+   * reached the network; the close was clean if our close frame did and
+   * the peer's arrived.
+   */
+  closeInfo(flushed: boolean): CloseInfo {
+    const ending = this.#ending;
+    if (this.#has(CLOSE_RECEIVED)) {
+      return {
+        code: ending!.code!,
+        reason: ending!.reason!,
+        wasClean: flushed && this.#has(CLOSE_SENT),
+      };
+    }
+    const failure = ending?.failed;
+    if (failure !== undefined) {
+      return {
+        code: closeCodeFor(failure),
+        reason: failure.message,
+        wasClean: false,
+      };
+    }
+    return { code: CloseCode.Abnormal, reason: "", wasClean: false };
+  }
+
+  /**
    * Processes received bytes. `bytes` may be modified in place (unmasking)
    * and is not kept after the call. Never throws for anything the peer
-   * sends. Bytes after the peer's close frame, after a failure or after the
-   * transport closed are ignored.
+   * sends. Bytes after the peer's close frame, after a violation or after
+   * the connection closed are ignored.
    */
   receive(bytes: Uint8Array): void {
-    if (this.#has(CLOSE_RECEIVED | FAILED)) return;
-    if (this.#state === ReadyState.Closed) return;
+    if (this.#has(CLOSE_RECEIVED | FAILED | ABORTED | EOF)) return;
     try {
       this.#decoder.push(bytes);
     } catch (error) {
-      this.#fail(error);
+      this.#violation(error);
     }
   }
 
-  /** The events produced since the last call, in order; clears them. */
-  takeEvents(): ProtocolEvent[] {
+  /**
+   * The peer's end of the stream (TCP FIN): nothing more will be read. The
+   * connection is `Closed` unless the closing handshake is under way (the
+   * peer may still read our close frame).
+   */
+  receiveEof(): void {
+    if (this.#has(EOF | ABORTED)) return;
+    this.#flags |= EOF;
+    this.#decoder.stop();
+    if (!this.#has(CLOSE_RECEIVED | FAILED | CLOSE_QUEUED)) {
+      this.#state = ReadyState.Closed;
+    }
+  }
+
+  /**
+   * Takes the next event, in the order the bytes arrived, and queues the
+   * protocol's answer to it (see {@link ProtocolEvent}); `undefined` when
+   * there is none. Take every event: the answers to a ping, a close or a
+   * violation are only queued when it is taken.
+   */
+  nextEvent(): ProtocolEvent | undefined {
     const events = this.#events;
-    if (events === undefined) return NO_EVENTS;
-    this.#events = undefined;
-    return events;
+    if (events === undefined) return undefined;
+    const event = events[this.#eventHead++];
+    if (this.#eventHead === events.length) {
+      this.#events = undefined;
+      this.#eventHead = 0;
+    }
+    switch (event.type) {
+      case "ping":
+        // RFC 6455 §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST
+        // send a Pong frame in response, unless it already received a Close
+        // frame." §5.5.3: "A Pong frame sent in response to a Ping frame must
+        // have identical "Application data" as found in the message body of
+        // the Ping frame being replied to." No frame may follow our close.
+        if (this.#state === ReadyState.Open) {
+          this.#queueControl(0x8a, event.data);
+        }
+        break;
+      case "close":
+        // RFC 6455 §5.5.1: "If an endpoint receives a Close frame and did not
+        // previously send a Close frame, the endpoint MUST send a Close frame
+        // in response. [...] When sending a Close frame in response, the
+        // endpoint typically echos the status code it received." No code
+        // received (1005): echo an empty body. "It SHOULD do so as soon as
+        // practical. An endpoint MAY delay sending a Close frame until its
+        // current message is sent": the answers to the messages before it.
+        this.#queueClose(
+          event.code === CloseCode.NoStatus
+            ? EMPTY
+            : encodeClosePayload(event.code),
+        );
+        break;
+      case "error":
+        // RFC 6455 §7.1.7: "the endpoint SHOULD send a Close frame with an
+        // appropriate status code (Section 7.4) before proceeding to _Close
+        // the WebSocket Connection_." The reason names the violation; an
+        // internal error's message is not shown to the peer.
+        this.#queueClose(
+          encodeClosePayload(
+            closeCodeFor(event.error),
+            event.error.kind === "internal" ? undefined : event.error.message,
+          ),
+        );
+        break;
+    }
+    return event;
   }
 
   /**
    * The chunks to write, in order; clears the queue. A chunk holds a frame
-   * header, a payload, or a whole frame.
+   * header, a payload, or a whole frame. Once the close frame was taken,
+   * {@link closeSent} is `true`.
    */
   takeOutgoing(): Uint8Array[] {
     this.#endRun();
@@ -396,6 +486,8 @@ export class Protocol implements FrameHandler {
     if (chunks === undefined) return NO_CHUNKS;
     this.#outgoing = undefined;
     this.#outgoingBytes = 0;
+    // Nothing is queued after a close frame: it left with these chunks.
+    if (this.#has(CLOSE_QUEUED)) this.#flags |= CLOSE_SENT;
     return chunks;
   }
 
@@ -424,24 +516,14 @@ export class Protocol implements FrameHandler {
 
   /**
    * Queues any frame, including fragments (FIN unset, then continuation
-   * frames) and close frames. Throws a `UsageError` for an unknown opcode,
-   * RSV bits not negotiated, a control frame over 125 bytes or fragmented,
-   * an invalid close body, or fragments out of order. Returns `false` if the
-   * connection is not open. A data frame's payload over 1 KiB is not copied
-   * in the server role.
+   * frames) and close frames. Throws a `UsageError` for a frame that may not
+   * be sent (see {@link checkSendable}) or fragments out of order. Returns
+   * `false` if the connection is not open. A data frame's payload over
+   * 1 KiB is not copied in the server role.
    */
   sendFrame(frame: Frame): boolean {
     const { opcode, fin, rsv, payload } = frame;
-    if (!isKnownOpcode(opcode)) {
-      throw new UsageError(`Invalid opcode: ${opcode}`);
-    }
-    if ((rsv & ~(this.#flags >>> RSV_SHIFT)) !== 0) {
-      throw new UsageError(`RSV bits not negotiated: ${rsv}`);
-    }
-    if (isControl(opcode)) {
-      checkControl(payload, fin);
-      if (opcode === Opcode.Close) checkCloseBody(payload);
-    }
+    checkSendable(frame, this.#flags >>> RSV_SHIFT);
     if (this.#state !== ReadyState.Open) return false;
     if (opcode === Opcode.Continuation) {
       if (!this.#has(SENDING_FRAGMENTS)) {
@@ -457,20 +539,23 @@ export class Protocol implements FrameHandler {
       if (!fin) this.#flags |= SENDING_FRAGMENTS;
     }
     const b0 = (fin ? 0x80 : 0) | (rsv << 4) | opcode;
-    if (isControl(opcode)) this.#queueControl(b0, payload);
+    if (opcode === Opcode.Close) this.#queueClose(payload);
+    else if (isControl(opcode)) this.#queueControl(b0, payload);
     else this.#queueShared(b0, payload);
-    if (opcode === Opcode.Close) this.#closeWasSent();
     return true;
   }
 
   /**
-   * Queues an already-encoded frame as is (broadcast: frame once, write
-   * everywhere). The bytes are not copied or checked; in the client role
-   * they must be masked. Returns `false` if the connection is not open.
-   * Throws a `UsageError` while a fragmented message is unfinished.
+   * Queues a whole, already-encoded data message frame as is (a broadcast:
+   * frame once, write everywhere); the caller vouches that it is a final
+   * text or binary frame, masked in the client role. The bytes are not
+   * copied. Returns `false` if the connection is not open; also `false`
+   * while the application is midway through a fragmented message (a frame
+   * in between would corrupt it).
    */
-  sendFrameBytes(bytes: Uint8Array): boolean {
-    if (!this.#canSendMessage()) return false;
+  sendEncoded(bytes: Uint8Array): boolean {
+    if (this.#state !== ReadyState.Open) return false;
+    if (this.#has(SENDING_FRAGMENTS)) return false;
     this.#push(bytes);
     return true;
   }
@@ -503,29 +588,37 @@ export class Protocol implements FrameHandler {
   /**
    * Starts the closing handshake: queues a close frame (no code: empty
    * body) and moves to `Closing`. Throws a `UsageError` for a code that may
-   * not be sent (see `isSendableCloseCode`) or a reason without a code; the
+   * not be sent (see `isValidCloseCode`) or a reason without a code; the
    * reason is cut to 123 UTF-8 bytes. Returns `false`, doing nothing, if a
-   * close was already sent or the transport is closed.
+   * close was already queued or the connection is closed.
    */
   sendClose(code?: number, reason?: string): boolean {
     const payload = encodeClosePayload(code, reason);
-    if (this.#has(CLOSE_SENT) || this.#state === ReadyState.Closed) {
+    if (this.#has(CLOSE_QUEUED) || this.#state === ReadyState.Closed) {
       return false;
     }
-    this.#queueControl(0x88, payload);
-    this.#closeWasSent();
+    this.#queueClose(payload);
     return true;
   }
 
-  /** The peer closed the TCP connection (FIN or reset): the state becomes `Closed`. */
-  receiveEnd(): void {
-    this.markClosed();
-  }
-
-  /** The transport is fully closed: the state becomes `Closed`. */
-  markClosed(): void {
+  /**
+   * Drops the connection from our side, now: the state becomes `Closed`,
+   * nothing queued or received is delivered any more, and every send
+   * returns `false`. `reason`, when given, is the failure the close info
+   * reports (such as a keepalive timeout); without it, the connection
+   * ends as the closing handshake left it.
+   */
+  abort(reason?: ProtocolError): void {
+    if (this.#has(ABORTED)) return;
+    this.#flags |= ABORTED;
+    if (reason !== undefined) (this.#ending ??= {}).failed ??= reason;
     this.#state = ReadyState.Closed;
     this.#decoder.stop();
+    this.#events = undefined;
+    this.#eventHead = 0;
+    this.#run = undefined;
+    this.#outgoing = undefined;
+    this.#outgoingBytes = 0;
   }
 
   #canSendMessage(): boolean {
@@ -538,55 +631,25 @@ export class Protocol implements FrameHandler {
     return true;
   }
 
-  #closeWasSent(): void {
-    this.#flags |= CLOSE_SENT;
-    if (this.#state === ReadyState.Open) this.#state = ReadyState.Closing;
-  }
-
   #event(event: ProtocolEvent): void {
     (this.#events ??= []).push(event);
   }
 
-  /**
-   * Queues the answer to the peer's close frame, if one is due (see
-   * {@link ProtocolOptions.deferCloseReply}); the state becomes `Closing`.
-   */
-  replyToClose(): void {
-    const ending = this.#ending;
-    const reply = ending?.reply;
-    if (reply === undefined) return;
-    ending!.reply = undefined;
-    if (this.#state === ReadyState.Open) this.#state = ReadyState.Closing;
-    if (this.#has(CLOSE_SENT) || this.#state === ReadyState.Closed) return;
-    this.#queueControl(0x88, reply);
-    this.#flags |= CLOSE_SENT;
+  /** Queues our close frame, once; the state becomes `Closing`. */
+  #queueClose(payload: Uint8Array): void {
+    if (this.#has(CLOSE_QUEUED) || this.#state === ReadyState.Closed) return;
+    this.#queueControl(0x88, payload);
+    this.#flags |= CLOSE_QUEUED;
+    this.#state = ReadyState.Closing;
   }
 
-  #fail(error: unknown): void {
-    const failure = error instanceof ProtocolError ? error : new ProtocolError(
-      1011,
-      `Internal error: ${error instanceof Error ? error.message : error}`,
-      { cause: error },
-    );
+  /** The peer broke the protocol: report it; the close goes out when the event is taken. */
+  #violation(error: unknown): void {
+    const failure = asProtocolError(error);
     (this.#ending ??= {}).failed = failure;
     this.#flags |= FAILED;
     this.#decoder.stop();
-    if (this.#state === ReadyState.Open) this.#state = ReadyState.Closing;
     this.#event({ type: "error", error: failure });
-    // RFC 6455 §7.1.7: "the endpoint SHOULD send a Close frame with an
-    // appropriate status code (Section 7.4) before proceeding to _Close the
-    // WebSocket Connection_." The reason names the violation; an internal
-    // error's message is not shown to the peer.
-    if (!this.#has(CLOSE_SENT)) {
-      this.#queueControl(
-        0x88,
-        encodeClosePayload(
-          failure.code,
-          failure.code === 1011 ? undefined : failure.message,
-        ),
-      );
-      this.#flags |= CLOSE_SENT;
-    }
   }
 
   #push(chunk: Uint8Array): void {
@@ -762,6 +825,37 @@ function checkLimit(name: string, value: number): void {
   }
 }
 
+/**
+ * Throws a `UsageError` unless `frame` may be sent on a connection that
+ * negotiated the RSV bits `allowedRsv`: a known opcode, no RSV bit that was
+ * not negotiated, and for a control frame a payload of at most 125 bytes,
+ * FIN set, and a valid close body (RFC 6455 §5.5, §7.4).
+ *
+ * @example
+ * ```ts
+ * import { checkSendable, Frame } from "@anyws/anyws/protocol";
+ * checkSendable(Frame.text("fine"), 0); // no throw
+ * try {
+ *   checkSendable(new Frame(3, new Uint8Array()), 0);
+ * } catch (error) {
+ *   console.log((error as Error).message); // "Invalid opcode: 3"
+ * }
+ * ```
+ */
+export function checkSendable(frame: Frame, allowedRsv: number): void {
+  const { opcode, fin, rsv, payload } = frame;
+  if (!isKnownOpcode(opcode)) {
+    throw new UsageError(`Invalid opcode: ${opcode}`);
+  }
+  if ((rsv & ~allowedRsv) !== 0) {
+    throw new UsageError(`RSV bits not negotiated: ${rsv}`);
+  }
+  if (isControl(opcode)) {
+    checkControl(payload, fin);
+    if (opcode === Opcode.Close) checkCloseBody(payload);
+  }
+}
+
 function checkControl(payload: Uint8Array, fin: boolean): void {
   // RFC 6455 §5.5: "All control frames MUST have a payload length of 125
   // bytes or less and MUST NOT be fragmented."
@@ -779,7 +873,7 @@ function checkCloseBody(payload: Uint8Array): void {
     throw new UsageError("Invalid close frame: 1-byte body");
   }
   const code = (payload[0] << 8) | payload[1];
-  if (!isSendableCloseCode(code)) {
+  if (!isValidCloseCode(code)) {
     throw new UsageError(`Invalid close code: ${code}`);
   }
   if (!isValidUtf8(payload.subarray(2))) {

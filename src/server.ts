@@ -8,7 +8,8 @@
 import { FlushScheduler } from "./_flush_scheduler.ts";
 import type { CloseInfo, Connection, EventMap, Message } from "./connection.ts";
 import { ConnectionDriver, type UpgradeDecision } from "./driver.ts";
-import type { Engine, Listener } from "./engine.ts";
+import type { Engine, Listener, Timers } from "./engine.ts";
+import { FallbackLog } from "./fallback_log.ts";
 import {
   type AnyHandler,
   EventRegistry,
@@ -141,7 +142,11 @@ export class Server<
   /** The options in force, defaults filled in. */
   readonly options: ResolvedServerOptions;
   /** @ignore The write scheduler shared by this server's connections. */
-  readonly scheduler: FlushScheduler = new FlushScheduler();
+  readonly scheduler: FlushScheduler = new FlushScheduler((error) =>
+    this.errored(error, undefined)
+  );
+  /** @ignore The clock of this server's timers (the engine's, or the global one). */
+  timers: Timers = globalThis;
   /** Open connections: `size`, `get(id)`, iteration. */
   readonly connections: ConnectionSet<Data>;
 
@@ -166,6 +171,8 @@ export class Server<
   #requestHandler: RequestHandler | undefined;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #allReleased: (() => void) | undefined;
+  #stopping: Promise<void> | undefined;
+  #fallbackLog = new FallbackLog();
 
   /**
    * `new Server(options)` runs on the current runtime's engine;
@@ -177,6 +184,7 @@ export class Server<
   ) {
     if (isEngine(engineOrOptions)) {
       this.#engine = engineOrOptions;
+      if (engineOrOptions.timers) this.timers = engineOrOptions.timers;
     } else {
       options = engineOrOptions;
     }
@@ -195,12 +203,22 @@ export class Server<
     return this.#listener?.hostname ?? this.options.hostname;
   }
 
-  /** `ws://host:port` or `wss://host:port`. */
+  /**
+   * `ws://host:port` or `wss://host:port`, with an address a person can
+   * open: listening on every interface (`0.0.0.0`, `::`) gives the
+   * loopback address.
+   */
   get url(): string {
     const scheme = this.options.tls ? "wss" : "ws";
-    const host = this.hostname.includes(":")
-      ? `[${this.hostname}]`
-      : this.hostname;
+    const bound = this.hostname;
+    const hostname = bound === "0.0.0.0"
+      ? "127.0.0.1"
+      : bound === "::" || bound === "[::]"
+      ? "::1"
+      : bound;
+    const host = hostname.includes(":") && !hostname.startsWith("[")
+      ? `[${hostname}]`
+      : hostname;
     return `${scheme}://${host}:${this.port}`;
   }
 
@@ -315,9 +333,12 @@ export class Server<
   }
 
   /**
-   * Sends `message` to every open connection `filter` accepts. The frame is
-   * encoded once and the same bytes are queued on every connection. Returns
-   * how many connections it was queued on.
+   * Sends `message` to every open connection `filter` accepts, with the
+   * rules of `conn.send`. A message is encoded once and the same bytes are
+   * queued on every connection; a control frame (ping, pong, close) is sent
+   * to each as `conn.send` would. Throws a `UsageError` for a frame
+   * `conn.send` refuses, and for a fragment (a broadcast is a whole
+   * message). Returns how many connections it was queued on.
    */
   broadcast(
     message: Message,
@@ -375,6 +396,7 @@ export class Server<
     if (!this.#engine) {
       const { autoEngine } = await import("../engines/auto.ts");
       this.#engine = autoEngine();
+      if (this.#engine.timers) this.timers = this.#engine.timers;
     }
     const { hostname, port, tls } = this.options;
     this.#listener = await this.#engine.listen(
@@ -395,13 +417,20 @@ export class Server<
    * default) to every client, waits for them up to `timeout`, then drops the
    * rest.
    */
-  async stop(options: StopOptions = {}): Promise<void> {
+  stop(options: StopOptions = {}): Promise<void> {
+    // Overlapping calls share one shutdown.
+    return this.#stopping ??= this.#shutdown(options).finally(() => {
+      this.#stopping = undefined;
+    });
+  }
+
+  async #shutdown(options: StopOptions): Promise<void> {
     const {
       code = 1001,
       reason = "Server shutting down",
       timeout = 5000,
     } = options;
-    clearInterval(this.#heartbeat);
+    this.timers.clearInterval(this.#heartbeat);
     this.#heartbeat = undefined;
     const listener = this.#listener;
     this.#listener = undefined;
@@ -414,6 +443,7 @@ export class Server<
       for (const driver of this.#everyDriver()) driver.terminate();
       await this.#whenAllReleased(1000);
     }
+    this.#fallbackLog.flush();
   }
 
   // ── DriverHost ────────────────────────────────────────────────────────
@@ -421,6 +451,7 @@ export class Server<
   /** @ignore */
   respond(
     request: HttpRequest,
+    body: Uint8Array | null,
     remoteAddress: string,
   ): Response | Promise<Response> | undefined {
     const handler = this.#requestHandler;
@@ -433,6 +464,10 @@ export class Server<
     const webRequest = new Request(url, {
       method: request.method,
       headers: request.headers,
+      body: body !== null && request.method !== "GET" &&
+          request.method !== "HEAD"
+        ? body as Uint8Array<ArrayBuffer>
+        : null,
     });
     return handler(webRequest, { remoteAddress });
   }
@@ -481,7 +516,7 @@ export class Server<
   /** @ignore */
   errored(error: unknown, conn: ConnectionDriver<Data> | undefined): void {
     if (!this.#events.has("error")) {
-      console.error("anyws: unhandled error", conn?.id ?? "", error);
+      this.#fallbackLog.error(error, conn?.id);
       return;
     }
     this.#events.dispatch("error", error, conn);
@@ -489,6 +524,7 @@ export class Server<
 
   /** @ignore */
   drained(conn: ConnectionDriver<Data>): void {
+    if (conn.readyState !== ReadyState.Open) return;
     this.#events.dispatch("drain", conn.bufferedAmount, conn);
   }
 
@@ -672,14 +708,14 @@ export class Server<
   /** Drops a JSON event over the limits; the sender gets an `error` event. */
   #refuseEvent(conn: ConnectionDriver<Data>, message: string): void {
     conn.emit("error", { message });
-    this.errored(new ProtocolError(CloseCode.PolicyViolation, message), conn);
+    this.errored(new ProtocolError("policy", message), conn);
   }
 
   #overRate(conn: ConnectionDriver<Data>): void {
     const { rateLimit } = this.options;
     if (!rateLimit || conn.readyState !== ReadyState.Open) return;
     const error = new ProtocolError(
-      CloseCode.PolicyViolation,
+      "policy",
       `Rate limit exceeded: over ${rateLimit.messages} messages in ${rateLimit.interval} ms`,
     );
     if (rateLimit.action === "drop") {
@@ -692,7 +728,7 @@ export class Server<
 
   #handlerFailed(error: unknown, event: string, args: unknown[]): void {
     if (event === "error") {
-      console.error("anyws: an error handler failed", error);
+      this.#fallbackLog.error(error);
       return;
     }
     const conn = args[1] instanceof ConnectionDriver ? args[1] : undefined;
@@ -703,7 +739,7 @@ export class Server<
     const { pingInterval, idleTimeout } = this.options;
     const tick = pingInterval || idleTimeout;
     if (tick <= 0) return;
-    this.#heartbeat = setInterval(() => {
+    this.#heartbeat = this.timers.setInterval(() => {
       for (const conn of this.#open.values()) {
         conn.heartbeat(pingInterval, idleTimeout, tick);
       }
@@ -713,12 +749,12 @@ export class Server<
   #whenAllReleased(timeout: number): Promise<boolean> {
     if (this.#liveCount() === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = this.timers.setTimeout(() => {
         this.#allReleased = undefined;
         resolve(false);
       }, timeout);
       this.#allReleased = () => {
-        clearTimeout(timer);
+        this.timers.clearTimeout(timer);
         this.#allReleased = undefined;
         resolve(true);
       };

@@ -5,6 +5,7 @@
  */
 
 import type { TlsOptions } from "./engine.ts";
+import { UsageError } from "./errors.ts";
 import type { UpgradeRequest } from "./handshake.ts";
 import type { HttpRequest } from "./http_request.ts";
 import type { OriginRule } from "./origin_policy.ts";
@@ -145,6 +146,12 @@ export interface ServerOptions {
   maxFrameSize?: number;
   /** Largest HTTP request head accepted (431 beyond). Default 16 KiB. */
   maxHeadBytes?: number;
+  /**
+   * Largest body of a plain HTTP request (with `Content-Length`) handed to
+   * the `request` handler (413 beyond; chunked bodies get 411). Default
+   * 1 MiB.
+   */
+  maxRequestBodySize?: number;
   /** Most header lines accepted in the request head (431 beyond). Default 100. */
   maxHeaderCount?: number;
   /** Time allowed for the whole HTTP upgrade request to arrive, in ms (then the socket is dropped). Default 10,000. */
@@ -161,7 +168,13 @@ export interface ServerOptions {
    * socket dropped. Default 16 MiB.
    */
   maxBufferedAmount?: number;
-  /** `bufferedAmount` under which a `drain` event fires after the connection was over it. Default 1 MiB. */
+  /**
+   * A connection's high-water mark, in bytes of `bufferedAmount`. Over it,
+   * a connection whose own messages produced the output (an echo, a
+   * request/response) is not read until the peer catches up, so a peer that
+   * sends without reading meets TCP backpressure instead of filling server
+   * memory; and a `drain` event fires when it is back under. Default 1 MiB.
+   */
   drainThreshold?: number;
   /** Most connections at once, handshakes included (503 beyond); 0 for no limit. Default 50,000. */
   maxConnections?: number;
@@ -231,6 +244,7 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ResolvedServerOptions> = Object
     maxMessageSize: 16 * 1024 * 1024,
     maxFrameSize: 16 * 1024 * 1024,
     maxHeadBytes: 16 * 1024,
+    maxRequestBodySize: 1024 * 1024,
     maxHeaderCount: 100,
     handshakeTimeout: 10_000,
     closeTimeout: 5_000,
@@ -249,11 +263,54 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ResolvedServerOptions> = Object
   });
 
 /**
- * Fills in the defaults and checks every number.
+ * The accepted range of every numeric option, inclusive. Checked once, at
+ * `new Server()`: an option out of its range is a `UsageError` there, never
+ * a failure on the first connection.
+ */
+const RANGES: Readonly<Record<NumericKey, readonly [number, number]>> = {
+  port: [0, 65535],
+  maxMessageSize: [1, 2 ** 53 - 1],
+  maxFrameSize: [1, 2 ** 53 - 1],
+  maxHeadBytes: [64, 1024 * 1024],
+  maxRequestBodySize: [0, 2 ** 32],
+  maxHeaderCount: [1, 10_000],
+  handshakeTimeout: [0, 2 ** 31 - 1],
+  closeTimeout: [0, 2 ** 31 - 1],
+  pingInterval: [0, 2 ** 31 - 1],
+  idleTimeout: [0, 2 ** 31 - 1],
+  maxBufferedAmount: [0, 2 ** 53 - 1],
+  drainThreshold: [0, 2 ** 53 - 1],
+  maxConnections: [0, 2 ** 31 - 1],
+  maxConnectionsPerIp: [0, 2 ** 31 - 1],
+  maxJsonSize: [0, 2 ** 30],
+  maxJsonDepth: [1, 1000],
+};
+
+type NumericKey =
+  | "port"
+  | "maxMessageSize"
+  | "maxFrameSize"
+  | "maxHeadBytes"
+  | "maxRequestBodySize"
+  | "maxHeaderCount"
+  | "handshakeTimeout"
+  | "closeTimeout"
+  | "pingInterval"
+  | "idleTimeout"
+  | "maxBufferedAmount"
+  | "drainThreshold"
+  | "maxConnections"
+  | "maxConnectionsPerIp"
+  | "maxJsonSize"
+  | "maxJsonDepth";
+
+/**
+ * Fills in the defaults and checks every option; throws a `UsageError`
+ * that names the option and its accepted range.
  *
  * @example
  * ```ts
- * import { resolveServerOptions } from "@anyws/anyws";
+ * import { resolveServerOptions } from "./server_options.ts";
  * const options = resolveServerOptions({ port: 0 });
  * console.log(options.hostname); // "0.0.0.0"
  * ```
@@ -261,6 +318,9 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ResolvedServerOptions> = Object
 export function resolveServerOptions(
   options: ServerOptions = {},
 ): ResolvedServerOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new UsageError(`Invalid server options: ${String(options)}`);
+  }
   const maxMessageSize = options.maxMessageSize ??
     DEFAULT_SERVER_OPTIONS.maxMessageSize;
   const resolved: ResolvedServerOptions = {
@@ -269,49 +329,63 @@ export function resolveServerOptions(
     ...withoutUndefined(options),
   };
   if (typeof resolved.hostname !== "string" || resolved.hostname === "") {
-    throw new TypeError(
-      `Invalid option hostname: ${String(resolved.hostname)}`,
+    throw new UsageError(
+      `Invalid option hostname: ${
+        JSON.stringify(resolved.hostname)
+      } (a host name or IP address, such as "127.0.0.1")`,
     );
   }
-  for (const key of NUMERIC_KEYS) {
+  for (const key of Object.keys(RANGES) as NumericKey[]) {
     const value = resolved[key];
-    if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
-      throw new TypeError(`Invalid option ${key}: ${String(value)}`);
+    const [min, max] = RANGES[key];
+    if (
+      typeof value !== "number" || !Number.isInteger(value) || value < min ||
+      value > max
+    ) {
+      throw new UsageError(
+        `Invalid option ${key}: ${
+          typeof value === "string" ? JSON.stringify(value) : String(value)
+        } (an integer from ${min} to ${max})`,
+      );
     }
   }
   const { rateLimit } = resolved;
   if (
     rateLimit !== false &&
-    (!(rateLimit.messages > 0) || !(rateLimit.interval > 0) ||
+    (typeof rateLimit !== "object" || rateLimit === null ||
+      !(Number.isInteger(rateLimit.messages) && rateLimit.messages > 0) ||
+      !(Number.isFinite(rateLimit.interval) && rateLimit.interval > 0) ||
       !["close", "drop", undefined].includes(rateLimit.action))
   ) {
-    throw new TypeError(
-      `Invalid option rateLimit: ${JSON.stringify(rateLimit)}`,
+    throw new UsageError(
+      `Invalid option rateLimit: ${
+        JSON.stringify(rateLimit)
+      } (false, or { messages: integer > 0, interval: ms > 0, action?: "close" | "drop" })`,
     );
   }
-  if (resolved.port > 65535) {
-    throw new TypeError(`Invalid option port: ${resolved.port}`);
+  for (const key of ["authorize", "request"] as const) {
+    const value = resolved[key];
+    if (value !== undefined && typeof value !== "function") {
+      throw new UsageError(`Invalid option ${key}: not a function`);
+    }
+  }
+  const { protocols, paths } = resolved;
+  if (
+    protocols !== undefined && typeof protocols !== "function" &&
+    !(Array.isArray(protocols) && protocols.every((p) => typeof p === "string"))
+  ) {
+    throw new UsageError(
+      "Invalid option protocols: an array of strings or a function",
+    );
+  }
+  if (
+    paths !== undefined &&
+    !(Array.isArray(paths) && paths.every((p) => typeof p === "string"))
+  ) {
+    throw new UsageError("Invalid option paths: an array of strings");
   }
   return resolved;
 }
-
-const NUMERIC_KEYS = [
-  "port",
-  "maxMessageSize",
-  "maxFrameSize",
-  "maxHeadBytes",
-  "maxHeaderCount",
-  "handshakeTimeout",
-  "closeTimeout",
-  "pingInterval",
-  "idleTimeout",
-  "maxBufferedAmount",
-  "drainThreshold",
-  "maxConnections",
-  "maxConnectionsPerIp",
-  "maxJsonSize",
-  "maxJsonDepth",
-] as const;
 
 function withoutUndefined(options: ServerOptions): ServerOptions {
   const out: Record<string, unknown> = {};

@@ -10,6 +10,7 @@ import type { UpgradeDecision } from "./driver.ts";
 import { selectSubprotocol, type UpgradeRequest } from "./handshake.ts";
 import type { HttpRequest } from "./http_request.ts";
 import { isOriginAllowed } from "./origin_policy.ts";
+import { UsageError } from "./errors.ts";
 import type {
   AuthorizeResult,
   ResolvedServerOptions,
@@ -79,10 +80,7 @@ export function decideUpgrade(
     : typeof protocols === "function"
     ? protocols(upgrade.protocols, request)
     : selectSubprotocol(upgrade.protocols, protocols);
-  if (protocol !== undefined && !upgrade.protocols.includes(protocol)) {
-    // RFC 6455 §4.2.2: the server's choice must be one the client offered.
-    throw new TypeError(`Subprotocol not offered by the client: ${protocol}`);
-  }
+  checkOffered(protocol, upgrade, "protocols");
   if (options.requireProtocol && protocol === undefined) {
     return refuse(400, "No supported subprotocol");
   }
@@ -90,18 +88,40 @@ export function decideUpgrade(
   if (options.authorize === undefined) return accepted;
   const result = options.authorize(request, { remoteAddress, upgrade });
   return result instanceof Promise
-    ? result.then((answer) => merge(accepted, answer))
-    : merge(accepted, result);
+    ? result.then((answer) => merge(accepted, answer, upgrade))
+    : merge(accepted, result, upgrade);
+}
+
+/**
+ * RFC 6455 §4.2.2: the server selects "one or none of the acceptable
+ * protocols" the client offered; a browser fails a connection whose 101
+ * names any other. A choice outside the offers is the application's bug.
+ */
+function checkOffered(
+  protocol: string | undefined,
+  upgrade: UpgradeRequest,
+  source: string,
+): void {
+  if (protocol !== undefined && !upgrade.protocols.includes(protocol)) {
+    throw new UsageError(
+      `${source} chose the subprotocol ${
+        JSON.stringify(protocol)
+      }, which the client did not offer (offered: ${
+        upgrade.protocols.length === 0 ? "none" : upgrade.protocols.join(", ")
+      })`,
+    );
+  }
 }
 
 function merge(
   accepted: UpgradeDecision & { accept: true },
   answer: AuthorizeResult,
+  upgrade: UpgradeRequest,
 ): UpgradeDecision {
   if (answer === true) return accepted;
   if (answer === false) return refuse(401, "Unauthorized");
   if (typeof answer !== "object" || answer === null) {
-    throw new TypeError(`Invalid authorize result: ${String(answer)}`);
+    throw new UsageError(`Invalid authorize result: ${String(answer)}`);
   }
   if (!answer.accept) {
     return {
@@ -111,6 +131,7 @@ function merge(
       headers: answer.headers,
     };
   }
+  checkOffered(answer.protocol, upgrade, "authorize()");
   return {
     accept: true,
     protocol: answer.protocol ?? accepted.protocol,

@@ -17,7 +17,9 @@ function invalid(cause: unknown): ProtocolError {
   // RFC 6455 §8.1: "When an endpoint is to interpret a byte stream as UTF-8
   // but finds that the byte stream is not, in fact, a valid UTF-8 stream,
   // that endpoint MUST _Fail the WebSocket Connection_."
-  return new ProtocolError(1007, "Invalid UTF-8 in text data", { cause });
+  return new ProtocolError("invalid-data", "Invalid UTF-8 in text data", {
+    cause,
+  });
 }
 
 /**

@@ -81,6 +81,19 @@ export function concat(chunks: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** Takes every pending event of `protocol` (and so queues its answers), in order. */
+export function takeEvents(protocol: Protocol): ProtocolEvent[] {
+  const events: ProtocolEvent[] = [];
+  for (
+    let e = protocol.nextEvent();
+    e !== undefined;
+    e = protocol.nextEvent()
+  ) {
+    events.push(e);
+  }
+  return events;
+}
+
 /** Feeds `bytes` (copied, since receive may unmask in place) to a new protocol. */
 export function run(
   bytes: Uint8Array,
@@ -90,7 +103,7 @@ export function run(
   protocol.receive(bytes.slice());
   return {
     protocol,
-    events: protocol.takeEvents(),
+    events: takeEvents(protocol),
     outgoing: concat(protocol.takeOutgoing()),
   };
 }

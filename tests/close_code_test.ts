@@ -1,10 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  CloseCode,
-  isSendableCloseCode,
-  isValidCloseCode,
-} from "../src/close_code.ts";
+import { CloseCode, isValidCloseCode } from "../src/close_code.ts";
 
 /** The valid ranges as a list of [from, to] pairs, for the full table. */
 function expectedValid(code: number): boolean {
@@ -57,24 +53,5 @@ describe("isValidCloseCode", () => {
     for (const code of [1000.5, -1000, NaN, Infinity]) {
       assert.equal(isValidCloseCode(code), false, `code ${code}`);
     }
-  });
-});
-
-describe("isSendableCloseCode", () => {
-  test("is the same set as isValidCloseCode", () => {
-    for (let code = 0; code <= 6000; code++) {
-      assert.equal(
-        isSendableCloseCode(code),
-        isValidCloseCode(code),
-        `code ${code}`,
-      );
-    }
-  });
-
-  test("allows 1000, 1001, 1011 and 4000 but not the reserved 1005, 1006, 1015", () => {
-    assert.deepEqual(
-      [1000, 1001, 1011, 4000, 1005, 1006, 1015].map(isSendableCloseCode),
-      [true, true, true, true, false, false, false],
-    );
   });
 });

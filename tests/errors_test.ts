@@ -1,10 +1,20 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { closeCodeFor, ProtocolError, UsageError } from "../src/errors.ts";
+import {
+  asProtocolError,
+  closeCodeFor,
+  FAILURE_CLOSE_CODES,
+  ProtocolError,
+  UsageError,
+} from "../src/errors.ts";
 
 describe("ProtocolError", () => {
-  test("carries its close code and message", () => {
-    const error = new ProtocolError(1007, "Invalid UTF-8 in text data");
+  test("carries its kind, the close code of that kind, and its message", () => {
+    const error = new ProtocolError(
+      "invalid-data",
+      "Invalid UTF-8 in text data",
+    );
+    assert.equal(error.kind, "invalid-data");
     assert.equal(error.code, 1007);
     assert.equal(error.message, "Invalid UTF-8 in text data");
     assert.equal(error.name, "ProtocolError");
@@ -13,7 +23,7 @@ describe("ProtocolError", () => {
 
   test("keeps a cause", () => {
     const cause = new TypeError("bad");
-    assert.equal(new ProtocolError(1002, "X", { cause }).cause, cause);
+    assert.equal(new ProtocolError("protocol", "X", { cause }).cause, cause);
   });
 });
 
@@ -30,11 +40,11 @@ describe("UsageError", () => {
 describe("closeCodeFor", () => {
   test("returns a ProtocolError's code", () => {
     assert.equal(
-      closeCodeFor(new ProtocolError(1009, "Message too big")),
+      closeCodeFor(new ProtocolError("too-big", "Message too big")),
       1009,
     );
     assert.equal(
-      closeCodeFor(new ProtocolError(1002, "Invalid opcode: 3")),
+      closeCodeFor(new ProtocolError("protocol", "Invalid opcode: 3")),
       1002,
     );
   });
@@ -44,5 +54,29 @@ describe("closeCodeFor", () => {
     assert.equal(closeCodeFor(new UsageError("Misuse")), 1011);
     assert.equal(closeCodeFor("a string"), 1011);
     assert.equal(closeCodeFor(undefined), 1011);
+  });
+});
+
+describe("FAILURE_CLOSE_CODES: the one table from failures to close codes", () => {
+  test("maps every kind to the RFC 6455 §7.4.1 code", () => {
+    assert.deepEqual({ ...FAILURE_CLOSE_CODES }, {
+      "protocol": 1002,
+      "invalid-data": 1007,
+      "policy": 1008,
+      "too-big": 1009,
+      "extension": 1010,
+      "keepalive": 1011,
+      "internal": 1011,
+    });
+  });
+
+  test("asProtocolError keeps a ProtocolError and wraps anything else as internal (1011)", () => {
+    const own = new ProtocolError("policy", "Rate limit");
+    assert.equal(asProtocolError(own), own);
+    const wrapped = asProtocolError(new TypeError("boom"));
+    assert.equal(wrapped.kind, "internal");
+    assert.equal(wrapped.code, 1011);
+    assert.match(wrapped.message, /boom/);
+    assert.equal(asProtocolError("text").message, "Internal error: text");
   });
 });

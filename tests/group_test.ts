@@ -63,7 +63,7 @@ describe("Group", () => {
   test("send encodes the message once and queues the same bytes on every member", () => {
     const a = new FakeConnection("a");
     const b = new FakeConnection("b");
-    const count = groupOf([a, b]).send("hello");
+    const count = groupOf([a, b]).broadcast("hello");
     assert.equal(count, 2);
     assert.equal(a.frames.length, 1);
     assert.equal(b.frames.length, 1);
@@ -106,11 +106,11 @@ describe("Group", () => {
     const a = new FakeConnection("a");
     const b = new FakeConnection("b");
     b.open = false;
-    assert.equal(groupOf([a, b]).send("x"), 1);
+    assert.equal(groupOf([a, b]).broadcast("x"), 1);
   });
 
   test("an empty group or one whose filter rejects everyone sends nothing and returns 0", () => {
-    assert.equal(groupOf([]).send("x"), 0);
+    assert.equal(groupOf([]).broadcast("x"), 0);
     const a = new FakeConnection("a");
     assert.equal(groupOf([a]).broadcast("x", () => false), 0);
     assert.equal(a.frames.length, 0);
@@ -127,6 +127,6 @@ describe("Group", () => {
     members.push(new FakeConnection("a"), new FakeConnection("b"));
     assert.equal(group.size, 2);
     assert.deepEqual([...group].map((c) => c.id), ["a", "b"]);
-    assert.equal(group.send("x"), 2);
+    assert.equal(group.broadcast("x"), 2);
   });
 });

@@ -203,6 +203,7 @@ const HTTP_CASES: HttpCase[] = [
     headers: { upgrade: "websocket" },
   },
   {
+    // RFC 9110 §7.8: not our upgrade, so a plain request (no handler: 426).
     name: "Upgrade: h2c instead of websocket",
     send: head([
       GET,
@@ -212,7 +213,7 @@ const HTTP_CASES: HttpCase[] = [
       KEY_LINE,
       VERSION_LINE,
     ]),
-    status: 400,
+    status: 426,
   },
   {
     name: "a missing Connection: Upgrade",

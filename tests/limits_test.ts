@@ -161,19 +161,27 @@ describe("limits: documented defaults", () => {
     );
   });
 
-  test("invalid limits are refused with a TypeError naming the option", () => {
+  test("invalid limits are refused with a UsageError naming the option and its range", () => {
     assert.throws(
       () => resolveServerOptions({ maxMessageSize: -1 }),
-      { name: "TypeError", message: "Invalid option maxMessageSize: -1" },
+      {
+        name: "UsageError",
+        message:
+          /^Invalid option maxMessageSize: -1 \(an integer from 1 to \d+\)$/,
+      },
     );
     assert.throws(
       () => resolveServerOptions({ handshakeTimeout: 1.5 }),
-      { name: "TypeError", message: "Invalid option handshakeTimeout: 1.5" },
+      {
+        name: "UsageError",
+        message:
+          /^Invalid option handshakeTimeout: 1\.5 \(an integer from 0 to \d+\)$/,
+      },
     );
     assert.throws(
       () =>
         resolveServerOptions({ rateLimit: { messages: 0, interval: 1000 } }),
-      { name: "TypeError", message: /^Invalid option rateLimit: / },
+      { name: "UsageError", message: /^Invalid option rateLimit: / },
     );
   });
 });
@@ -933,7 +941,7 @@ describe("handshake policy: subprotocols and paths", () => {
     await waitFor(() => errors.length === 1, 2000, "error event");
     assert.match(
       String(errors[0]),
-      /Subprotocol not offered by the client: not-offered/,
+      /chose the subprotocol "not-offered", which the client did not offer/,
     );
   });
 

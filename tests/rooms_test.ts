@@ -198,11 +198,14 @@ describe("rooms", () => {
       assert.deepEqual(await a.nextJson(), expected);
       assert.deepEqual(await b.nextJson(), expected);
       await c.assertNothingReceived();
-      assert.equal(lobby.send("plain"), 2);
+      assert.equal(lobby.broadcast("plain"), 2);
       assert.equal(await a.client.next(), "plain");
       assert.equal(await b.client.next(), "plain");
       await c.assertNothingReceived();
-      assert.equal(server.room("games").send(Uint8Array.from([1, 2, 3])), 1);
+      assert.equal(
+        server.room("games").broadcast(Uint8Array.from([1, 2, 3])),
+        1,
+      );
       assert.deepEqual(await c.client.next(), Uint8Array.from([1, 2, 3]));
       await a.assertNothingReceived();
     } finally {
@@ -241,7 +244,7 @@ describe("rooms", () => {
       assert.equal(lobby.size, 1);
       const [member] = [...lobby];
       assert.equal(member, server.connections.get(a.id));
-      assert.equal(lobby.send("late"), 1);
+      assert.equal(lobby.broadcast("late"), 1);
       assert.equal(await a.client.next(), "late");
     } finally {
       await a.close();
@@ -302,7 +305,7 @@ describe("rooms", () => {
         "constructor",
         "toString",
       ]);
-      assert.equal(server.room("__proto__").send("proto"), 1);
+      assert.equal(server.room("__proto__").broadcast("proto"), 1);
       assert.equal(await a.client.next(), "proto");
     } finally {
       await a.close();
@@ -461,7 +464,7 @@ describe("users", () => {
       }
       await other.assertNothingReceived();
       assert.equal(server.user("nobody").size, 0);
-      assert.equal(server.user("nobody").send("x"), 0);
+      assert.equal(server.user("nobody").broadcast("x"), 0);
     } finally {
       await closeChats([tab1, tab2, other]);
     }

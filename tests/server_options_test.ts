@@ -16,6 +16,7 @@ describe("DEFAULT_SERVER_OPTIONS", () => {
       maxMessageSize: 16 * MiB,
       maxFrameSize: 16 * MiB,
       maxHeadBytes: 16 * 1024,
+      maxRequestBodySize: MiB,
       maxHeaderCount: 100,
       handshakeTimeout: 10_000,
       closeTimeout: 5_000,
@@ -96,20 +97,49 @@ describe("resolveServerOptions", () => {
 
   for (
     const [key, value, message] of [
-      ["port", -1, "Invalid option port: -1"],
-      ["port", 65536, "Invalid option port: 65536"],
-      ["port", 1.5, "Invalid option port: 1.5"],
-      ["maxMessageSize", Number.NaN, "Invalid option maxMessageSize: NaN"],
-      ["maxJsonDepth", -3, "Invalid option maxJsonDepth: -3"],
-      ["maxJsonSize", "10", "Invalid option maxJsonSize: 10"],
-      ["idleTimeout", Infinity, "Invalid option idleTimeout: Infinity"],
-      ["hostname", "", "Invalid option hostname: "],
+      ["port", -1, "Invalid option port: -1 (an integer from 0 to 65535)"],
+      [
+        "port",
+        65536,
+        "Invalid option port: 65536 (an integer from 0 to 65535)",
+      ],
+      ["port", 1.5, "Invalid option port: 1.5 (an integer from 0 to 65535)"],
+      [
+        "maxMessageSize",
+        Number.NaN,
+        "Invalid option maxMessageSize: NaN (an integer from 1 to 9007199254740991)",
+      ],
+      [
+        "maxJsonDepth",
+        -3,
+        "Invalid option maxJsonDepth: -3 (an integer from 1 to 1000)",
+      ],
+      [
+        "maxJsonSize",
+        "10",
+        'Invalid option maxJsonSize: "10" (an integer from 0 to 1073741824)',
+      ],
+      [
+        "idleTimeout",
+        Infinity,
+        "Invalid option idleTimeout: Infinity (an integer from 0 to 2147483647)",
+      ],
+      [
+        "maxHeaderCount",
+        0,
+        "Invalid option maxHeaderCount: 0 (an integer from 1 to 10000)",
+      ],
+      [
+        "hostname",
+        "",
+        'Invalid option hostname: "" (a host name or IP address, such as "127.0.0.1")',
+      ],
     ] as const
   ) {
-    test(`rejects ${key} = ${String(value)} with a TypeError`, () => {
+    test(`rejects ${key} = ${String(value)} with a UsageError`, () => {
       assert.throws(
         () => resolveServerOptions({ [key]: value } as ServerOptions),
-        { name: "TypeError", message },
+        { name: "UsageError", message },
       );
     });
   }
@@ -126,8 +156,12 @@ describe("resolveServerOptions", () => {
       assert.throws(
         () => resolveServerOptions({ rateLimit } as ServerOptions),
         {
-          name: "TypeError",
-          message: `Invalid option rateLimit: ${JSON.stringify(rateLimit)}`,
+          name: "UsageError",
+          message: new RegExp(
+            `^Invalid option rateLimit: ${
+              JSON.stringify(rateLimit).replace(/[{}[\]()*+?.^$|]/g, "\\$&")
+            } `,
+          ),
         },
       );
     });

@@ -202,13 +202,28 @@ describe("decideUpgrade: subprotocols", () => {
     assert.deepEqual(seen, [[["a", "b"], "/ws"]]);
   });
 
-  test("a selection function that picks a protocol the client did not offer is a TypeError (RFC 6455 §4.2.2)", () => {
+  test("a selection function that picks a protocol the client did not offer is a UsageError (RFC 6455 §4.2.2)", () => {
     assert.throws(
       () =>
         decide({ protocols: () => "evil" }, { upgrade: { protocols: ["a"] } }),
       {
-        name: "TypeError",
-        message: "Subprotocol not offered by the client: evil",
+        name: "UsageError",
+        message:
+          'protocols chose the subprotocol "evil", which the client did not offer (offered: a)',
+      },
+    );
+  });
+
+  test("authorize choosing a protocol the client did not offer is a UsageError (RFC 6455 §4.2.2)", () => {
+    assert.throws(
+      () =>
+        decide({ authorize: () => ({ accept: true, protocol: "evil" }) }, {
+          upgrade: { protocols: [] },
+        }),
+      {
+        name: "UsageError",
+        message:
+          'authorize() chose the subprotocol "evil", which the client did not offer (offered: none)',
       },
     );
   });
@@ -312,10 +327,10 @@ describe("decideUpgrade: authorize", () => {
     });
   });
 
-  test("an authorize that returns something else is a TypeError", () => {
+  test("an authorize that returns something else is a UsageError", () => {
     assert.throws(
       () => decide({ authorize: () => null as unknown as boolean }),
-      { name: "TypeError", message: "Invalid authorize result: null" },
+      { name: "UsageError", message: "Invalid authorize result: null" },
     );
   });
 
