@@ -133,7 +133,7 @@ describe("chat in a real browser", () => {
   before(async () => {
     if (!existsSync(CHROMIUM)) {
       throw new Error(
-        `Chromium not found: ${CHROMIUM} (install Debian's chromium package; .ci/run does)`,
+        `Chromium not found: ${CHROMIUM} (npm run setup installs it: Debian's chromium package)`,
       );
     }
     stub = await ChatCompletionsStub.start();
