@@ -10,7 +10,16 @@
  * node scripts/bench.ts                      # full run (~12 min), writes docs/bench/
  * node scripts/bench.ts --quick              # ~2 min, 1 pass, writes .bench/
  * node scripts/bench.ts --passes 5 --cases echo16,bcast --runtimes node,bun
+ * node scripts/bench.ts --quick --dry-run    # print the settings, measure nothing
+ * npm run bench -- --quick                   # the same as --quick
+ * npm run bench --quick                      # also: npm keeps the flag, see below
  * ```
+ *
+ * `npm run bench --quick` does not pass `--quick` on: npm takes it as its
+ * own configuration and hands it over as `npm_config_quick=true`. The
+ * benchmark reads its options back from those `npm_config_*` variables
+ * (`--no-pin` arrives as `npm_config_pin=`), so both spellings work; an
+ * option with a value must be written `--passes=5` there, or after `--`.
  *
  * Every case starts a fresh server on 127.0.0.1 (pinned to core 0 with
  * `taskset` when it exists, fd limit raised to the hard limit), runs the
@@ -118,6 +127,8 @@ interface Settings {
   publish: boolean;
   /** Re-render the report of this results file instead of measuring. */
   from: string | null;
+  /** Print the settings and stop (`--dry-run`). */
+  dryRun: boolean;
 }
 
 /** One figure of a case: a key of {@link Sample.metrics}. */
@@ -494,6 +505,9 @@ const HELP = `Usage: node scripts/bench.ts [options]
                        docs/bench for a full run, .bench otherwise)
   --from FILE          re-render results.md and chart.svg from a results.json
                        (or .bench/run.json) without measuring
+  --dry-run            print the settings these options give, measure nothing
+
+Through npm: npm run bench -- --quick (or npm run bench --quick).
 `;
 
 function fail(message: string): never {
@@ -516,21 +530,70 @@ function parseList<T extends string>(
   return allowed.filter((a) => items.includes(a));
 }
 
+/** Options followed by a value. */
+const VALUE_OPTIONS = [
+  "passes",
+  "cases",
+  "runtimes",
+  "warmup",
+  "duration",
+  "idle-conns",
+  "max-conns",
+  "handshakes",
+  "out",
+  "from",
+] as const;
+/** Options without a value. */
+const FLAG_OPTIONS = ["quick", "no-pin", "dry-run"] as const;
+
+/**
+ * The benchmark options that `npm run bench --option` handed to npm instead
+ * of to the benchmark, read back from npm's `npm_config_*` variables as
+ * arguments (`npm_config_quick=true` gives `--quick`, `npm_config_pin=`
+ * gives `--no-pin`, `npm_config_passes=5` gives `--passes=5`). Options
+ * already in `argv` are left out. Throws when npm kept the option but lost
+ * its value (`npm run bench --passes 5` gives `npm_config_passes=true`).
+ *
+ * @example
+ * ```ts
+ * import { npmConfigArgs } from "./bench.ts";
+ * npmConfigArgs({ npm_config_quick: "true" }, []); // ["--quick"]
+ * ```
+ */
+export function npmConfigArgs(
+  env: Record<string, string | undefined>,
+  argv: readonly string[],
+): string[] {
+  const given = new Set(argv.map((arg) => arg.replace(/=.*$/, "")));
+  const config = (name: string): string | undefined =>
+    env[`npm_config_${name.replaceAll("-", "_")}`];
+  const args: string[] = [];
+  for (const flag of FLAG_OPTIONS) {
+    if (given.has(`--${flag}`)) continue;
+    const value = flag === "no-pin" ? config("pin") : config(flag);
+    if (flag === "no-pin" ? value === "" : value === "true") {
+      args.push(`--${flag}`);
+    }
+  }
+  for (const name of VALUE_OPTIONS) {
+    const value = config(name);
+    if (given.has(`--${name}`) || value === undefined || value === "") {
+      continue;
+    }
+    if (value === "true") {
+      throw new Error(
+        `npm kept the value of --${name}: write npm run bench -- --${name} VALUE (or --${name}=VALUE)`,
+      );
+    }
+    args.push(`--${name}=${value}`);
+  }
+  return args;
+}
+
 function parseArgs(argv: string[]): Settings {
   const values = new Map<string, string>();
   const flags = new Set<string>();
-  const takesValue = new Set([
-    "passes",
-    "cases",
-    "runtimes",
-    "warmup",
-    "duration",
-    "idle-conns",
-    "max-conns",
-    "handshakes",
-    "out",
-    "from",
-  ]);
+  const takesValue: ReadonlySet<string> = new Set(VALUE_OPTIONS);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--help" || arg === "-h") {
@@ -544,7 +607,7 @@ function parseArgs(argv: string[]): Settings {
       const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
       if (value === undefined) fail(`Missing value: --${name}`);
       values.set(name, value);
-    } else if (name === "quick" || name === "no-pin") {
+    } else if ((FLAG_OPTIONS as readonly string[]).includes(name)) {
       flags.add(name);
     } else {
       fail(`Unknown option: ${arg}\n${HELP}`);
@@ -584,6 +647,7 @@ function parseArgs(argv: string[]): Settings {
     out: outArg !== undefined ? resolvePath(outArg) : full ? DOCS : SCRATCH,
     publish: full || outArg !== undefined,
     from: values.has("from") ? resolvePath(values.get("from") ?? "") : null,
+    dryRun: flags.has("dry-run"),
   };
 }
 
@@ -1165,7 +1229,7 @@ function describeSample(sample: Sample): string {
 interface RunRecord {
   generated: string;
   elapsedSeconds: number;
-  settings: Omit<Settings, "out" | "publish" | "from">;
+  settings: Omit<Settings, "out" | "publish" | "from" | "dryRun">;
   machine: Record<string, string | number | boolean>;
   versions: Record<string, string>;
   samples: Sample[];
@@ -1290,7 +1354,23 @@ function report(record: RunRecord, out: string, publish: boolean): void {
 }
 
 async function main(): Promise<void> {
-  const settings = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  let fromNpm: string[] = [];
+  try {
+    fromNpm = npmConfigArgs(process.env, argv);
+  } catch (error) {
+    fail(`bench: ${(error as Error).message}`);
+  }
+  const settings = parseArgs([...fromNpm, ...argv]);
+  if (settings.dryRun) {
+    const { dryRun: _dryRun, ...shown } = settings;
+    console.log(
+      `bench: dry run${
+        fromNpm.length === 0 ? "" : ` (from npm: ${fromNpm.join(" ")})`
+      }, nothing measured: ${JSON.stringify(shown)}`,
+    );
+    return;
+  }
   if (settings.from !== null) {
     // Re-render the report of an earlier run without measuring again.
     const record = JSON.parse(readFileSync(settings.from, "utf8")) as RunRecord;
@@ -1348,7 +1428,13 @@ async function main(): Promise<void> {
       }
     }
   }
-  const { out: _out, publish: _publish, from: _from, ...kept } = settings;
+  const {
+    out: _out,
+    publish: _publish,
+    from: _from,
+    dryRun: _dryRun,
+    ...kept
+  } = settings;
   const record: RunRecord = {
     generated: new Date().toISOString(),
     elapsedSeconds: Math.round((performance.now() - started) / 1000),
@@ -1365,4 +1451,4 @@ async function main(): Promise<void> {
   report(record, settings.out, settings.publish);
 }
 
-await main();
+if (import.meta.main) await main();

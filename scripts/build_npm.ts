@@ -1,14 +1,22 @@
 /**
- * Builds the npm package `anyws` for Node with `deno pack` (Deno's successor
- * to dnt): JavaScript plus `.d.ts` declarations, the same exports as
- * `jsr.json`, and the `anyws` command (`cli.ts` compiled to `cli.js`) as its
- * `bin`.
+ * Builds the npm package `@anyws/anyws` (the name it has on JSR, so one
+ * `import { Server } from "@anyws/anyws"` works everywhere) for Node with
+ * `deno pack` (Deno's successor to dnt): JavaScript plus `.d.ts`
+ * declarations, the same exports as `jsr.json`, and the `anyws` command
+ * (`cli.ts` compiled to `cli.js`) as its `bin`.
  *
  * ```sh
- * node scripts/build_npm.ts                 # dist/npm and dist/anyws-<version>.tgz
- * node scripts/build_npm.ts --out /tmp/npm  # /tmp/npm and /tmp/anyws-<version>.tgz
+ * npm run build:npm                         # dist/npm and dist/anyws-anyws-<version>.tgz
+ * node scripts/build_npm.ts --out /tmp/npm  # /tmp/npm and /tmp/anyws-anyws-<version>.tgz
  * node scripts/build_npm.ts --no-tarball    # the directory only
+ * npm publish dist/anyws-anyws-<version>.tgz
  * ```
+ *
+ * The package is ESM without top-level await, and each export has a
+ * `default` condition, so CommonJS code can `require("@anyws/anyws")` too
+ * (Node 22.12+ loads ES modules from `require`). Its `engines` are the
+ * repository's: `tests/npm_package_test.ts` runs it on that oldest Node
+ * (`scripts/node22`) and on Node 24.
  *
  * How: the sources (`mod.ts`, `src/`, `engines/`, `cli.ts`, `examples/`,
  * README, LICENSE) are copied to a staging directory with a generated
@@ -16,8 +24,9 @@
  * command and everything it loads (the demo chat included). `deno pack`
  * works offline but only knows JSR's scoped names and has no `bin`, so its
  * `package.json` is then rewritten: the npm name and metadata come from the
- * repository's `package.json`, `./cli` leaves the exports and becomes the
- * `bin`. `deno pack` also ships every file outside the module graph as is
+ * repository's `package.json` (minus `private`: the package is published,
+ * with public access as a scoped package needs), `./cli` leaves the exports
+ * and becomes the `bin`. `deno pack` also ships every file outside the module graph as is
  * (an "asset"): here only examples the command never loads, as `.ts` files
  * Node would not run from `node_modules`, so they are dropped. Finally
  * `npm pack` makes the tarball that gets published (and that
@@ -114,6 +123,11 @@ export async function buildNpm(
   }
   const pkg = readJson(join(ROOT, "package.json"));
   const jsr = readJson(join(ROOT, "jsr.json"));
+  if (pkg.name !== jsr.name) {
+    throw new Error(
+      `package.json is named ${pkg.name}, jsr.json ${jsr.name}: one name everywhere`,
+    );
+  }
   const version = String(pkg.version);
   const stage = mkdtempSync(join(tmpdir(), "anyws-npm-"));
   try {
@@ -221,7 +235,8 @@ function npmManifest(
     types: generated.types,
     exports,
     bin: { anyws: "./cli.js" },
-    engines: { node: ">=24" },
+    engines: pkg.engines,
+    publishConfig: { access: "public" },
   };
   for (const key of ["keywords", "repository", "homepage", "bugs", "author"]) {
     if (pkg[key] !== undefined) manifest[key] = pkg[key];

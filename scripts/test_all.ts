@@ -130,7 +130,7 @@ interface Options {
 function usage(): string {
   return [
     "Usage: node scripts/test_all.ts [--checks-only | --no-checks] [--runtime=deno,bun,node] [test files]",
-    "  --checks-only      run lint, fmt, doc lint, publish dry-run, tsc and purity only",
+    "  --checks-only      run lint, fmt, doc lint, publish dry-run, tsc, purity and the lock check only",
     "  --no-checks        run the tests only",
     "  --runtime=<list>   run the tests on these runtimes only (implies --no-checks)",
   ].join("\n");
@@ -194,6 +194,11 @@ async function runChecks(
       name: "purity of src/",
       command: NODE,
       args: ["scripts/check_purity.ts"],
+    },
+    {
+      name: "package-lock.json complete",
+      command: NODE,
+      args: ["scripts/check_lock.ts"],
     },
   ];
   header("checks");

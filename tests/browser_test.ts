@@ -3,9 +3,12 @@
 // runtime: two pages in one room exchange messages and see each other's
 // typing and presence; a page in another room sees none of it; after a
 // server restart on the same port the pages reconnect by themselves; the
-// assistant answers through a local stand-in for the chat-completions API.
+// assistant answers through a local stand-in for the chat-completions API;
+// on a phone-sized page a nickname taken in the room is refused and every
+// member of the room is in sight.
 //
-// ANYWS_SCREENSHOT=1 saves the chat as docs/chat.png (shown in the README).
+// ANYWS_SCREENSHOT=1 saves the chat as docs/chat.png (shown in the README)
+// and the phone-sized page as docs/chat-390.png.
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -75,10 +78,11 @@ describe("chat in a real browser", () => {
     return next;
   }
 
-  async function openPage(name: string): Promise<Page> {
-    const context = await browser.newContext({
-      viewport: { width: 1100, height: 760 },
-    });
+  async function openPage(
+    name: string,
+    viewport = { width: 1100, height: 760 },
+  ): Promise<Page> {
+    const context = await browser.newContext({ viewport });
     contexts.push(context);
     const page = await context.newPage();
     page.setDefaultTimeout(WAIT);
@@ -95,6 +99,10 @@ describe("chat in a real browser", () => {
 
   async function join(page: Page, nick: string, room: string): Promise<void> {
     await page.goto(`http://${HOST}:${port}/`);
+    await login(page, nick, room);
+  }
+
+  async function login(page: Page, nick: string, room: string): Promise<void> {
     await page.fill("#nick", nick);
     await page.fill("#room", room);
     await page.click("#join");
@@ -133,7 +141,7 @@ describe("chat in a real browser", () => {
   before(async () => {
     if (!existsSync(CHROMIUM)) {
       throw new Error(
-        `Chromium not found: ${CHROMIUM} (install Debian's chromium package; .ci/run does)`,
+        `Chromium not found: ${CHROMIUM} (npm run setup installs it: Debian's chromium package)`,
       );
     }
     stub = await ChatCompletionsStub.start();
@@ -332,6 +340,111 @@ describe("chat in a real browser", () => {
         mkdirSync(new URL("../docs/", import.meta.url), { recursive: true });
         await ada.screenshot({ path: SCREENSHOT, animations: "disabled" });
       }
+      assert.deepEqual(errors, []);
+    },
+  );
+
+  test(
+    "on a phone (390 x 844): a nickname taken in the room is refused, on the login card or when switching rooms, and every member stays in sight",
+    TEST,
+    async () => {
+      // carol is in dev; this page takes her nickname in the lobby.
+      const phone = await openPage("phone", { width: 390, height: 844 });
+      await phone.goto(`http://${HOST}:${port}/`);
+      await phone.fill("#nick", "Ada");
+      await phone.fill("#room", "lobby");
+      await phone.click("#join");
+      await until(
+        () => phone.locator("#login-error").textContent(),
+        "Nickname Ada is taken in #lobby",
+        "the login card says the nickname is taken",
+      );
+      assert.equal(await phone.locator("#login").isVisible(), true);
+      // (Since the restart, the order of ada and bob is the reconnects'.)
+      const sorted = (page: Page) =>
+        members(page).then((nicks) => nicks.sort());
+      await until(() => sorted(ada), ["ada", "bob"], "ada saw no newcomer");
+
+      await login(phone, "carol", "lobby");
+      await until(
+        () => sorted(phone),
+        ["ada", "bob", "carol"],
+        "the phone sees the room",
+      );
+      await until(
+        () => sorted(ada),
+        ["ada", "bob", "carol"],
+        "ada sees the phone",
+      );
+      await say(phone, "Hello from a phone");
+      await message(ada, "message", "Hello from a phone").waitFor();
+
+      // Every member's entry is on screen and is what the page shows at its
+      // centre (not scrolled out of the side panel nor covered), the page
+      // does not scroll sideways, and the messages keep most of the height.
+      const layout = await phone.evaluate(() => {
+        const inSight = Array.from(
+          document.querySelectorAll("#members li"),
+          (item) => {
+            const box = item.getBoundingClientRect();
+            const x = box.left + box.width / 2;
+            const y = box.top + box.height / 2;
+            const seen = document.elementFromPoint(x, y)?.closest("li");
+            return `${
+              item.getAttribute("data-id") === "assistant"
+                ? "assistant"
+                : item.querySelector(".who")?.textContent
+            } ${
+              box.top >= 0 && box.bottom <= innerHeight && box.left >= 0 &&
+              box.right <= innerWidth && seen === item
+            }`;
+          },
+        );
+        return {
+          inSight,
+          scrollWidth: document.documentElement.scrollWidth,
+          messagesHeight: document.getElementById("messages")!
+            .getBoundingClientRect().height,
+        };
+      });
+      if (process.env.ANYWS_SCREENSHOT) {
+        await phone.screenshot({
+          path: SCREENSHOT.replace(/\.png$/, "-390.png"),
+          animations: "disabled",
+        });
+      }
+      assert.deepEqual(layout.inSight.sort(), [
+        "ada true",
+        "assistant true",
+        "bob true",
+        "carol true",
+      ]);
+      assert.equal(layout.scrollWidth, 390);
+      assert.ok(layout.messagesHeight > 844 / 2, `${layout.messagesHeight}`);
+
+      // The other carol is in dev: switching there is refused, and the page
+      // stays in the lobby, its messages and members as they were.
+      await phone.locator('#rooms li[data-room="dev"] button').click();
+      await phone.locator('#messages li[data-kind="error"]', {
+        hasText: "Nickname carol is taken in #dev",
+      }).waitFor();
+      assert.equal(
+        await phone.locator("#room-title").textContent(),
+        "# lobby3 members",
+      );
+      assert.equal(
+        await phone.locator('#rooms li[data-room="lobby"]').getAttribute(
+          "class",
+        ),
+        "current",
+      );
+      await message(phone, "message", "Hello from a phone").waitFor();
+      await say(phone, "Still in the lobby");
+      await message(ada, "message", "Still in the lobby").waitFor();
+      assert.equal(await message(carol, "message", "Still in").count(), 0);
+
+      await phone.context().close();
+      await until(() => sorted(ada), ["ada", "bob"], "the phone left");
       assert.deepEqual(errors, []);
     },
   );

@@ -421,6 +421,144 @@ describe("chat: nicknames, rooms and presence", () => {
   });
 });
 
+describe("chat: one nickname per person in a room, presence by connection", () => {
+  let server: Server;
+  before(async () => {
+    server = await startChat();
+  });
+  after(() => stopChat(server));
+
+  const idOf = (peer: Peer): string => peer.all("welcome")[0].id;
+
+  test("entering a room where another connection goes by the nickname (in any case) is refused and changes nothing", async () => {
+    const sam = await Peer.join(server, "sam", "lobby");
+    const other = await Peer.join(server, "SAM", "dev");
+    try {
+      const samId = idOf(sam);
+      await sam.next("presence", (d) => d.members.length === 1);
+      sam.clear();
+      const ack = await other.request("enter", { room: "lobby" });
+      assert.equal(ack.data, undefined);
+      assert.equal(
+        ack.error.issues[0].message,
+        "Nickname SAM is taken in #lobby",
+      );
+      assert.deepEqual([...server.connections.get(idOf(other))!.rooms], [
+        "dev",
+      ]);
+      assert.deepEqual(
+        [...server.room("lobby")].map((conn) => conn.id),
+        [samId],
+      );
+      // The room heard nothing of it: a round trip of sam's own first.
+      await sam.request("say", { text: "still alone" });
+      assert.deepEqual(sam.all("presence"), []);
+      assert.deepEqual(sam.all("system"), []);
+    } finally {
+      await closeAll([sam, other]);
+    }
+  });
+
+  test("a Unicode variant of a nickname in the room is the same nickname", async () => {
+    const sam = await Peer.join(server, "Sam", "lobby");
+    const other = await Peer.join(server, "\uff33\uff41\uff4d"); // fullwidth Sam
+    try {
+      const ack = await other.request("enter", { room: "lobby" });
+      assert.equal(
+        ack.error.issues[0].message,
+        "Nickname \uff33\uff41\uff4d is taken in #lobby",
+      );
+    } finally {
+      await closeAll([sam, other]);
+    }
+  });
+
+  test("renaming to a nickname used in the room is refused; in another room, or one's own in another case, it is fine", async () => {
+    const ada = await Peer.join(server, "ada", "lobby");
+    const bob = await Peer.join(server, "bob", "lobby");
+    const carol = await Peer.join(server, "carol", "dev");
+    try {
+      const refused = await bob.request("hello", { nick: "Ada" });
+      assert.equal(
+        refused.error.issues[0].message,
+        "Nickname Ada is taken in #lobby",
+      );
+      const ack = await bob.request("enter", { room: "lobby" });
+      assert.deepEqual(ack.data.members.map((m: Json) => m.nick), [
+        "ada",
+        "bob",
+      ]);
+      assert.equal(
+        (await carol.request("hello", { nick: "ada" })).data.nick,
+        "ada",
+      );
+      assert.equal(
+        (await ada.request("hello", { nick: "Ada" })).data.nick,
+        "Ada",
+      );
+    } finally {
+      await closeAll([ada, bob, carol]);
+    }
+  });
+
+  test("join and leave notices name the connection they are about, and presence drops exactly that one", async () => {
+    const ada = await Peer.join(server, "ada", "lobby");
+    const bob = await Peer.join(server, "bob", "lobby");
+    try {
+      const joined = await ada.next(
+        "system",
+        (d) => d.text === "bob joined #lobby",
+      );
+      assert.deepEqual(joined.who, { id: idOf(bob), nick: "bob" });
+      await ada.request("hello", { nick: "ada2" });
+      const renamed = await bob.next("system", (d) => d.text.includes("known"));
+      assert.deepEqual(renamed.who, { id: idOf(ada), nick: "ada2" });
+      const [adaId, bobId] = [idOf(ada), idOf(bob)];
+      ada.clear();
+      await bob.close();
+      const left = await ada.next("system", (d) => d.text.includes("left"));
+      assert.deepEqual(left, {
+        room: "lobby",
+        text: "bob left #lobby",
+        at: left.at,
+        who: { id: bobId, nick: "bob" },
+      });
+      assert.deepEqual((await ada.next("presence")).members, [
+        { id: adaId, nick: "ada2" },
+      ]);
+    } finally {
+      await closeAll([ada, bob]);
+    }
+  });
+
+  test("once a nickname's holder has left the room, another connection can take it", async () => {
+    const first = await Peer.join(server, "sam", "lobby");
+    const watcher = await Peer.join(server, "wes", "lobby");
+    const second = await Peer.join(server, "sam", "dev");
+    try {
+      assert.equal(
+        (await second.request("enter", { room: "lobby" })).error.issues[0]
+          .message,
+        "Nickname sam is taken in #lobby",
+      );
+      await first.close();
+      await watcher.next("system", (d) => d.text === "sam left #lobby");
+      const ack = await second.request("enter", { room: "lobby" });
+      assert.deepEqual(ack.data.members, [
+        { id: idOf(watcher), nick: "wes" },
+        { id: idOf(second), nick: "sam" },
+      ]);
+      const joined = await watcher.next(
+        "system",
+        (d) => d.text === "sam joined #lobby",
+      );
+      assert.equal(joined.who.id, idOf(second));
+    } finally {
+      await closeAll([watcher, second]);
+    }
+  });
+});
+
 describe("chat: messages, typing and private messages", () => {
   let server: Server;
   let ada: Peer;

@@ -1,8 +1,11 @@
 // The npm package as Node users get it: scripts/build_npm.ts builds it with
 // `deno pack`, `npm pack` makes the tarball, and the tarball is installed
-// offline into a fresh project, then imported, type-checked and run as the
-// `anyws` command on Node 24. It tests the Node package, so it runs on Node
-// only; on Deno and Bun it reports a single skipped test saying so.
+// offline into a fresh project made by `npm init -y` (a CommonJS project on
+// npm 11), then imported from an ES module, required from CommonJS,
+// type-checked and run as the `anyws` command, on Node 24 and on the oldest
+// Node its `engines` allow (pinned in scripts/node22). It tests the Node
+// package, so it runs on Node only; on Deno and Bun it reports a single
+// skipped test saying so.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -41,10 +44,37 @@ function nodePackageSuite(): void {
   const ROOT = fileURLToPath(new URL("..", import.meta.url));
   const PKG = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
   const JSR = JSON.parse(readFileSync(join(ROOT, "jsr.json"), "utf8"));
+  const NODE22 = JSON.parse(
+    readFileSync(join(ROOT, "scripts", "node22", "package.json"), "utf8"),
+  );
   const HOST = "127.0.0.1";
+  const NAME = "@anyws/anyws";
 
-  /** This node (24) first on PATH: for npm, npx and the bin's shebang. */
-  function childEnv(): Record<string, string> {
+  /** A Node to run the package on. */
+  interface NodeBinary {
+    version: string;
+    path: string;
+  }
+
+  /** The Node running this test (the pinned 24) and the oldest supported. */
+  const NODES: NodeBinary[] = [
+    { version: process.version.slice(1), path: process.execPath },
+    {
+      version: NODE22.dependencies.node,
+      path: join(
+        ROOT,
+        "scripts",
+        "node22",
+        "node_modules",
+        "node",
+        "bin",
+        "node",
+      ),
+    },
+  ];
+
+  /** `node` first on PATH: for npm, npx and the bin's shebang. */
+  function childEnv(node = process.execPath): Record<string, string> {
     const env: Record<string, string> = {};
     for (const [name, value] of Object.entries(process.env)) {
       // npm run sets npm_* variables that would redirect a nested npm.
@@ -52,7 +82,7 @@ function nodePackageSuite(): void {
       if (name.startsWith("WEBSOCKET_") || name.startsWith("OPENAI_")) continue;
       env[name] = value;
     }
-    env.PATH = `${dirname(process.execPath)}${delimiter}${env.PATH ?? ""}`;
+    env.PATH = `${dirname(node)}${delimiter}${env.PATH ?? ""}`;
     env.NO_COLOR = "1";
     env.npm_config_update_notifier = "false";
     env.npm_config_fund = "false";
@@ -73,12 +103,12 @@ function nodePackageSuite(): void {
   function exec(
     command: string,
     args: readonly string[],
-    options: { cwd: string; timeoutMs?: number },
+    options: { cwd: string; timeoutMs?: number; node?: string },
   ): Promise<Result> {
     return new Promise((resolve, reject) => {
       const child = spawn(command, args, {
         cwd: options.cwd,
-        env: childEnv(),
+        env: childEnv(options.node),
         stdio: ["ignore", "pipe", "pipe"],
       });
       running.add(child);
@@ -122,16 +152,33 @@ function nodePackageSuite(): void {
     return result.stdout;
   }
 
+  /**
+   * A client half shared by the ES module and CommonJS scripts: sends one
+   * message, prints the echo and the close, then stops `server`.
+   */
+  const CLIENT = `
+  const ws = new WebSocket(server.url);
+  const timer = setTimeout(() => { console.log("timeout"); process.exit(3); }, 10000);
+  ws.onopen = () => ws.send("hello from " + kind);
+  ws.onmessage = (event) => {
+    console.log(event.data);
+    ws.close(CloseCode.Normal, "done");
+  };
+  ws.onclose = async (event) => {
+    console.log("closed " + event.code + " clean " + event.wasClean);
+    await server.stop();
+    clearTimeout(timer);
+  };
+`;
+
   describe(
-    "the npm package (deno pack, npm pack, installed offline, run on Node)",
-    {
-      timeout: 300_000,
-    },
+    "the npm package (deno pack, npm pack, installed offline into an npm init -y project, run on Node)",
+    { timeout: 300_000 },
     () => {
       const dir = mkdtempSync(join(tmpdir(), "anyws-npm-test-"));
       const out = join(dir, "npm");
       const project = join(dir, "project");
-      const installed = join(project, "node_modules", "anyws");
+      const installed = join(project, "node_modules", ...NAME.split("/"));
       let tarball = "";
 
       before(async () => {
@@ -141,16 +188,16 @@ function nodePackageSuite(): void {
           { cwd: ROOT, timeoutMs: 120_000 },
         );
         ok(build, "node scripts/build_npm.ts");
-        tarball = join(dir, `anyws-${PKG.version}.tgz`);
+        tarball = join(dir, `anyws-anyws-${PKG.version}.tgz`);
         assert.ok(existsSync(tarball), `No tarball: ${build.stdout}`);
 
-        // A fresh Node project that installs the tarball (no dependencies, so
-        // no registry is needed).
+        // A fresh Node project as a newcomer makes one, which installs the
+        // tarball (no dependencies, so no registry is needed).
         rmSync(project, { recursive: true, force: true });
         mkdirSync(project, { recursive: true });
-        writeFileSync(
-          join(project, "package.json"),
-          JSON.stringify({ name: "consumer", private: true, type: "module" }),
+        ok(
+          await exec("npm", ["init", "-y"], { cwd: project }),
+          "npm init -y",
         );
         ok(
           await exec(
@@ -174,14 +221,17 @@ function nodePackageSuite(): void {
         rmSync(dir, { recursive: true, force: true });
       });
 
-      test("is named anyws, with the version of package.json, the anyws bin and jsr.json's exports", () => {
+      test("is named @anyws/anyws as on JSR, with package.json's version and engines, the anyws bin and jsr.json's exports", () => {
+        assert.equal(PKG.name, NAME);
+        assert.equal(JSR.name, NAME);
         const manifest = JSON.parse(
           readFileSync(join(installed, "package.json"), "utf8"),
         );
-        assert.equal(manifest.name, "anyws");
+        assert.equal(manifest.name, NAME);
         assert.equal(manifest.version, PKG.version);
         assert.equal(manifest.license, PKG.license);
         assert.equal(manifest.type, "module");
+        assert.deepEqual(manifest.engines, PKG.engines);
         assert.deepEqual(manifest.bin, { anyws: "./cli.js" });
         assert.deepEqual(
           Object.keys(manifest.exports).sort(),
@@ -199,6 +249,22 @@ function nodePackageSuite(): void {
           assert.ok(existsSync(join(installed, dts)), dts);
         }
         assert.equal(manifest.dependencies, undefined);
+      });
+
+      test("is publishable: not private, public access, accepted by npm publish --dry-run", async () => {
+        const manifest = JSON.parse(
+          readFileSync(join(out, "package.json"), "utf8"),
+        );
+        assert.equal(manifest.private, undefined);
+        assert.deepEqual(manifest.publishConfig, { access: "public" });
+        const result = await exec(
+          "npm",
+          ["publish", "--dry-run", "--offline"],
+          { cwd: out, timeoutMs: 60_000 },
+        );
+        const text = ok(result, "npm publish --dry-run") + result.stderr;
+        assert.match(text, /with tag latest and public access \(dry-run\)/);
+        assert.match(text, new RegExp(`^\\+ ${NAME}@${PKG.version}$`, "m"));
       });
 
       test("ships JavaScript, declarations, README and LICENSE only (no TypeScript sources)", () => {
@@ -221,54 +287,150 @@ function nodePackageSuite(): void {
         );
       });
 
-      test("a Node script importing anyws runs a Server that echoes to a WebSocket client", async () => {
-        writeFileSync(
-          join(project, "echo.mjs"),
-          `import { Server, CloseCode } from "anyws";
-import { nodeEngine } from "anyws/engines/node";
-
-const server = new Server(nodeEngine(), { hostname: "${HOST}", port: 0 });
-server.on("message", (data, conn) => conn.send("echo:" + data));
-await server.listen();
-const ws = new WebSocket(server.url);
-const timer = setTimeout(() => { console.log("timeout"); process.exit(3); }, 10000);
-ws.onopen = () => ws.send("hello from node");
-ws.onmessage = (event) => {
-  console.log(event.data);
-  ws.close(CloseCode.Normal, "done");
-};
-ws.onclose = async (event) => {
-  console.log("closed " + event.code + " clean " + event.wasClean);
-  await server.stop();
-  clearTimeout(timer);
-};
-`,
+      test('the project npm init -y made is CommonJS (no "type": "module")', () => {
+        const manifest = JSON.parse(
+          readFileSync(join(project, "package.json"), "utf8"),
         );
-        const result = await exec(process.execPath, ["echo.mjs"], {
-          cwd: project,
-          timeoutMs: 30_000,
-        });
-        assert.equal(
-          ok(result, "node echo.mjs"),
-          "echo:hello from node\nclosed 1000 clean true\n",
-        );
-        assert.equal(result.stderr, "");
+        assert.notEqual(manifest.type, "module");
       });
 
-      test("its declarations type-check a strict TypeScript consumer", async () => {
-        writeFileSync(
-          join(project, "consumer.ts"),
-          `import { CloseCode, type Connection, parseCliConfig, Server } from "anyws";
-import { autoEngine } from "anyws/engines/auto";
-import { memoryEngine } from "anyws/engines/memory";
+      test("engines.node is the oldest Node tested here: scripts/node22 pins it", async () => {
+        assert.equal(PKG.engines.node, `>=${NODE22.dependencies.node}`);
+        assert.ok(
+          existsSync(NODES[1].path),
+          `${NODES[1].path} is missing: run npm ci (or npm install)`,
+        );
+        const result = await exec(NODES[1].path, ["--version"], {
+          cwd: project,
+        });
+        assert.equal(
+          ok(result, "node --version").trim(),
+          `v${NODES[1].version}`,
+        );
+      });
+
+      for (const node of NODES) {
+        test(`Node ${node.version}: an ES module (.mjs) imports ${NAME} and runs a Server that echoes to a WebSocket client`, async () => {
+          writeFileSync(
+            join(project, "echo.mjs"),
+            `import { CloseCode, Server } from "${NAME}";
+
+const kind = "an ES module";
+const server = new Server({ hostname: "${HOST}", port: 0 });
+server.on("message", (data, conn) => conn.send("echo:" + data));
+await server.listen();
+${CLIENT}`,
+          );
+          const result = await exec(node.path, ["echo.mjs"], {
+            cwd: project,
+            timeoutMs: 30_000,
+          });
+          assert.equal(
+            ok(result, "node echo.mjs"),
+            "echo:hello from an ES module\nclosed 1000 clean true\n",
+          );
+          assert.equal(result.stderr, "");
+        });
+
+        test(`Node ${node.version}: CommonJS (index.js of the npm init -y project) requires ${NAME} and its engines and runs the same echo`, async () => {
+          writeFileSync(
+            join(project, "index.js"),
+            `const { CloseCode, Server } = require("${NAME}");
+const { nodeEngine } = require("${NAME}/engines/node");
+
+const kind = "CommonJS";
+const server = new Server(nodeEngine(), { hostname: "${HOST}", port: 0 });
+server.on("message", (data, conn) => conn.send("echo:" + data));
+server.listen().then(() => {
+${CLIENT}});
+`,
+          );
+          const result = await exec(node.path, ["index.js"], {
+            cwd: project,
+            timeoutMs: 30_000,
+          });
+          assert.equal(
+            ok(result, "node index.js"),
+            "echo:hello from CommonJS\nclosed 1000 clean true\n",
+          );
+          // No ExperimentalWarning about require() of an ES module either.
+          assert.equal(result.stderr, "");
+        });
+
+        test(`Node ${node.version}: the installed bin starts the demo chat, serves /healthz and exits 0 on SIGTERM`, async () => {
+          const bin = join(project, "node_modules", ".bin", "anyws");
+          const child = spawn(bin, ["start", "--host", HOST, "--port", "0"], {
+            cwd: project,
+            // The bin's `#!/usr/bin/env node` finds this node first.
+            env: childEnv(node.path),
+            stdio: ["ignore", "pipe", "pipe"],
+          });
+          running.add(child);
+          let stdout = "";
+          let stderr = "";
+          child.stdout.setEncoding("utf8");
+          child.stderr.setEncoding("utf8");
+          child.stdout.on("data", (text: string) => stdout += text);
+          child.stderr.on("data", (text: string) => stderr += text);
+          const exited = new Promise<[number | null, string | null]>((
+            resolve,
+          ) =>
+            child.on("close", (code, signal) => {
+              running.delete(child);
+              resolve([code, signal]);
+            })
+          );
+          const deadline = Date.now() + 20_000;
+          let match: RegExpExecArray | null = null;
+          while (
+            (match = /^anyws listening on ws:\/\/127\.0\.0\.1:(\d+) /m.exec(
+              stdout,
+            )) === null
+          ) {
+            assert.ok(
+              Date.now() < deadline && child.exitCode === null,
+              `No start line:\n${stdout}${stderr}`,
+            );
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+          const response = await fetch(`http://${HOST}:${match[1]}/healthz`, {
+            signal: AbortSignal.timeout(5000),
+          });
+          assert.equal(response.status, 200);
+          assert.deepEqual(await response.json(), {
+            status: "ok",
+            connections: 0,
+          });
+          child.kill("SIGTERM");
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          const exit = await Promise.race([
+            exited,
+            new Promise<string>((resolve) => {
+              timer = setTimeout(() => resolve("timeout"), 10_000);
+            }),
+          ]);
+          clearTimeout(timer);
+          assert.deepEqual(exit, [0, null], `${stdout}${stderr}`);
+          assert.equal(stderr, "");
+        });
+      }
+
+      test("its declarations type-check strict TypeScript consumers, ES module and CommonJS", async () => {
+        const consumer =
+          `import { CloseCode, type Connection, parseCliConfig, Server } from "${NAME}";
+import { autoEngine } from "${NAME}/engines/auto";
+import { memoryEngine } from "${NAME}/engines/memory";
 
 const server: Server = new Server({ hostname: "127.0.0.1", port: 0 });
 server.on("message", (data, conn: Connection) => conn.send(\`echo:\${data}\`));
 const code: 1001 = CloseCode.GoingAway;
 const port: number = parseCliConfig(["start"], {}).port;
 export const used = [autoEngine, memoryEngine, code, port];
-`,
-        );
+`;
+        // consumer.mts is an ES module; consumer.ts is CommonJS in this
+        // project, so TypeScript compiles its imports to require().
+        writeFileSync(join(project, "consumer.mts"), consumer);
+        writeFileSync(join(project, "consumer.ts"), consumer);
         writeFileSync(
           join(project, "tsconfig.json"),
           JSON.stringify({
@@ -282,7 +444,7 @@ export const used = [autoEngine, memoryEngine, code, port];
               lib: ["ES2023", "DOM"],
               types: [],
             },
-            files: ["consumer.ts"],
+            files: ["consumer.mts", "consumer.ts"],
           }),
         );
         ok(
@@ -301,60 +463,6 @@ export const used = [autoEngine, memoryEngine, code, port];
           timeoutMs: 60_000,
         });
         assert.equal(ok(result, "npx anyws --help"), `${CLI_USAGE}\n`);
-      });
-
-      test("the installed bin starts the demo chat, serves /healthz and exits 0 on SIGTERM", async () => {
-        const bin = join(project, "node_modules", ".bin", "anyws");
-        const child = spawn(bin, ["start", "--host", HOST, "--port", "0"], {
-          cwd: project,
-          env: childEnv(),
-          stdio: ["ignore", "pipe", "pipe"],
-        });
-        running.add(child);
-        let stdout = "";
-        let stderr = "";
-        child.stdout.setEncoding("utf8");
-        child.stderr.setEncoding("utf8");
-        child.stdout.on("data", (text: string) => stdout += text);
-        child.stderr.on("data", (text: string) => stderr += text);
-        const exited = new Promise<[number | null, string | null]>((resolve) =>
-          child.on("close", (code, signal) => {
-            running.delete(child);
-            resolve([code, signal]);
-          })
-        );
-        const deadline = Date.now() + 20_000;
-        let match: RegExpExecArray | null = null;
-        while (
-          (match = /^anyws listening on ws:\/\/127\.0\.0\.1:(\d+) /m.exec(
-            stdout,
-          )) === null
-        ) {
-          assert.ok(
-            Date.now() < deadline && child.exitCode === null,
-            `No start line:\n${stdout}${stderr}`,
-          );
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-        const response = await fetch(`http://${HOST}:${match[1]}/healthz`, {
-          signal: AbortSignal.timeout(5000),
-        });
-        assert.equal(response.status, 200);
-        assert.deepEqual(await response.json(), {
-          status: "ok",
-          connections: 0,
-        });
-        child.kill("SIGTERM");
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const exit = await Promise.race([
-          exited,
-          new Promise<string>((resolve) => {
-            timer = setTimeout(() => resolve("timeout"), 10_000);
-          }),
-        ]);
-        clearTimeout(timer);
-        assert.deepEqual(exit, [0, null], `${stdout}${stderr}`);
-        assert.equal(stderr, "");
       });
     },
   );

@@ -37,6 +37,16 @@
  * assistant, into the room, without holding up anything else; one question
  * per connection at a time.
  *
+ * Nicknames are unique within a room, compared without regard to case (and
+ * after Unicode NFKC folding), so everyone in a room can tell its people
+ * apart: an `enter` into a room where another connection goes by the
+ * nickname, or a `hello` renaming to a nickname used in the current room,
+ * is refused with `Nickname <nick> is taken in #<room>` and changes nothing.
+ * The same nickname may be used in two different rooms. Presence is by
+ * connection: members are listed with their connection id, and the
+ * `system` notices of joins, leaves and renames carry `who`, the connection
+ * `{id, nick}` they are about.
+ *
  * Server to client:
  *
  * | event       | data                                                       |
@@ -49,7 +59,7 @@
  * | `typing`    | `{room, from: {id, nick}, typing}` (not to the typist)     |
  * | `private`   | `{id, from, to, text, at}` to both ends                    |
  * | `assistant` | `{id, room, text, ok, replyTo, at}`                        |
- * | `system`    | `{room, text, at}` (joins, leaves, renames, refusals)      |
+ * | `system`    | `{room, text, at, who}` (`who` for joins, leaves, renames) |
  * | `error`     | `{event, message, issues}` invalid data sent without an id |
  *
  * `at` is a Unix time in ms. Message ids are unique across server restarts,
@@ -234,6 +244,16 @@ export function register(server: Server, options: ChatOptions = {}): void {
     return state;
   };
 
+  /** Whether another connection in `room` goes by `nick`. */
+  const nickTaken = (room: string, nick: string, self: Connection): boolean => {
+    const key = nickKey(nick);
+    for (const member of server.room(room)) {
+      const state = member === self ? undefined : states.get(member);
+      if (state !== undefined && nickKey(state.nick) === key) return true;
+    }
+    return false;
+  };
+
   const roomOf = (state: ChatState, event: string): string => {
     if (state.room === undefined) refuse(event, "Join a room first");
     return state.room;
@@ -258,6 +278,9 @@ export function register(server: Server, options: ChatOptions = {}): void {
     if (old === undefined) {
       states.set(conn, { nick: data.nick, room: undefined, asking: false });
     } else if (old.nick !== data.nick) {
+      if (old.room !== undefined && nickTaken(old.room, data.nick, conn)) {
+        refuse("hello", `Nickname ${data.nick} is taken in #${old.room}`);
+      }
       const before = old.nick;
       old.nick = data.nick;
       if (old.room !== undefined) {
@@ -265,6 +288,7 @@ export function register(server: Server, options: ChatOptions = {}): void {
           room: old.room,
           text: `${before} is now known as ${data.nick}`,
           at: Date.now(),
+          who: peerOf(conn, old),
         });
         toRoom(old.room, "presence", {
           room: old.room,
@@ -279,6 +303,9 @@ export function register(server: Server, options: ChatOptions = {}): void {
     const state = stateOf(conn, "enter");
     const { room } = data;
     if (state.room !== room) {
+      if (nickTaken(room, state.nick, conn)) {
+        refuse("enter", `Nickname ${state.nick} is taken in #${room}`);
+      }
       if (state.room !== undefined) conn.leave(state.room);
       state.room = room;
       conn.emit("history", { room, messages: histories.get(room) ?? [] });
@@ -346,6 +373,7 @@ export function register(server: Server, options: ChatOptions = {}): void {
       room,
       text: `${state.nick} joined #${room}`,
       at: Date.now(),
+      who: peerOf(conn, state),
     });
     pushRooms();
   });
@@ -364,6 +392,7 @@ export function register(server: Server, options: ChatOptions = {}): void {
       room,
       text: `${state.nick} left #${room}`,
       at: Date.now(),
+      who: peerOf(conn, state),
     });
     pushRooms();
   });
@@ -498,6 +527,11 @@ function field(
     throw new Invalid(key, `${label} must not contain control characters`);
   }
   return trimmed;
+}
+
+/** A nickname as compared for uniqueness: NFKC-folded, lower case. */
+function nickKey(nick: string): string {
+  return nick.normalize("NFKC").toLowerCase();
 }
 
 const NICK: TextRule = {

@@ -201,7 +201,28 @@ main.chat { grid-area: chat; display: flex; flex-direction: column; min-height: 
   .brand { width: auto; font-size: 0; gap: 0; }
   #room-title { min-width: 0; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
   #room-title small { display: none; }
-  aside.side { max-height: 30vh; border-right: 0; border-bottom: 1px solid var(--line); }
+  /* A phone: rooms in one scrolling row, members as chips that wrap, so
+     everyone in the room is in sight above the messages. */
+  aside.side {
+    max-height: 45vh; border-right: 0; border-bottom: 1px solid var(--line);
+    padding: 8px 12px; display: grid; grid-template-columns: minmax(0, 1fr); gap: 8px;
+  }
+  aside section + section { margin-top: 0; }
+  aside h2 { display: none; }
+  aside section:first-child { display: flex; align-items: center; gap: 6px; }
+  #rooms { display: flex; gap: 6px; flex: 1; min-width: 0; overflow-x: auto; }
+  #rooms li { flex: none; }
+  #rooms button { width: auto; gap: 6px; padding: 4px 8px; }
+  #new-room { margin: 0; flex: none; }
+  #new-room input { width: 100px; flex: none; }
+  #members { display: flex; flex-wrap: wrap; gap: 6px; }
+  #members li {
+    max-width: 100%; gap: 6px; padding: 2px 6px 2px 2px;
+    border: 1px solid var(--line); border-radius: 999px;
+  }
+  #members .who { flex: 0 1 auto; }
+  #members .avatar { width: 22px; height: 22px; font-size: 11px; }
+  #members .pm { visibility: visible; background: var(--private-soft); }
   #messages, #composer, .typing { padding-left: 12px; padding-right: 12px; }
 }
 </style>
@@ -378,18 +399,36 @@ main.chat { grid-area: chat; display: flex; flex-direction: column; min-height: 
     }
   }
 
+  // The messages shown are those of chat.shown. The server lets a page into
+  // a room with the room's history, before the ack: that is when the page
+  // switches what it shows, so a refused enter (say, the nickname is taken
+  // there) leaves the page in the room it was in.
+  function showRoom(room) {
+    if (room === chat.shown) return;
+    $("messages").textContent = "";
+    chat.seen.clear();
+    chat.shown = room;
+    clearTyping();
+  }
+
   async function enter(room) {
     room = room.trim().toLowerCase();
-    if (room !== chat.shown) {
-      $("messages").textContent = "";
-      chat.seen.clear();
-      chat.shown = room;
-      clearTyping();
-    }
+    const previous = chat.room;
     chat.room = room;
     renderRoomTitle();
     renderRooms();
-    const result = await request("enter", { room: room });
+    let result;
+    try {
+      result = await request("enter", { room: room });
+    } catch (error) {
+      if (chat.room === room) {
+        chat.room = previous;
+        renderRoomTitle();
+        renderRooms();
+      }
+      throw error;
+    }
+    showRoom(result.room);
     chat.room = result.room;
     store.setItem("anyws.room", chat.room);
     renderMembers(result.members);
@@ -437,7 +476,9 @@ main.chat { grid-area: chat; display: flex; flex-direction: column; min-height: 
       case "rooms": renderRooms(data.rooms); break;
       case "presence": if (here) renderMembers(data.members); break;
       case "history":
-        if (here) for (const entry of data.messages) showEntry(entry.event, entry.data);
+        if (!here) break;
+        showRoom(data.room);
+        for (const entry of data.messages) showEntry(entry.event, entry.data);
         break;
       case "message":
         if (here) { setTyping(data.from, false); showEntry("message", data); }
