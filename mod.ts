@@ -13,7 +13,7 @@
  * server.on("message", (data, conn) => conn.send(`Echo: ${data}`));
  * server.on("chat_message", (data, conn) => {
  *   // a client sent {"event": "chat_message", "data": {...}}
- *   server.broadcast(JSON.stringify(data), (other) => other.id !== conn.id);
+ *   server.broadcast(JSON.stringify(data ?? null), (other) => other.id !== conn.id);
  * });
  * server.on("close", ({ code }, conn) => console.log(`Closed: ${conn.id} ${code}`));
  * await server.listen();

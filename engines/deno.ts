@@ -134,7 +134,7 @@ class DenoTransport implements Transport {
     let buffer = small;
     for (;;) {
       // Paused (read-side flow control): the peer's bytes wait in the kernel.
-      while (this.#paused !== undefined) await this.#paused.promise;
+      await this.#whilePaused();
       if (this.#connClosed) return;
       let count: number | null;
       try {
@@ -144,6 +144,10 @@ class DenoTransport implements Transport {
         return;
       }
       // After abort() nothing more is reported but the close.
+      if (this.#connClosed) return;
+      // Paused while this read was under way: hold its bytes (the buffer is
+      // not read into again before they are delivered).
+      await this.#whilePaused();
       if (this.#connClosed) return;
       if (count === null) {
         this.#readDone = true;
@@ -160,6 +164,11 @@ class DenoTransport implements Transport {
         buffer = small;
       }
     }
+  }
+
+  /** Resolves once reading is not paused (at once when it is not). */
+  async #whilePaused(): Promise<void> {
+    while (this.#paused !== undefined) await this.#paused.promise;
   }
 
   async #pump(): Promise<void> {

@@ -126,7 +126,7 @@ export interface StopOptions {
  * server.on("open", (_request, conn) => console.log("open", conn.id));
  * server.on("message", (data, conn) => conn.send(`Echo: ${data}`));
  * server.on("chat_message", (data, conn) => {
- *   server.broadcast(JSON.stringify(data), (other) => other.id !== conn.id);
+ *   server.broadcast(JSON.stringify(data ?? null), (other) => other.id !== conn.id);
  * });
  * server.on("close", ({ code }, conn) => console.log("close", conn.id, code));
  * await server.listen();

@@ -572,11 +572,16 @@ export class ServerProcess {
     })();
   }
 
-  /** Starts the child and waits (at most 20 s) for its port. */
-  static async start(): Promise<ServerProcess> {
-    const file = fileURLToPath(
-      new URL("./_hostile_server.ts", import.meta.url),
-    );
+  /**
+   * Starts the child (`_hostile_server.ts` unless `script` names another
+   * server of this folder that speaks the same line protocol) and waits (at
+   * most 20 s) for its port. `env` is added to the child's environment.
+   */
+  static async start(
+    script = "./_hostile_server.ts",
+    env: Record<string, string> = {},
+  ): Promise<ServerProcess> {
+    const file = fileURLToPath(new URL(script, import.meta.url));
     const [command, args] = runtimeCommand(file);
     // Measurement hygiene, for the child only (glibc's malloc; Bun's own
     // allocator ignores it; Deno's is also trimmed, see `trimMalloc`). One
@@ -594,6 +599,7 @@ export class ServerProcess {
         ...process.env,
         MALLOC_ARENA_MAX: "1",
         MALLOC_MMAP_THRESHOLD_: "65536",
+        ...env,
       },
     });
     const exited = new Promise<void>((resolve) =>
