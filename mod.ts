@@ -1,8 +1,12 @@
 /**
- * anyws: one RFC 6455 WebSocket server library that runs unchanged on Deno,
- * Bun and Node. A pure, synchronous protocol core runs on thin engines for
+ * anyws: one RFC 6455 WebSocket library that runs unchanged on Deno, Bun and
+ * Node. A pure, synchronous protocol core runs on thin engines for
  * `Deno.listen`, `Bun.listen` and `node:net`; the `Server` API is the same
  * everywhere.
+ *
+ * This is what an application uses. The sans-I/O protocol core, for those
+ * who bring their own I/O, is `@anyws/anyws/protocol`; the engines are
+ * `@anyws/anyws/engines/{auto,deno,bun,node,memory}`.
  *
  * @example
  * ```ts
@@ -22,74 +26,56 @@
  * @module
  */
 
-// The server API
+import { autoEngine } from "./engines/auto.ts";
+import { setDefaultEngine } from "./src/server/default_engine.ts";
+
+// `new Server(options)` runs on the current runtime's engine.
+setDefaultEngine(autoEngine);
+
+// The server and its connections
 export {
   type MessageHandler,
   RESERVED_EVENTS,
   Server,
   type StopOptions,
-} from "./src/server.ts";
-export type { Connection, EventMap, Message } from "./src/connection.ts";
-export { ConnectionSet } from "./src/connection_set.ts";
-export { type EncodedSink, encodeMessage, Group } from "./src/group.ts";
-export { Membership } from "./src/membership.ts";
-export type { UpgradeDecision } from "./src/driver.ts";
+} from "./src/server/server.ts";
+export type { Connection, EventMap, Message } from "./src/driver/connection.ts";
+export type { Group } from "./src/server/group.ts";
+export type { ConnectionSet } from "./src/server/connection_set.ts";
+
+// Options
 export {
   type Authorize,
   type AuthorizeResult,
   DEFAULT_SERVER_OPTIONS,
   type RateLimit,
   type RequestHandler,
-  type ResolvedServerOptions,
-  resolveServerOptions,
   type SelectProtocol,
   type ServerOptions,
-} from "./src/server_options.ts";
+} from "./src/server/options.ts";
+export type { OriginRule } from "./src/server/origin_policy.ts";
 export {
-  type AnyHandler,
-  EventRegistry,
-  isPromiseLike,
-} from "./src/event_registry.ts";
-export * from "./src/validation.ts";
-export * from "./src/upgrade_policy.ts";
-export * from "./src/origin_policy.ts";
-export { TokenBucket } from "./src/rate_limiter.ts";
-export { jsonDepth } from "./src/json_depth.ts";
+  type SchemaIssue,
+  type SchemaOutput,
+  type StandardSchema,
+  ValidationError,
+} from "./src/server/validation.ts";
 
-// The `anyws start` command's configuration
-export * from "./src/cli_config.ts";
+// What connections carry
+export { Frame, type FrameOptions } from "./src/protocol/frame.ts";
+export { CloseCode } from "./src/protocol/close_code.ts";
+export { type CloseInfo, ReadyState } from "./src/protocol/protocol_events.ts";
+export type { HttpRequest } from "./src/protocol/http_request.ts";
+export type { UpgradeRequest } from "./src/protocol/server_handshake.ts";
+export { ProtocolError, UsageError } from "./src/protocol/errors.ts";
 
-// The engine contract
-export type * from "./src/engine.ts";
-
-// The sans-I/O protocol core
-export { isControl, isKnownOpcode, Opcode } from "./src/opcode.ts";
-export { CloseCode, isValidCloseCode } from "./src/close_code.ts";
-export {
-  asProtocolError,
-  closeCodeFor,
-  FAILURE_CLOSE_CODES,
-  type FailureKind,
-  ProtocolError,
-  UsageError,
-} from "./src/errors.ts";
-export { Frame, type FrameOptions } from "./src/frame.ts";
-export * from "./src/frame_encoder.ts";
-export * from "./src/frame_decoder.ts";
-export * from "./src/message_assembler.ts";
-export { applyMask } from "./src/mask.ts";
-export * from "./src/utf8.ts";
-export * from "./src/close_payload.ts";
-export {
-  checkSendable,
-  type CloseInfo,
-  Protocol,
-  type ProtocolEvent,
-  type ProtocolOptions,
-  ReadyState,
-} from "./src/protocol.ts";
-
-// HTTP and the opening handshake
-export * from "./src/http_request.ts";
-export * from "./src/handshake.ts";
-export * from "./src/http_response.ts";
+// The engine contract (for `new Server(engine, options)` and custom engines)
+export type {
+  Engine,
+  Listener,
+  ListenOptions,
+  Timers,
+  TlsOptions,
+  Transport,
+  TransportHandler,
+} from "./src/driver/engine.ts";

@@ -10,7 +10,7 @@ import type {
   Engine,
   Listener,
   ListenOptions,
-} from "../src/engine.ts";
+} from "../src/driver/engine.ts";
 
 /**
  * The runtimes anyws has an engine for.

@@ -13,7 +13,7 @@ import type {
   ListenOptions,
   Transport,
   TransportHandler,
-} from "../src/engine.ts";
+} from "../src/driver/engine.ts";
 import type { BunSocket, BunSocketHandler, BunSubset } from "./_bun_types.ts";
 import { DEFAULT_HIGH_WATER_MARK, WriteQueue } from "./_write_queue.ts";
 

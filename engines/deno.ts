@@ -14,7 +14,7 @@ import type {
   ListenOptions,
   Transport,
   TransportHandler,
-} from "../src/engine.ts";
+} from "../src/driver/engine.ts";
 import type { DenoConn, DenoListener, DenoSubset } from "./_deno_types.ts";
 import { DEFAULT_HIGH_WATER_MARK, WriteQueue } from "./_write_queue.ts";
 

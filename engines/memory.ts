@@ -19,7 +19,7 @@ import type {
   Timers,
   Transport,
   TransportHandler,
-} from "../src/engine.ts";
+} from "../src/driver/engine.ts";
 import {
   DEFAULT_HIGH_WATER_MARK,
   MAX_BATCH,

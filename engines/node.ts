@@ -17,7 +17,7 @@ import type {
   ListenOptions,
   Transport,
   TransportHandler,
-} from "../src/engine.ts";
+} from "../src/driver/engine.ts";
 import { DEFAULT_HIGH_WATER_MARK } from "./_write_queue.ts";
 
 /**

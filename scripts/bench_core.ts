@@ -12,9 +12,9 @@
  * @module
  */
 
-import { Frame } from "../src/frame.ts";
-import { encodeFrameBytes } from "../src/frame_encoder.ts";
-import { Protocol } from "../src/protocol.ts";
+import { Frame } from "../src/protocol/frame.ts";
+import { encodeFrame } from "../src/protocol/frame_encoder.ts";
+import { Protocol } from "../src/protocol/protocol.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
@@ -87,7 +87,7 @@ function clientStream(
   opcode: number,
   payload: Uint8Array,
 ): { reads: Uint8Array[]; frames: number } {
-  const frame = encodeFrameBytes(new Frame(opcode, payload), {
+  const frame = encodeFrame(new Frame(opcode, payload), {
     mask: new Uint8Array([0x12, 0x34, 0x56, 0x78]),
   });
   const frames = Math.max(1, Math.floor(STREAM_BYTES / frame.length));
@@ -152,7 +152,7 @@ function benchEncodeFrameBytes(size: number): Result {
   const batch = Math.max(1, Math.floor(256 * 1024 / size));
   let sink = 0;
   const result = measure(() => {
-    for (let i = 0; i < batch; i++) sink += encodeFrameBytes(frame).length;
+    for (let i = 0; i < batch; i++) sink += encodeFrame(frame).length;
     return [batch, batch * size];
   });
   if (sink === 0) throw new Error("Nothing encoded");
@@ -169,5 +169,5 @@ for (const size of [32, 1024, 64 * 1024]) {
   report("decode+unmask+utf8 text (server)", size, benchDecode(0x1, size));
   report("encode sendBinary (server, no copy)", size, benchSendBinary(size));
   report("encode sendText (server)", size, benchSendText(size));
-  report("encodeFrameBytes (broadcast)", size, benchEncodeFrameBytes(size));
+  report("encodeFrame (broadcast)", size, benchEncodeFrameBytes(size));
 }

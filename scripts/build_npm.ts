@@ -3,7 +3,7 @@
  * `import { Server } from "@anyws/anyws"` works everywhere) for Node with
  * `deno pack` (Deno's successor to dnt): JavaScript plus `.d.ts`
  * declarations, the same exports as `jsr.json`, and the `anyws` command
- * (`cli.ts` compiled to `cli.js`) as its `bin`.
+ * (`cli/main.ts` compiled to `cli/main.js`) as its `bin`.
  *
  * ```sh
  * npm run build:npm                         # dist/npm and dist/anyws-anyws-<version>.tgz
@@ -18,7 +18,7 @@
  * repository's: `tests/npm_package_test.ts` runs it on that oldest Node
  * (`scripts/node22`) and on Node 24.
  *
- * How: the sources (`mod.ts`, `src/`, `engines/`, `cli.ts`, `examples/`,
+ * How: the sources (`mod.ts`, `src/`, `engines/`, `cli/`, `examples/`,
  * README, LICENSE) are copied to a staging directory with a generated
  * `deno.json` whose exports add `./cli`, so that `deno pack` transpiles the
  * command and everything it loads (the demo chat included). `deno pack`
@@ -61,7 +61,7 @@ const SOURCES = [
   "mod.ts",
   "src",
   "engines",
-  "cli.ts",
+  "cli",
   "examples",
   "README.md",
   "LICENSE",
@@ -145,7 +145,7 @@ export async function buildNpm(
           license: pkg.license,
           exports: {
             ...(jsr.exports as Record<string, string>),
-            "./cli": "./cli.ts",
+            "./cli": "./cli/main.ts",
           },
           compilerOptions: deno.compilerOptions,
         },
@@ -174,7 +174,7 @@ export async function buildNpm(
       join(dir, "package.json"),
       `${JSON.stringify(manifest, null, 2)}\n`,
     );
-    rmSync(join(dir, "cli.d.ts"), { force: true });
+    rmSync(join(dir, "cli", "main.d.ts"), { force: true });
     // Assets: .ts files outside the module graph (see the module doc).
     for (
       const file of readdirSync(dir, { recursive: true, encoding: "utf8" })
@@ -183,10 +183,10 @@ export async function buildNpm(
         rmSync(join(dir, file));
       }
     }
-    const cli = join(dir, "cli.js");
-    if (!existsSync(cli)) throw new Error("deno pack did not emit cli.js");
+    const cli = join(dir, "cli", "main.js");
+    if (!existsSync(cli)) throw new Error("deno pack did not emit cli/main.js");
     if (!readFileSync(cli, "utf8").startsWith("#!/usr/bin/env node\n")) {
-      throw new Error("cli.js does not start with #!/usr/bin/env node");
+      throw new Error("cli/main.js does not start with #!/usr/bin/env node");
     }
     chmodSync(cli, 0o755);
 
@@ -234,7 +234,7 @@ function npmManifest(
     main: generated.main,
     types: generated.types,
     exports,
-    bin: { anyws: "./cli.js" },
+    bin: { anyws: "./cli/main.js" },
     engines: pkg.engines,
     publishConfig: { access: "public" },
   };
@@ -269,7 +269,7 @@ async function step(
     },
   });
   if (result.code !== 0 || result.timedOut) {
-    const last = result.output.trim().split("\n").filter(Boolean).at(-1);
+    const last = result.output.trim().split("\n").filter(Boolean).slice(-12).join("\n");
     throw new Error(
       `${name} failed (${
         result.timedOut ? "timed out" : `exit ${result.code}`

@@ -13,9 +13,9 @@ import { spawn } from "node:child_process";
 import { connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { fileURLToPath } from "node:url";
-import type { CloseInfo, Connection } from "../src/connection.ts";
-import { Server } from "../src/server.ts";
-import type { ServerOptions } from "../src/server_options.ts";
+import type { CloseInfo, Connection } from "../src/driver/connection.ts";
+import { Server } from "@anyws/anyws";
+import type { ServerOptions } from "../src/server/options.ts";
 
 /** Every test server binds here, on port 0. */
 export const HOST = "127.0.0.1";

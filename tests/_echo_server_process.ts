@@ -17,7 +17,7 @@
 
 import process from "node:process";
 import { createInterface } from "node:readline";
-import { Server } from "../src/server.ts";
+import { Server } from "@anyws/anyws";
 import { settledRss } from "./_hostile_helpers.ts";
 
 const maxBufferedAmount = Number(

@@ -4,7 +4,7 @@ import {
   headerSize,
   MAX_HEADER_SIZE,
   writeHeader,
-} from "../src/_frame_header.ts";
+} from "../src/protocol/_frame_header.ts";
 
 describe("headerSize", () => {
   test("is 2, 4 or 10 bytes by length, plus 4 when masked", () => {

@@ -1,11 +1,8 @@
 // Test helpers: raw frame bytes built by hand (independently of the
 // encoder under test), concatenation, and a protocol runner.
 
-import {
-  Protocol,
-  type ProtocolEvent,
-  type ProtocolOptions,
-} from "../src/protocol.ts";
+import { Protocol, type ProtocolOptions } from "../src/protocol/protocol.ts";
+import type { ProtocolEvent } from "../src/protocol/protocol_events.ts";
 
 /** Options of {@link rawFrame}. */
 export interface RawFrameOptions {

@@ -23,8 +23,8 @@
 
 import process from "node:process";
 import { createInterface } from "node:readline";
-import { ProtocolError } from "../src/errors.ts";
-import { Server } from "../src/server.ts";
+import { ProtocolError } from "../src/protocol/errors.ts";
+import { Server } from "@anyws/anyws";
 import { delay, ProcessWatch, settledRss } from "./_hostile_helpers.ts";
 
 const watch = new ProcessWatch();

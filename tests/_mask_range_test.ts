@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { maskRange } from "../src/_mask_range.ts";
+import { maskRange } from "../src/protocol/_mask_range.ts";
 import { prng } from "./_prng.ts";
 
 describe("maskRange", () => {

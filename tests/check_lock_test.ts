@@ -69,7 +69,7 @@ describe("findLockProblems", () => {
     const stale = structuredClone(LOCK);
     delete stale.packages?.[""].bin;
     assert.deepEqual(findLockProblems(PKG, stale), [
-      `the lock's root bin is undefined, package.json says {"anyws":"cli.ts"}`,
+      `the lock's root bin is undefined, package.json says {"anyws":"cli/main.ts"}`,
     ]);
   });
 

@@ -8,7 +8,7 @@ import {
   type CliConfig,
   CliError,
   parseCliConfig,
-} from "../src/cli_config.ts";
+} from "../cli/config.ts";
 
 /** Runs the parser and returns the CliError it threw (fails otherwise). */
 function parseError(

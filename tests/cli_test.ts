@@ -1,5 +1,5 @@
 // `anyws start` as a user runs it: the CLI is spawned as a subprocess of the
-// runtime running this file (deno run -A cli.ts, bun cli.ts, node cli.ts),
+// runtime running this file (deno run -A cli/main.ts, bun cli/main.ts, node cli/main.ts),
 // on 127.0.0.1 and port 0, and driven through its output, real clients and
 // signals. Every child is killed in `after`; every wait is bounded.
 import { after, before, describe, test } from "node:test";
@@ -12,7 +12,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { fileURLToPath } from "node:url";
-import { CLI_USAGE } from "../src/cli_config.ts";
+import { CLI_USAGE } from "../cli/config.ts";
 import {
   closePayload,
   delay,
@@ -24,7 +24,7 @@ import {
 } from "./_clients.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const CLI = join(ROOT, "cli.ts");
+const CLI = join(ROOT, "cli", "main.ts");
 /** Bound for a CLI to print its start line or to exit (2 shared cores). */
 const START_MS = 20_000;
 /** Per-test bound (bun's own default is 5 s). */

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { CloseCode, isValidCloseCode } from "../src/close_code.ts";
+import { CloseCode, isValidCloseCode } from "../src/protocol/close_code.ts";
 
 /** The valid ranges as a list of [from, to] pairs, for the full table. */
 function expectedValid(code: number): boolean {

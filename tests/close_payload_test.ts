@@ -5,8 +5,8 @@ import {
   MAX_CLOSE_REASON_BYTES,
   parseClosePayload,
   truncateUtf8,
-} from "../src/close_payload.ts";
-import { ProtocolError, UsageError } from "../src/errors.ts";
+} from "../src/protocol/close_payload.ts";
+import { ProtocolError, UsageError } from "../src/protocol/errors.ts";
 
 const decode = (b: Uint8Array): string => new TextDecoder().decode(b);
 const hasCode = (code: number) => (error: unknown): boolean =>

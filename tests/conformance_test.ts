@@ -9,8 +9,8 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Connection } from "../src/connection.ts";
-import type { Server } from "../src/server.ts";
+import type { Connection } from "../src/driver/connection.ts";
+import type { Server } from "@anyws/anyws";
 import {
   closeAll,
   closePayload,

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Connection } from "../src/connection.ts";
-import { ConnectionSet } from "../src/connection_set.ts";
+import type { Connection } from "../src/driver/connection.ts";
+import { ConnectionSet } from "../src/server/connection_set.ts";
 
 function fake(id: string): Connection {
   return { id } as unknown as Connection;

@@ -5,12 +5,16 @@
 
 import { afterEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { CloseInfo, Connection } from "../src/connection.ts";
-import { Frame } from "../src/frame.ts";
-import { Server } from "../src/server.ts";
-import { UsageError } from "../src/errors.ts";
-import type { ServerOptions } from "../src/server_options.ts";
-import type { Engine, Transport, TransportHandler } from "../src/engine.ts";
+import type { CloseInfo, Connection } from "../src/driver/connection.ts";
+import { Frame } from "../src/protocol/frame.ts";
+import { Server } from "@anyws/anyws";
+import { UsageError } from "../src/protocol/errors.ts";
+import type { ServerOptions } from "../src/server/options.ts";
+import type {
+  Engine,
+  Transport,
+  TransportHandler,
+} from "../src/driver/engine.ts";
 import { memoryEngine } from "../engines/memory.ts";
 import {
   closePayload,

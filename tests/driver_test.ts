@@ -1,11 +1,11 @@
-// The connection driver (src/driver.ts) through a Server on the in-memory
+// The connection driver (src/driver/connection_driver.ts) through a Server on the in-memory
 // engine: raw bytes in, raw bytes out, no TCP. Fast and deterministic.
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { CloseInfo, Connection } from "../src/connection.ts";
-import { Server } from "../src/server.ts";
-import type { ServerOptions } from "../src/server_options.ts";
+import type { CloseInfo, Connection } from "../src/driver/connection.ts";
+import { Server } from "@anyws/anyws";
+import type { ServerOptions } from "../src/server/options.ts";
 import {
   memoryEngine,
   type MemoryEngineOptions,

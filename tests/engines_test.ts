@@ -16,7 +16,7 @@ import type {
   TlsOptions,
   Transport,
   TransportHandler,
-} from "../src/engine.ts";
+} from "../src/driver/engine.ts";
 import { autoEngine, detectRuntime } from "../engines/auto.ts";
 import { type MemoryEngine, memoryEngine } from "../engines/memory.ts";
 

@@ -6,7 +6,7 @@ import {
   FAILURE_CLOSE_CODES,
   ProtocolError,
   UsageError,
-} from "../src/errors.ts";
+} from "../src/protocol/errors.ts";
 
 describe("ProtocolError", () => {
   test("carries its kind, the close code of that kind, and its message", () => {

@@ -4,17 +4,17 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Connection, EventMap } from "../src/connection.ts";
-import { ProtocolError } from "../src/errors.ts";
-import { RESERVED_EVENTS, Server } from "../src/server.ts";
-import type { ServerOptions } from "../src/server_options.ts";
+import type { Connection, EventMap } from "../src/driver/connection.ts";
+import { ProtocolError } from "../src/protocol/errors.ts";
+import { RESERVED_EVENTS, Server } from "@anyws/anyws";
+import type { ServerOptions } from "../src/server/options.ts";
 import {
   type SchemaIssue,
   type SchemaOutput,
   type SchemaResult,
   type StandardSchema,
   ValidationError,
-} from "../src/validation.ts";
+} from "../src/server/validation.ts";
 import {
   deferred,
   delay,

@@ -6,8 +6,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import type { CloseInfo } from "../src/connection.ts";
-import { Server } from "../src/server.ts";
+import type { CloseInfo } from "../src/driver/connection.ts";
+import { Server } from "@anyws/anyws";
 import {
   deferred,
   delay,

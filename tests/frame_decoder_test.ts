@@ -4,8 +4,8 @@ import {
   FrameDecoder,
   type FrameDecoderOptions,
   type FrameHandler,
-} from "../src/frame_decoder.ts";
-import { ProtocolError } from "../src/errors.ts";
+} from "../src/protocol/frame_decoder.ts";
+import { ProtocolError } from "../src/protocol/errors.ts";
 import { clientFrame, concat, rawFrame } from "./_frames.ts";
 
 interface Decoded {

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { Frame } from "../src/frame.ts";
-import { UsageError } from "../src/errors.ts";
+import { Frame } from "../src/protocol/frame.ts";
+import { UsageError } from "../src/protocol/errors.ts";
 
 describe("Frame", () => {
   test("keeps opcode, payload (same reference), fin and rsv", () => {

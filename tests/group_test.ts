@@ -1,8 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Connection } from "../src/connection.ts";
-import { Frame } from "../src/frame.ts";
-import { type EncodedSink, encodeMessage, Group } from "../src/group.ts";
+import type { Connection } from "../src/driver/connection.ts";
+import { Frame } from "../src/protocol/frame.ts";
+import { type EncodedSink, encodeMessage, Group } from "../src/server/group.ts";
 
 /** A stand-in connection that records the encoded frames it was given. */
 class FakeConnection implements EncodedSink {

@@ -1,17 +1,19 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { type HttpRequest, RequestHeadReader } from "../src/http_request.ts";
+import type { HttpRequest } from "../src/protocol/http_request.ts";
+import { RequestHeadReader } from "../src/protocol/request_head_reader.ts";
+import { computeAcceptKey, generateKey } from "../src/protocol/accept_key.ts";
+import { validateAcceptResponse } from "../src/protocol/client_handshake.ts";
 import {
-  computeAcceptKey,
   type ExtensionOffer,
   formatExtensions,
-  generateKey,
   parseExtensions,
+} from "../src/protocol/extensions.ts";
+import {
   selectSubprotocol,
   type UpgradeValidation,
-  validateAcceptResponse,
   validateUpgrade,
-} from "../src/handshake.ts";
+} from "../src/protocol/server_handshake.ts";
 
 const encoder = new TextEncoder();
 const KEY = "dGhlIHNhbXBsZSBub25jZQ==";

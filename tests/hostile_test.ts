@@ -10,9 +10,9 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect as netConnect, type Socket } from "node:net";
-import type { CloseInfo, Connection } from "../src/connection.ts";
-import { ProtocolError } from "../src/errors.ts";
-import type { Server } from "../src/server.ts";
+import type { CloseInfo, Connection } from "../src/driver/connection.ts";
+import { ProtocolError } from "../src/protocol/errors.ts";
+import type { Server } from "@anyws/anyws";
 import {
   Canary,
   closeBody,

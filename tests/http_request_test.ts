@@ -1,12 +1,14 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { isToken } from "../src/protocol/http_fields.ts";
 import {
   type HttpRequest,
-  isToken,
   releaseParsedFields,
+} from "../src/protocol/http_request.ts";
+import {
   RequestHeadReader,
   type RequestHeadResult,
-} from "../src/http_request.ts";
+} from "../src/protocol/request_head_reader.ts";
 
 function bytes(text: string): Uint8Array {
   // Latin-1: one byte per character, so tests can put any byte in a head.

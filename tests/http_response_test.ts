@@ -4,7 +4,7 @@ import {
   buildAcceptResponse,
   buildErrorResponse,
   statusText,
-} from "../src/http_response.ts";
+} from "../src/protocol/http_response.ts";
 
 const decoder = new TextDecoder();
 const ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";

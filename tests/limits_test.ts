@@ -5,15 +5,15 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { CloseInfo, Connection } from "../src/connection.ts";
-import { ProtocolError } from "../src/errors.ts";
-import type { Server } from "../src/server.ts";
+import type { CloseInfo, Connection } from "../src/driver/connection.ts";
+import { ProtocolError } from "../src/protocol/errors.ts";
+import type { Server } from "@anyws/anyws";
 import {
   type AuthorizeResult,
   DEFAULT_SERVER_OPTIONS,
   resolveServerOptions,
   type ServerOptions,
-} from "../src/server_options.ts";
+} from "../src/server/options.ts";
 import {
   closeBody,
   concat,

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { applyMask } from "../src/mask.ts";
+import { applyMask } from "../src/protocol/mask.ts";
 import { prng } from "./_prng.ts";
 
 function naive(bytes: Uint8Array, mask: Uint8Array, offset = 0): Uint8Array {

@@ -6,7 +6,7 @@ import type {
   AcceptTransport,
   Transport,
   TransportHandler,
-} from "../src/engine.ts";
+} from "../src/driver/engine.ts";
 import { memoryEngine } from "../engines/memory.ts";
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { MessageAssembler } from "../src/message_assembler.ts";
-import { ProtocolError } from "../src/errors.ts";
+import { MessageAssembler } from "../src/protocol/message_assembler.ts";
+import { ProtocolError } from "../src/protocol/errors.ts";
 
 const enc = (text: string): Uint8Array => new TextEncoder().encode(text);
 const hasCode = (code: number, message?: string) => (error: unknown): boolean =>

@@ -22,7 +22,7 @@ import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { CLI_USAGE } from "../src/cli_config.ts";
+import { CLI_USAGE } from "../cli/config.ts";
 
 const RUNTIME = "Deno" in globalThis
   ? "Deno"
@@ -232,7 +232,7 @@ function nodePackageSuite(): void {
         assert.equal(manifest.license, PKG.license);
         assert.equal(manifest.type, "module");
         assert.deepEqual(manifest.engines, PKG.engines);
-        assert.deepEqual(manifest.bin, { anyws: "./cli.js" });
+        assert.deepEqual(manifest.bin, { anyws: "./cli/main.js" });
         assert.deepEqual(
           Object.keys(manifest.exports).sort(),
           Object.keys(JSR.exports).sort(),
@@ -279,10 +279,12 @@ function nodePackageSuite(): void {
           !["package.json", "README.md", "LICENSE"].includes(file)
         );
         assert.deepEqual(odd, []);
-        assert.ok(files.includes("cli.js"));
+        assert.ok(files.includes("cli/main.js"));
         assert.ok(files.includes("examples/chat/app.js"), "the demo chat");
         assert.equal(
-          readFileSync(join(installed, "cli.js"), "utf8").split("\n")[0],
+          readFileSync(join(installed, "cli", "main.js"), "utf8").split(
+            "\n",
+          )[0],
           "#!/usr/bin/env node",
         );
       });
@@ -417,15 +419,16 @@ ${CLIENT}});
 
       test("its declarations type-check strict TypeScript consumers, ES module and CommonJS", async () => {
         const consumer =
-          `import { CloseCode, type Connection, parseCliConfig, Server } from "${NAME}";
+          `import { CloseCode, type Connection, Server } from "${NAME}";
+import { Protocol } from "${NAME}/protocol";
 import { autoEngine } from "${NAME}/engines/auto";
 import { memoryEngine } from "${NAME}/engines/memory";
 
 const server: Server = new Server({ hostname: "127.0.0.1", port: 0 });
 server.on("message", (data, conn: Connection) => conn.send(\`echo:\${data}\`));
 const code: 1001 = CloseCode.GoingAway;
-const port: number = parseCliConfig(["start"], {}).port;
-export const used = [autoEngine, memoryEngine, code, port];
+const state: number = new Protocol({ role: "client" }).readyState;
+export const used = [autoEngine, memoryEngine, code, state];
 `;
         // consumer.mts is an ES module; consumer.ts is CommonJS in this
         // project, so TypeScript compiles its imports to require().

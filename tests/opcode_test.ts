@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { isControl, isKnownOpcode, Opcode } from "../src/opcode.ts";
+import { isControl, isKnownOpcode, Opcode } from "../src/protocol/opcode.ts";
 
 describe("Opcode", () => {
   test("has the RFC 6455 §11.8 values", () => {

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { isOriginAllowed } from "../src/origin_policy.ts";
+import { isOriginAllowed } from "../src/server/origin_policy.ts";
 
 describe("isOriginAllowed: same-origin", () => {
   test("allows an origin whose host and port equal Host", () => {

@@ -1,9 +1,13 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { Protocol, type ProtocolEvent, ReadyState } from "../src/protocol.ts";
-import { Frame } from "../src/frame.ts";
-import { encodeFrameBytes } from "../src/frame_encoder.ts";
-import { ProtocolError, UsageError } from "../src/errors.ts";
+import { Protocol } from "../src/protocol/protocol.ts";
+import {
+  type ProtocolEvent,
+  ReadyState,
+} from "../src/protocol/protocol_events.ts";
+import { Frame } from "../src/protocol/frame.ts";
+import { encodeFrame } from "../src/protocol/frame_encoder.ts";
+import { ProtocolError, UsageError } from "../src/protocol/errors.ts";
 import {
   clientFrame,
   concat,
@@ -888,7 +892,7 @@ describe("Protocol: sending", () => {
 
   test("sendEncoded queues pre-encoded bytes as is", () => {
     const protocol = new Protocol();
-    const frame = encodeFrameBytes(Frame.text("broadcast"));
+    const frame = encodeFrame(Frame.text("broadcast"));
     assert.equal(protocol.sendEncoded(frame), true);
     const chunks = protocol.takeOutgoing();
     assert.equal(chunks.length, 1);

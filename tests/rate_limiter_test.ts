@@ -1,10 +1,10 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { CloseInfo } from "../src/connection.ts";
-import { ProtocolError } from "../src/errors.ts";
-import { TokenBucket } from "../src/rate_limiter.ts";
-import { Server } from "../src/server.ts";
-import type { ServerOptions } from "../src/server_options.ts";
+import type { CloseInfo } from "../src/driver/connection.ts";
+import { ProtocolError } from "../src/protocol/errors.ts";
+import { TokenBucket } from "../src/server/rate_limiter.ts";
+import { Server } from "@anyws/anyws";
+import type { ServerOptions } from "../src/server/options.ts";
 import { memoryEngine } from "../engines/memory.ts";
 import {
   encodeClientFrame,

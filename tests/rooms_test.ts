@@ -4,9 +4,9 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { CloseInfo } from "../src/connection.ts";
-import { Server } from "../src/server.ts";
-import type { ServerOptions } from "../src/server_options.ts";
+import type { CloseInfo } from "../src/driver/connection.ts";
+import { Server } from "@anyws/anyws";
+import type { ServerOptions } from "../src/server/options.ts";
 import { memoryEngine, type MemorySocket } from "../engines/memory.ts";
 import {
   closePayload,

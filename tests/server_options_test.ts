@@ -4,7 +4,7 @@ import {
   DEFAULT_SERVER_OPTIONS,
   resolveServerOptions,
   type ServerOptions,
-} from "../src/server_options.ts";
+} from "../src/server/options.ts";
 
 const MiB = 1024 * 1024;
 

@@ -3,9 +3,9 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { CloseInfo, Connection } from "../src/connection.ts";
-import type { HttpRequest } from "../src/http_request.ts";
-import type { Server } from "../src/server.ts";
+import type { CloseInfo, Connection } from "../src/driver/connection.ts";
+import type { HttpRequest } from "../src/protocol/http_request.ts";
+import type { Server } from "@anyws/anyws";
 import {
   closeAll,
   delay,

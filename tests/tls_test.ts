@@ -18,9 +18,9 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { CloseInfo } from "../src/connection.ts";
-import { ProtocolError } from "../src/errors.ts";
-import type { Server } from "../src/server.ts";
+import type { CloseInfo } from "../src/driver/connection.ts";
+import { ProtocolError } from "../src/protocol/errors.ts";
+import type { Server } from "@anyws/anyws";
 import {
   closeBody,
   frame,

@@ -1,14 +1,17 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { UpgradeDecision } from "../src/driver.ts";
-import type { UpgradeRequest } from "../src/handshake.ts";
-import type { HttpRequest } from "../src/http_request.ts";
+import type { UpgradeDecision } from "../src/driver/driver_host.ts";
+import type { UpgradeRequest } from "../src/protocol/server_handshake.ts";
+import type { HttpRequest } from "../src/protocol/http_request.ts";
 import {
   type Authorize,
   resolveServerOptions,
   type ServerOptions,
-} from "../src/server_options.ts";
-import { type ConnectionCounts, decideUpgrade } from "../src/upgrade_policy.ts";
+} from "../src/server/options.ts";
+import {
+  type ConnectionCounts,
+  decideUpgrade,
+} from "../src/server/upgrade_policy.ts";
 
 function request(target = "/ws"): HttpRequest {
   const url = new URL(target, "http://localhost:8080");

@@ -1,7 +1,11 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { decodeUtf8, isValidUtf8, Utf8StreamDecoder } from "../src/utf8.ts";
-import { ProtocolError } from "../src/errors.ts";
+import {
+  decodeUtf8,
+  isValidUtf8,
+  Utf8StreamDecoder,
+} from "../src/protocol/utf8.ts";
+import { ProtocolError } from "../src/protocol/errors.ts";
 
 const bytes = (...values: number[]): Uint8Array => new Uint8Array(values);
 

@@ -5,7 +5,7 @@ import {
   type StandardSchema,
   ValidationError,
   withSchema,
-} from "../src/validation.ts";
+} from "../src/server/validation.ts";
 
 /** A hand-written synchronous Standard Schema: a non-empty string, trimmed. */
 const text: StandardSchema<unknown, string> = {

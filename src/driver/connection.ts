@@ -4,9 +4,9 @@
  * @module
  */
 
-import type { Frame } from "./frame.ts";
-import type { HttpRequest } from "./http_request.ts";
-import type { CloseInfo, ReadyState } from "./protocol.ts";
+import type { Frame } from "../protocol/frame.ts";
+import type { HttpRequest } from "../protocol/http_request.ts";
+import type { CloseInfo, ReadyState } from "../protocol/protocol_events.ts";
 
 export type { CloseInfo };
 

@@ -17,20 +17,22 @@
  * console.log(Opcode.Text); // 1
  * ```
  */
-export const Opcode = {
-  /** %x0 denotes a continuation frame. */
-  Continuation: 0x0,
-  /** %x1 denotes a text frame. */
-  Text: 0x1,
-  /** %x2 denotes a binary frame. */
-  Binary: 0x2,
-  /** %x8 denotes a connection close. */
-  Close: 0x8,
-  /** %x9 denotes a ping. */
-  Ping: 0x9,
-  /** %xA denotes a pong. */
-  Pong: 0xa,
-} as const;
+export const Opcode = Object.freeze(
+  {
+    /** %x0 denotes a continuation frame. */
+    Continuation: 0x0,
+    /** %x1 denotes a text frame. */
+    Text: 0x1,
+    /** %x2 denotes a binary frame. */
+    Binary: 0x2,
+    /** %x8 denotes a connection close. */
+    Close: 0x8,
+    /** %x9 denotes a ping. */
+    Ping: 0x9,
+    /** %xA denotes a pong. */
+    Pong: 0xa,
+  } as const,
+);
 
 /**
  * One of the {@link Opcode} values.

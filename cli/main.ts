@@ -2,9 +2,9 @@
 /**
  * The `anyws` command, on every runtime:
  *
- *     deno run -A cli.ts start --port 8080
- *     bun cli.ts start --port 8080
- *     node cli.ts start --port 8080
+ *     deno run -A cli/main.ts start --port 8080
+ *     bun cli/main.ts start --port 8080
+ *     node cli/main.ts start --port 8080
  *
  * Without `--handler` it runs the demo chat app. `--help` lists the options.
  *
@@ -15,21 +15,20 @@ import process from "node:process";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { Server, type ServerOptions } from "../mod.ts";
 import {
   CLI_USAGE,
   type CliConfig,
   CliError,
   parseCliConfig,
-  Server,
-  type ServerOptions,
-} from "./mod.ts";
+} from "./config.ts";
 
 /** A handler module: Larafony's `registerDefaultHandlers`, as a function. */
 type HandlerModule = { register?: (server: Server) => unknown };
 
 async function loadHandler(config: CliConfig): Promise<HandlerModule> {
   if (config.handler === undefined) {
-    return await import("./examples/chat/app.ts");
+    return await import("../examples/chat/app.ts");
   }
   const url = pathToFileURL(resolve(config.handler)).href;
   let module: HandlerModule;

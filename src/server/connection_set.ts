@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Connection } from "./connection.ts";
+import type { Connection } from "../driver/connection.ts";
 
 /**
  * A server's open connections: count, lookup by id, iteration.

@@ -26,13 +26,16 @@
  * @module
  */
 
+import { isToken, TCHAR } from "./http_fields.ts";
+import { type HttpRequest, ParsedRequest } from "./http_request.ts";
+
 /**
  * Limits applied while reading a request head. Every limit is checked as
  * soon as it is crossed, before the end of the head arrives.
  *
  * @example
  * ```ts
- * import { RequestHeadReader, type RequestHeadLimits } from "./http_request.ts";
+ * import { type RequestHeadLimits, RequestHeadReader } from "./request_head_reader.ts";
  * const limits: RequestHeadLimits = { maxHeadBytes: 8192, maxHeaderCount: 50 };
  * const reader = new RequestHeadReader(limits);
  * ```
@@ -59,49 +62,6 @@ export interface RequestHeadLimits {
 }
 
 /**
- * A parsed HTTP request head: what the application sees as the upgrade
- * request of a connection.
- *
- * @example
- * ```ts
- * import { RequestHeadReader } from "./http_request.ts";
- * const reader = new RequestHeadReader();
- * const result = reader.push(
- *   new TextEncoder().encode("GET /chat?room=1 HTTP/1.1\r\nHost: a.example\r\n\r\n"),
- * );
- * if (result.state === "complete") {
- *   const { path, query, headers } = result.request;
- *   console.log(path, query.get("room"), headers.get("host")); // "/chat" "1" "a.example"
- * }
- * ```
- */
-export interface HttpRequest {
-  /** The method, case-sensitive, such as `"GET"`. */
-  readonly method: string;
-  /** The raw request-target, exactly as received (`"/chat?room=1"`). */
-  readonly target: string;
-  /**
-   * The raw (not percent-decoded) path of the target, without the query:
-   * `"/chat"` for `"/chat?room=1"` and for `"http://a.example/chat?room=1"`;
-   * `"/"` for an absolute-form target without a path; the target itself for
-   * the asterisk and authority forms.
-   */
-  readonly path: string;
-  /** The query of the target, decoded by `URLSearchParams`. */
-  readonly query: URLSearchParams;
-  /** The HTTP version without its name, such as `"1.1"`. */
-  readonly version: string;
-  /** The header fields, combined per name as the Web `Headers` class does. */
-  readonly headers: Headers;
-  /**
-   * The header fields in the order received, names in their original case,
-   * values trimmed of surrounding whitespace. Use it to detect repeated
-   * fields.
-   */
-  readonly rawHeaders: ReadonlyArray<readonly [name: string, value: string]>;
-}
-
-/**
  * What {@link RequestHeadReader.push} answers.
  *
  * - `incomplete`: more bytes are needed.
@@ -112,7 +72,7 @@ export interface HttpRequest {
  *
  * @example
  * ```ts
- * import { RequestHeadReader, type RequestHeadResult } from "./http_request.ts";
+ * import { RequestHeadReader, type RequestHeadResult } from "./request_head_reader.ts";
  * const result: RequestHeadResult = new RequestHeadReader().push(new Uint8Array([0x00]));
  * if (result.state === "error") console.log(result.status, result.message); // 400
  * ```
@@ -131,85 +91,6 @@ const CR = 0x0d;
 const SP = 0x20;
 const HTAB = 0x09;
 const COLON = 0x3a;
-
-// RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" /
-// "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
-const TCHAR: Uint8Array = /* @__PURE__ */ (() => {
-  const table = new Uint8Array(128);
-  for (const c of "!#$%&'*+-.^_`|~") table[c.charCodeAt(0)] = 1;
-  for (let c = 0x30; c <= 0x39; c++) table[c] = 1;
-  for (let c = 0x41; c <= 0x5a; c++) table[c] = 1;
-  for (let c = 0x61; c <= 0x7a; c++) table[c] = 1;
-  return table;
-})();
-
-/**
- * Whether `value` is an HTTP token (RFC 9110 §5.6.2: `token = 1*tchar`), the
- * syntax of methods, header field names, WebSocket subprotocols and
- * extension names.
- *
- * @example
- * ```ts
- * import { isToken } from "./http_request.ts";
- * isToken("chat.v2"); // true
- * isToken("two words"); // false
- * isToken(""); // false
- * ```
- */
-export function isToken(value: string): boolean {
-  const length = value.length;
-  if (length === 0) return false;
-  for (let i = 0; i < length; i++) {
-    const c = value.charCodeAt(i);
-    if (c >= 128 || TCHAR[c] === 0) return false;
-  }
-  return true;
-}
-
-// RFC 9110 §7.2: Host = uri-host [ ":" port ]; uri-host = IP-literal /
-// IPv4address / reg-name (RFC 3986 §3.2.2).
-const HOST =
-  /^(?:\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::[0-9]*)?$/;
-
-/**
- * Whether `value` is a valid, non-empty `Host` field value (RFC 9110 §7.2).
- *
- * @example
- * ```ts
- * import { isValidHost } from "./http_request.ts";
- * console.log(isValidHost("example.com:8080"), isValidHost("a b")); // true false
- * ```
- */
-export function isValidHost(value: string): boolean {
-  return HOST.test(value);
-}
-
-/**
- * What is wrong with the `Host` field of `request`, or `undefined`. RFC 9112
- * §3.2: "A server MUST respond with a 400 (Bad Request) status code to any
- * HTTP/1.1 request message that lacks a Host header field and to any
- * request message that contains more than one Host header field line or a
- * Host header field with an invalid field value."
- *
- * @example
- * ```ts
- * import { hostProblem, RequestHeadReader } from "./http_request.ts";
- * const result = new RequestHeadReader().push(new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n"));
- * if (result.state === "complete") console.log(hostProblem(result.request)); // "Missing header: Host"
- * ```
- */
-export function hostProblem(request: HttpRequest): string | undefined {
-  let host: string | undefined;
-  for (const [name, value] of request.rawHeaders) {
-    if (name.length !== 4 || name.toLowerCase() !== "host") continue;
-    if (host !== undefined) return "Duplicate header: Host";
-    host = value;
-  }
-  if (host === undefined) {
-    return request.version === "1.0" ? undefined : "Missing header: Host";
-  }
-  return isValidHost(host) ? undefined : "Invalid Host header";
-}
 
 const decoder = new TextDecoder();
 const EMPTY = new Uint8Array(0);
@@ -251,18 +132,6 @@ function checkLimit(
   return value;
 }
 
-// RFC 9112 §3.2: request-target = origin-form / absolute-form /
-// authority-form / asterisk-form. Returns the raw path part and the query.
-function splitTarget(target: string): [path: string, query: string] {
-  const q = target.indexOf("?");
-  const base = q === -1 ? target : target.slice(0, q);
-  const query = q === -1 ? "" : target.slice(q + 1);
-  if (base.charCodeAt(0) === 0x2f /* "/" */) return [base, query];
-  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/]*/.exec(base);
-  if (scheme !== null) return [base.slice(scheme[0].length) || "/", query];
-  return [base, query];
-}
-
 /**
  * Reads an HTTP/1.1 request head from a byte stream, one chunk at a time.
  * Create one per connection; once it answers `complete` or `error` it is
@@ -271,7 +140,7 @@ function splitTarget(target: string): [path: string, query: string] {
  *
  * @example
  * ```ts
- * import { RequestHeadReader } from "./http_request.ts";
+ * import { RequestHeadReader } from "./request_head_reader.ts";
  * const reader = new RequestHeadReader({ maxHeadBytes: 8192 });
  * const bytes = new TextEncoder().encode(
  *   "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n\x81\x00",
@@ -507,7 +376,7 @@ export class RequestHeadReader {
       );
     }
     let colon = 0;
-    while (colon < n && line[colon] < 0x80 && TCHAR[line[colon]] === 1) colon++;
+    while (colon < n && line[colon] < 0x80 && TCHAR[line[colon]]) colon++;
     if (colon === n || line[colon] !== COLON) {
       if (colon > 0 && (line[colon] === SP || line[colon] === HTAB)) {
         // RFC 9112 §5.1: "A server MUST reject, with a response status code
@@ -546,120 +415,14 @@ export class RequestHeadReader {
   }
 
   #request(): HttpRequest {
-    const [path, query] = splitTarget(this.#target);
     this.#partial = EMPTY;
     // The usual method and version as shared literals: open connections
     // then keep no copy of them each.
     return new ParsedRequest(
       this.#method === "GET" ? "GET" : this.#method,
       this.#target,
-      path,
-      query,
       this.#version === "1.1" ? "1.1" : this.#version,
       this.#rawHeaders,
     );
-  }
-}
-
-/**
- * Lets a request read by a {@link RequestHeadReader} drop the header fields
- * it parsed (they are parsed again from the head's text on the next use).
- * The driver calls it once the handshake has read them, so that an open
- * connection keeps its request as a few strings. Other requests are left
- * as they are.
- *
- * @example
- * ```ts
- * import { releaseParsedFields, RequestHeadReader } from "./http_request.ts";
- * const result = new RequestHeadReader().push(
- *   new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\n\r\n"),
- * );
- * if (result.state === "complete") {
- *   releaseParsedFields(result.request);
- *   console.log(result.request.rawHeaders); // [ [ "Host", "a" ] ]
- * }
- * ```
- */
-export function releaseParsedFields(request: HttpRequest): void {
-  if (request instanceof ParsedRequest) request.release();
-}
-
-/**
- * A parsed request head. It keeps its header fields as one string (a name,
- * a colon and the value per line) and builds `rawHeaders`, `headers` and
- * `query` from it on first use: a server holding many idle connections
- * keeps a few strings per connection, not an array and two strings per
- * field.
- */
-class ParsedRequest implements HttpRequest {
-  readonly method: string;
-  readonly target: string;
-  readonly path: string;
-  readonly version: string;
-  #fields: string;
-  #rawHeaders: ReadonlyArray<readonly [string, string]> | undefined;
-  #query: string | URLSearchParams;
-  #headers: Headers | undefined;
-
-  constructor(
-    method: string,
-    target: string,
-    path: string,
-    query: string,
-    version: string,
-    rawHeaders: ReadonlyArray<readonly [string, string]>,
-  ) {
-    this.method = method;
-    this.target = target;
-    this.path = path;
-    this.#query = query;
-    this.version = version;
-    // Names hold no colon and values no line break (the reader checked).
-    this.#fields = rawHeaders.map(([name, value]) => `${name}:${value}`)
-      .join("\n");
-    this.#rawHeaders = rawHeaders;
-  }
-
-  get rawHeaders(): ReadonlyArray<readonly [string, string]> {
-    return this.#rawHeaders ??= this.#fields === ""
-      ? []
-      : this.#fields.split("\n").map((line) => {
-        const colon = line.indexOf(":");
-        return [line.slice(0, colon), line.slice(colon + 1)] as const;
-      });
-  }
-
-  /** Drops the parsed fields and Headers; they are built again on next use. */
-  release(): void {
-    this.#rawHeaders = undefined;
-    this.#headers = undefined;
-  }
-
-  get query(): URLSearchParams {
-    if (typeof this.#query === "string") {
-      this.#query = new URLSearchParams(this.#query);
-    }
-    return this.#query;
-  }
-
-  get headers(): Headers {
-    if (this.#headers === undefined) {
-      const headers = new Headers();
-      for (const [name, value] of this.rawHeaders) headers.append(name, value);
-      this.#headers = headers;
-    }
-    return this.#headers;
-  }
-
-  /** Shown by `console.log` and `JSON.stringify` like a plain object. */
-  toJSON(): Record<string, unknown> {
-    return {
-      method: this.method,
-      target: this.target,
-      path: this.path,
-      query: Object.fromEntries(this.query),
-      version: this.version,
-      headers: Object.fromEntries(this.headers),
-    };
   }
 }

@@ -6,15 +6,15 @@
  * @module
  */
 
-import type { UpgradeDecision } from "./driver.ts";
-import { selectSubprotocol, type UpgradeRequest } from "./handshake.ts";
-import type { HttpRequest } from "./http_request.ts";
+import type { UpgradeDecision } from "../driver/driver_host.ts";
+import {
+  selectSubprotocol,
+  type UpgradeRequest,
+} from "../protocol/server_handshake.ts";
+import type { HttpRequest } from "../protocol/http_request.ts";
 import { isOriginAllowed } from "./origin_policy.ts";
-import { UsageError } from "./errors.ts";
-import type {
-  AuthorizeResult,
-  ResolvedServerOptions,
-} from "./server_options.ts";
+import { UsageError } from "../protocol/errors.ts";
+import type { AuthorizeResult, ResolvedServerOptions } from "./options.ts";
 
 /** Connection counts the limits are checked against (the request's own connection included). */
 export interface ConnectionCounts {

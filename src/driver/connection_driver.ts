@@ -9,110 +9,32 @@
  * @module
  */
 
-import type { Flushable, FlushScheduler } from "./_flush_scheduler.ts";
-import type { CloseInfo, Connection, Message } from "./connection.ts";
-import type { Timers, Transport, TransportHandler } from "./engine.ts";
-import { asProtocolError, ProtocolError } from "./errors.ts";
-import { Frame } from "./frame.ts";
+import { asProtocolError, ProtocolError } from "../protocol/errors.ts";
+import { Frame } from "../protocol/frame.ts";
 import {
-  computeAcceptKey,
-  isWebSocketUpgrade,
-  type UpgradeRequest,
-  validateUpgrade,
-} from "./handshake.ts";
-import {
-  hostProblem,
   type HttpRequest,
   releaseParsedFields,
-  RequestHeadReader,
-} from "./http_request.ts";
-import {
-  buildAcceptResponse,
-  buildErrorResponse,
-  serializeResponse,
-} from "./http_response.ts";
-import { Protocol, ReadyState } from "./protocol.ts";
-import { randomUuid } from "./_random.ts";
-import type { ResolvedServerOptions } from "./server_options.ts";
-import type { TokenBucket } from "./rate_limiter.ts";
+} from "../protocol/http_request.ts";
+import { Protocol } from "../protocol/protocol.ts";
+import { ReadyState } from "../protocol/protocol_events.ts";
+import type { Connection, Message } from "./connection.ts";
+import type { DriverHost, UpgradeDecision } from "./driver_host.ts";
+import { randomUuid } from "./connection_id.ts";
+import type { Transport, TransportHandler } from "./engine.ts";
+import type { Flushable } from "./flush_scheduler.ts";
+import { HttpPhase } from "./http_phase.ts";
+import { joinBytes } from "./join_bytes.ts";
 
 /**
- * The answer of the server's upgrade policy for one request.
- *
- * @example
- * ```ts
- * import type { UpgradeDecision } from "@anyws/anyws";
- * const accept: UpgradeDecision = { accept: true, protocol: "chat" };
- * const reject: UpgradeDecision = { accept: false, status: 403, body: "Forbidden" };
- * ```
- */
-export type UpgradeDecision =
-  | {
-    accept: true;
-    /** Subprotocol to answer with. */
-    protocol?: string;
-    /** Extra headers of the 101 response. */
-    headers?: Record<string, string>;
-    /** Initial `conn.data`. */
-    data?: unknown;
-    /** The user the connection belongs to. */
-    user?: string;
-  }
-  | {
-    accept: false;
-    status: number;
-    body?: string;
-    headers?: Record<string, string>;
-  };
-
-/** What a driver reports to, and asks of, the server that owns it. */
-export interface DriverHost<Data = Record<string, unknown>> {
-  readonly options: ResolvedServerOptions;
-  readonly scheduler: FlushScheduler;
-  readonly timers: Timers;
-  /**
-   * Answers a request that is not a WebSocket upgrade, or returns
-   * `undefined` to answer 426.
-   */
-  respond(
-    request: HttpRequest,
-    body: Uint8Array | null,
-    remoteAddress: string,
-  ): Response | Promise<Response> | undefined;
-  /** Decides whether to accept a valid upgrade request. */
-  decide(
-    request: HttpRequest,
-    upgrade: UpgradeRequest,
-    remoteAddress: string,
-  ): UpgradeDecision | Promise<UpgradeDecision>;
-  opened(conn: ConnectionDriver<Data>): void;
-  message(conn: ConnectionDriver<Data>, data: string | Uint8Array): void;
-  errored(error: unknown, conn: ConnectionDriver<Data>): void;
-  drained(conn: ConnectionDriver<Data>): void;
-  roomsOf(conn: ConnectionDriver<Data>): ReadonlySet<string>;
-  join(conn: ConnectionDriver<Data>, room: string): boolean;
-  leave(conn: ConnectionDriver<Data>, room: string): boolean;
-  userOf(conn: ConnectionDriver<Data>): string | undefined;
-  setUser(conn: ConnectionDriver<Data>, user: string | undefined): void;
-  closed(conn: ConnectionDriver<Data>, info: CloseInfo): void;
-  /** The transport is gone, whether or not the connection ever opened. */
-  released(conn: ConnectionDriver<Data>): void;
-}
-
-/**
- * Where a connection is. Head: reading the request head; Body: reading a
- * plain request's body; Upgrading: the upgrade policy is deciding; Open: a
- * WebSocket; Http: the request handler is answering; Done: answered,
- * waiting for the peer to close; Closed: the transport is gone.
+ * Where a connection is. Http: the HTTP phase (the request, then the
+ * upgrade or a plain answer); Open: a WebSocket; Done: answered with plain
+ * HTTP, waiting for the peer to close; Closed: the transport is gone.
  */
 const Phase = {
-  Head: 0,
-  Body: 1,
-  Upgrading: 2,
-  Open: 3,
-  Http: 4,
-  Done: 5,
-  Closed: 6,
+  Http: 0,
+  Open: 1,
+  Done: 2,
+  Closed: 3,
 } as const;
 type Phase = typeof Phase[keyof typeof Phase];
 
@@ -142,24 +64,14 @@ const BLOCKED = 8;
 const OVER_THRESHOLD = 16;
 /** The transport was told to end (our FIN). */
 const ENDING = 32;
-/** The peer's FIN arrived before the connection was open or answered. */
-const PEER_ENDED = 64;
 /** Reading is paused by the application (`conn.pause()`). */
 const PAUSED_BY_APP = 128;
 /** Reading is paused because the peer does not take what it asked for. */
 const PAUSED_BY_BACKPRESSURE = 256;
-/** Where the phase is kept in the same field: bits 9 to 11. */
+/** Where the phase is kept in the same field: bits 9 and 10. */
 const PHASE_SHIFT = 9;
-const PHASE_MASK = 7 << PHASE_SHIFT;
+const PHASE_MASK = 3 << PHASE_SHIFT;
 const PAUSED = PAUSED_BY_APP | PAUSED_BY_BACKPRESSURE;
-
-/** A plain request waiting for its body. */
-interface PendingBody {
-  request: HttpRequest;
-  chunks: Uint8Array[];
-  received: number;
-  length: number;
-}
 
 /**
  * Drives one transport from the first request byte to the closed socket, and
@@ -179,21 +91,18 @@ export class ConnectionDriver<Data = Record<string, unknown>>
   #data: Data | undefined; // created on first use
   /** Heartbeat ticks in a row without a byte from the peer. */
   silentTicks = 0;
-  /** The message rate limit of this connection, when the server has one. */
-  limiter: TokenBucket | undefined;
+  /** The message rate limit of this connection, kept here for the host. */
+  limiter: { take(): boolean } | undefined;
 
   #host: DriverHost<Data>;
   #transport: Transport;
-  #head: RequestHeadReader | undefined;
-  // Bytes that arrived behind the request head during the handshake, or a
-  // plain request's body; created on first use.
-  #early: { chunks: Uint8Array[]; bytes: number } | undefined;
-  #body: PendingBody | undefined;
+  // The HTTP exchange, until the connection is open or answered.
+  #httpPhase: HttpPhase<Data> | undefined;
   #ws: Protocol | undefined;
   /** HTTP bytes (the 101, or a whole response) to write before anything else. */
   #http: Uint8Array | undefined;
   /** The driver's yes/no state and its phase (the constants above), one field. */
-  #flags = SEEN | Phase.Head << PHASE_SHIFT;
+  #flags = SEEN | Phase.Http << PHASE_SHIFT;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   /** Starts the handshake timer; the engine then reports the transport's events to this driver. */
@@ -202,10 +111,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     this.#transport = transport;
     this.remoteAddress = transport.remoteAddress;
     const { options } = host;
-    this.#head = new RequestHeadReader({
-      maxHeadBytes: options.maxHeadBytes,
-      maxHeaderCount: options.maxHeaderCount,
-    });
+    this.#httpPhase = new HttpPhase(host, this);
     if (options.handshakeTimeout > 0) {
       this.#timer = host.timers.setTimeout(
         () => this.#drop(),
@@ -369,14 +275,8 @@ export class ConnectionDriver<Data = Record<string, unknown>>
         case Phase.Open:
           this.#receive(bytes);
           return;
-        case Phase.Head:
-          this.#readHead(bytes);
-          return;
-        case Phase.Body:
-          this.#readBody(bytes);
-          return;
-        case Phase.Upgrading:
-          this.#keepEarly(bytes);
+        case Phase.Http:
+          this.#httpPhase!.onData(bytes);
           return;
       }
     } catch (error) {
@@ -408,14 +308,9 @@ export class ConnectionDriver<Data = Record<string, unknown>>
           this.#ws!.receiveEof();
           this.#afterSend();
           return;
-        case Phase.Body:
-        case Phase.Upgrading:
         case Phase.Http:
           // Answer first: a client may half-close right after its request.
-          this.#flags |= PEER_ENDED;
-          return;
-        case Phase.Head:
-          this.#endTransport();
+          if (this.#httpPhase!.onEnd()) this.#endTransport();
           return;
       }
     } catch (error) {
@@ -432,8 +327,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     this.#setPhase(Phase.Closed);
     this.#host.timers.clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#early = undefined;
-    this.#body = undefined;
+    this.#httpPhase = undefined;
     this.#http = undefined;
     try {
       if (wasOpen) {
@@ -466,7 +360,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     }
     if (total > 0) {
       this.#http = undefined;
-      const bytes = join(http, chunks, total);
+      const bytes = joinBytes(http, chunks, total);
       // The application saw bufferedAmount over drainThreshold while these
       // bytes were queued, and may wait for `drain`.
       if (total > this.#host.options.drainThreshold) {
@@ -650,56 +544,22 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     this.#transport.end();
   }
 
-  // ── the HTTP side: the upgrade, or a plain request ────────────────────
+  // ── the HTTP side reports here ────────────────────────────────────────
 
-  #readHead(bytes: Uint8Array): void {
-    const result = this.#head!.push(bytes);
-    if (result.state === "incomplete") return;
-    this.#head = undefined;
-    if (result.state === "error") {
-      this.#reject(result.status, result.message);
-      return;
-    }
-    const { request, rest } = result;
-    this.request = request;
-    // RFC 9110 §7.8: a server may ignore an upgrade it does not support;
-    // only a `websocket` upgrade starts the opening handshake.
-    if (!isWebSocketUpgrade(request)) {
-      this.#readRequestBody(request, rest);
-      return;
-    }
-    const validation = validateUpgrade(request);
-    if (!validation.ok) {
-      this.#reject(validation.status, validation.message, validation.headers);
-      return;
-    }
-    this.#setPhase(Phase.Upgrading);
-    if (rest.length > 0) this.#keepEarly(rest, false);
-    this.#upgrade(request, validation.upgrade).catch((error) => {
-      if (this.#phase() !== Phase.Upgrading) {
-        this.#crash(error);
-        return;
-      }
-      this.#host.errored(error, this);
-      this.#reject(500, "Internal Server Error");
-    });
-  }
-
-  async #upgrade(request: HttpRequest, upgrade: UpgradeRequest): Promise<void> {
-    const [accept, decision] = await Promise.all([
-      computeAcceptKey(upgrade.key),
-      this.#host.decide(request, upgrade, this.remoteAddress),
-    ]);
-    if (this.#phase() !== Phase.Upgrading) return;
-    if (!decision.accept) {
-      this.#reject(decision.status, decision.body ?? "", decision.headers);
-      return;
-    }
-    const response = buildAcceptResponse(accept, {
-      protocol: decision.protocol,
-      headers: decision.headers,
-    });
+  /**
+   * For the HTTP phase: the upgrade was accepted. Opens the WebSocket: the
+   * 101 `response` goes out first, with whatever the `open` handlers send;
+   * then the bytes that followed the head are read. Not for applications.
+   */
+  upgraded(
+    request: HttpRequest,
+    decision: UpgradeDecision & { accept: true },
+    response: Uint8Array,
+    early: Uint8Array[] | undefined,
+    peerEnded: boolean,
+  ): void {
     const { options, timers } = this.#host;
+    this.#httpPhase = undefined;
     timers.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.protocol = decision.protocol ?? "";
@@ -707,6 +567,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     if (decision.user !== undefined) this.#host.setUser(this, decision.user);
     const ws = this.#ws = new Protocol({
       role: "server",
+      buffers: this.#host.buffers,
       maxMessageSize: options.maxMessageSize,
       maxFrameSize: options.maxFrameSize,
     });
@@ -716,130 +577,28 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     this.#http = response;
     this.#scheduleFlush();
     this.#host.opened(this);
-    const early = this.#early?.chunks;
-    this.#early = undefined;
     if (early !== undefined) {
       for (const bytes of early) {
         if (this.#phase() !== Phase.Open) break;
         this.#receive(bytes);
       }
     }
-    if (this.#flags & PEER_ENDED && this.#phase() === Phase.Open) {
+    if (peerEnded && this.#phase() === Phase.Open) {
       ws.receiveEof();
       this.#afterSend();
     }
   }
 
   /**
-   * A plain request. RFC 9112 §6.3: a body is delimited by Content-Length
-   * (read here, up to `maxRequestBodySize`: 413 beyond) or by chunked
-   * transfer coding (not supported: 411, so the client can retry with a
-   * length).
+   * For the HTTP phase: sends a final HTTP response and half-closes. The
+   * socket is dropped if the peer has not closed its side within
+   * `closeTimeout`, as after a close frame (otherwise the handshake timer
+   * stays the bound). Not for applications.
    */
-  #readRequestBody(request: HttpRequest, rest: Uint8Array): void {
-    const badHost = hostProblem(request);
-    if (badHost !== undefined) {
-      this.#reject(400, badHost);
-      return;
-    }
-    const { headers } = request;
-    if (headers.has("transfer-encoding")) {
-      this.#reject(411, "Length Required: send the body with a Content-Length");
-      return;
-    }
-    const lengthField = headers.get("content-length");
-    if (lengthField === null || lengthField === "0") {
-      this.#serveHttp(request, null);
-      return;
-    }
-    if (!/^\d{1,15}$/.test(lengthField)) {
-      this.#reject(400, "Bad Request: invalid Content-Length");
-      return;
-    }
-    const length = Number(lengthField);
-    const limit = this.#host.options.maxRequestBodySize;
-    if (length > limit) {
-      this.#reject(413, `Content Too Large: the limit is ${limit} bytes`);
-      return;
-    }
-    this.#body = { request, chunks: [], received: 0, length };
-    this.#setPhase(Phase.Body);
-    this.#readBody(rest, false);
-  }
-
-  #readBody(bytes: Uint8Array, copy = true): void {
-    const body = this.#body!;
-    const take = Math.min(bytes.length, body.length - body.received);
-    if (take > 0) {
-      body.chunks.push(copy ? bytes.slice(0, take) : bytes.subarray(0, take));
-      body.received += take;
-    }
-    if (body.received < body.length) return;
-    this.#body = undefined;
-    this.#serveHttp(body.request, join(undefined, body.chunks, body.length));
-  }
-
-  /** A plain HTTP request: the application's `request` handler answers it, or 426. */
-  #serveHttp(request: HttpRequest, body: Uint8Array | null): void {
-    this.#setPhase(Phase.Http);
-    let answer: Response | Promise<Response> | undefined;
-    try {
-      answer = this.#host.respond(request, body, this.remoteAddress);
-    } catch (error) {
-      this.#host.errored(error, this);
-      this.#reject(500, "Internal Server Error");
-      return;
-    }
-    if (answer === undefined) {
-      // RFC 9110 §15.5.22: a 426 response MUST send an Upgrade header.
-      this.#reject(426, "Upgrade Required: this is a WebSocket endpoint", {
-        Upgrade: "websocket",
-      });
-      return;
-    }
-    Promise.resolve(answer)
-      .then((response) => {
-        if (!(response instanceof Response)) {
-          throw new TypeError(
-            `The request handler returned no Response: ${String(response)}`,
-          );
-        }
-        return serializeResponse(response, { head: request.method === "HEAD" });
-      })
-      .then((bytes) => {
-        if (this.#phase() === Phase.Http) this.#answer(bytes);
-      })
-      .catch((error) => {
-        this.#host.errored(error, this);
-        this.#reject(500, "Internal Server Error");
-      });
-  }
-
-  #keepEarly(bytes: Uint8Array, copy = true): void {
-    const early = this.#early ??= { chunks: [], bytes: 0 };
-    early.bytes += bytes.length;
-    if (early.bytes > this.#host.options.maxFrameSize + 14) {
-      this.#drop();
-      return;
-    }
-    early.chunks.push(copy ? bytes.slice() : bytes);
-  }
-
-  #reject(status: number, message: string, headers?: HeadersInit): void {
-    const phase = this.#phase();
-    if (phase === Phase.Closed || phase === Phase.Done) return;
-    this.#answer(buildErrorResponse(status, { body: message, headers }));
-  }
-
-  /**
-   * Sends a final HTTP response and half-closes. The socket is dropped if
-   * the peer has not closed its side within `closeTimeout`, as after a close
-   * frame (otherwise the handshake timer stays the bound).
-   */
-  #answer(response: Uint8Array): void {
+  answered(response: Uint8Array): void {
+    if (this.#phase() === Phase.Closed) return;
+    this.#httpPhase = undefined;
     this.#setPhase(Phase.Done);
-    this.#body = undefined;
-    this.#early = undefined;
     if (this.#host.options.closeTimeout > 0) {
       this.#host.timers.clearTimeout(this.#timer);
       this.#timer = undefined;
@@ -847,26 +606,9 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     this.#http = response;
     this.flush();
   }
-}
 
-/** `head` then `chunks` as one byte array of `total` bytes (no copy for a single piece). */
-function join(
-  head: Uint8Array | undefined,
-  chunks: Uint8Array[] | undefined,
-  total: number,
-): Uint8Array {
-  const count = chunks?.length ?? 0;
-  if (head === undefined && count === 1) return chunks![0];
-  if (head !== undefined && count === 0) return head;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  if (head !== undefined) {
-    out.set(head, 0);
-    offset = head.length;
+  /** For the HTTP phase: an error of ours surfaced asynchronously. Not for applications. */
+  crashed(error: unknown): void {
+    this.#crash(error);
   }
-  for (let i = 0; i < count; i++) {
-    out.set(chunks![i], offset);
-    offset += chunks![i].length;
-  }
-  return out;
 }

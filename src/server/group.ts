@@ -5,12 +5,12 @@
  * @module
  */
 
-import type { Connection, EventMap, Message } from "./connection.ts";
-import { UsageError } from "./errors.ts";
-import { Frame } from "./frame.ts";
-import { encodeFrameBytes } from "./frame_encoder.ts";
-import { isControl, Opcode } from "./opcode.ts";
-import { checkSendable } from "./protocol.ts";
+import type { Connection, EventMap, Message } from "../driver/connection.ts";
+import { UsageError } from "../protocol/errors.ts";
+import { Frame } from "../protocol/frame.ts";
+import { encodeFrame } from "../protocol/frame_encoder.ts";
+import { isControl, Opcode } from "../protocol/opcode.ts";
+import { checkSendable } from "../protocol/send_rules.ts";
 
 /** A connection that can take an already-encoded frame (every server connection can). */
 export interface EncodedSink {
@@ -35,7 +35,7 @@ export function encodeMessage(message: Message): Uint8Array {
     : message instanceof Uint8Array
     ? Frame.binary(message)
     : message;
-  return encodeFrameBytes(frame);
+  return encodeFrame(frame);
 }
 
 /**

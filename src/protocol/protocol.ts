@@ -7,7 +7,7 @@
  */
 
 import { encodeClosePayload, parseClosePayload } from "./close_payload.ts";
-import { CloseCode, isValidCloseCode } from "./close_code.ts";
+import { CloseCode } from "./close_code.ts";
 import {
   asProtocolError,
   closeCodeFor,
@@ -16,44 +16,16 @@ import {
 } from "./errors.ts";
 import type { Frame } from "./frame.ts";
 import { FrameDecoder, type FrameHandler } from "./frame_decoder.ts";
-import { headerSize, MAX_HEADER_SIZE, writeHeader } from "./_frame_header.ts";
-import { maskRange } from "./_mask_range.ts";
+import { FrameBuffers } from "./frame_buffers.ts";
+import { FrameWriter } from "./frame_writer.ts";
 import { MessageAssembler } from "./message_assembler.ts";
-import { isControl, isKnownOpcode, Opcode } from "./opcode.ts";
-import { randomMask } from "./_random.ts";
-import { claim, reserve, reservedOffset, SLAB_LIMIT } from "./_slab.ts";
-import { isValidUtf8 } from "./utf8.ts";
-
-/**
- * Connection states, with the values of the browser `WebSocket.readyState`.
- *
- * @example
- * ```ts
- * import { Protocol, ReadyState } from "@anyws/anyws";
- * console.log(new Protocol().readyState === ReadyState.Open); // true
- * ```
- */
-export const ReadyState = {
-  /** The opening handshake is under way (never reported by `Protocol`). */
-  Connecting: 0,
-  /** Messages flow both ways. */
-  Open: 1,
-  /** A close frame was sent or received, or the connection failed. */
-  Closing: 2,
-  /** The transport is closed. */
-  Closed: 3,
-} as const;
-
-/**
- * One of the {@link ReadyState} values.
- *
- * @example
- * ```ts
- * import { ReadyState } from "@anyws/anyws";
- * const state: ReadyState = ReadyState.Closing;
- * ```
- */
-export type ReadyState = typeof ReadyState[keyof typeof ReadyState];
+import { isControl, Opcode } from "./opcode.ts";
+import {
+  type CloseInfo,
+  type ProtocolEvent,
+  ReadyState,
+} from "./protocol_events.ts";
+import { checkControl, checkSendable } from "./send_rules.ts";
 
 /**
  * Options of a {@link Protocol}.
@@ -80,6 +52,12 @@ export interface ProtocolOptions {
    */
   maxFrameSize?: number;
   /**
+   * Write buffers shared with other connections of the same role (a slab
+   * for small frames, masking keys for a client). Default: buffers of this
+   * connection's own, allocated on first use.
+   */
+  buffers?: FrameBuffers;
+  /**
    * RSV bits negotiated by an extension (RSV1 << 2 | RSV2 << 1 | RSV3).
    * Default 0: any RSV bit fails with 1002. The bits are only let through
    * (and allowed in `sendFrame`); no extension is implemented here.
@@ -87,61 +65,10 @@ export interface ProtocolOptions {
   allowedRsv?: number;
 }
 
-/**
- * What {@link Protocol.nextEvent} reports. The protocol's answer to an event
- * is queued when the event is taken, so that whatever the application sends
- * in answer to the events before it goes out first.
- *
- * - `text`, `binary`: a complete message; `data` is owned by the receiver.
- * - `ping`: a ping arrived; taking it queues the pong with the same payload
- *   (RFC 6455 §5.5.2, §5.5.3) unless a close was already sent.
- * - `pong`: a pong arrived.
- * - `close`: the peer's close frame arrived (`code` 1005 when its body was
- *   empty). Taking it moves to `Closing` and, if no close was sent, queues
- *   the reply: the same code, or an empty body when the peer sent none.
- *   Nothing more is read.
- * - `error`: the peer violated the protocol. Taking it is RFC 6455 §7.1.7
- *   "Fail the WebSocket Connection": it moves to `Closing` and queues a close
- *   frame with `error.code` (unless one was already sent). Nothing more is
- *   read.
- *
- * @example
- * ```ts
- * import type { ProtocolEvent } from "@anyws/anyws";
- * function describe(event: ProtocolEvent): string {
- *   switch (event.type) {
- *     case "text": return `text ${event.data}`;
- *     case "binary": return `binary ${event.data.length} bytes`;
- *     case "ping": case "pong": return event.type;
- *     case "close": return `close ${event.code} ${event.reason}`;
- *     case "error": return `error ${event.error.code}`;
- *   }
- * }
- * ```
- */
-export type ProtocolEvent =
-  | { type: "text"; data: string }
-  | { type: "binary"; data: Uint8Array }
-  | { type: "ping"; data: Uint8Array }
-  | { type: "pong"; data: Uint8Array }
-  | { type: "close"; code: number; reason: string }
-  | { type: "error"; error: ProtocolError };
-
-const NO_CHUNKS: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
 const EMPTY = new Uint8Array(0);
-const encoder = new TextEncoder();
-
-/** Texts up to this many UTF-16 units are first tried as ASCII, in a JS loop. */
-const ASCII_LOOP_MAX = 256;
-/** Texts up to this many UTF-16 units are encoded straight into one frame buffer. */
-const SMALL_TEXT = 4096;
-/** Shared payloads up to this many bytes are copied next to their frame header. */
-const SHARED_COPY_MAX = 1024;
 
 // Protocol's yes/no state, kept in one number (a field costs every idle
 // connection 8 bytes or more).
-/** The client role: frames sent are masked, frames received must not be. */
-const CLIENT = 1;
 /** Our close frame is queued: nothing may be queued after it. */
 const CLOSE_QUEUED = 2;
 /** Our close frame was handed out by takeOutgoing(). */
@@ -167,32 +94,6 @@ interface Ending {
   reason?: string;
   /** The violation, or the local failure, that ended the connection. */
   failed?: ProtocolError;
-}
-
-/**
- * How a connection ended, as its `close` event reports it (RFC 6455 §7.1.5,
- * §7.1.6).
- *
- * - `code`: the code of the peer's close frame (1005 when it had none); or,
- *   when this side failed the connection (a protocol violation, a slow
- *   consumer, a keepalive timeout), the code of that failure; otherwise
- *   1006 (the connection dropped without a close frame).
- * - `wasClean`: both close frames were exchanged (ours written out, the
- *   peer's received) before the connection closed.
- *
- * @example
- * ```ts
- * import type { CloseInfo } from "@anyws/anyws";
- * const info: CloseInfo = { code: 1006, reason: "", wasClean: false };
- * ```
- */
-export interface CloseInfo {
-  /** Close code (RFC 6455 §7.4). */
-  readonly code: number;
-  /** Close reason (UTF-8 text, up to 123 bytes). */
-  readonly reason: string;
-  /** Whether the closing handshake completed. */
-  readonly wasClean: boolean;
 }
 
 /**
@@ -228,7 +129,7 @@ export interface CloseInfo {
  * console.log(protocol.takeOutgoing()); // [ Uint8Array(7) [ 129, 5, 72, 69, 76, 76, 79 ] ]
  * ```
  */
-export class Protocol implements FrameHandler {
+export class Protocol extends FrameWriter implements FrameHandler {
   /** The protocol's yes/no state (the flag constants above), one field. */
   #flags = 0;
   #maxMessageSize: number;
@@ -244,13 +145,6 @@ export class Protocol implements FrameHandler {
   // taken from #eventHead on; the array is dropped once all are taken.
   #events: ProtocolEvent[] | undefined;
   #eventHead = 0;
-  #outgoing: Uint8Array[] | undefined;
-  // The slab region queued last, not yet a view in #outgoing: frames written
-  // one after another extend it, and it becomes one view when taken.
-  #run: Uint8Array | undefined;
-  #runStart = 0;
-  #runEnd = 0;
-  #outgoingBytes = 0;
 
   /**
    * A connection in the Open state (the HTTP handshake happens elsewhere).
@@ -258,10 +152,8 @@ export class Protocol implements FrameHandler {
    * @param options Role, size limits, negotiated RSV bits.
    */
   constructor(options?: ProtocolOptions) {
+    super(buffersFor(options));
     const role = options?.role ?? "server";
-    if (role !== "server" && role !== "client") {
-      throw new UsageError(`Invalid role: ${role}`);
-    }
     const maxMessageSize = options?.maxMessageSize ?? 16 * 1024 * 1024;
     const maxFrameSize = options?.maxFrameSize ?? maxMessageSize;
     checkLimit("maxMessageSize", maxMessageSize);
@@ -270,7 +162,6 @@ export class Protocol implements FrameHandler {
     if (!Number.isInteger(allowedRsv) || allowedRsv < 0 || allowedRsv > 7) {
       throw new UsageError(`Invalid allowedRsv: ${allowedRsv}`);
     }
-    if (role === "client") this.#flags |= CLIENT;
     this.#flags |= allowedRsv << RSV_SHIFT;
     this.#maxMessageSize = maxMessageSize;
     this.#decoder = new FrameDecoder(this, { role, maxFrameSize, allowedRsv });
@@ -359,11 +250,6 @@ export class Protocol implements FrameHandler {
     return this.#has(CLOSE_SENT) && this.#has(CLOSE_RECEIVED | FAILED);
   }
 
-  /** Total length of the queued outgoing chunks, in bytes. */
-  get outgoingBytes(): number {
-    return this.#outgoingBytes;
-  }
-
   /**
    * How the connection ended, once the transport is closed (RFC 6455
    * §7.1.5): the peer's close code, else the code of our failure, else
@@ -442,7 +328,7 @@ export class Protocol implements FrameHandler {
         // have identical "Application data" as found in the message body of
         // the Ping frame being replied to." No frame may follow our close.
         if (this.#state === ReadyState.Open) {
-          this.#queueControl(0x8a, event.data);
+          this.queueControl(0x8a, event.data);
         }
         break;
       case "close":
@@ -480,12 +366,8 @@ export class Protocol implements FrameHandler {
    * header, a payload, or a whole frame. Once the close frame was taken,
    * {@link closeSent} is `true`.
    */
-  takeOutgoing(): Uint8Array[] {
-    this.#endRun();
-    const chunks = this.#outgoing;
-    if (chunks === undefined) return NO_CHUNKS;
-    this.#outgoing = undefined;
-    this.#outgoingBytes = 0;
+  override takeOutgoing(): Uint8Array[] {
+    const chunks = super.takeOutgoing();
     // Nothing is queued after a close frame: it left with these chunks.
     if (this.#has(CLOSE_QUEUED)) this.#flags |= CLOSE_SENT;
     return chunks;
@@ -498,7 +380,7 @@ export class Protocol implements FrameHandler {
    */
   sendText(text: string): boolean {
     if (!this.#canSendMessage()) return false;
-    this.#queueText(0x81, text);
+    this.queueText(0x81, text);
     return true;
   }
 
@@ -510,7 +392,7 @@ export class Protocol implements FrameHandler {
    */
   sendBinary(data: Uint8Array): boolean {
     if (!this.#canSendMessage()) return false;
-    this.#queueShared(0x82, data);
+    this.queueShared(0x82, data);
     return true;
   }
 
@@ -540,8 +422,8 @@ export class Protocol implements FrameHandler {
     }
     const b0 = (fin ? 0x80 : 0) | (rsv << 4) | opcode;
     if (opcode === Opcode.Close) this.#queueClose(payload);
-    else if (isControl(opcode)) this.#queueControl(b0, payload);
-    else this.#queueShared(b0, payload);
+    else if (isControl(opcode)) this.queueControl(b0, payload);
+    else this.queueShared(b0, payload);
     return true;
   }
 
@@ -556,7 +438,7 @@ export class Protocol implements FrameHandler {
   sendEncoded(bytes: Uint8Array): boolean {
     if (this.#state !== ReadyState.Open) return false;
     if (this.#has(SENDING_FRAGMENTS)) return false;
-    this.#push(bytes);
+    this.queueEncoded(bytes);
     return true;
   }
 
@@ -568,7 +450,7 @@ export class Protocol implements FrameHandler {
     const payload = data ?? EMPTY;
     checkControl(payload, true);
     if (this.#state !== ReadyState.Open) return false;
-    this.#queueControl(0x89, payload);
+    this.queueControl(0x89, payload);
     return true;
   }
 
@@ -581,7 +463,7 @@ export class Protocol implements FrameHandler {
     const payload = data ?? EMPTY;
     checkControl(payload, true);
     if (this.#state !== ReadyState.Open) return false;
-    this.#queueControl(0x8a, payload);
+    this.queueControl(0x8a, payload);
     return true;
   }
 
@@ -616,9 +498,7 @@ export class Protocol implements FrameHandler {
     this.#decoder.stop();
     this.#events = undefined;
     this.#eventHead = 0;
-    this.#run = undefined;
-    this.#outgoing = undefined;
-    this.#outgoingBytes = 0;
+    this.dropOutgoing();
   }
 
   #canSendMessage(): boolean {
@@ -638,7 +518,7 @@ export class Protocol implements FrameHandler {
   /** Queues our close frame, once; the state becomes `Closing`. */
   #queueClose(payload: Uint8Array): void {
     if (this.#has(CLOSE_QUEUED) || this.#state === ReadyState.Closed) return;
-    this.#queueControl(0x88, payload);
+    this.queueControl(0x88, payload);
     this.#flags |= CLOSE_QUEUED;
     this.#state = ReadyState.Closing;
   }
@@ -651,232 +531,24 @@ export class Protocol implements FrameHandler {
     this.#decoder.stop();
     this.#event({ type: "error", error: failure });
   }
+}
 
-  #push(chunk: Uint8Array): void {
-    this.#endRun();
-    (this.#outgoing ??= []).push(chunk);
-    this.#outgoingBytes += chunk.length;
+/** The write buffers for a new Protocol: the shared ones given, or its own. */
+function buffersFor(options: ProtocolOptions | undefined): FrameBuffers {
+  const role = options?.role ?? "server";
+  if (role !== "server" && role !== "client") {
+    throw new UsageError(`Invalid role: ${role}`);
   }
-
-  /**
-   * Queues the bytes `[start, end)` just written into the slab `buffer`.
-   * They extend the last queued slab region when it ends right at `start`:
-   * a burst of small frames goes out as one view, with no copy to join
-   * them and no view per frame.
-   */
-  #pushSlab(buffer: Uint8Array, start: number, end: number): void {
-    claim(end);
-    this.#outgoingBytes += end - start;
-    if (this.#run === buffer && this.#runEnd === start) {
-      this.#runEnd = end;
-      return;
-    }
-    this.#endRun();
-    this.#run = buffer;
-    this.#runStart = start;
-    this.#runEnd = end;
+  const buffers = options?.buffers;
+  if (buffers === undefined) return new FrameBuffers(role);
+  if ((buffers.masks !== undefined) !== (role === "client")) {
+    throw new UsageError(`The buffers given are not for the ${role} role`);
   }
-
-  /** Moves the open slab region into #outgoing as a view. */
-  #endRun(): void {
-    const run = this.#run;
-    if (run === undefined) return;
-    this.#run = undefined;
-    (this.#outgoing ??= []).push(run.subarray(this.#runStart, this.#runEnd));
-  }
-
-  /**
-   * Writes the header of a frame whose `length`-byte payload already sits at
-   * `buffer[payloadStart]`, just before it (there must be room), masking
-   * the payload in the client role. Returns where the frame starts.
-   */
-  #frameBefore(
-    buffer: Uint8Array,
-    payloadStart: number,
-    b0: number,
-    length: number,
-  ): number {
-    if (!this.#has(CLIENT)) {
-      const start = payloadStart - headerSize(length, false);
-      writeHeader(buffer, start, b0, length, undefined);
-      return start;
-    }
-    const mask = randomMask();
-    const start = payloadStart - headerSize(length, true);
-    writeHeader(buffer, start, b0, length, mask);
-    maskRange(buffer, payloadStart, payloadStart + length, mask, 0);
-    return start;
-  }
-
-  /** A text frame as one chunk: the header and the UTF-8 payload together. */
-  #queueText(b0: number, text: string): void {
-    const units = text.length;
-    if (units <= ASCII_LOOP_MAX) {
-      // ASCII fast path: one byte per unit, so the length is known upfront
-      // and the header goes first. Cheaper than a native encode call for
-      // short texts; abandoned at the first non-ASCII unit.
-      const headerLength = headerSize(units, this.#has(CLIENT));
-      const buffer = reserve(headerLength + units);
-      const at = reservedOffset() + headerLength;
-      let i = 0;
-      for (; i < units; i++) {
-        const unit = text.charCodeAt(i);
-        if (unit >= 0x80) break;
-        buffer[at + i] = unit;
-      }
-      if (i === units) {
-        const start = this.#frameBefore(buffer, at, b0, units);
-        this.#pushSlab(buffer, start, at + units);
-        return;
-      }
-    }
-    if (units * 3 + MAX_HEADER_SIZE <= SLAB_LIMIT) {
-      // Encode straight after the largest possible header, then write the
-      // header just before the payload.
-      const buffer = reserve(MAX_HEADER_SIZE + units * 3);
-      const payloadStart = reservedOffset() + MAX_HEADER_SIZE;
-      const length = encoder.encodeInto(
-        text,
-        buffer.subarray(payloadStart, payloadStart + units * 3),
-      ).written;
-      const start = this.#frameBefore(buffer, payloadStart, b0, length);
-      this.#pushSlab(buffer, start, payloadStart + length);
-      return;
-    }
-    if (units <= SMALL_TEXT) {
-      const buffer = new Uint8Array(MAX_HEADER_SIZE + units * 3);
-      const length = encoder.encodeInto(
-        text,
-        buffer.subarray(MAX_HEADER_SIZE),
-      ).written;
-      const start = this.#frameBefore(buffer, MAX_HEADER_SIZE, b0, length);
-      this.#push(buffer.subarray(start, MAX_HEADER_SIZE + length));
-      return;
-    }
-    this.#queueOwned(b0, encoder.encode(text));
-  }
-
-  /** Queues a frame header alone, from the slab. */
-  #queueHeader(
-    b0: number,
-    length: number,
-    mask: Uint8Array | undefined,
-  ): void {
-    const buffer = reserve(MAX_HEADER_SIZE);
-    const start = reservedOffset();
-    const size = writeHeader(buffer, start, b0, length, mask);
-    this.#pushSlab(buffer, start, start + size);
-  }
-
-  /** A whole frame (masked copy of `payload` in the client role) as one chunk. */
-  #queueCopy(b0: number, payload: Uint8Array): void {
-    const length = payload.length;
-    const headerLength = headerSize(length, this.#has(CLIENT));
-    const room = headerLength + length;
-    if (room > SLAB_LIMIT) {
-      const buffer = new Uint8Array(room);
-      buffer.set(payload, headerLength);
-      this.#frameBefore(buffer, headerLength, b0, length);
-      this.#push(buffer);
-      return;
-    }
-    const buffer = reserve(room);
-    const payloadStart = reservedOffset() + headerLength;
-    buffer.set(payload, payloadStart);
-    const start = this.#frameBefore(buffer, payloadStart, b0, length);
-    this.#pushSlab(buffer, start, payloadStart + length);
-  }
-
-  /** A control frame: small, always one chunk (a copy of `payload`). */
-  #queueControl(b0: number, payload: Uint8Array): void {
-    this.#queueCopy(b0, payload);
-  }
-
-  /**
-   * A data frame whose payload the caller owns: not copied in the server
-   * role unless it is small.
-   */
-  #queueShared(b0: number, payload: Uint8Array): void {
-    const length = payload.length;
-    // A client must not mask the caller's bytes in place: one masked copy.
-    // A small payload is copied next to its header: one chunk instead of
-    // two, and a frame alone in its write needs no joining copy.
-    if (this.#has(CLIENT) || length <= SHARED_COPY_MAX) {
-      this.#queueCopy(b0, payload);
-      return;
-    }
-    this.#queueHeader(b0, length, undefined);
-    if (length !== 0) this.#push(payload);
-  }
-
-  /** A data frame whose payload we own (freshly encoded): masked in place for a client. */
-  #queueOwned(b0: number, payload: Uint8Array): void {
-    const length = payload.length;
-    const mask = this.#has(CLIENT) ? randomMask() : undefined;
-    this.#queueHeader(b0, length, mask);
-    if (mask !== undefined) maskRange(payload, 0, length, mask, 0);
-    if (length !== 0) this.#push(payload);
-  }
+  return buffers;
 }
 
 function checkLimit(name: string, value: number): void {
   if (typeof value !== "number" || Number.isNaN(value) || value < 0) {
     throw new UsageError(`Invalid ${name}: ${value}`);
-  }
-}
-
-/**
- * Throws a `UsageError` unless `frame` may be sent on a connection that
- * negotiated the RSV bits `allowedRsv`: a known opcode, no RSV bit that was
- * not negotiated, and for a control frame a payload of at most 125 bytes,
- * FIN set, and a valid close body (RFC 6455 §5.5, §7.4).
- *
- * @example
- * ```ts
- * import { checkSendable, Frame } from "@anyws/anyws/protocol";
- * checkSendable(Frame.text("fine"), 0); // no throw
- * try {
- *   checkSendable(new Frame(3, new Uint8Array()), 0);
- * } catch (error) {
- *   console.log((error as Error).message); // "Invalid opcode: 3"
- * }
- * ```
- */
-export function checkSendable(frame: Frame, allowedRsv: number): void {
-  const { opcode, fin, rsv, payload } = frame;
-  if (!isKnownOpcode(opcode)) {
-    throw new UsageError(`Invalid opcode: ${opcode}`);
-  }
-  if ((rsv & ~allowedRsv) !== 0) {
-    throw new UsageError(`RSV bits not negotiated: ${rsv}`);
-  }
-  if (isControl(opcode)) {
-    checkControl(payload, fin);
-    if (opcode === Opcode.Close) checkCloseBody(payload);
-  }
-}
-
-function checkControl(payload: Uint8Array, fin: boolean): void {
-  // RFC 6455 §5.5: "All control frames MUST have a payload length of 125
-  // bytes or less and MUST NOT be fragmented."
-  if (!fin) throw new UsageError("Control frames cannot be fragmented");
-  if (payload.length > 125) {
-    throw new UsageError(
-      `Control frame payload too long: ${payload.length} bytes`,
-    );
-  }
-}
-
-function checkCloseBody(payload: Uint8Array): void {
-  if (payload.length === 0) return;
-  if (payload.length === 1) {
-    throw new UsageError("Invalid close frame: 1-byte body");
-  }
-  const code = (payload[0] << 8) | payload[1];
-  if (!isValidCloseCode(code)) {
-    throw new UsageError(`Invalid close code: ${code}`);
-  }
-  if (!isValidUtf8(payload.subarray(2))) {
-    throw new UsageError("Invalid close reason: not UTF-8");
   }
 }

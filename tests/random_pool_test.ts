@@ -1,6 +1,10 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { randomMask, randomUuid } from "../src/_random.ts";
+import { RandomPool } from "../src/protocol/random_pool.ts";
+import { randomUuid } from "../src/driver/connection_id.ts";
+
+const pool = new RandomPool();
+const randomMask = (): Uint8Array => pool.mask();
 
 describe("randomMask", () => {
   test("returns 4-byte keys", () => {
@@ -25,12 +29,13 @@ describe("randomUuid", () => {
     }
   });
 
-  test("ids stay whole when drawn between masking keys, across refills", () => {
-    // Masks take 4 bytes and ids 16: a pool position that is not a
-    // multiple of 16 must not cut an id short.
+  test("a pool hands out whole views of any size across refills", () => {
+    // Takes of 4 and 16 bytes: a pool position that is not a multiple of 16
+    // must not cut a take short.
+    const small = new RandomPool(64);
     for (let i = 0; i < 3000; i++) {
-      randomMask();
-      assert.equal(randomUuid().length, 36);
+      assert.equal(small.take(4).length, 4);
+      assert.equal(small.take(16).length, 16);
     }
   });
 

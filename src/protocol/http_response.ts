@@ -8,7 +8,7 @@
  * @module
  */
 
-import { isToken } from "./http_request.ts";
+import { isToken } from "./http_fields.ts";
 
 // RFC 9110 §15 (plus RFC 6585 for 428, 429, 431, 511 and RFC 7725 for 451).
 const REASONS: ReadonlyMap<number, string> = new Map([

@@ -4,10 +4,10 @@
  * @module
  */
 
-import type { TlsOptions } from "./engine.ts";
-import { UsageError } from "./errors.ts";
-import type { UpgradeRequest } from "./handshake.ts";
-import type { HttpRequest } from "./http_request.ts";
+import type { TlsOptions } from "../driver/engine.ts";
+import { UsageError } from "../protocol/errors.ts";
+import type { UpgradeRequest } from "../protocol/server_handshake.ts";
+import type { HttpRequest } from "../protocol/http_request.ts";
 import type { OriginRule } from "./origin_policy.ts";
 
 /**
@@ -310,7 +310,7 @@ type NumericKey =
  *
  * @example
  * ```ts
- * import { resolveServerOptions } from "./server_options.ts";
+ * import { resolveServerOptions } from "./options.ts";
  * const options = resolveServerOptions({ port: 0 });
  * console.log(options.hostname); // "0.0.0.0"
  * ```

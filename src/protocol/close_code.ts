@@ -14,38 +14,40 @@
  * console.log(CloseCode.MessageTooBig); // 1009
  * ```
  */
-export const CloseCode = {
-  /** 1000: normal closure; the purpose of the connection was fulfilled. */
-  Normal: 1000,
-  /** 1001: an endpoint is going away (server shutdown, page navigation). */
-  GoingAway: 1001,
-  /** 1002: the peer violated the protocol. */
-  ProtocolError: 1002,
-  /** 1003: received a type of data it cannot accept. */
-  UnsupportedData: 1003,
-  /** 1005: reserved; reports that a close frame carried no status code. Never sent. */
-  NoStatus: 1005,
-  /** 1006: reserved; reports an abnormal closure (no close frame). Never sent. */
-  Abnormal: 1006,
-  /** 1007: message data inconsistent with its type (invalid UTF-8 in text). */
-  InvalidPayload: 1007,
-  /** 1008: a message violates the endpoint's policy. */
-  PolicyViolation: 1008,
-  /** 1009: a message is too big to accept. */
-  MessageTooBig: 1009,
-  /** 1010: the client expected the server to negotiate an extension. */
-  MandatoryExtension: 1010,
-  /** 1011: the server hit an unexpected condition. */
-  InternalError: 1011,
-  /** 1012: the service is restarting. */
-  ServiceRestart: 1012,
-  /** 1013: try again later (temporary overload). */
-  TryAgainLater: 1013,
-  /** 1014: a gateway or proxy received an invalid upstream response. */
-  BadGateway: 1014,
-  /** 1015: reserved; reports a TLS handshake failure. Never sent. */
-  TlsHandshake: 1015,
-} as const;
+export const CloseCode = Object.freeze(
+  {
+    /** 1000: normal closure; the purpose of the connection was fulfilled. */
+    Normal: 1000,
+    /** 1001: an endpoint is going away (server shutdown, page navigation). */
+    GoingAway: 1001,
+    /** 1002: the peer violated the protocol. */
+    ProtocolError: 1002,
+    /** 1003: received a type of data it cannot accept. */
+    UnsupportedData: 1003,
+    /** 1005: reserved; reports that a close frame carried no status code. Never sent. */
+    NoStatus: 1005,
+    /** 1006: reserved; reports an abnormal closure (no close frame). Never sent. */
+    Abnormal: 1006,
+    /** 1007: message data inconsistent with its type (invalid UTF-8 in text). */
+    InvalidPayload: 1007,
+    /** 1008: a message violates the endpoint's policy. */
+    PolicyViolation: 1008,
+    /** 1009: a message is too big to accept. */
+    MessageTooBig: 1009,
+    /** 1010: the client expected the server to negotiate an extension. */
+    MandatoryExtension: 1010,
+    /** 1011: the server hit an unexpected condition. */
+    InternalError: 1011,
+    /** 1012: the service is restarting. */
+    ServiceRestart: 1012,
+    /** 1013: try again later (temporary overload). */
+    TryAgainLater: 1013,
+    /** 1014: a gateway or proxy received an invalid upstream response. */
+    BadGateway: 1014,
+    /** 1015: reserved; reports a TLS handshake failure. Never sent. */
+    TlsHandshake: 1015,
+  } as const,
+);
 
 /**
  * One of the {@link CloseCode} values.

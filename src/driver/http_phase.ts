@@ -1,0 +1,272 @@
+/**
+ * The HTTP side of a server connection, before it is a WebSocket: reading
+ * the request head, then either the opening handshake (validation, the
+ * upgrade policy, the accept key) or a plain request with its body for the
+ * application's `request` handler. It exists only until the connection is
+ * open or answered, so an open connection keeps none of it.
+ *
+ * @module
+ */
+
+import { computeAcceptKey } from "../protocol/accept_key.ts";
+import { hostProblem } from "../protocol/http_fields.ts";
+import type { HttpRequest } from "../protocol/http_request.ts";
+import {
+  buildAcceptResponse,
+  buildErrorResponse,
+  serializeResponse,
+} from "../protocol/http_response.ts";
+import { RequestHeadReader } from "../protocol/request_head_reader.ts";
+import {
+  isWebSocketUpgrade,
+  type UpgradeRequest,
+  validateUpgrade,
+} from "../protocol/server_handshake.ts";
+import type { ConnectionDriver } from "./connection_driver.ts";
+import type { DriverHost } from "./driver_host.ts";
+import { joinBytes } from "./join_bytes.ts";
+
+/** Where the exchange is: reading the head or a body, deciding, answering. */
+const Step = {
+  Head: 0,
+  Body: 1,
+  Upgrading: 2,
+  Answering: 3,
+  Done: 4,
+} as const;
+type Step = typeof Step[keyof typeof Step];
+
+/** A plain request waiting for its body. */
+interface PendingBody {
+  request: HttpRequest;
+  chunks: Uint8Array[];
+  received: number;
+  length: number;
+}
+
+/**
+ * One connection's HTTP exchange. It reports to its driver: `upgraded`
+ * (open the WebSocket with the 101 response and the bytes that followed the
+ * head), `answered` (write a final response and close) and `dropped`.
+ *
+ * @example
+ * ```ts ignore
+ * const phase = new HttpPhase(host, driver); // done by the driver
+ * phase.onData(bytes);
+ * ```
+ */
+export class HttpPhase<Data> {
+  #host: DriverHost<Data>;
+  #driver: ConnectionDriver<Data>;
+  #step: Step = Step.Head;
+  #head: RequestHeadReader | undefined;
+  // Bytes behind the head while the upgrade is decided; created on first use.
+  #early: { chunks: Uint8Array[]; bytes: number } | undefined;
+  #body: PendingBody | undefined;
+  /** The peer half-closed before the exchange was over. */
+  #peerEnded = false;
+
+  /** The exchange of `driver`'s connection, under `host`'s options. */
+  constructor(host: DriverHost<Data>, driver: ConnectionDriver<Data>) {
+    this.#host = host;
+    this.#driver = driver;
+    const { options } = host;
+    this.#head = new RequestHeadReader({
+      maxHeadBytes: options.maxHeadBytes,
+      maxHeaderCount: options.maxHeaderCount,
+    });
+  }
+
+  /** Bytes arrived. */
+  onData(bytes: Uint8Array): void {
+    switch (this.#step) {
+      case Step.Head:
+        this.#readHead(bytes);
+        return;
+      case Step.Body:
+        this.#readBody(bytes);
+        return;
+      case Step.Upgrading:
+        this.#keepEarly(bytes);
+        return;
+    }
+  }
+
+  /**
+   * The peer sent FIN. Whatever the exchange was doing, it still answers:
+   * a client may half-close right after its request. Returns `true` when
+   * nothing is pending, so the driver may end its side at once.
+   */
+  onEnd(): boolean {
+    this.#peerEnded = true;
+    return this.#step === Step.Head;
+  }
+
+  /** The exchange is over (the driver answered, opened, or dropped). */
+  get done(): boolean {
+    return this.#step === Step.Done;
+  }
+
+  #readHead(bytes: Uint8Array): void {
+    const result = this.#head!.push(bytes);
+    if (result.state === "incomplete") return;
+    this.#head = undefined;
+    if (result.state === "error") {
+      this.#reject(result.status, result.message);
+      return;
+    }
+    const { request, rest } = result;
+    this.#driver.request = request;
+    // RFC 9110 §7.8: a server may ignore an upgrade it does not support;
+    // only a `websocket` upgrade starts the opening handshake.
+    if (!isWebSocketUpgrade(request)) {
+      this.#readRequestBody(request, rest);
+      return;
+    }
+    const validation = validateUpgrade(request);
+    if (!validation.ok) {
+      this.#reject(validation.status, validation.message, validation.headers);
+      return;
+    }
+    this.#step = Step.Upgrading;
+    if (rest.length > 0) this.#keepEarly(rest, false);
+    this.#upgrade(request, validation.upgrade).catch((error) => {
+      if (this.#step !== Step.Upgrading) {
+        this.#driver.crashed(error);
+        return;
+      }
+      this.#host.errored(error, this.#driver);
+      this.#reject(500, "Internal Server Error");
+    });
+  }
+
+  /** RFC 6455 §4.2.2: the policy's decision, then the 101 with the accept key. */
+  async #upgrade(request: HttpRequest, upgrade: UpgradeRequest): Promise<void> {
+    const [accept, decision] = await Promise.all([
+      computeAcceptKey(upgrade.key),
+      this.#host.decide(request, upgrade, this.#driver.remoteAddress),
+    ]);
+    if (this.#step !== Step.Upgrading) return;
+    if (!decision.accept) {
+      this.#reject(decision.status, decision.body ?? "", decision.headers);
+      return;
+    }
+    const response = buildAcceptResponse(accept, {
+      protocol: decision.protocol,
+      headers: decision.headers,
+    });
+    this.#step = Step.Done;
+    const early = this.#early?.chunks;
+    this.#early = undefined;
+    this.#driver.upgraded(request, decision, response, early, this.#peerEnded);
+  }
+
+  /**
+   * A plain request. RFC 9112 §6.3: a body is delimited by Content-Length
+   * (read here, up to `maxRequestBodySize`: 413 beyond) or by chunked
+   * transfer coding (not supported: 411, so the client can retry with a
+   * length).
+   */
+  #readRequestBody(request: HttpRequest, rest: Uint8Array): void {
+    const badHost = hostProblem(request);
+    if (badHost !== undefined) {
+      this.#reject(400, badHost);
+      return;
+    }
+    const { headers } = request;
+    if (headers.has("transfer-encoding")) {
+      this.#reject(411, "Length Required: send the body with a Content-Length");
+      return;
+    }
+    const lengthField = headers.get("content-length");
+    if (lengthField === null || lengthField === "0") {
+      this.#serve(request, null);
+      return;
+    }
+    if (!/^\d{1,15}$/.test(lengthField)) {
+      this.#reject(400, "Bad Request: invalid Content-Length");
+      return;
+    }
+    const length = Number(lengthField);
+    const limit = this.#host.options.maxRequestBodySize;
+    if (length > limit) {
+      this.#reject(413, `Content Too Large: the limit is ${limit} bytes`);
+      return;
+    }
+    this.#body = { request, chunks: [], received: 0, length };
+    this.#step = Step.Body;
+    this.#readBody(rest, false);
+  }
+
+  #readBody(bytes: Uint8Array, copy = true): void {
+    const body = this.#body!;
+    const take = Math.min(bytes.length, body.length - body.received);
+    if (take > 0) {
+      body.chunks.push(copy ? bytes.slice(0, take) : bytes.subarray(0, take));
+      body.received += take;
+    }
+    if (body.received < body.length) return;
+    this.#body = undefined;
+    this.#serve(body.request, joinBytes(undefined, body.chunks, body.length));
+  }
+
+  /** A plain HTTP request: the application's `request` handler answers it, or 426. */
+  #serve(request: HttpRequest, body: Uint8Array | null): void {
+    this.#step = Step.Answering;
+    let answer: Response | Promise<Response> | undefined;
+    try {
+      answer = this.#host.respond(request, body, this.#driver.remoteAddress);
+    } catch (error) {
+      this.#host.errored(error, this.#driver);
+      this.#reject(500, "Internal Server Error");
+      return;
+    }
+    if (answer === undefined) {
+      // RFC 9110 §15.5.22: a 426 response MUST send an Upgrade header.
+      this.#reject(426, "Upgrade Required: this is a WebSocket endpoint", {
+        Upgrade: "websocket",
+      });
+      return;
+    }
+    Promise.resolve(answer)
+      .then((response) => {
+        if (!(response instanceof Response)) {
+          throw new TypeError(
+            `The request handler returned no Response: ${String(response)}`,
+          );
+        }
+        return serializeResponse(response, { head: request.method === "HEAD" });
+      })
+      .then((bytes) => {
+        if (this.#step === Step.Answering) this.#answer(bytes);
+      })
+      .catch((error) => {
+        this.#host.errored(error, this.#driver);
+        this.#reject(500, "Internal Server Error");
+      });
+  }
+
+  /** Bytes behind the head while the upgrade is decided: at most one frame's worth. */
+  #keepEarly(bytes: Uint8Array, copy = true): void {
+    const early = this.#early ??= { chunks: [], bytes: 0 };
+    early.bytes += bytes.length;
+    if (early.bytes > this.#host.options.maxFrameSize + 14) {
+      this.#step = Step.Done;
+      this.#driver.terminate();
+      return;
+    }
+    early.chunks.push(copy ? bytes.slice() : bytes);
+  }
+
+  #reject(status: number, message: string, headers?: HeadersInit): void {
+    if (this.#step === Step.Done) return;
+    this.#answer(buildErrorResponse(status, { body: message, headers }));
+  }
+
+  #answer(response: Uint8Array): void {
+    this.#step = Step.Done;
+    this.#body = undefined;
+    this.#early = undefined;
+    this.#driver.answered(response);
+  }
+}

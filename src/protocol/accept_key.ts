@@ -1,0 +1,58 @@
+/**
+ * The keys of the opening handshake (RFC 6455 §4.1, §4.2.2): a client's
+ * random `Sec-WebSocket-Key` and the server's `Sec-WebSocket-Accept` for it.
+ *
+ * @module
+ */
+
+// RFC 6455 §1.3: the GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11".
+const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+const encoder = new TextEncoder();
+
+function base64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i++) {
+    binary += String.fromCharCode(bytes[i]);
+  }
+  return btoa(binary);
+}
+
+/**
+ * Computes the `Sec-WebSocket-Accept` value for a `Sec-WebSocket-Key`
+ * (RFC 6455 §4.2.2: base64 of the SHA-1 of the key concatenated with the
+ * GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"), with Web Crypto.
+ *
+ * @param key The client's `Sec-WebSocket-Key`, as received.
+ * @returns The 28-character base64 accept value.
+ *
+ * @example
+ * ```ts
+ * import { computeAcceptKey } from "./accept_key.ts";
+ * await computeAcceptKey("dGhlIHNhbXBsZSBub25jZQ=="); // "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+ * ```
+ */
+export async function computeAcceptKey(key: string): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    "SHA-1",
+    encoder.encode(key + GUID),
+  );
+  return base64(new Uint8Array(digest));
+}
+
+/**
+ * Generates a random `Sec-WebSocket-Key` for a client handshake (RFC 6455
+ * §4.1: "a randomly selected 16-byte value that has been base64-encoded").
+ *
+ * @returns 24 base64 characters.
+ *
+ * @example
+ * ```ts
+ * import { computeAcceptKey, generateKey } from "./accept_key.ts";
+ * const key = generateKey();
+ * const expected = await computeAcceptKey(key);
+ * ```
+ */
+export function generateKey(): string {
+  return base64(crypto.getRandomValues(new Uint8Array(16)));
+}

@@ -1,0 +1,89 @@
+/**
+ * The server's bookkeeping of its connections: the open ones by id, the
+ * ones not open yet (handshakes, plain HTTP exchanges), and how many come
+ * from each address, for the connection limits.
+ *
+ * @module
+ */
+
+import type { ConnectionDriver } from "../driver/connection_driver.ts";
+import type { Timers } from "../driver/engine.ts";
+
+/**
+ * Every connection a server accepted and has not released.
+ *
+ * @example
+ * ```ts ignore
+ * const registry = new ConnectionRegistry<Record<string, unknown>>();
+ * registry.accepted(driver); // done by the server for each transport
+ * ```
+ */
+export class ConnectionRegistry<Data> {
+  /** Open connections by id (the server's `connections` is a view of it). */
+  readonly open: Map<string, ConnectionDriver<Data>> = new Map();
+  // Connections not open (yet). An open connection is only in `open`, so an
+  // idle connection costs one map entry.
+  #notOpen = new Set<ConnectionDriver<Data>>();
+  #perAddress = new Map<string, number>();
+  #allReleased: (() => void) | undefined;
+
+  /** Connections accepted and not yet released. */
+  get size(): number {
+    return this.#notOpen.size + this.open.size;
+  }
+
+  /** How many live connections come from `address`. */
+  countFrom(address: string): number {
+    return this.#perAddress.get(address) ?? 0;
+  }
+
+  /** A transport was accepted. */
+  accepted(conn: ConnectionDriver<Data>): void {
+    this.#notOpen.add(conn);
+    const address = conn.remoteAddress;
+    this.#perAddress.set(address, this.countFrom(address) + 1);
+  }
+
+  /** The connection completed its handshake. */
+  opened(conn: ConnectionDriver<Data>): void {
+    this.#notOpen.delete(conn);
+    this.open.set(conn.id, conn);
+  }
+
+  /** The open connection closed (its `close` event is next). */
+  closed(conn: ConnectionDriver<Data>): void {
+    this.open.delete(conn.id);
+  }
+
+  /** The transport is gone (after `closed` if it was open). */
+  released(conn: ConnectionDriver<Data>): void {
+    this.#notOpen.delete(conn);
+    this.open.delete(conn.id);
+    const address = conn.remoteAddress;
+    const count = this.countFrom(address) - 1;
+    if (count > 0) this.#perAddress.set(address, count);
+    else this.#perAddress.delete(address);
+    if (this.size === 0) this.#allReleased?.();
+  }
+
+  /** Every live connection, open or not (a snapshot). */
+  every(): ConnectionDriver<Data>[] {
+    return [...this.#notOpen, ...this.open.values()];
+  }
+
+  /** Resolves `true` once none is left, or `false` after `timeout` ms. */
+  whenAllReleased(timeout: number, timers: Timers): Promise<boolean> {
+    if (this.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = timers.setTimeout(() => {
+        this.#allReleased = undefined;
+        resolve(false);
+      }, timeout);
+      this.#allReleased = () => {
+        timers.clearTimeout(timer);
+        this.#allReleased = undefined;
+        resolve(true);
+      };
+    });
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * The server's heartbeat: one timer for all connections, pinging the
+ * silent ones and closing those silent past the idle timeout.
+ *
+ * @module
+ */
+
+import type { ConnectionDriver } from "../driver/connection_driver.ts";
+import type { Timers } from "../driver/engine.ts";
+
+/**
+ * Starts the heartbeat of `connections` every `pingInterval` (or
+ * `idleTimeout` when pings are off) ms; returns the function that stops it,
+ * or `undefined` when both are 0.
+ *
+ * @example
+ * ```ts ignore
+ * const stop = startHeartbeat(globalThis, options, () => open.values());
+ * stop?.();
+ * ```
+ */
+export function startHeartbeat<Data>(
+  timers: Timers,
+  options: { pingInterval: number; idleTimeout: number },
+  connections: () => Iterable<ConnectionDriver<Data>>,
+): (() => void) | undefined {
+  const { pingInterval, idleTimeout } = options;
+  const tick = pingInterval || idleTimeout;
+  if (tick <= 0) return undefined;
+  const timer = timers.setInterval(() => {
+    for (const conn of connections()) {
+      conn.heartbeat(pingInterval, idleTimeout, tick);
+    }
+  }, tick);
+  return () => timers.clearInterval(timer);
+}

@@ -1,0 +1,409 @@
+/**
+ * The WebSocket server: Larafony's `Server` with `on(event, (data, conn))`,
+ * JSON event routing and `broadcast(message, filter)`, on any engine. The
+ * public face only: the state lives in a `ServerCore`.
+ *
+ * @module
+ */
+
+import type {
+  CloseInfo,
+  Connection,
+  EventMap,
+  Message,
+} from "../driver/connection.ts";
+import { ConnectionDriver } from "../driver/connection_driver.ts";
+import type { Engine, Listener } from "../driver/engine.ts";
+import type { HttpRequest } from "../protocol/http_request.ts";
+import { ReadyState } from "../protocol/protocol_events.ts";
+import { ConnectionSet } from "./connection_set.ts";
+import { defaultEngine } from "./default_engine.ts";
+import type { AnyHandler } from "./event_registry.ts";
+import { Group } from "./group.ts";
+import { startHeartbeat } from "./heartbeat.ts";
+import {
+  type RequestHandler,
+  type ResolvedServerOptions,
+  resolveServerOptions,
+  type ServerOptions,
+} from "./options.ts";
+import { isCustomEvent, ServerCore } from "./server_core.ts";
+import {
+  type SchemaOutput,
+  type StandardSchema,
+  withSchema,
+} from "./validation.ts";
+
+export { RESERVED_EVENTS } from "./event_router.ts";
+
+/**
+ * Class-based handlers (Larafony's MessageHandlerContract): implement the
+ * hooks you need and register them with {@link Server.use}.
+ *
+ * @example
+ * ```ts
+ * import { Server, type Connection, type MessageHandler } from "@anyws/anyws";
+ * class Echo implements MessageHandler {
+ *   onMessage(data: string | Uint8Array, conn: Connection): void {
+ *     conn.send(data);
+ *   }
+ * }
+ * new Server({ port: 0 }).use(new Echo());
+ * ```
+ */
+export interface MessageHandler<Data = Record<string, unknown>> {
+  /** A connection opened. */
+  onOpen?(request: HttpRequest, conn: Connection<Data>): unknown;
+  /** A message arrived that no custom event handler took. */
+  onMessage?(data: string | Uint8Array, conn: Connection<Data>): unknown;
+  /** A connection closed. */
+  onClose?(info: CloseInfo, conn: Connection<Data>): unknown;
+  /** A handler failed, or a peer broke the protocol. */
+  onError?(error: unknown, conn: Connection<Data> | undefined): unknown;
+}
+
+/**
+ * Options of {@link Server.stop}.
+ *
+ * @example
+ * ```ts
+ * import type { StopOptions } from "@anyws/anyws";
+ * const options: StopOptions = { code: 1012, reason: "Restarting", timeout: 2000 };
+ * ```
+ */
+export interface StopOptions {
+  /** Close code sent to every client. Default 1001 (going away). */
+  code?: number;
+  /** Close reason. Default `"Server shutting down"`. */
+  reason?: string;
+  /** How long to wait for clients to answer, in ms, before dropping them. Default 5000. */
+  timeout?: number;
+}
+
+/**
+ * Options of {@link Server.stop}.
+ *
+ * @example
+ * ```ts
+ * import type { StopOptions } from "@anyws/anyws";
+ * const options: StopOptions = { code: 1012, reason: "Restarting", timeout: 2000 };
+ * ```
+ */
+export interface StopOptions {
+  /** Close code sent to every client. Default 1001 (going away). */
+  code?: number;
+  /** Close reason. Default `"Server shutting down"`. */
+  reason?: string;
+  /** How long to wait for clients to answer, in ms, before dropping them. Default 5000. */
+  timeout?: number;
+}
+
+/**
+ * A WebSocket server with the same API on every runtime.
+ *
+ * Message routing: a text message that is a JSON object with a string
+ * `event` naming an event that has handlers (and is not one of
+ * {@link RESERVED_EVENTS}) goes to those handlers with its `data`, and only
+ * to them. Every other message goes to the `message` handlers: `message`
+ * sees what no custom event handler took. Messages of one connection are
+ * delivered in the order they arrived; async handlers are not awaited.
+ *
+ * @example
+ * ```ts
+ * import { Server } from "@anyws/anyws";
+ * const server = new Server({ hostname: "127.0.0.1", port: 0 });
+ * server.on("open", (_request, conn) => console.log("open", conn.id));
+ * server.on("message", (data, conn) => conn.send(`Echo: ${data}`));
+ * server.on("chat_message", (data, conn) => {
+ *   server.broadcast(JSON.stringify(data ?? null), (other) => other.id !== conn.id);
+ * });
+ * server.on("close", ({ code }, conn) => console.log("close", conn.id, code));
+ * await server.listen();
+ * console.log(`listening on ws://127.0.0.1:${server.port}`);
+ * await server.stop();
+ * ```
+ */
+export class Server<
+  Data = Record<string, unknown>,
+  In extends EventMap = EventMap,
+  Out extends EventMap = EventMap,
+> {
+  /** The options in force, defaults filled in. */
+  readonly options: ResolvedServerOptions;
+  /** Open connections: `size`, `get(id)`, iteration. */
+  readonly connections: ConnectionSet<Data>;
+
+  #core: ServerCore<Data, Out>;
+  #engine: Engine | undefined;
+  #listener: Listener | undefined;
+  #everyone: Group<Data, Out>;
+  #stopHeartbeat: (() => void) | undefined;
+  #stopping: Promise<void> | undefined;
+
+  /**
+   * `new Server(options)` runs on the current runtime's engine;
+   * `new Server(engine, options)` on the one given.
+   */
+  constructor(
+    engineOrOptions?: Engine | ServerOptions,
+    options?: ServerOptions,
+  ) {
+    if (isEngine(engineOrOptions)) this.#engine = engineOrOptions;
+    else options = engineOrOptions;
+    this.options = resolveServerOptions(options);
+    this.#core = new ServerCore(
+      this.options,
+      this.#engine?.timers ?? globalThis,
+      () => this.hostname,
+    );
+    const open = this.#core.connections.open;
+    this.connections = new ConnectionSet(open);
+    this.#everyone = new Group(() => open.values(), () => open.size);
+  }
+
+  /** The bound port (valid once {@link listen} resolved). */
+  get port(): number {
+    return this.#listener?.port ?? this.options.port;
+  }
+
+  /** The bound interface. */
+  get hostname(): string {
+    return this.#listener?.hostname ?? this.options.hostname;
+  }
+
+  /**
+   * `ws://host:port` or `wss://host:port`, with an address a person can
+   * open: listening on every interface (`0.0.0.0`, `::`) gives the
+   * loopback address.
+   */
+  get url(): string {
+    const scheme = this.options.tls ? "wss" : "ws";
+    const bound = this.hostname;
+    const hostname = bound === "0.0.0.0"
+      ? "127.0.0.1"
+      : bound === "::" || bound === "[::]"
+      ? "::1"
+      : bound;
+    const host = hostname.includes(":") && !hostname.startsWith("[")
+      ? `[${hostname}]`
+      : hostname;
+    return `${scheme}://${host}:${this.port}`;
+  }
+
+  /** A connection opened; `request` is its HTTP upgrade request. */
+  on(
+    event: "open",
+    handler: (request: HttpRequest, conn: Connection<Data, Out>) => unknown,
+  ): () => void;
+  /** A message arrived: a string for text, a Uint8Array for binary. */
+  on(
+    event: "message",
+    handler: (
+      data: string | Uint8Array,
+      conn: Connection<Data, Out>,
+    ) => unknown,
+  ): () => void;
+  /** A connection closed. */
+  on(
+    event: "close",
+    handler: (info: CloseInfo, conn: Connection<Data, Out>) => unknown,
+  ): () => void;
+  /** A handler threw or rejected, or a peer broke the protocol. */
+  on(
+    event: "error",
+    handler: (
+      error: unknown,
+      conn: Connection<Data, Out> | undefined,
+    ) => unknown,
+  ): () => void;
+  /** A connection's `bufferedAmount` fell back under `drainThreshold`. */
+  on(
+    event: "drain",
+    handler: (bufferedAmount: number, conn: Connection<Data, Out>) => unknown,
+  ): () => void;
+  /** A connection joined a room; `size` is the room's new member count. */
+  on(
+    event: "join" | "leave",
+    handler: (
+      presence: { room: string; size: number },
+      conn: Connection<Data, Out>,
+    ) => unknown,
+  ): () => void;
+  /**
+   * A client sent `{"event": event, "data": data}`; `data` is only ever what
+   * `options.schema` (any Standard Schema) accepted, typed as its output.
+   */
+  on<K extends string, Schema extends StandardSchema>(
+    event: K,
+    handler: (
+      data: SchemaOutput<Schema>,
+      conn: Connection<Data, Out>,
+    ) => unknown,
+    options: { schema: Schema },
+  ): () => void;
+  /**
+   * A client sent `{"event": event, "data": data}`. The data is not checked:
+   * treat it as untrusted, or pass a `schema`.
+   */
+  on<K extends string & keyof In>(
+    event: K,
+    handler: (data: In[K], conn: Connection<Data, Out>) => unknown,
+  ): () => void;
+  /**
+   * Adds a handler for `event`; several handlers per event run in
+   * registration order. Returns a function that removes the handler.
+   */
+  on(
+    event: string,
+    handler: AnyHandler,
+    options?: { schema?: StandardSchema },
+  ): () => void {
+    if (options?.schema !== undefined) {
+      handler = withSchema(event, options.schema, handler);
+    }
+    const core = this.#core;
+    const off = core.events.on(event, handler);
+    const custom = isCustomEvent(event);
+    if (custom) core.customEvents++;
+    let removed = false;
+    return () => {
+      if (removed) return;
+      removed = true;
+      off();
+      if (custom) core.customEvents--;
+    };
+  }
+
+  /** Registers the hooks of a class-based handler; returns a function that removes them all. */
+  use(handler: MessageHandler<Data>): () => void {
+    const offs: Array<() => void> = [];
+    if (handler.onOpen) {
+      offs.push(this.on("open", handler.onOpen.bind(handler)));
+    }
+    if (handler.onMessage) {
+      offs.push(this.on("message", handler.onMessage.bind(handler)));
+    }
+    if (handler.onClose) {
+      offs.push(this.on("close", handler.onClose.bind(handler)));
+    }
+    if (handler.onError) {
+      offs.push(this.on("error", handler.onError.bind(handler)));
+    }
+    return () => offs.forEach((off) => off());
+  }
+
+  /**
+   * Answers plain HTTP requests (those without `Upgrade: websocket`) on the
+   * same port with `handler`'s Web `Response`; `undefined` restores the
+   * default, 426. The connection closes after each response.
+   */
+  handleRequests(handler: RequestHandler | undefined): void {
+    this.#core.requestHandler = handler;
+  }
+
+  /**
+   * Sends `message` to every open connection `filter` accepts, with the
+   * rules of `conn.send`. A message is encoded once and the same bytes are
+   * queued on every connection; a control frame (ping, pong, close) is sent
+   * to each as `conn.send` would. Throws a `UsageError` for a frame
+   * `conn.send` refuses, and for a fragment (a broadcast is a whole
+   * message). Returns how many connections it was queued on.
+   */
+  broadcast(
+    message: Message,
+    filter?: (conn: Connection<Data, Out>) => boolean,
+  ): number {
+    return this.#everyone.broadcast(message, filter);
+  }
+
+  /** Broadcasts `{"event": event, "data": data}`; returns how many connections it was queued on. */
+  emit<K extends string & keyof Out>(
+    event: K,
+    data?: Out[K],
+    filter?: (conn: Connection<Data, Out>) => boolean,
+  ): number {
+    return this.broadcast(JSON.stringify({ event, data }), filter);
+  }
+
+  /** The connections in `room` (a live view; empty when nobody is in it). */
+  room(name: string): Group<Data, Out> {
+    return this.#core.rooms.room(name);
+  }
+
+  /**
+   * The connections in any of `rooms`, each once: a connection in two of
+   * them gets one copy of each message.
+   */
+  to(...rooms: string[]): Group<Data, Out> {
+    return this.#core.rooms.union(rooms);
+  }
+
+  /** The names of the rooms that have members. */
+  rooms(): IterableIterator<string> {
+    return this.#core.rooms.names();
+  }
+
+  /** Every open connection of `user` (see `conn.setUser`). */
+  user(user: string): Group<Data, Out> {
+    return this.#core.rooms.user(user);
+  }
+
+  /** Binds and starts accepting; resolves once listening ({@link port} is then the bound port). */
+  async listen(): Promise<void> {
+    if (this.#listener) throw new Error("Server is already listening");
+    if (!this.#engine) {
+      this.#engine = defaultEngine();
+      if (this.#engine.timers) this.#core.timers = this.#engine.timers;
+    }
+    const { hostname, port, tls } = this.options;
+    const core = this.#core;
+    this.#listener = await this.#engine.listen(
+      { hostname, port, tls },
+      (transport) => core.accept(new ConnectionDriver<Data>(core, transport)),
+    );
+    this.#stopHeartbeat = startHeartbeat(
+      core.timers,
+      this.options,
+      () => core.connections.open.values(),
+    );
+  }
+
+  /**
+   * Stops the server: closes the listener, sends a close frame (1001 by
+   * default) to every client, waits for them up to `timeout`, then drops the
+   * rest. Overlapping calls share one shutdown.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    return this.#stopping ??= this.#shutdown(options).finally(() => {
+      this.#stopping = undefined;
+    });
+  }
+
+  async #shutdown(options: StopOptions): Promise<void> {
+    const {
+      code = 1001,
+      reason = "Server shutting down",
+      timeout = 5000,
+    } = options;
+    this.#stopHeartbeat?.();
+    this.#stopHeartbeat = undefined;
+    const listener = this.#listener;
+    this.#listener = undefined;
+    await listener?.close();
+    const { connections, timers } = this.#core;
+    for (const driver of connections.every()) {
+      if (driver.readyState === ReadyState.Open) driver.close(code, reason);
+      else if (driver.readyState === ReadyState.Connecting) driver.terminate();
+    }
+    if (!(await connections.whenAllReleased(timeout, timers))) {
+      for (const driver of connections.every()) driver.terminate();
+      await connections.whenAllReleased(1000, timers);
+    }
+    this.#core.flushLog();
+  }
+}
+
+function isEngine(value: unknown): value is Engine {
+  return typeof value === "object" && value !== null &&
+    typeof (value as Engine).listen === "function";
+}

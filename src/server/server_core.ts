@@ -1,0 +1,220 @@
+/**
+ * The inside of a `Server`: what its connection drivers report to and ask
+ * of it ({@link DriverHost}), and the state behind its public API (events,
+ * rooms, connections, the request handler). `Server` is the public face;
+ * this object is never handed to the application.
+ *
+ * @module
+ */
+
+import type { CloseInfo } from "../driver/connection.ts";
+import { ConnectionDriver } from "../driver/connection_driver.ts";
+import type { DriverHost, UpgradeDecision } from "../driver/driver_host.ts";
+import type { Timers } from "../driver/engine.ts";
+import { FlushScheduler } from "../driver/flush_scheduler.ts";
+import { CloseCode } from "../protocol/close_code.ts";
+import { ProtocolError } from "../protocol/errors.ts";
+import { FrameBuffers } from "../protocol/frame_buffers.ts";
+import type { HttpRequest } from "../protocol/http_request.ts";
+import { ReadyState } from "../protocol/protocol_events.ts";
+import type { UpgradeRequest } from "../protocol/server_handshake.ts";
+import { ConnectionRegistry } from "./connection_registry.ts";
+import { EventRegistry } from "./event_registry.ts";
+import { EventRouter, RESERVED_EVENTS } from "./event_router.ts";
+import { FallbackLog } from "./fallback_log.ts";
+import type { RequestHandler, ResolvedServerOptions } from "./options.ts";
+import { TokenBucket } from "./rate_limiter.ts";
+import { Rooms } from "./rooms.ts";
+import { decideUpgrade } from "./upgrade_policy.ts";
+import type { EventMap } from "../driver/connection.ts";
+
+/**
+ * One server's state and its side of the driver contract.
+ *
+ * @example
+ * ```ts ignore
+ * const core = new ServerCore(resolveServerOptions({}), globalThis);
+ * engine.listen(options, (transport) => core.accept(transport));
+ * ```
+ */
+export class ServerCore<Data, Out extends EventMap>
+  implements DriverHost<Data> {
+  readonly options: ResolvedServerOptions;
+  readonly scheduler: FlushScheduler;
+  readonly buffers: FrameBuffers = new FrameBuffers("server");
+  timers: Timers;
+  readonly events: EventRegistry;
+  readonly connections: ConnectionRegistry<Data> = new ConnectionRegistry();
+  readonly rooms: Rooms<Data, Out>;
+  requestHandler: RequestHandler | undefined;
+  /** The handlers registered for names other than the reserved ones. */
+  customEvents = 0;
+  #router: EventRouter<Data>;
+  #fallbackLog = new FallbackLog();
+  #hostname: () => string;
+
+  /** The core of a server with `options`, timers on `timers`. */
+  constructor(
+    options: ResolvedServerOptions,
+    timers: Timers,
+    hostname: () => string,
+  ) {
+    this.options = options;
+    this.timers = timers;
+    this.#hostname = hostname;
+    this.requestHandler = options.request;
+    this.scheduler = new FlushScheduler((error) => this.errored(error));
+    this.events = new EventRegistry((error, event, args) => {
+      if (event === "error") {
+        this.#fallbackLog.error(error);
+        return;
+      }
+      const conn = args[1] instanceof ConnectionDriver ? args[1] : undefined;
+      this.errored(error, conn);
+    });
+    this.rooms = new Rooms(
+      (kind, presence, conn) => this.events.dispatch(kind, presence, conn),
+    );
+    this.#router = new EventRouter(
+      this.events,
+      options,
+      (error, conn) => this.errored(error, conn),
+    );
+  }
+
+  /** A transport was accepted: its driver. */
+  accept(driver: ConnectionDriver<Data>): ConnectionDriver<Data> {
+    this.connections.accepted(driver);
+    return driver;
+  }
+
+  /** Writes what the fallback log left out (at shutdown). */
+  flushLog(): void {
+    this.#fallbackLog.flush();
+  }
+
+  // ── DriverHost ────────────────────────────────────────────────────────
+
+  respond(
+    request: HttpRequest,
+    body: Uint8Array | null,
+    remoteAddress: string,
+  ): Response | Promise<Response> | undefined {
+    const handler = this.requestHandler;
+    if (handler === undefined) return undefined;
+    const host = request.headers.get("host") ?? this.#hostname();
+    const scheme = this.options.tls ? "https" : "http";
+    const url = /^https?:\/\//i.test(request.target)
+      ? request.target
+      : `${scheme}://${host}${request.target}`;
+    const webRequest = new Request(url, {
+      method: request.method,
+      headers: request.headers,
+      body: body !== null && request.method !== "GET" &&
+          request.method !== "HEAD"
+        ? body as Uint8Array<ArrayBuffer>
+        : null,
+    });
+    return handler(webRequest, { remoteAddress });
+  }
+
+  decide(
+    request: HttpRequest,
+    upgrade: UpgradeRequest,
+    remoteAddress: string,
+  ): UpgradeDecision | Promise<UpgradeDecision> {
+    return decideUpgrade(this.options, request, upgrade, remoteAddress, {
+      total: this.connections.size,
+      fromAddress: this.connections.countFrom(remoteAddress),
+    });
+  }
+
+  opened(conn: ConnectionDriver<Data>): void {
+    this.connections.opened(conn);
+    this.events.dispatch("open", conn.request, conn);
+  }
+
+  message(conn: ConnectionDriver<Data>, data: string | Uint8Array): void {
+    const { rateLimit } = this.options;
+    if (rateLimit) {
+      // Created on the first message: it would be full by then anyway, and
+      // an idle connection holds none.
+      const limiter = conn.limiter ??= new TokenBucket(
+        rateLimit.messages,
+        rateLimit.interval,
+      );
+      if (!limiter.take()) {
+        this.#overRate(conn);
+        return;
+      }
+    }
+    if (
+      this.customEvents > 0 && typeof data === "string" &&
+      this.#router.route(conn, data)
+    ) return;
+    this.events.dispatch("message", data, conn);
+  }
+
+  errored(error: unknown, conn?: ConnectionDriver<Data>): void {
+    if (!this.events.has("error")) {
+      this.#fallbackLog.error(error, conn?.id);
+      return;
+    }
+    this.events.dispatch("error", error, conn);
+  }
+
+  drained(conn: ConnectionDriver<Data>): void {
+    if (conn.readyState !== ReadyState.Open) return;
+    this.events.dispatch("drain", conn.bufferedAmount, conn);
+  }
+
+  closed(conn: ConnectionDriver<Data>, info: CloseInfo): void {
+    this.connections.closed(conn);
+    this.events.dispatch("close", info, conn);
+    this.rooms.removeAll(conn);
+  }
+
+  roomsOf(conn: ConnectionDriver<Data>): ReadonlySet<string> {
+    return this.rooms.roomsOf(conn);
+  }
+
+  join(conn: ConnectionDriver<Data>, room: string): boolean {
+    return this.rooms.join(conn, room);
+  }
+
+  leave(conn: ConnectionDriver<Data>, room: string): boolean {
+    return this.rooms.leave(conn, room);
+  }
+
+  userOf(conn: ConnectionDriver<Data>): string | undefined {
+    return this.rooms.userOf(conn);
+  }
+
+  setUser(conn: ConnectionDriver<Data>, user: string | undefined): void {
+    this.rooms.setUser(conn, user);
+  }
+
+  released(conn: ConnectionDriver<Data>): void {
+    this.connections.released(conn);
+  }
+
+  // ── internals ─────────────────────────────────────────────────────────
+
+  #overRate(conn: ConnectionDriver<Data>): void {
+    const { rateLimit } = this.options;
+    if (!rateLimit || conn.readyState !== ReadyState.Open) return;
+    const error = new ProtocolError(
+      "policy",
+      `Rate limit exceeded: over ${rateLimit.messages} messages in ${rateLimit.interval} ms`,
+    );
+    if (rateLimit.action !== "drop") {
+      conn.close(CloseCode.PolicyViolation, "Rate limit exceeded");
+    }
+    this.errored(error, conn);
+  }
+}
+
+/** Whether `event` is a name a client's JSON message may trigger. */
+export function isCustomEvent(event: string): boolean {
+  return !RESERVED_EVENTS.has(event);
+}
