@@ -50,6 +50,7 @@ export {
   DEFAULT_SERVER_OPTIONS,
   type RateLimit,
   type RequestHandler,
+  type ResolvedServerOptions,
   type SelectProtocol,
   type ServerOptions,
 } from "./src/server/options.ts";
@@ -57,6 +58,7 @@ export type { OriginRule } from "./src/server/origin_policy.ts";
 export {
   type SchemaIssue,
   type SchemaOutput,
+  type SchemaResult,
   type StandardSchema,
   ValidationError,
 } from "./src/server/validation.ts";
@@ -71,6 +73,7 @@ export { ProtocolError, UsageError } from "./src/protocol/errors.ts";
 
 // The engine contract (for `new Server(engine, options)` and custom engines)
 export type {
+  AcceptTransport,
   Engine,
   Listener,
   ListenOptions,

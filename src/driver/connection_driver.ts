@@ -78,8 +78,14 @@ const PAUSED = PAUSED_BY_APP | PAUSED_BY_BACKPRESSURE;
  * is the {@link Connection} the application sees.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { ConnectionDriver } from "./connection_driver.ts";
+ * import type { DriverHost } from "./driver_host.ts";
+ * import type { Transport } from "./engine.ts";
+ * declare const host: DriverHost<unknown>;
+ * declare const transport: Transport;
  * const driver = new ConnectionDriver(host, transport); // done by the Server
+ * console.log(driver.readyState); // 0 (connecting)
  * ```
  */
 export class ConnectionDriver<Data = Record<string, unknown>>

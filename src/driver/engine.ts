@@ -157,7 +157,7 @@ export interface Listener {
  *
  * @example
  * ```ts
- * import type { AcceptTransport } from "@anyws/anyws";
+ * import type { AcceptTransport } from "./engine.ts";
  * const accept: AcceptTransport = (transport) => ({
  *   onData: (bytes) => transport.write(bytes.slice()),
  *   onDrain: () => {},

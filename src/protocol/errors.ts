@@ -130,7 +130,8 @@ export class UsageError extends Error {
  *
  * @example
  * ```ts
- * import { closeCodeFor, ProtocolError } from "@anyws/anyws/protocol";
+ * import { closeCodeFor } from "@anyws/anyws/protocol";
+ * import { ProtocolError } from "@anyws/anyws";
  * console.log(closeCodeFor(new ProtocolError("too-big", "Message too big"))); // 1009
  * console.log(closeCodeFor(new Error("Boom"))); // 1011
  * ```

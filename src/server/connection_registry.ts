@@ -13,9 +13,13 @@ import type { Timers } from "../driver/engine.ts";
  * Every connection a server accepted and has not released.
  *
  * @example
- * ```ts ignore
- * const registry = new ConnectionRegistry<Record<string, unknown>>();
- * registry.accepted(driver); // done by the server for each transport
+ * ```ts
+ * import { ConnectionRegistry } from "./connection_registry.ts";
+ * import type { ConnectionDriver } from "../driver/connection_driver.ts";
+ * declare const driver: ConnectionDriver<unknown>; // made by the server for a transport
+ * const registry = new ConnectionRegistry<unknown>();
+ * registry.accepted(driver);
+ * console.log(registry.size); // 1
  * ```
  */
 export class ConnectionRegistry<Data> {

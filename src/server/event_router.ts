@@ -58,8 +58,18 @@ export interface RouterLimits {
  * Routes one server's JSON events to the handlers in its registry.
  *
  * @example
- * ```ts ignore
- * const router = new EventRouter(registry, options, (error, conn) => report(error, conn));
+ * ```ts
+ * import { EventRouter } from "./event_router.ts";
+ * import { EventRegistry } from "./event_registry.ts";
+ * import type { ConnectionDriver } from "../driver/connection_driver.ts";
+ * declare const conn: ConnectionDriver<unknown>;
+ * const registry = new EventRegistry((error) => console.error(error));
+ * const router = new EventRouter<unknown>(
+ *   registry,
+ *   { maxJsonSize: 1 << 20, maxJsonDepth: 32 },
+ *   (error) => console.error(error),
+ * );
+ * const text = '{"event":"say","data":"hi"}';
  * if (!router.route(conn, text)) registry.dispatch("message", text, conn);
  * ```
  */

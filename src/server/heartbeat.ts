@@ -14,8 +14,11 @@ import type { Timers } from "../driver/engine.ts";
  * or `undefined` when both are 0.
  *
  * @example
- * ```ts ignore
- * const stop = startHeartbeat(globalThis, options, () => open.values());
+ * ```ts
+ * import { startHeartbeat } from "./heartbeat.ts";
+ * import type { ConnectionDriver } from "../driver/connection_driver.ts";
+ * const open = new Map<string, ConnectionDriver<unknown>>();
+ * const stop = startHeartbeat(globalThis, { pingInterval: 30_000, idleTimeout: 60_000 }, () => open.values());
  * stop?.();
  * ```
  */

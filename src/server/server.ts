@@ -42,7 +42,7 @@ export { RESERVED_EVENTS } from "./event_router.ts";
  *
  * @example
  * ```ts
- * import { Server, type Connection, type MessageHandler } from "@anyws/anyws";
+ * import { type Connection, type MessageHandler, Server } from "@anyws/anyws";
  * class Echo implements MessageHandler {
  *   onMessage(data: string | Uint8Array, conn: Connection): void {
  *     conn.send(data);

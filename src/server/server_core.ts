@@ -32,9 +32,17 @@ import type { EventMap } from "../driver/connection.ts";
  * One server's state and its side of the driver contract.
  *
  * @example
- * ```ts ignore
- * const core = new ServerCore(resolveServerOptions({}), globalThis);
- * engine.listen(options, (transport) => core.accept(transport));
+ * ```ts
+ * import { ServerCore } from "./server_core.ts";
+ * import { resolveServerOptions } from "./options.ts";
+ * import { ConnectionDriver } from "../driver/connection_driver.ts";
+ * import { memoryEngine } from "../../engines/memory.ts";
+ * const core = new ServerCore(resolveServerOptions({}), globalThis, () => "localhost");
+ * const listener = await memoryEngine().listen(
+ *   { hostname: "127.0.0.1", port: 0 },
+ *   (transport) => core.accept(new ConnectionDriver(core, transport)),
+ * );
+ * await listener.close();
  * ```
  */
 export class ServerCore<Data, Out extends EventMap>
