@@ -69,7 +69,12 @@ export { CloseCode } from "./src/protocol/close_code.ts";
 export { type CloseInfo, ReadyState } from "./src/protocol/protocol_events.ts";
 export type { HttpRequest } from "./src/protocol/http_request.ts";
 export type { UpgradeRequest } from "./src/protocol/server_handshake.ts";
-export { ProtocolError, UsageError } from "./src/protocol/errors.ts";
+export type { ExtensionOffer } from "./src/protocol/extensions.ts";
+export {
+  type FailureKind,
+  ProtocolError,
+  UsageError,
+} from "./src/protocol/errors.ts";
 
 // The engine contract (for `new Server(engine, options)` and custom engines)
 export type {

@@ -57,7 +57,14 @@ export const FAILURE_CLOSE_CODES: Readonly<{
  * const kind: FailureKind = "policy";
  * ```
  */
-export type FailureKind = keyof typeof FAILURE_CLOSE_CODES;
+export type FailureKind =
+  | "protocol"
+  | "invalid-data"
+  | "policy"
+  | "too-big"
+  | "extension"
+  | "keepalive"
+  | "internal";
 
 /**
  * A connection failed: the peer violated the protocol or a limit, or this
