@@ -481,6 +481,14 @@ describe("reconnecting", () => {
     }
   });
 
+  test("a close code outside 1000-4999 (Deno reports 0 for a dropped TCP connection) counts as 1006", async () => {
+    const { client, net, log } = await harness();
+    accept(net.latest);
+    net.latest.drop({ code: 0 });
+    assert.deepEqual(log.slice(1), ["close 1006 true", "reconnecting 1 1000"]);
+    assert.equal(client.readyState, 0);
+  });
+
   test("retries per handshake status: 5xx, 408, 429 yes; 401, 403, 404 no", async () => {
     for (
       const [status, retried] of [

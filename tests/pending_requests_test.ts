@@ -47,16 +47,18 @@ describe("PendingRequests", () => {
     const { id, promise } = pending.add("slow", 500);
     let outcome: unknown;
     promise.then((v) => (outcome = v), (e) => (outcome = e));
+    const read = (): unknown => outcome;
     clock.advance(499);
     await Promise.resolve();
     assert.equal(outcome, undefined);
     assert.equal(pending.has(id), true);
     clock.advance(1);
     await Promise.resolve();
-    assert.ok(outcome instanceof RequestTimeoutError);
-    assert.equal((outcome as RequestTimeoutError).timeout, 500);
+    const error = read();
+    assert.ok(error instanceof RequestTimeoutError);
+    assert.equal(error.timeout, 500);
     assert.equal(
-      (outcome as Error).message,
+      error.message,
       'No answer to "slow" within 500 ms',
     );
     assert.equal(pending.settle({ id, data: 1 }), false);

@@ -478,8 +478,14 @@ export class EventClient<
   #socketClosed(event: SocketCloseEvent): void {
     const opened = this.#connectionOpen;
     this.#detach();
+    // A code outside 1000-4999 means no close frame came: Deno's WebSocket
+    // reports 0 for a dropped TCP connection where browsers report 1006.
+    const code = Number.isInteger(event.code) && event.code >= 1000 &&
+        event.code <= 4999
+      ? event.code
+      : 1006;
     const disconnect: Disconnect = {
-      code: event.code,
+      code,
       reason: event.reason,
       wasClean: event.wasClean,
       opened,
