@@ -93,3 +93,29 @@ export {
 export * from "./src/http_request.ts";
 export * from "./src/handshake.ts";
 export * from "./src/http_response.ts";
+
+// The JSON event protocol, shared by the server and the clients
+export * from "./src/events/wire.ts";
+export * from "./src/events/names.ts";
+export * from "./src/events/clock.ts";
+export * from "./src/events/request_errors.ts";
+export * from "./src/events/pending_requests.ts";
+export * from "./src/events/session_messages.ts";
+
+// The event client (any WebSocket-like socket; the browser build is
+// src/client/browser.ts)
+export { EventClient, type RequestOptions } from "./src/client/event_client.ts";
+export {
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  DEFAULT_REQUEST_TIMEOUT,
+  type EventClientOptions,
+} from "./src/client/event_client_options.ts";
+export * from "./src/client/client_events.ts";
+export * from "./src/client/backoff.ts";
+export * from "./src/client/reconnect_policy.ts";
+export * from "./src/client/send_queue.ts";
+export type * from "./src/client/socket_like.ts";
+
+// Server-side helpers for event clients: resume sessions, requests to clients
+export * from "./src/server/session_store.ts";
+export * from "./src/server/client_requests.ts";

@@ -43,6 +43,7 @@ export {
   TooManyRequestsError,
 } from "../events/request_errors.ts";
 export { UsageError } from "../errors.ts";
+export type { EventMap } from "../connection.ts";
 
 /**
  * Creates an {@link EventClient} for `url`, which may be relative to the

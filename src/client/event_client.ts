@@ -106,10 +106,10 @@ type Phase =
  *
  * @example
  * ```ts
- * import { EventClient } from "@anyws/anyws";
- * interface FromServer { said: { from: string; text: string } }
- * interface ToServer { say: { text: string }; add: [number, number] }
- * interface Answers { add: number }
+ * import { EventClient, type EventMap } from "@anyws/anyws";
+ * interface FromServer extends EventMap { said: { from: string; text: string } }
+ * interface ToServer extends EventMap { say: { text: string }; add: [number, number] }
+ * interface Answers extends EventMap { add: number }
  * const client = new EventClient<FromServer, ToServer, Answers>("ws://127.0.0.1:8080/chat");
  * client.on("open", ({ id }) => console.log("connected as", id));
  * client.on("said", ({ from, text }) => console.log(`${from}: ${text}`));
@@ -478,8 +478,9 @@ export class EventClient<
   #socketClosed(event: SocketCloseEvent): void {
     const opened = this.#connectionOpen;
     this.#detach();
-    // A code outside 1000-4999 means no close frame came: Deno's WebSocket
-    // reports 0 for a dropped TCP connection where browsers report 1006.
+    // A code outside 1000-4999 means no close frame came: some runtimes'
+    // WebSocket reports 0 for a dropped TCP connection where browsers
+    // report 1006.
     const code = Number.isInteger(event.code) && event.code >= 1000 &&
         event.code <= 4999
       ? event.code

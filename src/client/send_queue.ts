@@ -59,6 +59,8 @@ export class QueueFullError extends Error {
   readonly limits: QueueLimits;
 
   /**
+   * A message that did not fit.
+   *
    * @param message Which bound the message would have passed.
    * @param limits The bounds in force.
    */
@@ -104,6 +106,7 @@ export interface QueuedMessage {
  * ```
  */
 export class SendQueue {
+  /** The bounds in force. */
   readonly limits: QueueLimits;
   #items: QueuedMessage[] = [];
   #head = 0;

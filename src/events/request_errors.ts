@@ -22,6 +22,8 @@ export class RequestError extends Error {
   readonly event: string;
 
   /**
+   * A failed request for `event`.
+   *
    * @param event The event the request was for.
    * @param message What happened.
    * @param options Standard error options (`cause`).
@@ -48,6 +50,8 @@ export class RequestTimeoutError extends RequestError {
   readonly timeout: number;
 
   /**
+   * No answer to `event` within `timeout` ms.
+   *
    * @param event The event the request was for.
    * @param timeout The timeout that passed, in ms.
    */
@@ -74,6 +78,8 @@ export class RequestRejectedError extends RequestError {
   readonly issues?: readonly unknown[];
 
   /**
+   * The peer answered the request for `event` with an error.
+   *
    * @param event The event the request was for.
    * @param message The peer's error message.
    * @param issues The peer's validation issues, if any.
@@ -100,6 +106,8 @@ export class RequestRejectedError extends RequestError {
  */
 export class DisconnectedError extends RequestError {
   /**
+   * The request for `event` lost its connection.
+   *
    * @param event The event the request was for.
    * @param why What ended the connection, such as `the connection closed (code 1006)`.
    */
@@ -125,6 +133,8 @@ export class TooManyRequestsError extends RequestError {
   readonly limit: number;
 
   /**
+   * The request for `event` was over the limit of pending requests.
+   *
    * @param event The event the request was for.
    * @param limit The limit on pending requests.
    */

@@ -62,7 +62,7 @@ export interface SessionStoreOptions {
   /** The clock for expiry. Default the system clock. */
   clock?: Clock;
   /** Random bytes for tokens. Default `crypto.getRandomValues`. */
-  randomBytes?: (bytes: Uint8Array) => void;
+  randomBytes?: (bytes: Uint8Array<ArrayBuffer>) => void;
 }
 
 /**
@@ -121,7 +121,7 @@ export class SessionStore<Data = Record<string, unknown>> {
   /** The bound on suspended sessions. */
   readonly maxSessions: number;
   readonly #clock: Clock;
-  readonly #randomBytes: (bytes: Uint8Array) => void;
+  readonly #randomBytes: (bytes: Uint8Array<ArrayBuffer>) => void;
   /** Token → id of the open connection it belongs to. */
   readonly #live = new Map<string, string>();
   /** Token → suspended session, in suspension (hence expiry) order. */
@@ -133,7 +133,9 @@ export class SessionStore<Data = Record<string, unknown>> {
       window = 120_000,
       maxSessions = 10_000,
       clock = systemClock,
-      randomBytes = (bytes: Uint8Array) => crypto.getRandomValues(bytes),
+      randomBytes = (bytes: Uint8Array<ArrayBuffer>) => {
+        crypto.getRandomValues(bytes);
+      },
     } = options;
     if (!(Number.isFinite(window) && window > 0)) {
       throw new RangeError(`Invalid session window: ${window}`);
