@@ -810,3 +810,130 @@ describe("the socket factory", () => {
     assert.equal(client.readyState, 3);
   });
 });
+
+describe("edge cases", () => {
+  test("protocol and extensions come from the current socket", async () => {
+    const { client, net } = await harness();
+    net.latest.protocol = "chat.v1";
+    net.latest.extensions = "permessage-deflate";
+    accept(net.latest);
+    assert.equal(client.protocol, "chat.v1");
+    assert.equal(client.extensions, "permessage-deflate");
+    client.close();
+    await settle();
+    assert.equal(client.protocol, "");
+    assert.equal(client.extensions, "");
+  });
+
+  test("binary views arrive as Uint8Array; other data types are reported", async () => {
+    const { client, net, errors } = await harness();
+    accept(net.latest);
+    const seen: unknown[] = [];
+    client.on("message", (data) => seen.push(data));
+    const bytes = new Uint8Array([0, 1, 2, 3]);
+    net.latest.receive(bytes.subarray(1, 3));
+    net.latest.receive(new DataView(bytes.buffer, 2, 2));
+    net.latest.receive({ size: 3 }); // a Blob-like object
+    assert.deepEqual(seen, [new Uint8Array([1, 2]), new Uint8Array([2, 3])]);
+    assert.match(
+      errors[0].message,
+      /Unsupported message data from the socket: \[object Object\]/,
+    );
+  });
+
+  test("an answer JSON cannot encode is replaced by an error answer", async () => {
+    const { client, net, errors } = await harness();
+    accept(net.latest);
+    client.on("big", () => 1n);
+    net.latest.receive('{"event":"big","id":1}');
+    assert.deepEqual(texts(net.latest).at(-1), {
+      ack: 1,
+      error: { message: "Answer could not be encoded" },
+    });
+    assert.match(errors[0].message, /Could not encode the answer to request 1/);
+  });
+
+  test("a failing handler without an error handler, or a failing error handler, goes to console.error", async () => {
+    const net = new FakeNetwork();
+    const client = new EventClient(URL_, { socket: net.factory });
+    await settle();
+    accept(net.latest);
+    const logged: unknown[][] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => logged.push(args);
+    try {
+      client.on("e", () => {
+        throw new Error("handler bug");
+      });
+      net.latest.receive('{"event":"e"}');
+      client.on("error", () => {
+        throw new Error("error handler bug");
+      });
+      net.latest.receive('{"event":"e"}');
+    } finally {
+      console.error = original;
+    }
+    assert.equal(logged.length, 2);
+    assert.equal(logged[0][0], 'anyws: a "e" handler failed');
+    assert.equal(logged[1][0], "anyws: an error handler failed");
+    client.close();
+  });
+
+  test("a socket error's message is in the reported error", async () => {
+    const { net, errors } = await harness();
+    net.latest.fail();
+    assert.match(
+      errors[0].message,
+      /^WebSocket error \(ws:\/\/example\.test\/chat\): connection failed$/,
+    );
+  });
+
+  test("close twice is harmless; http: maps to ws:", async () => {
+    const net = new FakeNetwork();
+    const client = new EventClient("http://x/", {
+      socket: net.factory,
+      session: false,
+    });
+    await settle();
+    assert.equal(net.latest.url, "ws://x/");
+    net.latest.open();
+    client.close();
+    client.close();
+    assert.equal(net.latest.closeCalls.length, 1);
+  });
+
+  test("bad options throw UsageError", () => {
+    const socket = new FakeNetwork().factory;
+    assert.throws(
+      () => new EventClient(URL_, { socket, handshakeTimeout: 0 }),
+      UsageError,
+    );
+    assert.throws(
+      () => new EventClient(URL_, { socket, requestTimeout: -5 }),
+      UsageError,
+    );
+    assert.throws(
+      () => new EventClient(URL_, { socket, reconnect: { jitter: 2 } }),
+      /Invalid backoff jitter: 2/,
+    );
+  });
+
+  test("without options.socket and without a global WebSocket, construction throws UsageError", () => {
+    const global = globalThis as { WebSocket?: unknown };
+    const saved = Object.getOwnPropertyDescriptor(globalThis, "WebSocket");
+    Object.defineProperty(globalThis, "WebSocket", {
+      value: undefined,
+      configurable: true,
+      writable: true,
+    });
+    try {
+      assert.equal(global.WebSocket, undefined);
+      assert.throws(
+        () => new EventClient(URL_),
+        /no global WebSocket: pass options\.socket/,
+      );
+    } finally {
+      if (saved) Object.defineProperty(globalThis, "WebSocket", saved);
+    }
+  });
+});

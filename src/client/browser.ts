@@ -69,11 +69,12 @@ export function connect<
 
 /** `url` resolved against the page's address, when there is a page. */
 function resolveAgainstPage(url: string | URL): string | URL {
-  const page = (globalThis as { location?: { href?: unknown } }).location;
-  if (typeof url !== "string" || typeof page?.href !== "string") return url;
+  if (typeof url !== "string") return url;
   try {
-    return new URL(url, page.href);
+    // Outside a page `location` may be missing, or a getter that throws.
+    const page = (globalThis as { location?: { href?: unknown } }).location;
+    return typeof page?.href === "string" ? new URL(url, page.href) : url;
   } catch {
-    return url; // The client reports the invalid URL.
+    return url; // The client reports an invalid URL.
   }
 }
