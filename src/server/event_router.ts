@@ -8,8 +8,8 @@
 
 import type { ConnectionDriver } from "../driver/connection_driver.ts";
 import { ProtocolError } from "../protocol/errors.ts";
-import { type EventRegistry, isPromiseLike } from "./event_registry.ts";
-import { jsonDepth } from "./json_depth.ts";
+import { type EventRegistry, isPromiseLike } from "../events/event_registry.ts";
+import { jsonDepth } from "../events/json_depth.ts";
 import { ValidationError } from "./validation.ts";
 
 /**
@@ -60,7 +60,7 @@ export interface RouterLimits {
  * @example
  * ```ts
  * import { EventRouter } from "./event_router.ts";
- * import { EventRegistry } from "./event_registry.ts";
+ * import { EventRegistry } from "../events/event_registry.ts";
  * import type { ConnectionDriver } from "../driver/connection_driver.ts";
  * declare const conn: ConnectionDriver<unknown>;
  * const registry = new EventRegistry((error) => console.error(error));

@@ -18,7 +18,7 @@ import type { HttpRequest } from "../protocol/http_request.ts";
 import { ReadyState } from "../protocol/protocol_events.ts";
 import { ConnectionSet } from "./connection_set.ts";
 import { defaultEngine } from "./default_engine.ts";
-import type { AnyHandler } from "./event_registry.ts";
+import type { AnyHandler } from "../events/event_registry.ts";
 import { Group } from "./group.ts";
 import { startHeartbeat } from "./heartbeat.ts";
 import {

@@ -19,7 +19,7 @@ import type { HttpRequest } from "../protocol/http_request.ts";
 import { ReadyState } from "../protocol/protocol_events.ts";
 import type { UpgradeRequest } from "../protocol/server_handshake.ts";
 import { ConnectionRegistry } from "./connection_registry.ts";
-import { EventRegistry } from "./event_registry.ts";
+import { EventRegistry } from "../events/event_registry.ts";
 import { EventRouter, RESERVED_EVENTS } from "./event_router.ts";
 import { FallbackLog } from "./fallback_log.ts";
 import type { RequestHandler, ResolvedServerOptions } from "./options.ts";
