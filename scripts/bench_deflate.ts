@@ -4,19 +4,20 @@
  *
  * - `pako`: the synchronous pure-JavaScript codec of
  *   `src/protocol/deflate/pako_codec.ts`;
- * - `node:zlib sync`: one-shot `deflateRawSync` / `inflateRawSync` with
- *   `finishFlush: Z_SYNC_FLUSH` (no context between messages, so shared
- *   mode only);
+ * - `node:zlib sync`: one-shot `deflateRawSync` / `inflateRawSync`
+ *   (`engines/zlib_message_codec.ts`): no context between messages, so
+ *   shared mode only;
  * - `node:zlib stream`: `createDeflateRaw` / `createInflateRaw` with
- *   `flush(Z_SYNC_FLUSH)` and context takeover (asynchronous, as ws uses
- *   it), awaited one message at a time.
+ *   `flush(Z_SYNC_FLUSH)` (asynchronous, as ws uses it), awaited one
+ *   message at a time.
  *
  * For each: messages per second compressed and decompressed (RFC 7692
  * §7.2 transform included), of ~400 B chat JSON and of 16 KiB binary
  * records, in shared mode (no context takeover) and dedicated mode
  * (context takeover); the compressed size; the memory one context costs at
- * windowBits 9, 12 and 15; and the peak memory of decompressing a bomb
- * (1 GiB of zeros in ~1 MiB) with a 16 MiB limit.
+ * several window sizes and memory levels; the heap of an idle compressed
+ * connection; and the peak memory of decompressing a bomb (1 GiB of zeros
+ * in ~1 MiB) with a 16 MiB limit (Linux: reads /proc/self).
  *
  *   node scripts/bench_deflate.ts               # all three runtimes, writes docs/bench/deflate.md
  *   node scripts/bench_deflate.ts --no-write    # print only
@@ -31,16 +32,25 @@
  */
 
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
 import { cpus, loadavg, release } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import zlib from "node:zlib";
-import type { DeflaterOptions } from "../src/protocol/deflate/codec.ts";
+import { readFileSync, writeFileSync } from "node:fs";
+import * as pako from "pako";
+import type {
+  DeflaterOptions,
+  MessageCodec,
+} from "../src/protocol/deflate/codec.ts";
+import { contextMessageCodec } from "../src/protocol/deflate/context_message_codec.ts";
+import { DeflateContexts } from "../src/protocol/deflate/deflate_contexts.ts";
 import { MessageCompressor } from "../src/protocol/deflate/message_compressor.ts";
 import { MessageDecompressor } from "../src/protocol/deflate/message_decompressor.ts";
+import { resolveDeflateOptions } from "../src/protocol/deflate/options.ts";
 import { pakoCodec } from "../src/protocol/deflate/pako_codec.ts";
+import { PerMessageDeflate } from "../src/protocol/deflate/per_message_deflate.ts";
+import { zlibMessageCodec } from "../engines/zlib_message_codec.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
@@ -116,7 +126,7 @@ function chatMessages(count: number): Uint8Array[] {
   for (let i = 0; i < count; i++) {
     const name = pick(NAMES);
     const words: string[] = [];
-    const length = 14 + Math.floor(random() * 20);
+    const length = 30 + Math.floor(random() * 30);
     for (let w = 0; w < length; w++) words.push(pick(WORDS));
     ts += Math.floor(random() * 5000);
     out.push(encoder.encode(JSON.stringify({
@@ -191,27 +201,16 @@ function withTail(bytes: Uint8Array): Uint8Array {
   return joined;
 }
 
-function zlibSyncPair(options: DeflaterOptions): Pair {
-  const deflateOptions = {
-    finishFlush: zlib.constants.Z_SYNC_FLUSH,
-    windowBits: options.windowBits,
-    memLevel: options.memLevel,
-    level: options.level,
-  };
-  const inflateOptions = {
-    finishFlush: zlib.constants.Z_SYNC_FLUSH,
-    windowBits: options.windowBits,
-    maxOutputLength: LIMIT,
-  };
+/** Shared mode as the server runs it: whole messages, right-sized. */
+function sharedPair(messages: MessageCodec): Pair {
+  const contexts = new DeflateContexts(
+    pakoCodec,
+    resolveDeflateOptions(),
+    messages,
+  );
   return {
-    compress(bytes) {
-      const out = zlib.deflateRawSync(bytes, deflateOptions);
-      return new Uint8Array(out.buffer, out.byteOffset, out.length - 4);
-    },
-    decompress(bytes) {
-      const out = zlib.inflateRawSync(withTail(bytes), inflateOptions);
-      return new Uint8Array(out.buffer, out.byteOffset, out.length);
-    },
+    compress: (bytes) => contexts.compressMessage(bytes, 15),
+    decompress: (bytes) => contexts.decompressMessage(bytes, LIMIT),
   };
 }
 
@@ -358,9 +357,11 @@ interface ContextMemory {
   kind: "compressor" | "decompressor";
   windowBits: number;
   memLevel: number | null;
-  /** JavaScript heap + array buffers per context, bytes. */
+  /** pako: bytes of the typed arrays the context holds (exact). */
+  typedArrayBytes: number | null;
+  /** JavaScript heap + array buffers per context, as the runtime reports. */
   heapBytes: number;
-  /** Resident set size per context, bytes. */
+  /** Resident set size per context. */
   rssBytes: number;
 }
 
@@ -370,12 +371,35 @@ function memoryNow(): { heap: number; rss: number } {
   return { heap: usage.heapUsed + (usage.arrayBuffers ?? 0), rss: usage.rss };
 }
 
+/** Bytes of the distinct array buffers reachable from `root`'s fields. */
+function typedArrayBytes(root: unknown): number {
+  const buffers = new Set<ArrayBufferLike>();
+  const seen = new Set<unknown>();
+  const visit = (value: unknown, depth: number): void => {
+    if (value === null || typeof value !== "object" || seen.has(value)) return;
+    seen.add(value);
+    if (ArrayBuffer.isView(value)) {
+      buffers.add(value.buffer);
+      return;
+    }
+    if (depth > 4) return;
+    for (const key of Object.keys(value)) {
+      visit((value as Record<string, unknown>)[key], depth + 1);
+    }
+  };
+  visit(root, 0);
+  let total = 0;
+  for (const buffer of buffers) total += buffer.byteLength;
+  return total;
+}
+
 async function contextMemory(
   candidate: string,
   kind: "compressor" | "decompressor",
   windowBits: number,
   memLevel: number | null,
   make: () => unknown | Promise<unknown>,
+  exact?: () => number,
 ): Promise<ContextMemory> {
   const count = 200;
   const kept: unknown[] = [];
@@ -387,6 +411,7 @@ async function contextMemory(
     kind,
     windowBits,
     memLevel,
+    typedArrayBytes: exact?.() ?? null,
     heapBytes: (after.heap - before.heap) / count,
     rssBytes: (after.rss - before.rss) / count,
   };
@@ -397,44 +422,101 @@ async function contextMemory(
   return result;
 }
 
+/** A pako deflate stream as the codec makes it, used once. */
+function pakoDeflateStream(
+  windowBits: number,
+  memLevel: number,
+  sample: Uint8Array,
+): pako.ZStream {
+  const strm = new pako.ZStream();
+  pako.zlibDeflateInit2(strm, 6, 8, -windowBits, memLevel, 0, memLevel < 8);
+  strm.input = sample;
+  strm.next_in = 0;
+  strm.avail_in = sample.length;
+  strm.output = new Uint8Array(sample.length + 1024);
+  strm.next_out = 0;
+  strm.avail_out = strm.output.length;
+  pako.zlibDeflate(strm, pako.Z_SYNC_FLUSH);
+  strm.input = new Uint8Array(0);
+  strm.output = new Uint8Array(0);
+  return strm;
+}
+
+function pakoInflateStream(
+  windowBits: number,
+  payload: Uint8Array,
+): pako.ZStream {
+  const strm = new pako.ZStream();
+  pako.zlibInflateInit2(strm, -windowBits);
+  strm.input = payload;
+  strm.next_in = 0;
+  strm.avail_in = payload.length;
+  strm.output = new Uint8Array(64 * 1024);
+  strm.next_out = 0;
+  strm.avail_out = strm.output.length;
+  pako.zlibInflate(strm, pako.Z_NO_FLUSH);
+  strm.input = new Uint8Array(0);
+  strm.output = new Uint8Array(0);
+  return strm;
+}
+
+const PRESETS: [number, number][] = [
+  [9, 1],
+  [9, 2],
+  [11, 4],
+  [12, 5],
+  [12, 8],
+  [15, 8],
+  [15, 9],
+];
+
 async function memoryCases(sample: Uint8Array): Promise<ContextMemory[]> {
   const results: ContextMemory[] = [];
   const compressed = new Map<number, Uint8Array>();
-  for (const windowBits of [9, 12, 15]) {
+  for (const windowBits of [9, 11, 12, 15]) {
     const c = pakoCodec.createDeflater({ windowBits, memLevel: 8, level: 6 });
     compressed.set(windowBits, c.deflate(sample, true));
   }
-  const presets: [number, number][] = [
-    [9, 1],
-    [9, 8],
-    [12, 5],
-    [12, 8],
-    [15, 8],
-    [15, 9],
-  ];
-  for (const [windowBits, memLevel] of presets) {
+  for (const [windowBits, memLevel] of PRESETS) {
     results.push(
-      await contextMemory("pako", "compressor", windowBits, memLevel, () => {
-        const deflater = pakoCodec.createDeflater({
-          windowBits,
-          memLevel,
-          level: 6,
-        });
-        deflater.deflate(sample, true);
-        return deflater;
-      }),
+      await contextMemory(
+        "pako",
+        "compressor",
+        windowBits,
+        memLevel,
+        () => {
+          const deflater = pakoCodec.createDeflater({
+            windowBits,
+            memLevel,
+            level: 6,
+          });
+          deflater.deflate(sample, true);
+          return deflater;
+        },
+        () => typedArrayBytes(pakoDeflateStream(windowBits, memLevel, sample)),
+      ),
     );
   }
-  for (const windowBits of [9, 12, 15]) {
+  for (const windowBits of [9, 11, 12, 15]) {
     results.push(
-      await contextMemory("pako", "decompressor", windowBits, null, () => {
-        const inflater = pakoCodec.createInflater(windowBits);
-        inflater.inflate(compressed.get(windowBits)!, LIMIT);
-        return inflater;
-      }),
+      await contextMemory(
+        "pako",
+        "decompressor",
+        windowBits,
+        null,
+        () => {
+          const inflater = pakoCodec.createInflater(windowBits);
+          inflater.inflate(compressed.get(windowBits)!, LIMIT);
+          return inflater;
+        },
+        () =>
+          typedArrayBytes(
+            pakoInflateStream(windowBits, compressed.get(windowBits)!),
+          ),
+      ),
     );
   }
-  for (const [windowBits, memLevel] of presets) {
+  for (const [windowBits, memLevel] of PRESETS) {
     results.push(
       await contextMemory(
         "node:zlib stream",
@@ -453,7 +535,7 @@ async function memoryCases(sample: Uint8Array): Promise<ContextMemory[]> {
       ),
     );
   }
-  for (const windowBits of [9, 12, 15]) {
+  for (const windowBits of [9, 11, 12, 15]) {
     results.push(
       await contextMemory(
         "node:zlib stream",
@@ -471,16 +553,78 @@ async function memoryCases(sample: Uint8Array): Promise<ContextMemory[]> {
   return results;
 }
 
+interface IdleCost {
+  mode: string;
+  /** Heap bytes of one connection's PerMessageDeflate before any message. */
+  idleBytes: number;
+  /** The same after one message each way. */
+  afterMessageBytes: number;
+}
+
+/** What a compressed connection costs beyond its PerMessageDeflate object. */
+function idleCosts(sample: Uint8Array): IdleCost[] {
+  const out: IdleCost[] = [];
+  const cases = [
+    ["shared", resolveDeflateOptions(), {
+      serverNoContextTakeover: true,
+      clientNoContextTakeover: true,
+      serverMaxWindowBits: 15,
+      clientMaxWindowBits: 15,
+    }],
+    ["dedicated w11", resolveDeflateOptions({ mode: "dedicated" }), {
+      serverNoContextTakeover: false,
+      clientNoContextTakeover: false,
+      serverMaxWindowBits: 11,
+      clientMaxWindowBits: 11,
+    }],
+  ] as const;
+  for (const [mode, options, parameters] of cases) {
+    const contexts = new DeflateContexts(pakoCodec, options);
+    const peer = new DeflateContexts(pakoCodec, options);
+    const count = 2000;
+    const kept: PerMessageDeflate[] = [];
+    // Shared contexts exist before the measurement, as in a running server.
+    const warm = new PerMessageDeflate(contexts, parameters, "server");
+    warm.decompress(
+      new PerMessageDeflate(peer, parameters, "client").compress(sample, true),
+      true,
+      LIMIT,
+    );
+    warm.compress(sample, true);
+    const before = memoryNow();
+    for (let i = 0; i < count; i++) {
+      kept.push(new PerMessageDeflate(contexts, parameters, "server"));
+    }
+    const idle = memoryNow();
+    // A first message, decodable by any fresh context.
+    const payload = new PerMessageDeflate(peer, parameters, "client")
+      .compress(sample, true);
+    for (const connection of kept) {
+      connection.decompress(payload, true, LIMIT);
+      connection.compress(sample, true);
+    }
+    const used = memoryNow();
+    out.push({
+      mode,
+      idleBytes: (idle.heap - before.heap) / count,
+      afterMessageBytes: (used.heap - before.heap) / count,
+    });
+    kept.length = 0;
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------
 // Decompression bomb
 
 interface Bomb {
+  candidate: string;
   compressedBytes: number;
   inflatedBytes: number;
   limit: number;
   code: number | null;
   ms: number;
-  /** Largest RSS growth seen while decompressing, bytes. */
+  /** Peak RSS growth while decompressing (Linux VmHWM), bytes. */
   peakRssGrowth: number;
 }
 
@@ -490,12 +634,25 @@ interface Bomb {
  * and only refers one byte back, so copies concatenate).
  */
 function bombPayload(): Uint8Array {
+  // Compressed from a 1 MiB buffer 16 times, so that building the bomb
+  // leaves no large free block for the measured run to reuse unseen.
   const deflater = pakoCodec.createDeflater({
     windowBits: 15,
     memLevel: 9,
     level: 9,
   });
-  const piece = deflater.deflate(new Uint8Array(16 * 1024 * 1024), true);
+  const zeros = new Uint8Array(1024 * 1024);
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < 16; i++) parts.push(deflater.deflate(zeros, false));
+  parts.push(deflater.deflate(new Uint8Array(0), true));
+  let size = 0;
+  for (const part of parts) size += part.length;
+  const piece = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    piece.set(part, at);
+    at += part.length;
+  }
   const copies = 64;
   const payload = new Uint8Array(piece.length * copies - 4);
   for (let i = 0; i < copies - 1; i++) payload.set(piece, i * piece.length);
@@ -503,43 +660,33 @@ function bombPayload(): Uint8Array {
   return payload;
 }
 
-function bomb(): Bomb {
+function statusBytes(field: string): number {
+  const status = readFileSync("/proc/self/status", "utf8");
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)![1]) * 1024;
+}
+
+function bomb(candidate: string, codec: MessageCodec): Bomb {
   const payload = bombPayload();
   const limit = 16 * 1024 * 1024;
-  const decompressor = new MessageDecompressor(pakoCodec.createInflater(15), {
-    noContextTakeover: true,
-  });
   collectGarbage();
-  const base = process.memoryUsage().rss;
-  let peak = base;
-  // Decompress frame by frame (64 KiB frames), sampling RSS in between.
+  const base = statusBytes("VmRSS");
+  writeFileSync("/proc/self/clear_refs", "5");
   let code: number | null = null;
   const start = performance.now();
-  let produced = 0;
   try {
-    const frame = 64 * 1024;
-    for (let at = 0; at < payload.length; at += frame) {
-      const end = Math.min(payload.length, at + frame);
-      const out = decompressor.decompress(
-        payload.subarray(at, end),
-        end === payload.length,
-        limit - produced,
-      );
-      produced += out.length;
-      peak = Math.max(peak, process.memoryUsage().rss);
-    }
+    codec.decompress(payload, limit);
   } catch (error) {
     code = (error as { code?: number }).code ?? null;
   }
   const ms = performance.now() - start;
-  peak = Math.max(peak, process.memoryUsage().rss);
   return {
+    candidate,
     compressedBytes: payload.length,
     inflatedBytes: 1024 * 1024 * 1024,
     limit,
     code,
     ms,
-    peakRssGrowth: peak - base,
+    peakRssGrowth: statusBytes("VmHWM") - base,
   };
 }
 
@@ -549,73 +696,155 @@ interface ChildReport {
   runtime: string;
   throughput: Throughput[];
   memory: ContextMemory[];
-  bomb: Bomb;
+  idle: IdleCost[];
+  bombs: Bomb[];
 }
 
 async function child(): Promise<ChildReport> {
+  // Bombs first, while the allocator holds no large free block that would
+  // hide their peak from the resident set.
+  const pakoMessages = contextMessageCodec(pakoCodec);
+  const bombs = [
+    bomb("pako", pakoMessages),
+    bomb("node:zlib sync", zlibMessageCodec),
+  ];
   const chat = chatMessages(256);
   const binary = binaryMessages(32);
-  const shared = { windowBits: 15, memLevel: 8, level: 6 };
-  const small = { windowBits: 11, memLevel: 4, level: 6 };
+  const w15 = { windowBits: 15, memLevel: 8, level: 6 };
+  const w11 = { windowBits: 11, memLevel: 4, level: 6 };
   const results: Throughput[] = [];
-  for (
-    const [name, messages] of [["chat JSON", chat], [
-      "16 KiB binary",
-      binary,
-    ]] as const
-  ) {
-    const list = messages as Uint8Array[];
-    results.push(
-      await throughput(
-        name,
-        list,
-        "shared",
-        "pako",
-        () => pakoPair(false, shared),
-      ),
-      await throughput(
-        name,
-        list,
-        "shared",
-        "node:zlib sync",
-        () => zlibSyncPair(shared),
-      ),
-      await throughput(
-        name,
-        list,
-        "shared",
-        "node:zlib stream",
-        () => zlibStreamPair(false, shared),
-      ),
-      await throughput(
-        name,
-        list,
-        "dedicated w15",
-        "pako",
-        () => pakoPair(true, shared),
-      ),
-      await throughput(
-        name,
-        list,
-        "dedicated w15",
-        "node:zlib stream",
-        () => zlibStreamPair(true, shared),
-      ),
-      await throughput(
-        name,
-        list,
-        "dedicated w11",
-        "pako",
-        () => pakoPair(true, small),
-      ),
-    );
+  const payloads: [string, Uint8Array[]][] = [
+    ["chat JSON", chat],
+    ["16 KiB binary", binary],
+  ];
+  for (const [name, list] of payloads) {
+    const cases: [string, string, () => Pair][] = [
+      ["shared", "pako", () => sharedPair(pakoMessages)],
+      ["shared", "node:zlib sync", () => sharedPair(zlibMessageCodec)],
+      ["shared", "node:zlib stream", () => zlibStreamPair(false, w15)],
+      ["dedicated w15", "pako", () => pakoPair(true, w15)],
+      ["dedicated w15", "node:zlib stream", () => zlibStreamPair(true, w15)],
+      ["dedicated w11", "pako", () => pakoPair(true, w11)],
+      ["dedicated w11", "node:zlib stream", () => zlibStreamPair(true, w11)],
+    ];
+    for (const [mode, candidate, make] of cases) {
+      results.push(await throughput(name, list, mode, candidate, make));
+    }
   }
   const memory = await memoryCases(chat[0]);
-  return { runtime: runtimeName(), throughput: results, memory, bomb: bomb() };
+  const idle = idleCosts(chat[0]);
+  return { runtime: runtimeName(), throughput: results, memory, idle, bombs };
 }
 
 // ---------------------------------------------------------------------------
 // Driver (node): one child per runtime, then the report
+
+const k = (n: number): string => Math.round(n).toLocaleString("en-US");
+const kib = (n: number): string => (n / 1024).toFixed(1);
+
+function markdown(reports: ChildReport[], started: Date, ms: number): string {
+  const lines: string[] = [];
+  lines.push("# permessage-deflate: candidates measured", "");
+  lines.push(
+    "Written by `node scripts/bench_deflate.ts` (each runtime runs the same",
+    "script with `--child`); the choice made from these figures is in",
+    "[../deflate.md](../deflate.md).",
+    "",
+    `Each rate is the best of 3 runs of ${DURATION} ms after a warm-up, one`,
+    "message at a time, RFC 7692 §7.2 transform included (tail removed and",
+    "appended). Decompression inflates what the same candidate compressed,",
+    "in order.",
+    "",
+    "- chat JSON: 256 different chat messages (user, room, text of 30-59",
+    "  common words, ids, timestamps).",
+    "- 16 KiB binary: 32 messages of 1,024 sensor records of 16 B (timestamp,",
+    "  id, status, random-walk float, counter).",
+    "- shared: no context takeover, as `DeflateContexts` runs it (window and",
+    "  memLevel sized to the message, contexts reset after each message);",
+    "  `node:zlib sync` is `engines/zlib_message_codec.ts`",
+    "  (`deflateRawSync` / `inflateRawSync`), `node:zlib stream` one",
+    "  `createDeflateRaw` stream reset after each message.",
+    "- dedicated: context takeover at windowBits 15 / memLevel 8 (w15) or",
+    "  11 / 4 (w11).",
+    "- `node:zlib stream` is asynchronous: each message awaits its flush",
+    "  (as ws does); the protocol core is synchronous and cannot use it.",
+    "",
+  );
+  for (const report of reports) {
+    lines.push(`## ${report.runtime}`, "");
+    lines.push(
+      "| payload | mode | candidate | compress msgs/s | decompress msgs/s | wire B / msg | msg B |",
+      "| --- | --- | --- | ---: | ---: | ---: | ---: |",
+    );
+    for (const t of report.throughput) {
+      lines.push(
+        `| ${t.payload} | ${t.mode} | ${t.candidate} | ${
+          k(t.compressPerSecond)
+        } | ${k(t.decompressPerSecond)} | ${t.wireBytes.toFixed(0)} | ${
+          t.messageBytes.toFixed(0)
+        } |`,
+      );
+    }
+    lines.push("");
+    lines.push(
+      "Memory per context (200 contexts, each used for one chat message).",
+      "Typed arrays: exact bytes of pako's buffers. Heap: JS heap + array",
+      "buffers as the runtime reports them after a full GC (Deno reports no",
+      "array buffers). RSS: resident growth, noisy (allocator reuse).",
+      "",
+      "| candidate | context | windowBits | memLevel | typed arrays KiB | heap KiB | RSS KiB |",
+      "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    );
+    for (const m of report.memory) {
+      lines.push(
+        `| ${m.candidate} | ${m.kind} | ${m.windowBits} | ${
+          m.memLevel ?? "–"
+        } | ${m.typedArrayBytes === null ? "–" : kib(m.typedArrayBytes)} | ${
+          kib(m.heapBytes)
+        } | ${kib(m.rssBytes)} |`,
+      );
+    }
+    lines.push(
+      "",
+      "Heap per connection's `PerMessageDeflate` (2,000 connections of one",
+      "server, pako contexts):",
+      "",
+      "| mode | idle B | after one message each way B |",
+      "| --- | ---: | ---: |",
+    );
+    for (const c of report.idle) {
+      lines.push(
+        `| ${c.mode} | ${c.idleBytes.toFixed(0)} | ${
+          c.afterMessageBytes.toFixed(0)
+        } |`,
+      );
+    }
+    lines.push("");
+    for (const b of report.bombs) {
+      lines.push(
+        `Bomb, ${b.candidate}: ${k(b.compressedBytes)} B of DEFLATE that ` +
+          `inflate to ${k(b.inflatedBytes)} B, one message, limit ${
+            k(b.limit)
+          } B: close code ${b.code ?? "none"} after ${
+            b.ms.toFixed(0)
+          } ms, peak RSS growth ${kib(b.peakRssGrowth)} KiB.`,
+        "",
+      );
+    }
+  }
+  const cpu = cpus()[0]?.model ?? "unknown CPU";
+  lines.push(
+    "## Run",
+    "",
+    `- Date: ${started.toISOString()} (took ${(ms / 1000).toFixed(0)} s)`,
+    `- Machine: ${cpu}, ${cpus().length} cores (shared with other work; load average ${
+      loadavg()[0].toFixed(2)
+    } at start), Linux ${release()}`,
+    `- Runtimes: ${reports.map((r) => r.runtime).join(", ")}`,
+    "",
+  );
+  return lines.join("\n");
+}
 
 const BIN = join(ROOT, "node_modules", ".bin");
 const SCRIPT = fileURLToPath(import.meta.url);
@@ -646,86 +875,6 @@ function runChild(command: string, args: string[]): Promise<ChildReport> {
       else resolve(JSON.parse(out) as ChildReport);
     });
   });
-}
-
-const k = (n: number): string => Math.round(n).toLocaleString("en-US");
-const kib = (n: number): string => (n / 1024).toFixed(1);
-
-function markdown(reports: ChildReport[], started: Date, ms: number): string {
-  const lines: string[] = [];
-  lines.push("# permessage-deflate: candidates measured", "");
-  lines.push(
-    "Command: `node scripts/bench_deflate.ts` (each runtime runs the same",
-    "script with `--child`). Each rate is the best of 3 runs of " +
-      `${DURATION} ms after a`,
-    "warm-up, one message at a time, RFC 7692 §7.2 transform included",
-    "(tail removed / appended). Decompression inflates what the same",
-    "candidate compressed, in order.",
-    "",
-    "- chat JSON: 256 different chat messages of ~400 B (user, room, text of",
-    "  14-33 common words, ids, timestamps).",
-    "- 16 KiB binary: 32 messages of 1,024 sensor records of 16 B (timestamp,",
-    "  id, status, random-walk float, counter).",
-    "- shared: no context takeover (windowBits 15, memLevel 8); dedicated:",
-    "  context takeover at windowBits 15 / memLevel 8 (w15) or 11 / 4 (w11).",
-    "- `node:zlib stream` is asynchronous: each message awaits its flush.",
-    "",
-  );
-  for (const report of reports) {
-    lines.push(`## ${report.runtime}`, "");
-    lines.push(
-      "| payload | mode | candidate | compress msgs/s | decompress msgs/s | wire B / msg | msg B |",
-      "| --- | --- | --- | ---: | ---: | ---: | ---: |",
-    );
-    for (const t of report.throughput) {
-      lines.push(
-        `| ${t.payload} | ${t.mode} | ${t.candidate} | ${
-          k(t.compressPerSecond)
-        } | ${k(t.decompressPerSecond)} | ${t.wireBytes.toFixed(0)} | ${
-          t.messageBytes.toFixed(0)
-        } |`,
-      );
-    }
-    lines.push("");
-    lines.push(
-      "Memory per context (200 contexts, each used for one chat message;",
-      "heap = JS heap + array buffers, after a full GC):",
-      "",
-      "| candidate | context | windowBits | memLevel | heap KiB | RSS KiB |",
-      "| --- | --- | ---: | ---: | ---: | ---: |",
-    );
-    for (const m of report.memory) {
-      lines.push(
-        `| ${m.candidate} | ${m.kind} | ${m.windowBits} | ${
-          m.memLevel ?? "–"
-        } | ${kib(m.heapBytes)} | ${kib(m.rssBytes)} |`,
-      );
-    }
-    const b = report.bomb;
-    lines.push(
-      "",
-      `Bomb: ${k(b.compressedBytes)} B of DEFLATE that inflate to ${
-        k(b.inflatedBytes)
-      } B, fed in 64 KiB frames with a ${k(b.limit)} B limit: close code ${
-        b.code ?? "none"
-      } after ${b.ms.toFixed(0)} ms, peak RSS growth ${
-        kib(b.peakRssGrowth)
-      } KiB.`,
-      "",
-    );
-  }
-  const cpu = cpus()[0]?.model ?? "unknown CPU";
-  lines.push(
-    "## Run",
-    "",
-    `- Date: ${started.toISOString()} (took ${(ms / 1000).toFixed(0)} s)`,
-    `- Machine: ${cpu}, ${cpus().length} cores (shared with other work; load average ${
-      loadavg()[0].toFixed(2)
-    } at start), Linux ${release()}`,
-    `- Runtimes: ${reports.map((r) => r.runtime).join(", ")}`,
-    "",
-  );
-  return lines.join("\n");
 }
 
 async function driver(): Promise<void> {

@@ -264,6 +264,27 @@ describe("MessageCompressor and MessageDecompressor", () => {
     );
   });
 
+  test("bytes that only the appended tail completes are kept", () => {
+    // A stored block announcing 5 bytes with 4 in the payload: the tail's
+    // first 0x00 is its fifth byte (a peer's oddity, still valid DEFLATE).
+    const payload = bytes(0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c);
+    assert.deepEqual(
+      decompressor(false).decompress(payload, true, 100),
+      bytes(0x48, 0x65, 0x6c, 0x6c, 0x00),
+    );
+  });
+
+  test("a deflater whose output does not end with a sync flush is refused", () => {
+    const broken = new MessageCompressor(
+      { deflate: () => bytes(1, 2, 3, 4, 5), reset: () => {} },
+      { noContextTakeover: true },
+    );
+    assert.throws(
+      () => broken.compress(enc("Hello"), true),
+      /does not end with a sync flush/,
+    );
+  });
+
   test("the limit is exact: limit bytes pass, one less fails with 1009", () => {
     assert.equal(decompressor(false).decompress(HELLO, true, 5).length, 5);
     assert.throws(
