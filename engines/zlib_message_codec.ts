@@ -45,7 +45,7 @@ function bytesOf(buffer: Uint8Array, length = buffer.length): Uint8Array {
  * ```
  */
 export const zlibMessageCodec: MessageCodec = {
-  name: "node:zlib",
+  name: "zlib",
   compress(bytes: Uint8Array, options: DeflaterOptions): Uint8Array {
     const out = zlib.deflateRawSync(bytes, {
       finishFlush: zlib.constants.Z_SYNC_FLUSH,

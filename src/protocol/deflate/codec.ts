@@ -139,7 +139,7 @@ export interface DeflateCodec {
  * ```
  */
 export interface MessageCodec {
-  /** A short name for reports, such as `"node:zlib"`. */
+  /** A short name for reports, such as `"zlib"`. */
   readonly name: string;
   /**
    * RFC 7692 §7.2.1 for a whole message: `bytes` deflated from an empty

@@ -1,5 +1,5 @@
 /**
- * What the connections of one server (or one process's clients) share for
+ * What the connections of one server (or of all the clients of a program) share for
  * permessage-deflate: the settings, the codec that makes per-connection
  * contexts, and the whole-message codec of every direction without
  * context takeover.
@@ -41,6 +41,8 @@ export class DeflateContexts {
   readonly options: ResolvedDeflateOptions;
 
   /**
+   * Shared contexts for the connections of one server or client program.
+   *
    * @param codec The DEFLATE implementation for per-connection contexts.
    * @param options The settings, from `resolveDeflateOptions`.
    * @param messages The whole-message codec; default: reset contexts of

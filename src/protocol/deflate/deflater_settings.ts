@@ -16,7 +16,8 @@ const MIN_LOOKAHEAD = 262;
 /**
  * Settings of a compressor for a peer that allows `windowBits` (8 to 15).
  * No zlib compresses with a 256-byte window (zlib 1.2.9 and later and pako
- * refuse it, `node:zlib` silently takes 512 bytes). For 8 the compressor
+ * refuse it; the zlib binding of the JavaScript runtimes silently takes
+ * 512 bytes). For 8 the compressor
  * therefore codes no back-reference at all (Huffman only), which any
  * window allows. (A client cannot decline the server's
  * `client_max_window_bits=8`, only fail; a server declines an offer of

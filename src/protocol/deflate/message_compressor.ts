@@ -30,6 +30,8 @@ export class MessageCompressor {
   readonly #noContextTakeover: boolean;
 
   /**
+   * A compressor of messages over `deflater`.
+   *
    * @param deflater The compression context, used by this object only.
    * @param options `noContextTakeover`: start every message with an empty
    * window (the sender's `*_no_context_takeover` was agreed).

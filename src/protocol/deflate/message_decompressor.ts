@@ -37,6 +37,8 @@ export class MessageDecompressor {
   #received = 0;
 
   /**
+   * A decompressor of messages over `inflater`.
+   *
    * @param inflater The decompression context, used by this object only.
    * @param options `noContextTakeover`: reset after every message (the
    * sender's `*_no_context_takeover` was agreed).

@@ -12,7 +12,7 @@ import { UsageError } from "../../errors.ts";
  *
  * - `"shared"`: no context takeover in either direction (the server says
  *   so in its answer), so every message is compressed on its own. One
- *   compressor and one decompressor serve the whole process, an idle
+ *   compressor and one decompressor serve the whole server, an idle
  *   connection costs no extra byte, and a broadcast is compressed once for
  *   every receiver.
  * - `"dedicated"`: context takeover, so a message may refer to earlier

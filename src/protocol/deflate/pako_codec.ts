@@ -1,6 +1,6 @@
 /**
  * The {@link DeflateCodec} on pako, a pure JavaScript port of zlib: the same
- * code and the same output on Deno, Bun and Node, fully synchronous. It
+ * code and the same output on every runtime, fully synchronous. It
  * drives pako's zlib-level functions directly, so output goes into buffers
  * this module sizes, which is what bounds decompression (no chunk is ever
  * produced past the caller's limit).
@@ -36,7 +36,7 @@ const EMPTY: Uint8Array<ArrayBuffer> = new Uint8Array(0);
 /** zlib's only compression method, "deflate" (RFC 1950 CM = 8). */
 const Z_DEFLATED = 8;
 /**
- * Working buffers are shared by every context of the process: calls are
+ * Working buffers are shared by every context of the program: calls are
  * synchronous and results are copied out before returning, so one buffer
  * per direction is enough, and an idle context holds none.
  */

@@ -71,6 +71,9 @@ export class PerMessageDeflate {
   #receiving = false;
 
   /**
+   * The permessage-deflate state of a new connection; it holds no
+   * compression context until one is needed.
+   *
    * @param contexts The shared contexts and settings.
    * @param parameters What the handshake agreed.
    * @param role This endpoint's side of the connection.

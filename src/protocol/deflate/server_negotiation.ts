@@ -51,8 +51,8 @@ export interface DeflateAgreement {
  * An offer of `server_max_window_bits=8` is declined: its only legal
  * answer is 8 ("the same or smaller value", §7.1.2.1), and no zlib
  * deflates with a 256-byte window (zlib 1.2.9 and later, as in Python, and
- * pako refuse it; `node:zlib` silently uses 512 bytes, which is what ws
- * ends up doing). Declining costs nothing: the client's next offer, or an
+ * pako refuse it; the zlib binding of the JavaScript runtimes silently
+ * uses 512 bytes, which is what ws ends up doing). Declining costs nothing: the client's next offer, or an
  * uncompressed connection.
  *
  * @param offers The client's offers, in its order (`upgrade.extensions`
