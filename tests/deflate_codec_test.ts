@@ -274,6 +274,21 @@ describe("MessageCompressor and MessageDecompressor", () => {
     );
   });
 
+  test("a deflater that fails is reset before the error goes on", () => {
+    let resets = 0;
+    const failing = new MessageCompressor(
+      {
+        deflate: () => {
+          throw new Error("Boom");
+        },
+        reset: () => void resets++,
+      },
+      { noContextTakeover: false },
+    );
+    assert.throws(() => failing.compress(enc("Hello"), false), /Boom/);
+    assert.equal(resets, 1);
+  });
+
   test("a deflater whose output does not end with a sync flush is refused", () => {
     const broken = new MessageCompressor(
       { deflate: () => bytes(1, 2, 3, 4, 5), reset: () => {} },

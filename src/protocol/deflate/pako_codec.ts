@@ -153,6 +153,7 @@ class PakoInflater implements Inflater {
 
   inflate(bytes: Uint8Array, limit: number): Uint8Array {
     if (this.#ended || bytes.length === 0) return EMPTY;
+    if (!(limit >= 0)) limit = 0;
     const strm = this.#strm;
     const scratch = inflateScratch ??= new Uint8Array(INFLATE_CHUNK);
     strm.input = bytes;
