@@ -310,6 +310,10 @@ describe("MessageCompressor and MessageDecompressor", () => {
       () => decompressor(false).decompress(HELLO, true, 0),
       hasCode(1009),
     );
+    assert.throws(
+      () => decompressor(false).decompress(HELLO, true, -1),
+      hasCode(1009),
+    );
   });
 
   test("data that is not DEFLATE fails with 1007, and the decompressor recovers", () => {
