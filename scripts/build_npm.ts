@@ -148,6 +148,9 @@ export async function buildNpm(
             "./cli": "./cli/main.ts",
           },
           compilerOptions: deno.compilerOptions,
+          // Bare specifiers such as "pako" map to npm: packages; deno pack
+          // lists them as the package's dependencies.
+          imports: deno.imports,
         },
         null,
         2,
