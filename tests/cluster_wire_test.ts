@@ -15,7 +15,7 @@ import { encodeMessage } from "../src/group.ts";
 import { Frame } from "../src/frame.ts";
 import { MemoryHub } from "../src/cluster/memory_backplane.ts";
 import { TestHost } from "./_cluster_host.ts";
-import { settle } from "./_fake_clock.ts";
+import { FakeClock, settle } from "./_fake_clock.ts";
 
 const frame = encodeMessage("héllo");
 const head = { node: "node-1", seq: 42 };
@@ -197,7 +197,7 @@ describe("ClusterNode and the wire version", () => {
     const hub = new MemoryHub();
     const host = new TestHost();
     const backplane = hub.backplane();
-    host.attach(backplane, { nodeName: "a" });
+    host.attach(backplane, { nodeName: "a", clock: new FakeClock() });
     host.open("a1");
     const other = hub.backplane();
     const future = encodeWire({

@@ -633,6 +633,11 @@ export class ClusterNode {
         return;
       case "snapshot":
         if (peer.last === undefined || message.seq >= peer.last) {
+          // Ordered after everything it sent before: what is still missing
+          // up to its "as of" number is lost.
+          if (peer.last !== undefined && message.seq > peer.last) {
+            this.#gap(peer, message.seq - peer.last, false);
+          }
           this.#replace(peer, message.snapshot, message.seq);
         }
         return;
@@ -733,16 +738,19 @@ export class ClusterNode {
     peer.stale = false;
   }
 
-  #gap(peer: Peer, count: number): void {
+  /** `count` messages of `peer` are lost; unless a snapshot came with the news, ask for one. */
+  #gap(peer: Peer, count: number, askSync = true): void {
     this.#stats.missed += count;
     this.#report(
       new ClusterError(
         "gap",
-        `missed ${count} message(s) from node ${peer.id}; re-synchronising its presence`,
+        `missed ${count} message(s) from node ${peer.id}${
+          askSync ? "; re-synchronising its presence" : ""
+        }`,
         peer.id,
       ),
     );
-    this.#askSync(peer);
+    if (askSync) this.#askSync(peer);
   }
 
   /** Asks `peer` for its snapshot, at most once per heartbeat interval. */
