@@ -505,6 +505,69 @@ const all = (value: string): WireBody => ({
   frame: text(value),
 });
 
+describe("ClusterNode robustness", () => {
+  test("a server callback that throws is reported as a 'host' error, and the next deliveries still happen", async () => {
+    const c = await cluster(2);
+    const [a, b] = c.members;
+    b.host.open("b1");
+    let fail = true;
+    const deliver = b.host.deliverToAll.bind(b.host);
+    b.host.deliverToAll = (frame, except) => {
+      if (fail) {
+        fail = false;
+        throw new Error("server bug");
+      }
+      deliver(frame, except);
+    };
+    a.node.broadcast(text("lost to the bug"));
+    a.node.broadcast(text("delivered"));
+    await settle();
+    assert.deepEqual(b.host.textsOf("b1"), ["delivered"]);
+    assert.deepEqual(b.host.errors.map((e) => e.code), ["host"]);
+    assert.match(b.host.errors[0].message, /server bug/);
+    await c.close();
+  });
+
+  test("an answer of the wrong shape does not count: its node is reported missing", async () => {
+    const c = await cluster(1, { queryTimeout: 100 });
+    const [a] = c.members;
+    const x = rawNode(c.hub, "x");
+    await x.send(1, hello);
+    await settle();
+    const answer = a.node.queryConnections();
+    await settle();
+    await x.send(
+      1,
+      { kind: "answer", id: 1, value: "many" },
+      `anyws:node:${a.node.id}`,
+    );
+    await c.clock.advance(100);
+    assert.deepEqual(await answer, {
+      value: 0,
+      nodes: [a.node.id],
+      missing: ["x"],
+    });
+    assert.equal(a.node.stats.rejected, 1);
+    await x.close();
+    await c.close();
+  });
+
+  test("past maxNodes, messages of further nodes are ignored and counted as rejected", async () => {
+    const c = await cluster(2, { maxNodes: 1 });
+    const [a, b] = c.members;
+    a.host.open("a1");
+    const x = rawNode(c.hub, "x");
+    await x.send(1, hello);
+    await x.send(2, all("from x"));
+    await settle();
+    assert.deepEqual(a.node.nodes(), [a.node.id, b.node.id]);
+    assert.deepEqual(a.host.textsOf("a1"), []);
+    assert.equal(a.node.stats.rejected, 2);
+    await x.close();
+    await c.close();
+  });
+});
+
 describe("ClusterNode ordering and sequence numbers", () => {
   test("the operations of one publisher are delivered in publish order", async () => {
     const c = await cluster(2);

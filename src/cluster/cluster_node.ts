@@ -854,8 +854,9 @@ export class ClusterNode {
             value = next;
             nodes.push(node);
           }
+          // Silent, or answered with something unreadable.
           const missing = [...pending.expected].filter((node) =>
-            !pending.answers.has(node)
+            !nodes.includes(node)
           );
           resolve({ value, nodes, missing });
         },
