@@ -61,6 +61,18 @@ export * from "./src/origin_policy.ts";
 export { TokenBucket } from "./src/rate_limiter.ts";
 export { jsonDepth } from "./src/json_depth.ts";
 
+// The cluster layer: servers on several processes or hosts as one
+export type * from "./src/cluster/backplane.ts";
+export * from "./src/cluster/memory_backplane.ts";
+export * from "./src/cluster/wire.ts";
+export * from "./src/cluster/clock.ts";
+export * from "./src/cluster/cluster_error.ts";
+export * from "./src/cluster/outbox.ts";
+export * from "./src/cluster/presence.ts";
+export type * from "./src/cluster/host.ts";
+export * from "./src/cluster/cluster_node.ts";
+export * from "./src/cluster/server_host.ts";
+
 // The `anyws start` command's configuration
 export * from "./src/cli_config.ts";
 

@@ -21,6 +21,12 @@ import type {
   BackplaneStatus,
 } from "../src/cluster/backplane.ts";
 
+export type {
+  Backplane,
+  BackplaneHandler,
+  BackplaneStatus,
+} from "../src/cluster/backplane.ts";
+
 /**
  * Options for {@link redisBackplane}.
  *

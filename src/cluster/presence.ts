@@ -90,7 +90,15 @@ export interface PresenceChange {
   size: number;
 }
 
-/** Receives each membership change a replica applies. */
+/**
+ * Receives each membership change a {@link PresenceReplica} applies.
+ *
+ * @example
+ * ```ts
+ * import type { ReplicaListener } from "@anyws/anyws";
+ * const log: ReplicaListener = (kind, room, connection) => console.log(kind, room, connection);
+ * ```
+ */
 export type ReplicaListener = (
   kind: "join" | "leave",
   room: string,
