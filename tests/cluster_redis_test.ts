@@ -3,7 +3,7 @@
 import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { RedisBackplane, redisBackplane } from "../engines/redis.ts";
+import { type RedisBackplane, redisBackplane } from "../engines/redis.ts";
 import { encodeMessage } from "../src/group.ts";
 import { RedisServer } from "./_redis.ts";
 import { TestHost } from "./_cluster_host.ts";

@@ -1,7 +1,7 @@
 /**
  * The backplane contract: how the nodes of a cluster reach each other. A
  * backplane moves opaque bytes on named channels (Redis pub/sub, or the
- * in-process hub of the tests); everything the cluster means by them is in
+ * in-memory hub of the tests); everything the cluster means by them is in
  * `ClusterNode`.
  *
  * @module
@@ -52,7 +52,7 @@ export type BackplaneHandler = (bytes: Uint8Array) => void;
  *   After a reconnect the subscriptions are restored before `"up"`.
  * - **No stray failures.** Nothing rejects unobserved and nothing throws
  *   out of a timer or an event: connection errors become `"down"`.
- * - **close()** releases every connection and timer, so the process can
+ * - **close()** releases every connection and timer, so the program can
  *   exit; later `publish` calls reject.
  *
  * @example

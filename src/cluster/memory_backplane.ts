@@ -1,5 +1,5 @@
 /**
- * An in-process backplane: several cluster nodes in one process share one
+ * An in-memory backplane: several cluster nodes in one program share one
  * {@link MemoryHub}. For fast, deterministic tests, with switches for the
  * faults a real broker has (an outage, a node that vanishes).
  *
@@ -19,7 +19,7 @@ interface Pending {
 }
 
 /**
- * The broker of in-process backplanes. Messages are delivered a microtask
+ * The broker of in-memory backplanes. Messages are delivered a microtask
  * after `publish`, in one global order (so per-publisher order holds across
  * channels), to every connected backplane subscribed to the channel,
  * the publisher included.
@@ -70,7 +70,7 @@ export class MemoryHub {
     const queue = this.#queue;
     this.#queue = [];
     for (const { from, channel, bytes } of queue) {
-      if (from.killed) continue; // Never left the dead process.
+      if (from.killed) continue; // Never left the dead node.
       for (const member of this.#members) {
         if (member.receive(channel, bytes)) this.#delivered++;
       }
@@ -171,9 +171,9 @@ export class MemoryBackplane implements Backplane {
   }
 
   /**
-   * Test switch: the process died (SIGKILL). Nothing it published and has
+   * Test switch: the node died (SIGKILL). Nothing it published and has
    * not been delivered yet, nor anything it publishes from now on, reaches
-   * anyone; it receives nothing; its status does not change (a dead process
+   * anyone; it receives nothing; its status does not change (a dead node
    * notices nothing).
    */
   kill(): void {
