@@ -685,6 +685,30 @@ describe("ClusterNode outages", () => {
     await c.close();
   });
 
+  test("while queued messages wait for a peer, heartbeats go on without overtaking them", async () => {
+    const c = await cluster(3, { flushWait: 10 * DEAD_AFTER });
+    const [a, b, d] = c.members;
+    d.host.open("d1");
+    for (const { backplane } of c.members) backplane.goDown();
+    a.node.broadcast(text("held 1"));
+    a.node.broadcast(text("held 2"));
+    a.host.open("a1");
+    a.backplane.comeUp();
+    d.backplane.comeUp(); // b stays down: a holds its queue for b
+    await c.clock.advance(2 * HEARTBEAT);
+    // The two operations, and one snapshot for d (asked for twice, queued once).
+    assert.equal(a.node.stats.queued, 3);
+    // a's heartbeat (with its new connection) got through, as of before the held ones.
+    assert.equal(d.node.connectionCount(), 2);
+    assert.equal(d.node.stats.missed, 0);
+    assert.deepEqual(d.host.textsOf("d1"), []);
+    b.backplane.comeUp();
+    await c.clock.advance(HEARTBEAT);
+    assert.deepEqual(d.host.textsOf("d1"), ["held 1", "held 2"]);
+    assert.equal(d.node.stats.missed + d.node.stats.duplicates, 0);
+    await c.close();
+  });
+
   test("a node back from an outage flushes after flushWait when a node known before never comes back", async () => {
     const c = await cluster(2, { flushWait: 2000 });
     const [a, b] = c.members;

@@ -96,7 +96,7 @@ export interface ClusterStats {
   published: number;
   /** Messages from other nodes accepted. */
   received: number;
-  /** Operations waiting in the outage buffer now. */
+  /** Messages waiting in the outage buffer now (operations, and snapshots asked for). */
   queued: number;
   /** Operations dropped because the outage buffer was full. */
   dropped: number;
@@ -562,7 +562,7 @@ export class ClusterNode {
     const bytes = this.#encode(body, this.#seq + 1);
     this.#seq++;
     this.#stats.published++;
-    this.#outbox.enqueue(this.#opsChannel, bytes);
+    this.#outbox.enqueue(this.#opsChannel, bytes, this.#seq);
   }
 
   #localPresence(): PresenceSnapshot {
@@ -765,10 +765,15 @@ export class ClusterNode {
     );
   }
 
-  /** Sends the local presence to `node`, in order after everything queued. */
+  /**
+   * Sends the local presence to `node`, in order after everything queued;
+   * once, if one is still queued for it (that one will do).
+   */
   #sendSnapshot(node: string): void {
+    const channel = this.#channelOf(node);
+    if (this.#outbox.hasQueued(channel)) return;
     this.#outbox.enqueue(
-      this.#channelOf(node),
+      channel,
       this.#encode(
         { kind: "snapshot", snapshot: this.#localPresence() },
         this.#seq,
@@ -925,9 +930,14 @@ export class ClusterNode {
     }, this.#heartbeatInterval);
   }
 
-  /** Says "alive" (when nothing queued could be overtaken), buries the silent, re-asks stale replicas. */
+  /**
+   * Says "alive", as of the last operation handed to the backplane (not
+   * one still queued, which this heartbeat overtakes); buries the silent;
+   * re-asks stale replicas.
+   */
   #heartbeat(): void {
-    this.#outbox.sendIfClear(
+    const firstQueued = this.#outbox.firstQueuedSeq;
+    this.#outbox.sendNow(
       this.#opsChannel,
       this.#encode(
         {
@@ -937,7 +947,7 @@ export class ClusterNode {
             0,
           ),
         },
-        this.#seq,
+        firstQueued === undefined ? this.#seq : firstQueued - 1,
       ),
     );
     const now = this.#clock.now();

@@ -44,19 +44,21 @@ interface Entry {
   channel: string;
   bytes: Uint8Array;
   order: number;
+  /** The message's sequence number, if it has one. */
+  seq: number | undefined;
 }
 
 /**
  * An ordered, bounded publisher over a {@link Backplane}.
  *
- * Three ways to send:
+ * Two ways to send:
  * - {@link enqueue}: in order with everything enqueued before; kept while
  *   the backplane is down or the queue is held, re-sent after a failure;
  *   dropped (returns `false`) past the bounds.
- * - {@link sendIfClear}: only when nothing is queued, held or in doubt
- *   (heartbeats: their "as of" must not overtake queued messages).
  * - {@link sendNow}: now if the backplane is up, ahead of the queue, never
- *   kept (requests and answers that only matter now).
+ *   kept (heartbeats, requests and answers that only matter now). A
+ *   heartbeat's "as of" number must then not cover what is still queued:
+ *   see {@link firstQueuedSeq}.
  *
  * @example
  * ```ts
@@ -93,7 +95,7 @@ export class Outbox {
     this.#options = options;
   }
 
-  /** Messages waiting to be (re)sent. */
+  /** Messages (operations and snapshots) waiting to be (re)sent. */
   get queued(): number {
     return this.#queue.length;
   }
@@ -101,6 +103,20 @@ export class Outbox {
   /** Messages dropped for want of room, so far. */
   get dropped(): number {
     return this.#dropped;
+  }
+
+  /** The lowest sequence number still queued (not handed to the backplane), if any. */
+  get firstQueuedSeq(): number | undefined {
+    // The queue is in send order, and sequence numbers grow with it.
+    for (const entry of this.#queue) {
+      if (entry.seq !== undefined) return entry.seq;
+    }
+    return undefined;
+  }
+
+  /** Whether a message for `channel` is queued (not handed to the backplane yet). */
+  hasQueued(channel: string): boolean {
+    return this.#queue.some((entry) => entry.channel === channel);
   }
 
   /** Whether the backplane is up, as last told. */
@@ -134,8 +150,11 @@ export class Outbox {
     this.#pump();
   }
 
-  /** Publishes in order, or queues; returns `false` if the message was dropped. */
-  enqueue(channel: string, bytes: Uint8Array): boolean {
+  /**
+   * Publishes in order, or queues; returns `false` if the message was
+   * dropped. `seq` is the message's sequence number, if it has one.
+   */
+  enqueue(channel: string, bytes: Uint8Array, seq?: number): boolean {
     if (this.#closed) return false;
     if (
       this.#pendingCount + 1 > this.#options.maxMessages ||
@@ -150,16 +169,9 @@ export class Outbox {
     }
     this.#pendingCount++;
     this.#pendingBytes += bytes.length;
-    const entry = { channel, bytes, order: ++this.#order };
+    const entry = { channel, bytes, order: ++this.#order, seq };
     if (this.clear) this.#send(entry);
     else this.#queue.push(entry);
-    return true;
-  }
-
-  /** Publishes now if nothing is queued, held or in doubt; returns whether it did. */
-  sendIfClear(channel: string, bytes: Uint8Array): boolean {
-    if (!this.clear) return false;
-    this.#publish(channel, bytes).then(noop, noop);
     return true;
   }
 
@@ -249,5 +261,3 @@ export class Outbox {
     this.#retryTimer = undefined;
   }
 }
-
-function noop(): void {}
