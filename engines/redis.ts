@@ -103,6 +103,7 @@ export class RedisBackplane implements Backplane {
   #status: BackplaneStatus = "down";
   #everUp = false;
   #degradedLogged = false;
+  #connected = false;
   #closed = false;
   #subReady = false;
   #subscribing = 0;
@@ -302,25 +303,27 @@ export class RedisBackplane implements Backplane {
 
   #update(): void {
     this.#subReady = this.#subReady && this.#sub.isReady;
-    const up = !this.#closed && this.#pub.isReady && this.#subReady &&
-      this.#subscribing === 0;
-    const status: BackplaneStatus = up ? "up" : "down";
-    if (status === this.#status) {
-      this.#maybeLogDegraded();
-      return;
+    const connected = !this.#closed && this.#pub.isReady && this.#subReady;
+    if (connected !== this.#connected) {
+      // Status lines follow the connections, not subscriptions in progress.
+      this.#connected = connected;
+      if (this.#closed) {
+        // Closing on purpose: no status line.
+      } else if (connected) {
+        this.#log(`anyws: connected to Redis at ${this.#where}`);
+        this.#everUp = true;
+      } else {
+        this.#log(
+          `anyws: lost Redis at ${this.#where}${this.#reason()}: local delivery continues, cross-node messages are queued while reconnecting`,
+        );
+      }
     }
+    this.#maybeLogDegraded();
+    const status: BackplaneStatus = connected && this.#subscribing === 0
+      ? "up"
+      : "down";
+    if (status === this.#status) return;
     this.#status = status;
-    if (this.#closed) {
-      // Closing on purpose: no status line.
-    } else if (up) {
-      this.#log(`anyws: connected to Redis at ${this.#where}`);
-      this.#everUp = true;
-      this.#degradedLogged = false;
-    } else {
-      this.#log(
-        `anyws: lost Redis at ${this.#where}${this.#reason()}: local delivery continues, cross-node messages are queued while reconnecting`,
-      );
-    }
     for (const listener of [...this.#statusListeners]) listener(status);
   }
 

@@ -86,14 +86,17 @@ describe("Redis backplane", () => {
   });
 
   test("a subscription added while up is active before the status is up again", async () => {
+    const lines: string[] = [];
     const a = backplane(redis.url);
-    const b = backplane(redis.url);
+    const b = backplane(redis.url, lines);
     assert.equal(await b.whenUp(5000), true);
     assert.equal(await a.whenUp(5000), true);
     const got: number[] = [];
     b.subscribe("late", (m) => got.push(m[0]));
     assert.equal(b.status, "down");
     assert.equal(await b.whenUp(5000), true);
+    // Not a lost connection: no status line about it.
+    assert.deepEqual(lines, ["anyws: connected to Redis at " + redis.url]);
     await a.publish("late", bytes(1));
     await waitFor("the message", () => got.length === 1);
     await a.close();
@@ -270,6 +273,24 @@ describe("ClusterNode over Redis", () => {
     assert.deepEqual(members.value.map((m) => m.user).sort(), ["ann", "bob"]);
     assert.equal((await a.node.queryConnections()).value, 2);
     await close();
+  });
+
+  test("a node started on a backplane that is already up says hello without a failed publish", async () => {
+    const plane = backplane(redis.url);
+    assert.equal(await plane.whenUp(5000), true);
+    const host = new TestHost();
+    track(host.attach(plane, { nodeName: "late", heartbeatInterval: 100 }));
+    const other = new TestHost();
+    const otherPlane = backplane(redis.url);
+    track(
+      other.attach(otherPlane, { nodeName: "other", heartbeatInterval: 100 }),
+    );
+    await waitFor(
+      "the nodes to meet",
+      () => host.node.nodes().length === 2 && other.node.nodes().length === 2,
+    );
+    assert.deepEqual(host.errors, []);
+    assert.deepEqual(other.errors, []);
   });
 
   test("Redis killed and restarted: operations made meanwhile arrive in order afterwards, presence survives, nothing is lost", async () => {

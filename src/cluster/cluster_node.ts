@@ -346,9 +346,15 @@ export class ClusterNode {
     this.#unsubscribe.push(
       this.#backplane.subscribe(this.#opsChannel, receive),
       this.#backplane.subscribe(this.nodeChannel, receive),
+    );
+    // Subscribing may take the backplane down until the subscriptions are
+    // active: the hello then waits for "up".
+    const up = this.#backplane.status === "up";
+    this.#everUp = up;
+    this.#outbox.setUp(up);
+    this.#unsubscribe.push(
       this.#backplane.onStatus((status) => this.#statusChanged(status)),
     );
-    this.#everUp = this.#backplane.status === "up";
     this.#publish({ kind: "hello", snapshot: this.#localPresence() });
     this.#scheduleTick();
   }
