@@ -133,6 +133,7 @@ export async function buildNpm(
             ...(jsr.exports as Record<string, string>),
             "./cli": "./cli.ts",
           },
+          imports: deno.imports,
           compilerOptions: deno.compilerOptions,
         },
         null,
