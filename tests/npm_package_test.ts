@@ -144,8 +144,8 @@ function nodePackageSuite(): void {
         tarball = join(dir, `anyws-${PKG.version}.tgz`);
         assert.ok(existsSync(tarball), `No tarball: ${build.stdout}`);
 
-        // A fresh Node project that installs the tarball (no dependencies, so
-        // no registry is needed).
+        // A fresh Node project that installs the tarball (no dependencies,
+        // redis is an optional peer: no registry is needed).
         rmSync(project, { recursive: true, force: true });
         mkdirSync(project, { recursive: true });
         writeFileSync(
@@ -199,6 +199,13 @@ function nodePackageSuite(): void {
           assert.ok(existsSync(join(installed, dts)), dts);
         }
         assert.equal(manifest.dependencies, undefined);
+        // Only anyws/engines/redis needs it; installing anyws does not.
+        assert.deepEqual(manifest.peerDependencies, {
+          redis: PKG.dependencies.redis,
+        });
+        assert.deepEqual(manifest.peerDependenciesMeta, {
+          redis: { optional: true },
+        });
       });
 
       test("ships JavaScript, declarations, README and LICENSE only (no TypeScript sources)", () => {
