@@ -331,7 +331,7 @@ describe("ClusterNode queries", () => {
     assert.equal(connections.value, 4);
     assert.deepEqual(connections.nodes, [a.node.id, b.node.id, d.node.id]);
     assert.deepEqual(connections.missing, []);
-    const sizes = await d.node.queryRoomSizes(["red", "blue", "none"]);
+    const sizes = await d.node.queryRoomSizes(["red", "blue", "none", "red"]);
     assert.deepEqual([...sizes.value], [["red", 2], ["blue", 1], ["none", 0]]);
     const members = await d.node.queryMembers("red");
     assert.deepEqual(
@@ -525,6 +525,25 @@ describe("ClusterNode robustness", () => {
     assert.deepEqual(b.host.textsOf("b1"), ["delivered"]);
     assert.deepEqual(b.host.errors.map((e) => e.code), ["host"]);
     assert.match(b.host.errors[0].message, /server bug/);
+    await c.close();
+  });
+
+  test("a failure while handling a message is reported, never thrown into the backplane's delivery", async () => {
+    const c = await cluster(2);
+    const [a, b] = c.members;
+    b.host.open("b1");
+    // A snapshot that cannot be encoded: answering a's sync request fails.
+    b.host.localPresence = () => ({
+      connections: 1n as unknown as number,
+      members: [],
+    });
+    const x = rawNode(c.hub, "x");
+    await x.send(1, { kind: "sync" }, `anyws:node:${b.node.id}`);
+    a.node.broadcast(text("still delivered"));
+    await settle();
+    assert.deepEqual(b.host.errors.map((e) => e.code), ["host"]);
+    assert.deepEqual(b.host.textsOf("b1"), ["still delivered"]);
+    await x.close();
     await c.close();
   });
 

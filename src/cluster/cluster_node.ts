@@ -502,7 +502,7 @@ export class ClusterNode {
   queryRoomSizes(
     rooms: readonly string[],
   ): Promise<ClusterAnswer<Map<string, number>>> {
-    const names = [...rooms];
+    const names = [...new Set(rooms)];
     return this.#query(
       { kind: "roomSizes", rooms: names },
       new Map(names.map((room) => [room, 0])),
@@ -581,6 +581,22 @@ export class ClusterNode {
   // ── receiving ──────────────────────────────────────────────────────────
 
   #receive(bytes: Uint8Array): void {
+    try {
+      this.#handle(bytes);
+    } catch (error) {
+      // Never into the backplane's delivery loop.
+      this.#report(
+        new ClusterError(
+          "host",
+          `handling a cluster message failed: ${describe(error)}`,
+          undefined,
+          { cause: error },
+        ),
+      );
+    }
+  }
+
+  #handle(bytes: Uint8Array): void {
     if (this.#closed) return;
     let message: WireMessage;
     try {
