@@ -136,6 +136,13 @@ describe("two Servers on one Redis", () => {
     );
     const members = await a.node.queryMembers("lobby");
     assert.deepEqual(members.value.map((m) => m.user).sort(), ["ann", "bob"]);
+    assert.deepEqual((await a.node.queryUserRooms("bob")).value, ["lobby"]);
+    assert.equal((await a.node.queryConnections()).value, 2);
+
+    // A node that joins later gets both servers' presence from their snapshots.
+    const late = await start(redis.url, "late");
+    await waitFor(() => late.node.roomSize("lobby") === 2, 5000, "late sizes");
+    assert.deepEqual(late.node.userRooms("ann"), ["lobby"]);
 
     await bob.close();
     await waitFor(
