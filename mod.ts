@@ -76,13 +76,19 @@ export {
   UsageError,
 } from "./src/protocol/errors.ts";
 
+// Time
+export {
+  type Clock,
+  systemClock,
+  type TimerHandle,
+} from "./src/shared/clock.ts";
+
 // The engine contract (for `new Server(engine, options)` and custom engines)
 export type {
   AcceptTransport,
   Engine,
   Listener,
   ListenOptions,
-  Timers,
   TlsOptions,
   Transport,
   TransportHandler,

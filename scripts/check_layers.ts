@@ -7,12 +7,13 @@
  *
  * | layer      | may import                               |
  * | ---------- | ---------------------------------------- |
+ * | `shared`   | nothing (the `Clock`, `Membership`)      |
  * | `protocol` | nothing (pure RFC 6455/7692 + HTTP head) |
- * | `events`   | `protocol`                               |
- * | `driver`   | `protocol`                               |
- * | `cluster`  | `protocol`, `events`                     |
- * | `server`   | `protocol`, `driver`, `events`, `cluster` |
- * | `client`   | `protocol`, `driver`, `events`           |
+ * | `events`   | `shared`, `protocol`                       |
+ * | `driver`   | `shared`, `protocol`                       |
+ * | `cluster`  | `shared`, `protocol`, `events`             |
+ * | `server`   | `shared`, `protocol`, `driver`, `events`, `cluster` |
+ * | `client`   | `shared`, `protocol`, `driver`, `events`   |
  *
  * Nothing under `src/` imports `engines/`, `cli/` or anything outside the
  * repository but type-only `npm:` or bare specifiers named in
@@ -41,12 +42,13 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 /** What each layer under `src/` may import (itself always). */
 export const LAYERS: Readonly<Record<string, readonly string[]>> = Object
   .freeze({
+    shared: [],
     protocol: [],
-    events: ["protocol"],
-    driver: ["protocol"],
-    cluster: ["protocol", "events"],
-    server: ["protocol", "driver", "events", "cluster"],
-    client: ["protocol", "driver", "events"],
+    events: ["shared", "protocol"],
+    driver: ["shared", "protocol"],
+    cluster: ["shared", "protocol", "events"],
+    server: ["shared", "protocol", "driver", "events", "cluster"],
+    client: ["shared", "protocol", "driver", "events"],
   });
 
 /** Packages code under `src/` may import by name (none: the core has no dependencies). */

@@ -13,7 +13,7 @@ import {
   EventRegistry,
   isPromiseLike,
 } from "../events/event_registry.ts";
-import type { TimerHandle } from "../events/clock.ts";
+import type { TimerHandle } from "../shared/clock.ts";
 import {
   EVENT_CLIENT_PARAM,
   EVENT_PROTOCOL_VERSION,

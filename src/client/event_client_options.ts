@@ -5,7 +5,7 @@
  */
 
 import { UsageError } from "../protocol/errors.ts";
-import { type Clock, systemClock } from "../events/clock.ts";
+import { type Clock, systemClock } from "../shared/clock.ts";
 import { DEFAULT_MAX_PENDING_REQUESTS } from "../events/pending_requests.ts";
 import { DEFAULT_WIRE_LIMITS, type WireLimits } from "../events/wire.ts";
 import { type BackoffPolicy, resolveBackoff } from "./backoff.ts";

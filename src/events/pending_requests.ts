@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type Clock, systemClock, type TimerHandle } from "./clock.ts";
+import { type Clock, systemClock, type TimerHandle } from "../shared/clock.ts";
 import {
   RequestRejectedError,
   RequestTimeoutError,

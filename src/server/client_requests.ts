@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Clock } from "../events/clock.ts";
+import type { Clock } from "../shared/clock.ts";
 import { PendingRequests } from "../events/pending_requests.ts";
 import { DisconnectedError } from "../events/request_errors.ts";
 import { type AckErrorBody, type AckId, encodeEvent } from "../events/wire.ts";

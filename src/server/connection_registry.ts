@@ -7,7 +7,7 @@
  */
 
 import type { ConnectionDriver } from "../driver/connection_driver.ts";
-import type { Timers } from "../driver/engine.ts";
+import type { Clock } from "../shared/clock.ts";
 
 /**
  * Every connection a server accepted and has not released.
@@ -76,15 +76,15 @@ export class ConnectionRegistry<Data> {
   }
 
   /** Resolves `true` once none is left, or `false` after `timeout` ms. */
-  whenAllReleased(timeout: number, timers: Timers): Promise<boolean> {
+  whenAllReleased(timeout: number, clock: Clock): Promise<boolean> {
     if (this.size === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const timer = timers.setTimeout(() => {
+      const timer = clock.setTimeout(() => {
         this.#allReleased = undefined;
         resolve(false);
       }, timeout);
       this.#allReleased = () => {
-        timers.clearTimeout(timer);
+        clock.clearTimeout(timer);
         this.#allReleased = undefined;
         resolve(true);
       };

@@ -8,7 +8,7 @@
 import type { ConnectionDriver } from "../driver/connection_driver.ts";
 import type { EventMap } from "../driver/connection.ts";
 import { Group } from "./group.ts";
-import { Membership } from "./membership.ts";
+import { Membership } from "../shared/membership.ts";
 
 /** What a membership change reports: the room and its new size. */
 export interface Presence {

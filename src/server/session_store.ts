@@ -13,7 +13,7 @@
  * @module
  */
 
-import { type Clock, systemClock } from "../events/clock.ts";
+import { type Clock, systemClock } from "../shared/clock.ts";
 
 /**
  * What a resumed connection gets back. `data` must survive
