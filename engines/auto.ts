@@ -11,6 +11,7 @@ import type {
   Listener,
   ListenOptions,
 } from "../src/driver/engine.ts";
+import { runtimeDeflate } from "./deflate.ts";
 
 /**
  * The runtimes anyws has an engine for.
@@ -106,6 +107,7 @@ export function autoEngine(options: AutoEngineOptions = {}): Engine {
   let engine: Promise<Engine> | undefined;
   return {
     name: runtime,
+    deflate: runtimeDeflate,
     async listen(
       listenOptions: ListenOptions,
       accept: AcceptTransport,

@@ -16,6 +16,7 @@ import type {
 } from "../src/driver/engine.ts";
 import type { BunSocket, BunSocketHandler, BunSubset } from "./_bun_types.ts";
 import { DEFAULT_HIGH_WATER_MARK, WriteQueue } from "./_write_queue.ts";
+import { runtimeDeflate } from "./deflate.ts";
 
 /**
  * Options for {@link bunEngine}.
@@ -275,6 +276,7 @@ export function bunEngine(options: BunEngineOptions = {}): Engine {
   const highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
   return {
     name: "bun",
+    deflate: runtimeDeflate,
     listen(
       listenOptions: ListenOptions,
       accept: AcceptTransport,

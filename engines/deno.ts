@@ -17,6 +17,7 @@ import type {
 } from "../src/driver/engine.ts";
 import type { DenoConn, DenoListener, DenoSubset } from "./_deno_types.ts";
 import { DEFAULT_HIGH_WATER_MARK, WriteQueue } from "./_write_queue.ts";
+import { runtimeDeflate } from "./deflate.ts";
 
 /**
  * Options for {@link denoEngine}.
@@ -306,6 +307,7 @@ class DenoListenerHandle implements Listener {
 export function denoEngine(options: DenoEngineOptions = {}): Engine {
   return {
     name: "deno",
+    deflate: runtimeDeflate,
     listen(
       listenOptions: ListenOptions,
       accept: AcceptTransport,

@@ -20,6 +20,7 @@ import type {
   TransportHandler,
 } from "../src/driver/engine.ts";
 import type { Clock } from "../src/shared/clock.ts";
+import { pakoDeflate } from "./deflate.ts";
 import {
   DEFAULT_HIGH_WATER_MARK,
   MAX_BATCH,
@@ -366,6 +367,7 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
   let nextClientPort = 49152;
   return {
     name: "memory",
+    deflate: pakoDeflate,
     clock: options.clock,
     listen(
       listenOptions: ListenOptions,

@@ -19,6 +19,7 @@ import type {
   TransportHandler,
 } from "../src/driver/engine.ts";
 import { DEFAULT_HIGH_WATER_MARK } from "./_write_queue.ts";
+import { runtimeDeflate } from "./deflate.ts";
 
 /**
  * Options for {@link nodeEngine}.
@@ -185,6 +186,7 @@ export function nodeEngine(options: NodeEngineOptions = {}): Engine {
   const highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
   return {
     name: "node",
+    deflate: runtimeDeflate,
     listen(
       listenOptions: ListenOptions,
       accept: AcceptTransport,

@@ -1025,7 +1025,8 @@ export type PythonStep =
   | { op: "sleep"; seconds: number }
   | { op: "close"; code?: number; reason?: string }
   | { op: "wait_closed"; timeout?: number }
-  | { op: "state" };
+  | { op: "state" }
+  | { op: "extensions" };
 
 /** A python client script. */
 export interface PythonScript {
@@ -1035,6 +1036,12 @@ export interface PythonScript {
   connections?: number;
   /** Extra keyword arguments of `websockets.connect()`. */
   connect?: Record<string, unknown>;
+  /**
+   * The permessage-deflate offer: keyword arguments of python's
+   * `ClientPerMessageDeflateFactory`, or `null` for none; absent, the
+   * library's default offer.
+   */
+  deflate?: Record<string, unknown> | null;
   /** Overall bound inside python, in seconds (default 20). */
   timeout?: number;
 }
@@ -1055,6 +1062,13 @@ export interface PythonResult {
   close_code?: number | null;
   close_reason?: string | null;
   elapsed?: number;
+  extensions?: Array<{
+    name: string;
+    local_no_context_takeover: boolean | null;
+    remote_no_context_takeover: boolean | null;
+    local_max_window_bits: number | null;
+    remote_max_window_bits: number | null;
+  }>;
 }
 
 /** What one python connection reported. */

@@ -6,7 +6,10 @@
 import process from "node:process";
 import { createInterface } from "node:readline";
 import { redisBackplane } from "../engines/redis.ts";
-import { encodeMessage } from "../src/server/group.ts";
+import { SharedMessage } from "../src/driver/shared_message.ts";
+
+const encodeMessage = (message: string | Uint8Array): Uint8Array =>
+  SharedMessage.of(message).plainFrame();
 import { TestHost } from "./_cluster_host.ts";
 
 const [url, name, heartbeat, deadAfter] = process.argv.slice(2);

@@ -11,6 +11,10 @@ Input (JSON on stdin):
       "uri": "ws://127.0.0.1:1234/path",
       "connections": 1,            # run the steps on N connections at once
       "connect": {...},            # extra keyword arguments of connect()
+      "deflate": {...} | null,     # permessage-deflate offer: the keyword
+                                   # arguments of ClientPerMessageDeflateFactory
+                                   # (null: offer no compression); absent:
+                                   # the library's default offer
       "timeout": 20,               # overall bound, seconds
       "steps": [ {"op": ...}, ... ]
     }
@@ -35,6 +39,10 @@ Steps (each appends one result object to the connection's "results"):
     {"op": "wait_closed", "timeout": s}
         -> {"closed": bool, "close_code", "close_reason", "elapsed"}
     {"op": "state"}                               -> {"open": bool}
+    {"op": "extensions"}
+        -> {"extensions": [{"name", "local_no_context_takeover",
+            "remote_no_context_takeover", "local_max_window_bits",
+            "remote_max_window_bits"}]}  (what the handshake agreed)
 
 A step that raises ends that connection's script; the error is reported as
 {"op": ..., "error": "ExceptionName: message"}.
@@ -53,6 +61,9 @@ import time
 
 import websockets
 import websockets.exceptions
+from websockets.extensions.permessage_deflate import (
+    ClientPerMessageDeflateFactory,
+)
 from websockets.legacy.client import connect
 
 TEXT_UNIT = "abc\u00e9\u20ac\U0001F600"  # 12 UTF-8 bytes: 1+1+1+2+3+4
@@ -147,6 +158,21 @@ async def run_step(ws, step):
         return out
     if op == "state":
         return {"op": op, "open": ws.open}
+    if op == "extensions":
+        return {"op": op, "extensions": [
+            {
+                "name": extension.name,
+                "local_no_context_takeover":
+                    getattr(extension, "local_no_context_takeover", None),
+                "remote_no_context_takeover":
+                    getattr(extension, "remote_no_context_takeover", None),
+                "local_max_window_bits":
+                    getattr(extension, "local_max_window_bits", None),
+                "remote_max_window_bits":
+                    getattr(extension, "remote_max_window_bits", None),
+            }
+            for extension in ws.extensions
+        ]}
     raise ValueError("Unknown op: " + op)
 
 
@@ -158,6 +184,11 @@ async def run_connection(script):
         "open_timeout": 10,
     }
     options.update(script.get("connect", {}))
+    if "deflate" in script:
+        offer = script["deflate"]
+        options["compression"] = None
+        if offer is not None:
+            options["extensions"] = [ClientPerMessageDeflateFactory(**offer)]
     results = []
     out = {"results": results}
     try:

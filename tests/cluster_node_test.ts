@@ -10,7 +10,10 @@ import {
 } from "../src/cluster/memory_backplane.ts";
 import type { Backplane, BackplaneHandler } from "../src/cluster/backplane.ts";
 import { decodeWire, encodeWire, type WireBody } from "../src/cluster/wire.ts";
-import { encodeMessage } from "../src/server/group.ts";
+import { SharedMessage } from "../src/driver/shared_message.ts";
+
+const encodeMessage = (message: string | Uint8Array): Uint8Array =>
+  SharedMessage.of(message).plainFrame();
 import { FakeClock, settle } from "./_fake_clock.ts";
 import { TestHost } from "./_cluster_host.ts";
 

@@ -7,7 +7,10 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { redisBackplane } from "../engines/redis.ts";
-import { encodeMessage } from "../src/server/group.ts";
+import { SharedMessage } from "../src/driver/shared_message.ts";
+
+const encodeMessage = (message: string | Uint8Array): Uint8Array =>
+  SharedMessage.of(message).plainFrame();
 import { RedisServer } from "./_redis.ts";
 import { TestHost } from "./_cluster_host.ts";
 

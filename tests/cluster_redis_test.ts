@@ -4,7 +4,10 @@ import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { type RedisBackplane, redisBackplane } from "../engines/redis.ts";
-import { encodeMessage } from "../src/server/group.ts";
+import { SharedMessage } from "../src/driver/shared_message.ts";
+
+const encodeMessage = (message: string | Uint8Array): Uint8Array =>
+  SharedMessage.of(message).plainFrame();
 import { RedisServer } from "./_redis.ts";
 import { TestHost } from "./_cluster_host.ts";
 

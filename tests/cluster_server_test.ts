@@ -5,7 +5,11 @@ import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Server } from "../src/server/server.ts";
 import type { Connection } from "../src/driver/connection.ts";
-import { type EncodedSink, encodeMessage } from "../src/server/group.ts";
+import type { SharedSink } from "../src/server/group.ts";
+import { SharedMessage } from "../src/driver/shared_message.ts";
+
+const encodeMessage = (message: string | Uint8Array): Uint8Array =>
+  SharedMessage.of(message).plainFrame();
 import { ClusterNode } from "../src/cluster/cluster_node.ts";
 import { serverHost } from "../src/server/cluster_host.ts";
 import type { PresenceChange } from "../src/cluster/presence.ts";
@@ -36,7 +40,9 @@ async function start(url: string, name: string): Promise<Node> {
   );
   const local = (conns: Iterable<Connection>, frame: Uint8Array) => {
     for (const conn of conns) {
-      (conn as Connection & EncodedSink).sendEncoded(frame);
+      (conn as Connection & SharedSink).sendShared(
+        SharedMessage.fromFrame(frame),
+      );
     }
   };
   server.on("join", ({ room }, conn) => node.joined(conn.id, room, conn.user));

@@ -11,7 +11,11 @@ import {
   type WireKind,
   type WireMessage,
 } from "../src/cluster/wire.ts";
-import { encodeMessage } from "../src/server/group.ts";
+import { SharedMessage } from "../src/driver/shared_message.ts";
+import { encodeFrame } from "../src/protocol/frame_encoder.ts";
+
+const encodeMessage = (message: string | Uint8Array): Uint8Array =>
+  SharedMessage.of(message).plainFrame();
 import { Frame } from "../src/protocol/frame.ts";
 import { MemoryHub } from "../src/cluster/memory_backplane.ts";
 import { TestHost } from "./_cluster_host.ts";
@@ -187,8 +191,8 @@ describe("wire format", () => {
         `${size}`,
       );
     }
-    assert.equal(checkFrame(encodeMessage(Frame.ping())), undefined);
-    assert.equal(checkFrame(encodeMessage(Frame.close(1000))), undefined);
+    assert.equal(checkFrame(encodeFrame(Frame.ping())), undefined);
+    assert.equal(checkFrame(encodeFrame(Frame.close(1000))), undefined);
   });
 });
 

@@ -2,10 +2,14 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Connection } from "../src/driver/connection.ts";
 import { Frame } from "../src/protocol/frame.ts";
-import { type EncodedSink, encodeMessage, Group } from "../src/server/group.ts";
+import { Group, type SharedSink } from "../src/server/group.ts";
+import { SharedMessage } from "../src/driver/shared_message.ts";
 
-/** A stand-in connection that records the encoded frames it was given. */
-class FakeConnection implements EncodedSink {
+const encodeMessage = (message: string | Uint8Array): Uint8Array =>
+  SharedMessage.of(message).plainFrame();
+
+/** A stand-in connection that records the plain frames it was given. */
+class FakeConnection implements SharedSink {
   readonly id: string;
   readonly frames: Uint8Array[] = [];
   open = true;
@@ -14,14 +18,14 @@ class FakeConnection implements EncodedSink {
     this.id = id;
   }
 
-  sendEncoded(bytes: Uint8Array): boolean {
+  sendShared(message: SharedMessage): boolean {
     if (!this.open) return false;
-    this.frames.push(bytes);
+    this.frames.push(message.plainFrame());
     return true;
   }
 }
 
-type Member = Connection & EncodedSink;
+type Member = Connection & SharedSink;
 
 function groupOf(members: FakeConnection[]): Group {
   const list = members as unknown as Member[];
@@ -30,7 +34,7 @@ function groupOf(members: FakeConnection[]): Group {
 
 const decoder = new TextDecoder();
 
-describe("encodeMessage", () => {
+describe("SharedMessage: the plain frame of a shared message", () => {
   test("a string becomes one unmasked text frame", () => {
     assert.deepEqual(
       encodeMessage("hi"),
@@ -45,17 +49,21 @@ describe("encodeMessage", () => {
     );
   });
 
-  test("a Frame is encoded as it is", () => {
-    assert.deepEqual(
-      encodeMessage(Frame.ping("p")),
-      Uint8Array.from([0x89, 0x01, 0x70]),
-    );
-  });
-
   test("a 126-byte text uses the 16-bit length form", () => {
     const bytes = encodeMessage("x".repeat(126));
     assert.deepEqual([...bytes.subarray(0, 4)], [0x81, 126, 0, 126]);
     assert.equal(bytes.length, 4 + 126);
+  });
+
+  test("fromFrame reads a relayed frame back (all three length forms) and keeps it as the plain form", () => {
+    for (const size of [3, 200, 70_000]) {
+      const frame = encodeMessage(new Uint8Array(size).fill(7));
+      const message = SharedMessage.fromFrame(frame);
+      assert.equal(message.isText, false);
+      assert.equal(message.payload.length, size);
+      assert.equal(message.plainFrame(), frame);
+    }
+    assert.equal(SharedMessage.fromFrame(encodeMessage("é")).isText, true);
   });
 });
 

@@ -11,7 +11,7 @@ import type { PresenceChange, PresenceSnapshot } from "./presence.ts";
  * The server side of a `ClusterNode`. The node calls the `deliver*`
  * methods with messages other nodes published, each carrying the
  * WebSocket frame the publisher encoded once: queue the same bytes on every
- * local connection concerned (`sendEncoded`), each connection once. The
+ * local connection concerned (one shared message), each connection once. The
  * `local*` methods answer for this node's own connections.
  *
  * Every method is called synchronously from the backplane's message

@@ -23,6 +23,23 @@ export type { CloseInfo };
 export type Message = string | Uint8Array | Frame;
 
 /**
+ * Options of {@link Connection.send}.
+ *
+ * @example
+ * ```ts
+ * import type { SendOptions } from "@anyws/anyws";
+ * const alreadyCompressed: SendOptions = { compress: false }; // a JPEG, say
+ * ```
+ */
+export interface SendOptions {
+  /**
+   * Compress this message with permessage-deflate when it was agreed and
+   * the message reaches the threshold. Default `true`.
+   */
+  compress?: boolean;
+}
+
+/**
  * Event names and their data types, for typed `on` and `emit`.
  *
  * @example
@@ -73,8 +90,13 @@ export interface Connection<
   readonly readyState: ReadyState;
   /** Bytes queued for this connection that the peer has not taken yet. */
   readonly bufferedAmount: number;
-  /** Sends a text message (string), a binary message (Uint8Array) or a frame. Returns `false` when the connection is not open. */
-  send(message: Message): boolean;
+  /**
+   * Sends a text message (string), a binary message (Uint8Array) or a
+   * frame. Returns `false` when the connection is not open. With
+   * permessage-deflate, a message reaching the threshold is compressed
+   * unless `options.compress` is `false` (a frame is sent as it is).
+   */
+  send(message: Message, options?: SendOptions): boolean;
   /** Sends `{"event": event, "data": data}` as a text message. */
   emit<K extends string & keyof Out>(event: K, data?: Out[K]): boolean;
   /** Sends a ping (payload at most 125 bytes). */

@@ -16,8 +16,10 @@ import {
   releaseParsedFields,
 } from "../protocol/http_request.ts";
 import { Protocol } from "../protocol/protocol.ts";
+import type { PerMessageDeflate } from "../protocol/deflate/per_message_deflate.ts";
 import { ReadyState } from "../protocol/protocol_events.ts";
-import type { Connection, Message } from "./connection.ts";
+import type { Connection, Message, SendOptions } from "./connection.ts";
+import type { SharedMessage } from "./shared_message.ts";
 import type { DriverHost, UpgradeDecision } from "./driver_host.ts";
 import { randomUuid } from "./connection_id.ts";
 import type { Transport, TransportHandler } from "./engine.ts";
@@ -158,13 +160,15 @@ export class ConnectionDriver<Data = Record<string, unknown>>
 
   // ── Connection ────────────────────────────────────────────────────────
 
-  send(message: Message): boolean {
+  send(message: Message, options?: SendOptions): boolean {
     const ws = this.#ws;
     if (ws === undefined) return false;
+    const compress = options?.compress ?? true;
     let queued: boolean;
-    if (typeof message === "string") queued = ws.sendText(message);
-    else if (message instanceof Uint8Array) queued = ws.sendBinary(message);
-    else if (message instanceof Frame) queued = ws.sendFrame(message);
+    if (typeof message === "string") queued = ws.sendText(message, compress);
+    else if (message instanceof Uint8Array) {
+      queued = ws.sendBinary(message, compress);
+    } else if (message instanceof Frame) queued = ws.sendFrame(message);
     else {
       throw new TypeError(
         `Cannot send a message of type: ${
@@ -235,15 +239,29 @@ export class ConnectionDriver<Data = Record<string, unknown>>
   }
 
   /**
-   * Queues a whole, already-encoded data frame (a broadcast); returns
-   * whether it was queued (not while the application is midway through a
-   * fragmented message on this connection).
+   * Queues a message sent to many connections (a broadcast): its plain
+   * frame, its compressed frame for a connection that compresses without
+   * context takeover, or a compression of its own with context takeover.
+   * Returns whether it was queued (not while the application is midway
+   * through a fragmented message on this connection).
    */
-  sendEncoded(bytes: Uint8Array): boolean {
+  sendShared(message: SharedMessage): boolean {
     const ws = this.#ws;
-    if (ws === undefined || !ws.sendEncoded(bytes)) return false;
-    this.#afterSend();
-    return true;
+    if (ws === undefined) return false;
+    const deflate = ws.deflate;
+    let queued: boolean;
+    if (
+      deflate === undefined || !deflate.shouldCompress(message.payload.length)
+    ) {
+      queued = ws.sendEncoded(message.plainFrame());
+    } else if (deflate.sharedKey !== undefined) {
+      queued = ws.sendEncoded(message.compressedFrame(deflate));
+    } else {
+      queued = !ws.sendingFragments &&
+        ws.sendPayload(message.isText, message.payload);
+    }
+    if (queued) this.#afterSend();
+    return queued;
   }
 
   /**
@@ -562,9 +580,16 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     request: HttpRequest,
     decision: UpgradeDecision & { accept: true },
     response: Uint8Array,
-    early: Uint8Array[] | undefined,
-    peerEnded: boolean,
+    opening: {
+      /** Bytes that followed the head. */
+      early: Uint8Array[] | undefined;
+      /** The peer half-closed during the handshake. */
+      peerEnded: boolean;
+      /** The agreed permessage-deflate state, if any. */
+      deflate: PerMessageDeflate | undefined;
+    },
   ): void {
+    const { early, peerEnded, deflate } = opening;
     const { options, clock } = this.#host;
     this.#httpPhase = undefined;
     clock.clearTimeout(this.#timer);
@@ -577,6 +602,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
       buffers: this.#host.buffers,
       maxMessageSize: options.maxMessageSize,
       maxFrameSize: options.maxFrameSize,
+      deflate,
     });
     // The handshake has read the fields: keep the head as one string.
     releaseParsedFields(request);

@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { DeflateContexts } from "../protocol/deflate/deflate_contexts.ts";
 import type { FrameBuffers } from "../protocol/frame_buffers.ts";
 import type { HttpRequest } from "../protocol/http_request.ts";
 import type { CloseInfo } from "../protocol/protocol_events.ts";
@@ -60,6 +61,8 @@ export interface DriverOptions {
 /** What a driver reports to, and asks of, the server that owns it. */
 export interface DriverHost<Data = Record<string, unknown>> {
   readonly options: DriverOptions;
+  /** permessage-deflate's shared contexts, when the host offers it. */
+  readonly deflate: DeflateContexts | undefined;
   /** The write buffers the host's connections share. */
   readonly buffers: FrameBuffers;
   readonly scheduler: FlushScheduler;

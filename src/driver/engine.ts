@@ -7,6 +7,7 @@
  */
 
 import type { Clock } from "../shared/clock.ts";
+import type { DeflateCodec, MessageCodec } from "../protocol/deflate/codec.ts";
 
 /**
  * One accepted byte stream (a TCP or TLS socket), as an engine hands it to
@@ -194,6 +195,33 @@ export interface Engine {
    * virtual clock, for tests that step time.
    */
   readonly clock?: Clock;
+  /**
+   * The DEFLATE implementation permessage-deflate runs on (RFC 7692), or
+   * `undefined` when the engine has none (compression is then refused).
+   */
+  readonly deflate?: DeflateImplementation;
   /** Binds and starts accepting. Rejects if the address cannot be bound. */
   listen(options: ListenOptions, accept: AcceptTransport): Promise<Listener>;
+}
+
+/**
+ * What an engine offers for permessage-deflate: contexts that keep their
+ * window between messages (`codec`, needed for context takeover), and
+ * optionally a faster whole-message codec for messages sent and received
+ * without context takeover (`messages`).
+ *
+ * @example
+ * ```ts
+ * import type { DeflateImplementation, Engine } from "@anyws/anyws";
+ * function describe(engine: Engine): string {
+ *   const deflate: DeflateImplementation | undefined = engine.deflate;
+ *   return deflate ? `${deflate.codec.name} + ${deflate.messages?.name ?? "-"}` : "none";
+ * }
+ * ```
+ */
+export interface DeflateImplementation {
+  /** Compression contexts with a window kept between messages. */
+  readonly codec: DeflateCodec;
+  /** Whole messages without context; default: reset contexts of `codec`. */
+  readonly messages?: MessageCodec;
 }

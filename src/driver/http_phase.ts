@@ -17,6 +17,8 @@ import {
   serializeResponse,
 } from "../protocol/http_response.ts";
 import { RequestHeadReader } from "../protocol/request_head_reader.ts";
+import { negotiateDeflate } from "../protocol/deflate/server_negotiation.ts";
+import { PerMessageDeflate } from "../protocol/deflate/per_message_deflate.ts";
 import {
   isWebSocketUpgrade,
   type UpgradeRequest,
@@ -156,14 +158,28 @@ export class HttpPhase<Data> {
       this.#reject(decision.status, decision.body ?? "", decision.headers);
       return;
     }
+    // RFC 7692 §5: the first acceptable permessage-deflate offer, if the
+    // server offers compression.
+    const contexts = this.#host.deflate;
+    const agreement = contexts === undefined
+      ? undefined
+      : negotiateDeflate(upgrade.extensions, contexts.options);
     const response = buildAcceptResponse(accept, {
       protocol: decision.protocol,
+      extensions: agreement?.header,
       headers: decision.headers,
     });
     this.#step = Step.Done;
     const early = this.#early?.chunks;
     this.#early = undefined;
-    this.#driver.upgraded(request, decision, response, early, this.#peerEnded);
+    const deflate = agreement === undefined
+      ? undefined
+      : new PerMessageDeflate(contexts!, agreement.parameters, "server");
+    this.#driver.upgraded(request, decision, response, {
+      early,
+      peerEnded: this.#peerEnded,
+      deflate,
+    });
   }
 
   /**

@@ -180,7 +180,7 @@ export class FrameWriter {
       this.#push(buffer.subarray(start, MAX_HEADER_SIZE + length));
       return;
     }
-    this.#queueOwned(b0, encoder.encode(text));
+    this.queueOwned(b0, encoder.encode(text));
   }
 
   /** Queues a frame header alone, from the slab. */
@@ -237,7 +237,7 @@ export class FrameWriter {
   }
 
   /** A data frame whose payload we own (freshly encoded): masked in place for a client. */
-  #queueOwned(b0: number, payload: Uint8Array): void {
+  protected queueOwned(b0: number, payload: Uint8Array): void {
     const length = payload.length;
     const mask = this.#buffers.masks?.mask();
     this.#queueHeader(b0, length, mask);

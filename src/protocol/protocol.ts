@@ -11,13 +11,14 @@ import { CloseCode } from "./close_code.ts";
 import {
   asProtocolError,
   closeCodeFor,
-  type ProtocolError,
+  ProtocolError,
   UsageError,
 } from "./errors.ts";
 import type { Frame } from "./frame.ts";
 import { FrameDecoder, type FrameHandler } from "./frame_decoder.ts";
 import { FrameBuffers } from "./frame_buffers.ts";
 import { FrameWriter } from "./frame_writer.ts";
+import type { PerMessageDeflate } from "./deflate/per_message_deflate.ts";
 import { MessageAssembler } from "./message_assembler.ts";
 import { isControl, Opcode } from "./opcode.ts";
 import {
@@ -58,14 +59,24 @@ export interface ProtocolOptions {
    */
   buffers?: FrameBuffers;
   /**
-   * RSV bits negotiated by an extension (RSV1 << 2 | RSV2 << 1 | RSV3).
-   * Default 0: any RSV bit fails with 1002. The bits are only let through
-   * (and allowed in `sendFrame`); no extension is implemented here.
+   * RSV bits negotiated by an extension other than permessage-deflate
+   * (RSV1 << 2 | RSV2 << 1 | RSV3). Default 0: any RSV bit fails with 1002.
+   * The bits are only let through (and allowed in `sendFrame`).
    */
   allowedRsv?: number;
+  /**
+   * The permessage-deflate state, when the handshake agreed to it (RFC
+   * 7692): messages whose first frame has RSV1 set are inflated (within
+   * `maxMessageSize`), and `sendText`/`sendBinary` compress messages the
+   * agreement's threshold allows.
+   */
+  deflate?: PerMessageDeflate;
 }
 
 const EMPTY = new Uint8Array(0);
+/** RSV1 in the RSV bits (RSV1 << 2 | RSV2 << 1 | RSV3). */
+const RSV1 = 4;
+const encoder = new TextEncoder();
 
 // Protocol's yes/no state, kept in one number (a field costs every idle
 // connection 8 bytes or more).
@@ -136,6 +147,7 @@ export class Protocol extends FrameWriter implements FrameHandler {
   // Created on the first data frame: a connection that never sends a
   // message holds none.
   #assembler: MessageAssembler | undefined;
+  #deflate: PerMessageDeflate | undefined;
   // What the closing handshake or a failure left: created when one starts.
   #ending: Ending | undefined;
   #decoder: FrameDecoder;
@@ -158,9 +170,15 @@ export class Protocol extends FrameWriter implements FrameHandler {
     const maxFrameSize = options?.maxFrameSize ?? maxMessageSize;
     checkLimit("maxMessageSize", maxMessageSize);
     checkLimit("maxFrameSize", maxFrameSize);
-    const allowedRsv = options?.allowedRsv ?? 0;
+    let allowedRsv = options?.allowedRsv ?? 0;
     if (!Number.isInteger(allowedRsv) || allowedRsv < 0 || allowedRsv > 7) {
       throw new UsageError(`Invalid allowedRsv: ${allowedRsv}`);
+    }
+    const deflate = options?.deflate;
+    if (deflate !== undefined) {
+      // RFC 7692 §6: permessage-deflate uses RSV1 ("Per-Message Compressed").
+      allowedRsv |= RSV1;
+      this.#deflate = deflate;
     }
     this.#flags |= allowedRsv << RSV_SHIFT;
     this.#maxMessageSize = maxMessageSize;
@@ -180,22 +198,32 @@ export class Protocol extends FrameWriter implements FrameHandler {
   onDataFrameStart(
     opcode: number,
     fin: boolean,
-    _rsv: number,
+    rsv: number,
     length: number,
   ): void {
-    (this.#assembler ??= new MessageAssembler({
+    const assembler = this.#assembler ??= new MessageAssembler({
       maxMessageSize: this.#maxMessageSize,
-    })).frameStart(opcode, fin, length);
+    });
+    if (this.#deflate?.frameStart(opcode, fin, rsv, assembler.inProgress)) {
+      return;
+    }
+    assembler.frameStart(opcode, fin, length);
   }
 
   /** For the decoder: payload bytes of the current data frame. Not for applications. */
   onDataFramePayload(source: Uint8Array, start: number, end: number): void {
+    if (this.#deflate?.inflating) {
+      this.#deflate.framePayload(source, start, end);
+      return;
+    }
     this.#assembler!.framePayload(source, start, end);
   }
 
   /** For the decoder: the current data frame ended. Not for applications. */
   onDataFrameEnd(): void {
-    const message = this.#assembler!.frameEnd();
+    const message = this.#deflate?.inflating
+      ? this.#deflate.frameEnd(this.#assembler!, this.#maxMessageSize)
+      : this.#assembler!.frameEnd();
     if (message === undefined) return;
     this.#event(
       typeof message === "string"
@@ -205,7 +233,15 @@ export class Protocol extends FrameWriter implements FrameHandler {
   }
 
   /** For the decoder: a whole control frame. Not for applications. */
-  onControlFrame(opcode: number, payload: Uint8Array): void {
+  onControlFrame(opcode: number, payload: Uint8Array, rsv: number): void {
+    // RFC 7692 §6: control frames are never compressed; an extension's RSV
+    // bit on one is a violation.
+    if (rsv !== 0) {
+      throw new ProtocolError(
+        "protocol",
+        `RSV bits set on a control frame: ${rsv}`,
+      );
+    }
     if (opcode === Opcode.Ping) {
       this.#event({ type: "ping", data: payload.slice() });
     } else if (opcode === Opcode.Pong) {
@@ -226,6 +262,16 @@ export class Protocol extends FrameWriter implements FrameHandler {
   /** The connection state. Starts `Open`: the HTTP handshake happened elsewhere. */
   get readyState(): ReadyState {
     return this.#state;
+  }
+
+  /** Whether the application is midway through a fragmented message. */
+  get sendingFragments(): boolean {
+    return this.#has(SENDING_FRAGMENTS);
+  }
+
+  /** The permessage-deflate state, when the handshake agreed to it. */
+  get deflate(): PerMessageDeflate | undefined {
+    return this.#deflate;
   }
 
   /** Whether our close frame was sent, that is, handed out by {@link takeOutgoing}. */
@@ -374,25 +420,73 @@ export class Protocol extends FrameWriter implements FrameHandler {
   }
 
   /**
-   * Queues a text message (one final frame). Returns `false` if the
-   * connection is not open. Throws a `UsageError` while a fragmented
-   * message sent with `sendFrame` is unfinished.
+   * Queues a text message (one final frame), compressed when
+   * permessage-deflate was agreed, `compress` is not `false` and the
+   * message reaches the threshold. Returns `false` if the connection is not
+   * open. Throws a `UsageError` while a fragmented message sent with
+   * `sendFrame` is unfinished.
    */
-  sendText(text: string): boolean {
+  sendText(text: string, compress = true): boolean {
     if (!this.#canSendMessage()) return false;
+    const deflate = this.#deflate;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: a text under a third of
+    // the threshold cannot reach it, and keeps the fast path; encode first
+    // only when it may compress.
+    if (
+      deflate !== undefined && compress &&
+      deflate.shouldCompress(text.length * 3)
+    ) {
+      const bytes = encoder.encode(text);
+      if (deflate.shouldCompress(bytes.length)) {
+        // RFC 7692 §6: RSV1 marks the message compressed.
+        this.queueOwned(0xc1, deflate.compress(bytes, true));
+        return true;
+      }
+      this.queueOwned(0x81, bytes);
+      return true;
+    }
     this.queueText(0x81, text);
     return true;
   }
 
   /**
-   * Queues a binary message (one final frame). `data` over 1 KiB is not
-   * copied in the server role. Returns `false` if the connection is not
-   * open. Throws a `UsageError` while a fragmented message sent with
-   * `sendFrame` is unfinished.
+   * Queues a binary message (one final frame), compressed when
+   * permessage-deflate was agreed, `compress` is not `false` and the
+   * message reaches the threshold. `data` over 1 KiB is not copied in the
+   * server role when it is not compressed. Returns `false` if the
+   * connection is not open. Throws a `UsageError` while a fragmented
+   * message sent with `sendFrame` is unfinished.
    */
-  sendBinary(data: Uint8Array): boolean {
+  sendBinary(data: Uint8Array, compress = true): boolean {
     if (!this.#canSendMessage()) return false;
+    const deflate = this.#deflate;
+    if (
+      deflate !== undefined && compress && deflate.shouldCompress(data.length)
+    ) {
+      this.queueOwned(0xc2, deflate.compress(data, true));
+      return true;
+    }
     this.queueShared(0x82, data);
+    return true;
+  }
+
+  /**
+   * Queues a whole message given as its payload bytes (UTF-8 for text: the
+   * caller vouches for it), compressed like {@link sendText} and
+   * {@link sendBinary}. The payload is not copied when it is not
+   * compressed.
+   */
+  sendPayload(text: boolean, payload: Uint8Array, compress = true): boolean {
+    if (!this.#canSendMessage()) return false;
+    const deflate = this.#deflate;
+    if (
+      deflate !== undefined && compress &&
+      deflate.shouldCompress(payload.length)
+    ) {
+      this.queueOwned(text ? 0xc1 : 0xc2, deflate.compress(payload, true));
+      return true;
+    }
+    this.queueShared(text ? 0x81 : 0x82, payload);
     return true;
   }
 

@@ -1,13 +1,15 @@
 /**
  * A {@link ClusterHost} built on a server's public API: rooms, users and
- * connections as the server keeps them, frames queued with
- * `sendEncoded` (the same bytes for every local connection).
+ * connections as the server keeps them, a relayed frame queued as one
+ * shared message (the same bytes, compressed once, for every local
+ * connection).
  *
  * @module
  */
 
 import type { Connection } from "../driver/connection.ts";
-import type { EncodedSink } from "./group.ts";
+import type { SharedSink } from "./group.ts";
+import { SharedMessage } from "../driver/shared_message.ts";
 import type { ClusterHost } from "../cluster/host.ts";
 import type { PresenceChange, PresenceSnapshot } from "../cluster/presence.ts";
 
@@ -54,23 +56,26 @@ export function serverHost(
 ): ClusterHost {
   return {
     deliverToAll(frame, except) {
+      const message = SharedMessage.fromFrame(frame);
       for (const conn of server.connections) {
-        if (conn.id !== except) queue(conn, frame);
+        if (conn.id !== except) queue(conn, message);
       }
     },
     deliverToRooms(rooms, frame, except) {
+      const message = SharedMessage.fromFrame(frame);
       for (const conn of server.to(...rooms)) {
-        if (conn.id !== except) queue(conn, frame);
+        if (conn.id !== except) queue(conn, message);
       }
     },
     deliverToUser(user, frame, except) {
+      const message = SharedMessage.fromFrame(frame);
       for (const conn of server.user(user)) {
-        if (conn.id !== except) queue(conn, frame);
+        if (conn.id !== except) queue(conn, message);
       }
     },
     deliverToConnection(connection, frame) {
       const conn = server.connections.get(connection);
-      if (conn !== undefined) queue(conn, frame);
+      if (conn !== undefined) queue(conn, SharedMessage.fromFrame(frame));
     },
     localConnectionCount: () => server.connections.size,
     localRoomSize: (room) => server.room(room).size,
@@ -100,6 +105,6 @@ export function serverHost(
 }
 
 /** Server connections take encoded frames (see `Group`); the public type does not say so. */
-function queue(conn: Connection, frame: Uint8Array): void {
-  (conn as Connection & EncodedSink).sendEncoded(frame);
+function queue(conn: Connection, message: SharedMessage): void {
+  (conn as Connection & SharedSink).sendShared(message);
 }

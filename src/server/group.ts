@@ -6,36 +6,27 @@
  */
 
 import type { Connection, EventMap, Message } from "../driver/connection.ts";
+import { SharedMessage } from "../driver/shared_message.ts";
 import { UsageError } from "../protocol/errors.ts";
 import { Frame } from "../protocol/frame.ts";
-import { encodeFrame } from "../protocol/frame_encoder.ts";
 import { isControl, Opcode } from "../protocol/opcode.ts";
 import { checkSendable } from "../protocol/send_rules.ts";
 
-/** A connection that can take an already-encoded frame (every server connection can). */
-export interface EncodedSink {
-  /** Queues an encoded frame; returns whether it was queued. */
-  sendEncoded(bytes: Uint8Array): boolean;
-}
-
 /**
- * Encodes a message as one frame, once, for sending the same bytes to many
- * connections (server frames are unmasked, RFC 6455 §5.1).
+ * A connection a group can send one shared message to (every server
+ * connection is one): see `SharedMessage`, framed and compressed once for
+ * all.
  *
  * @example
  * ```ts
- * import { encodeMessage } from "./group.ts";
- * const bytes = encodeMessage("hi");
- * console.log(bytes); // Uint8Array [0x81, 0x02, 0x68, 0x69]
+ * import type { SharedSink } from "./group.ts";
+ * import { SharedMessage } from "../driver/shared_message.ts";
+ * const send = (sink: SharedSink) => sink.sendShared(SharedMessage.of("hi"));
  * ```
  */
-export function encodeMessage(message: Message): Uint8Array {
-  const frame = typeof message === "string"
-    ? Frame.text(message)
-    : message instanceof Uint8Array
-    ? Frame.binary(message)
-    : message;
-  return encodeFrame(frame);
+export interface SharedSink {
+  /** Queues the message; returns whether it was queued. */
+  sendShared(message: SharedMessage): boolean;
 }
 
 /**
@@ -57,12 +48,12 @@ export class Group<
   Data = Record<string, unknown>,
   Out extends EventMap = EventMap,
 > implements Iterable<Connection<Data, Out>> {
-  #members: () => Iterable<Connection<Data, Out> & EncodedSink>;
+  #members: () => Iterable<Connection<Data, Out> & SharedSink>;
   #size: () => number;
 
   /** A live view: `members` is called each time the group is used. */
   constructor(
-    members: () => Iterable<Connection<Data, Out> & EncodedSink>,
+    members: () => Iterable<Connection<Data, Out> & SharedSink>,
     size: () => number,
   ) {
     this.#members = members;
@@ -82,7 +73,8 @@ export class Group<
   /**
    * Sends `message` to every member `filter` accepts, with the rules of
    * `conn.send`; returns the count. A message is encoded once and the same
-   * bytes are queued on every member. A control frame goes to each member
+   * bytes are queued on every member (compressed once for the members that
+   * agreed to permessage-deflate without context takeover). A control frame goes to each member
    * through `conn.send` (a close frame starts each one's closing
    * handshake). Throws a `UsageError` for a frame `conn.send` refuses and
    * for a fragment: a broadcast is a whole message.
@@ -107,11 +99,13 @@ export class Group<
         );
       }
     }
-    let bytes: Uint8Array | undefined;
+    let shared: SharedMessage | undefined;
     for (const conn of this.#members()) {
       if (filter !== undefined && !filter(conn)) continue;
-      bytes ??= encodeMessage(message);
-      if (conn.sendEncoded(bytes)) count++;
+      shared ??= message instanceof Frame
+        ? new SharedMessage(message.opcode === Opcode.Text, message.payload)
+        : SharedMessage.of(message);
+      if (conn.sendShared(shared)) count++;
     }
     return count;
   }

@@ -6,6 +6,11 @@
 
 import type { TlsOptions } from "../driver/engine.ts";
 import { UsageError } from "../protocol/errors.ts";
+import {
+  type DeflateOptions,
+  type ResolvedDeflateOptions,
+  resolveDeflateOptions,
+} from "../protocol/deflate/options.ts";
 import type { UpgradeRequest } from "../protocol/server_handshake.ts";
 import type { HttpRequest } from "../protocol/http_request.ts";
 import type { OriginRule } from "./origin_policy.ts";
@@ -208,6 +213,12 @@ export interface ServerOptions {
   authorize?: Authorize;
   /** Per-connection message rate limit, or `false`. Default 10,000 messages per second, closing with 1008 beyond. */
   rateLimit?: RateLimit | false;
+  /**
+   * permessage-deflate (RFC 7692): `true` (shared mode: no compression
+   * state kept between messages, one compressed broadcast for all), its
+   * options, or `false`. Default `false`.
+   */
+  deflate?: boolean | DeflateOptions;
 }
 
 /**
@@ -221,12 +232,19 @@ export interface ServerOptions {
  */
 export type ResolvedServerOptions =
   & Required<
-    Omit<ServerOptions, "tls" | "paths" | "protocols" | "authorize" | "request">
+    Omit<
+      ServerOptions,
+      "tls" | "paths" | "protocols" | "authorize" | "request" | "deflate"
+    >
   >
   & Pick<
     ServerOptions,
     "tls" | "paths" | "protocols" | "authorize" | "request"
-  >;
+  >
+  & {
+    /** The permessage-deflate settings, or `false` when it is off. */
+    readonly deflate: ResolvedDeflateOptions | false;
+  };
 
 /**
  * The documented defaults of every {@link ServerOptions} field.
@@ -260,6 +278,7 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ResolvedServerOptions> = Object
     requireOrigin: false,
     requireProtocol: false,
     rateLimit: { messages: 10_000, interval: 1_000, action: "close" as const },
+    deflate: false as const,
   });
 
 /**
@@ -323,10 +342,12 @@ export function resolveServerOptions(
   }
   const maxMessageSize = options.maxMessageSize ??
     DEFAULT_SERVER_OPTIONS.maxMessageSize;
+  const deflate = options.deflate;
   const resolved: ResolvedServerOptions = {
     ...DEFAULT_SERVER_OPTIONS,
     maxFrameSize: maxMessageSize,
     ...withoutUndefined(options),
+    deflate: resolveDeflate(deflate),
   };
   if (typeof resolved.hostname !== "string" || resolved.hostname === "") {
     throw new UsageError(
@@ -385,6 +406,22 @@ export function resolveServerOptions(
     throw new UsageError("Invalid option paths: an array of strings");
   }
   return resolved;
+}
+
+/** The `deflate` option: off, on with the defaults, or on with these options. */
+function resolveDeflate(
+  deflate: boolean | DeflateOptions | undefined,
+): ResolvedDeflateOptions | false {
+  if (deflate === undefined || deflate === false) return false;
+  if (deflate === true) return resolveDeflateOptions({});
+  if (typeof deflate !== "object" || deflate === null) {
+    throw new UsageError(
+      `Invalid option deflate: ${
+        String(deflate)
+      } (true, false or deflate options)`,
+    );
+  }
+  return resolveDeflateOptions(deflate);
 }
 
 function withoutUndefined(options: ServerOptions): ServerOptions {

@@ -352,10 +352,8 @@ export class Server<
   /** Binds and starts accepting; resolves once listening ({@link port} is then the bound port). */
   async listen(): Promise<void> {
     if (this.#listener) throw new Error("Server is already listening");
-    if (!this.#engine) {
-      this.#engine = defaultEngine();
-      if (this.#engine.clock) this.#core.clock = this.#engine.clock;
-    }
+    this.#engine ??= defaultEngine();
+    this.#core.useEngine(this.#engine);
     const { hostname, port, tls } = this.options;
     const core = this.#core;
     this.#listener = await this.#engine.listen(

@@ -11,9 +11,11 @@ import type { CloseInfo } from "../driver/connection.ts";
 import { ConnectionDriver } from "../driver/connection_driver.ts";
 import type { DriverHost, UpgradeDecision } from "../driver/driver_host.ts";
 import type { Clock } from "../shared/clock.ts";
+import type { Engine } from "../driver/engine.ts";
+import { DeflateContexts } from "../protocol/deflate/deflate_contexts.ts";
 import { FlushScheduler } from "../driver/flush_scheduler.ts";
 import { CloseCode } from "../protocol/close_code.ts";
-import { ProtocolError } from "../protocol/errors.ts";
+import { ProtocolError, UsageError } from "../protocol/errors.ts";
 import { FrameBuffers } from "../protocol/frame_buffers.ts";
 import type { HttpRequest } from "../protocol/http_request.ts";
 import { ReadyState } from "../protocol/protocol_events.ts";
@@ -51,6 +53,8 @@ export class ServerCore<Data, Out extends EventMap>
   readonly options: ResolvedServerOptions;
   readonly scheduler: FlushScheduler;
   readonly buffers: FrameBuffers = new FrameBuffers("server");
+  /** permessage-deflate's contexts, once the engine is known (see {@link useEngine}). */
+  deflate: DeflateContexts | undefined;
   clock: Clock;
   readonly events: EventRegistry;
   readonly connections: ConnectionRegistry<Data> = new ConnectionRegistry();
@@ -88,6 +92,28 @@ export class ServerCore<Data, Out extends EventMap>
       this.events,
       options,
       (error, conn) => this.errored(error, conn),
+    );
+  }
+
+  /**
+   * Takes what the server needs from its engine: its clock, and its
+   * DEFLATE implementation when permessage-deflate is on (a `UsageError`
+   * when the engine has none).
+   */
+  useEngine(engine: Engine): void {
+    if (engine.clock) this.clock = engine.clock;
+    const options = this.options.deflate;
+    if (options === false) return;
+    const implementation = engine.deflate;
+    if (implementation === undefined) {
+      throw new UsageError(
+        `The ${engine.name} engine has no DEFLATE implementation: set deflate: false`,
+      );
+    }
+    this.deflate = new DeflateContexts(
+      implementation.codec,
+      options,
+      implementation.messages,
     );
   }
 

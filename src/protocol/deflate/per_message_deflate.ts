@@ -5,6 +5,9 @@
  * @module
  */
 
+import { ProtocolError } from "../errors.ts";
+import type { MessageAssembler } from "../message_assembler.ts";
+import { Opcode } from "../opcode.ts";
 import { MessageCompressor } from "./message_compressor.ts";
 import { MessageDecompressor } from "./message_decompressor.ts";
 import type { DeflateContexts } from "./deflate_contexts.ts";
@@ -69,6 +72,9 @@ export class PerMessageDeflate {
   /** A fragmented message is being compressed / decompressed. */
   #sending = false;
   #receiving = false;
+  // A compressed message on its way in: the current frame's payload,
+  // gathered, and what the message inflated to so far.
+  #inbound: Inbound | undefined;
 
   /**
    * The permessage-deflate state of a new connection; it holds no
@@ -158,4 +164,113 @@ export class PerMessageDeflate {
       if (fin && this.#receiveNoContextTakeover) this.#decompressor = undefined;
     }
   }
+
+  // ── receiving frames ──────────────────────────────────────────────────
+  // The Protocol hands data frames here first: a compressed message's
+  // frames are gathered whole and inflated at their end, then assembled as
+  // uncompressed frames would be.
+
+  /** Whether a compressed message is being received. */
+  get inflating(): boolean {
+    return this.#inbound !== undefined;
+  }
+
+  /**
+   * A data frame starts: returns whether it belongs to a compressed message
+   * (then its payload comes to {@link framePayload}). RFC 7692 §6: the
+   * "Per-Message Compressed" bit (RSV1) is set on the first frame of a
+   * compressed message only; §6.1: RSV1 on a continuation frame fails the
+   * connection. `messageInProgress`: an uncompressed message is unfinished.
+   */
+  frameStart(
+    opcode: number,
+    fin: boolean,
+    rsv: number,
+    messageInProgress: boolean,
+  ): boolean {
+    const compressed = (rsv & RSV1) !== 0;
+    const inbound = this.#inbound;
+    if (opcode === Opcode.Continuation) {
+      if (compressed) {
+        throw new ProtocolError(
+          "protocol",
+          "RSV1 set on a continuation frame (RFC 7692 §6.1)",
+        );
+      }
+      if (inbound === undefined) return false;
+      inbound.opcode = Opcode.Continuation;
+      inbound.fin = fin;
+      return true;
+    }
+    if (inbound !== undefined || (compressed && messageInProgress)) {
+      throw new ProtocolError(
+        "protocol",
+        `Expected a continuation frame, got opcode ${opcode}`,
+      );
+    }
+    if (!compressed) return false;
+    this.#inbound = { opcode, fin, chunks: [], bytes: 0, produced: 0 };
+    return true;
+  }
+
+  /** A piece of a compressed frame's payload (copied: `source` is the caller's). */
+  framePayload(source: Uint8Array, start: number, end: number): void {
+    const inbound = this.#inbound!;
+    inbound.chunks.push(source.slice(start, end));
+    inbound.bytes += end - start;
+  }
+
+  /**
+   * The compressed frame ended: inflates it (RFC 7692 §7.2.2) within what
+   * is left of `maxMessageSize` (1009 beyond, never allocating past it) and
+   * hands it to `assembler`; returns the message when this frame ended it.
+   */
+  frameEnd(
+    assembler: MessageAssembler,
+    maxMessageSize: number,
+  ): string | Uint8Array | undefined {
+    const inbound = this.#inbound!;
+    const { chunks, bytes } = inbound;
+    const payload = chunks.length === 1 ? chunks[0] : join(chunks, bytes);
+    inbound.chunks = [];
+    inbound.bytes = 0;
+    const inflated = this.decompress(
+      payload,
+      inbound.fin,
+      maxMessageSize - inbound.produced,
+    );
+    inbound.produced += inflated.length;
+    assembler.frameStart(inbound.opcode, inbound.fin, inflated.length);
+    if (inflated.length > 0) {
+      assembler.framePayload(inflated, 0, inflated.length);
+    }
+    if (inbound.fin) this.#inbound = undefined;
+    return assembler.frameEnd();
+  }
+}
+
+/** RSV1 in the RSV bits (RSV1 << 2 | RSV2 << 1 | RSV3). */
+const RSV1 = 4;
+
+/** A compressed message being received. */
+interface Inbound {
+  /** The message's opcode on its first frame, Continuation after it. */
+  opcode: number;
+  /** The current frame ends the message. */
+  fin: boolean;
+  /** The current frame's compressed payload. */
+  chunks: Uint8Array[];
+  bytes: number;
+  /** Bytes the message inflated to so far. */
+  produced: number;
+}
+
+function join(chunks: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
 }
