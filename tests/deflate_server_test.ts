@@ -66,16 +66,14 @@ before(async () => {
 
 after(() => withTimeout(server.stop({ timeout: 500 }), 5000, "stop"));
 
+/** A raw client's handshake offering `offer` (`null`: offering nothing). */
 async function handshake(
-  offer: string | undefined = OFFER,
+  offer: string | null = OFFER,
 ): Promise<{ raw: RawClient; extensions: string | undefined }> {
   const raw = await RawClient.connect(server.port);
-  const head = await raw.handshake(
-    "/",
-    {
-      headers: offer === undefined ? {} : { "Sec-WebSocket-Extensions": offer },
-    },
-  );
+  const head = await raw.handshake("/", {
+    headers: offer === null ? {} : { "Sec-WebSocket-Extensions": offer },
+  });
   return { raw, extensions: head.headers.get("sec-websocket-extensions") };
 }
 
@@ -92,7 +90,7 @@ describe("permessage-deflate: negotiation", () => {
   test("no offer, an unknown extension, or only bad offers: no extension in the 101", async () => {
     for (
       const offer of [
-        null,
+        null as string | null,
         "x-webkit-deflate-frame",
         "permessage-deflate; server_max_window_bits=8",
         "permessage-deflate; client_max_window_bits=16",
