@@ -269,7 +269,8 @@ async function step(
     },
   });
   if (result.code !== 0 || result.timedOut) {
-    const last = result.output.trim().split("\n").filter(Boolean).slice(-12).join("\n");
+    const last = result.output.trim().split("\n").filter(Boolean).slice(-12)
+      .join("\n");
     throw new Error(
       `${name} failed (${
         result.timedOut ? "timed out" : `exit ${result.code}`

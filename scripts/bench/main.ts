@@ -3,14 +3,14 @@
  * (`examples/bench_server.ts`) on Node 24, Deno and Bun against the native
  * peer of each runtime (`ws` on Node, `Deno.serve` + `Deno.upgradeWebSocket`,
  * `Bun.serve`), all obeying the same contract (`/echo`, `/bcast`), all
- * driven by the same load client (`scripts/bench_client.c`, compiled here
+ * driven by the same load client (`scripts/bench/bench_client.c`, compiled here
  * with `cc -O2` into `.bench/`) in its own process.
  *
  * ```sh
- * node scripts/bench.ts                      # full run (~12 min), writes docs/bench/
- * node scripts/bench.ts --quick              # ~2 min, 1 pass, writes .bench/
- * node scripts/bench.ts --passes 5 --cases echo16,bcast --runtimes node,bun
- * node scripts/bench.ts --quick --dry-run    # print the settings, measure nothing
+ * node scripts/bench/main.ts                      # full run (~12 min), writes docs/bench/
+ * node scripts/bench/main.ts --quick              # ~2 min, 1 pass, writes .bench/
+ * node scripts/bench/main.ts --passes 5 --cases echo16,bcast --runtimes node,bun
+ * node scripts/bench/main.ts --quick --dry-run    # print the settings, measure nothing
  * npm run bench -- --quick                   # the same as --quick
  * npm run bench --quick                      # also: npm keeps the flag, see below
  * ```
@@ -58,7 +58,7 @@ import {
   tail,
   tool,
   version,
-} from "./_bench_processes.ts";
+} from "./processes.ts";
 
 const DOCS = join(ROOT, "docs", "bench");
 
@@ -95,19 +95,19 @@ const RUNTIME_DEFS: Record<Runtime, RuntimeDef> = {
     label: "Node",
     nativeLabel: "ws",
     anyws: [NODE, "examples/bench_server.ts"],
-    native: [NODE, "scripts/peers/ws_server.mjs"],
+    native: [NODE, "scripts/bench/peers/ws_server.mjs"],
   },
   deno: {
     label: "Deno",
     nativeLabel: "Deno.serve",
     anyws: [DENO, "run", "-A", "examples/bench_server.ts"],
-    native: [DENO, "run", "-A", "scripts/peers/deno_server.ts"],
+    native: [DENO, "run", "-A", "scripts/bench/peers/deno_server.ts"],
   },
   bun: {
     label: "Bun",
     nativeLabel: "Bun.serve",
     anyws: [BUN, "examples/bench_server.ts"],
-    native: [BUN, "scripts/peers/bun_server.ts"],
+    native: [BUN, "scripts/bench/peers/bun_server.ts"],
   },
 };
 
@@ -489,7 +489,7 @@ interface Sample {
 
 // ------------------------------------------------------------- arguments
 
-const HELP = `Usage: node scripts/bench.ts [options]
+const HELP = `Usage: node scripts/bench/main.ts [options]
 
   --quick              1 pass, 0.5 s warm-up, 1.5 s measurement (~2 min)
   --passes N           interleaved passes (default 3; --quick: 1)
@@ -556,7 +556,7 @@ const FLAG_OPTIONS = ["quick", "no-pin", "dry-run"] as const;
  *
  * @example
  * ```ts
- * import { npmConfigArgs } from "./bench.ts";
+ * import { npmConfigArgs } from "./main.ts";
  * npmConfigArgs({ npm_config_quick: "true" }, []); // ["--quick"]
  * ```
  */
@@ -1176,7 +1176,7 @@ function renderChart(rows: Row[], meta: { title: string }): string {
   out.push(
     `<text x="16" y="${H - 14}" fill="#555" font-size="11">${
       esc(
-        "Medians over interleaved passes; server pinned to one core, the same load client (scripts/bench_client.c) on the other. Details: docs/bench/results.md.",
+        "Medians over interleaved passes; server pinned to one core, the same load client (scripts/bench/bench_client.c) on the other. Details: docs/bench/results.md.",
       )
     }</text>`,
     "</svg>",
@@ -1291,8 +1291,8 @@ function report(record: RunRecord, out: string, publish: boolean): void {
   const method = [
     "## Method",
     "",
-    "- Servers: `examples/bench_server.ts` (anyws) on each runtime and the native peer of the same runtime: `scripts/peers/ws_server.mjs` (ws, no compression), `scripts/peers/deno_server.ts` (`Deno.serve` + `Deno.upgradeWebSocket`), `scripts/peers/bun_server.ts` (`Bun.serve`, publish/subscribe for `/bcast`). Each case starts a fresh server on 127.0.0.1 with its fd limit raised to the hard limit.",
-    "- Client: `scripts/bench_client.c`, one epoll thread, the same for every server. Masked client frames with a random key per frame, the server's `Sec-WebSocket-Accept` checked, every echo checked (length and sequence number). CPU % is the share of one core over the measurement window (user + system, `getrusage` for the client, `/proc/PID/stat` for the server, all its threads). Other CPU % is the machine's busy time (`/proc/stat`) minus client and server: other processes, plus interrupt time charged to neither; a high value marks a disturbed measurement.",
+    "- Servers: `examples/bench_server.ts` (anyws) on each runtime and the native peer of the same runtime: `scripts/bench/peers/ws_server.mjs` (ws, no compression), `scripts/bench/peers/deno_server.ts` (`Deno.serve` + `Deno.upgradeWebSocket`), `scripts/bench/peers/bun_server.ts` (`Bun.serve`, publish/subscribe for `/bcast`). Each case starts a fresh server on 127.0.0.1 with its fd limit raised to the hard limit.",
+    "- Client: `scripts/bench/bench_client.c`, one epoll thread, the same for every server. Masked client frames with a random key per frame, the server's `Sec-WebSocket-Accept` checked, every echo checked (length and sequence number). CPU % is the share of one core over the measurement window (user + system, `getrusage` for the client, `/proc/PID/stat` for the server, all its threads). Other CPU % is the machine's busy time (`/proc/stat`) minus client and server: other processes, plus interrupt time charged to neither; a high value marks a disturbed measurement.",
     "- Why this client: it must not be the bottleneck. Measured during development on this machine against `Bun.serve` (the fastest server here), echo 100 × 16 × 32 B: this client drove 1.76 M msgs/s using 78% of its core (mostly kernel time in `read`/`send`), while the runtimes' own clients saturated their core far lower: Bun's built-in `WebSocket` 0.16 M msgs/s, Node 24's built-in `WebSocket` 0.11 M, `ws` on Node 0.11 M. A JavaScript client would have measured itself, not the servers; a C client is also identical for every server.",
     "- echo: every connection keeps K binary messages in flight; latency is write-to-echo time. MB/s counts echoed payload bytes received.",
     "- broadcast: 1,000 subscribers on `/bcast`, then one publisher keeping up to 256 messages outstanding (published but not yet received back by itself); deliveries/s counts messages received by the subscribers; latency is publish → receipt (it includes the queue of 256 outstanding messages).",

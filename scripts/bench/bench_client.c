@@ -1,5 +1,5 @@
 /*
- * bench_client: the load client of `npm run bench` (scripts/bench.ts).
+ * bench_client: the load client of `npm run bench` (scripts/bench/main.ts).
  *
  * One process, one thread, one epoll loop, no dependencies. It speaks the
  * client side of RFC 6455 to 127.0.0.1:PORT: an HTTP/1.1 upgrade with a
@@ -36,7 +36,7 @@
  * handshakes ends the run early; every phase is bounded by --timeout and
  * every handshake by --hs-timeout.
  *
- * Build: cc -O2 -o .bench/bench_client scripts/bench_client.c
+ * Build: cc -O2 -o .bench/bench_client scripts/bench/bench_client.c
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>

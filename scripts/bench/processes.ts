@@ -1,6 +1,6 @@
 /**
- * The processes of the benchmarks (`scripts/bench.ts`, `scripts/idle_floor.ts`):
- * the load client (`scripts/bench_client.c`, compiled into `.bench/`), servers
+ * The processes of the benchmarks (`scripts/bench/main.ts`, `scripts/bench/idle_floor.ts`):
+ * the load client (`scripts/bench/bench_client.c`, compiled into `.bench/`), servers
  * started fresh with their fd limit raised to the hard limit and pinned to
  * core 0, the client pinned to core 1, every process in a group of its own
  * that is killed when the script is interrupted, every wait bounded.
@@ -17,12 +17,12 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 
 /** The repository's root. */
-export const ROOT: string = fileURLToPath(new URL("..", import.meta.url))
+export const ROOT: string = fileURLToPath(new URL("../..", import.meta.url))
   .replace(/\/$/, "");
 const BIN = join(ROOT, "node_modules", ".bin");
 /** Scratch output of the benchmarks (the compiled client, quick runs). */
 export const SCRATCH: string = join(ROOT, ".bench");
-const CLIENT_SOURCE = join(ROOT, "scripts", "bench_client.c");
+const CLIENT_SOURCE = join(ROOT, "scripts", "bench", "bench_client.c");
 const CLIENT = join(SCRATCH, "bench_client");
 
 /** The devDependency's binary in node_modules/.bin, or `name` from PATH. */
