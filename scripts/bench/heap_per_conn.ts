@@ -31,17 +31,10 @@ import {
 } from "node:fs";
 import { join, relative } from "node:path";
 import process from "node:process";
-import {
-  canPin,
-  compileClient,
-  freePort,
-  ROOT,
-  runClient,
-  SCRATCH,
-  startServer,
-  stopServer,
-  tool,
-} from "./processes.ts";
+import { compileClient, runClient } from "./load_client.ts";
+import { canPin } from "./machine.ts";
+import { ROOT, SCRATCH, tool } from "./paths.ts";
+import { freePort, startServer, stopServer } from "./processes.ts";
 
 type Runtime = "node" | "deno" | "bun";
 const PROBE = "scripts/bench/peers/heap_probe.ts";

@@ -24,20 +24,11 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import process from "node:process";
-import {
-  canPin,
-  type ClientReport,
-  compileClient,
-  freePort,
-  machine as describeMachine,
-  median,
-  ROOT,
-  runClient,
-  startServer,
-  stopServer,
-  tool,
-  version,
-} from "./processes.ts";
+import { type ClientReport, compileClient, runClient } from "./load_client.ts";
+import { canPin, machine as describeMachine, version } from "./machine.ts";
+import { median } from "./median.ts";
+import { ROOT, tool } from "./paths.ts";
+import { freePort, startServer, stopServer } from "./processes.ts";
 
 const FLOOR = "scripts/bench/peers/floor_server.ts";
 const ANYWS = "examples/bench_server.ts";

@@ -1,48 +1,64 @@
 /**
- * The processes of the benchmarks (`scripts/bench/main.ts`, `scripts/bench/idle_floor.ts`):
- * the load client (`scripts/bench/bench_client.c`, compiled into `.bench/`), servers
- * started fresh with their fd limit raised to the hard limit and pinned to
- * core 0, the client pinned to core 1, every process in a group of its own
- * that is killed when the script is interrupted, every wait bounded.
+ * The processes of the benchmarks: every server and client runs in a
+ * process group of its own, killed when the script is interrupted; servers
+ * start fresh with their fd limit raised to the hard limit, pinned to core
+ * 0, and are ready once they print their ready line; every wait is bounded.
+ * The load client's process is in `load_client.ts`.
  *
  * @module
  */
 
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { availableParallelism, cpus, release } from "node:os";
-import { join } from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
-
-/** The repository's root. */
-export const ROOT: string = fileURLToPath(new URL("../..", import.meta.url))
-  .replace(/\/$/, "");
-const BIN = join(ROOT, "node_modules", ".bin");
-/** Scratch output of the benchmarks (the compiled client, quick runs). */
-export const SCRATCH: string = join(ROOT, ".bench");
-const CLIENT_SOURCE = join(ROOT, "scripts", "bench", "bench_client.c");
-const CLIENT = join(SCRATCH, "bench_client");
-
-/** The devDependency's binary in node_modules/.bin, or `name` from PATH. */
-export function tool(name: string): string {
-  const local = join(BIN, name);
-  return existsSync(local) ? local : name;
-}
-
-/** The load client's JSON report (its last line of output). */
-export type ClientReport = Record<string, number | string | null | undefined>;
+import { BIN, ROOT } from "./paths.ts";
 
 /** Process groups we started and have not reaped yet. */
 const groups = new Set<number>();
 
-function killGroup(pid: number, signal: NodeJS.Signals): void {
+/**
+ * Sends `signal` to the process group led by `pid`, if it still exists.
+ *
+ * @example
+ * ```ts
+ * import { killGroup } from "./processes.ts";
+ * killGroup(12345, "SIGKILL"); // nothing happens when it is gone
+ * ```
+ */
+export function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch {
     // Already gone.
   }
+}
+
+/**
+ * Remembers a process group to kill if the script is interrupted
+ * (`pid` 0, a process that did not start, is ignored).
+ *
+ * @example
+ * ```ts
+ * import { forgetGroup, trackGroup } from "./processes.ts";
+ * trackGroup(12345);
+ * forgetGroup(12345); // once it has exited
+ * ```
+ */
+export function trackGroup(pid: number): void {
+  if (pid) groups.add(pid);
+}
+
+/**
+ * Forgets a process group that has exited (see {@link trackGroup}).
+ *
+ * @example
+ * ```ts
+ * import { forgetGroup } from "./processes.ts";
+ * forgetGroup(12345);
+ * ```
+ */
+export function forgetGroup(pid: number): void {
+  groups.delete(pid);
 }
 
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
@@ -62,7 +78,16 @@ function childEnv(): Record<string, string | undefined> {
   };
 }
 
-/** The gist of a process's output: its error line and its last lines. */
+/**
+ * The gist of a process's output: its error line and its last lines.
+ *
+ * @example
+ * ```ts
+ * import { tail } from "./processes.ts";
+ * tail("starting\nError: EADDRINUSE\n    at listen (net.js:1)\n");
+ * // "starting / Error: EADDRINUSE"
+ * ```
+ */
 export function tail(text: string, lines = 4): string {
   const all = text.split("\n").map((l) => l.trimEnd()).filter((l) =>
     l.trim() !== "" && !/^\s+at /.test(l)
@@ -73,7 +98,15 @@ export function tail(text: string, lines = 4): string {
   return last.join(" / ").slice(0, 600);
 }
 
-/** A server we started: its pid (the runtime itself, after `exec`). */
+/**
+ * A server we started: its pid (the runtime itself, after `exec`).
+ *
+ * @example
+ * ```ts
+ * import type { RunningServer } from "./processes.ts";
+ * const died = (server: RunningServer): boolean => server.exited() !== null;
+ * ```
+ */
 export interface RunningServer {
   pid: number;
   child: ChildProcess;
@@ -83,7 +116,15 @@ export interface RunningServer {
   exited: () => string | null;
 }
 
-/** A free TCP port on 127.0.0.1. */
+/**
+ * A free TCP port on 127.0.0.1.
+ *
+ * @example
+ * ```ts
+ * import { freePort } from "./processes.ts";
+ * const port = await freePort();
+ * ```
+ */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
@@ -103,6 +144,18 @@ const START_TIMEOUT_MS = 30_000;
  * Starts `command port` with the fd limit raised to the hard limit, pinned
  * to core 0 when `pin`, with `env` added to the environment, and resolves
  * once it prints its ready line (`listening on ws://127.0.0.1:PORT`).
+ *
+ * @example
+ * ```ts
+ * import { freePort, startServer, stopServer } from "./processes.ts";
+ * const server = await startServer(
+ *   ["node", "examples/bench_server.ts"],
+ *   await freePort(),
+ *   { pin: false },
+ * );
+ * if ("error" in server) console.error(server.error);
+ * else await stopServer(server);
+ * ```
  */
 export function startServer(
   command: string[],
@@ -128,7 +181,7 @@ export function startServer(
     },
   );
   const pid = child.pid ?? 0;
-  if (pid) groups.add(pid);
+  trackGroup(pid);
   let output = "";
   let exitNote: string | null = null;
   const exit = new Promise<string>((resolve) => {
@@ -137,7 +190,7 @@ export function startServer(
       resolve(exitNote);
     });
     child.once("exit", (code, signal) => {
-      groups.delete(pid);
+      forgetGroup(pid);
       exitNote = signal ? `killed by ${signal}` : `exit code ${code}`;
       resolve(exitNote);
     });
@@ -181,7 +234,15 @@ export function startServer(
   });
 }
 
-/** Stops a server: SIGTERM, then SIGKILL after 3 s. */
+/**
+ * Stops a server: SIGTERM, then SIGKILL after 3 s.
+ *
+ * @example
+ * ```ts
+ * import { type RunningServer, stopServer } from "./processes.ts";
+ * const done = (server: RunningServer): Promise<void> => stopServer(server);
+ * ```
+ */
 export async function stopServer(server: RunningServer): Promise<void> {
   if (server.exited() !== null) return;
   killGroup(server.pid, "SIGTERM");
@@ -191,132 +252,5 @@ export async function stopServer(server: RunningServer): Promise<void> {
     killGroup(server.pid, "SIGKILL");
     await Promise.race([server.exit, timeout(3_000)]);
   }
-  groups.delete(server.pid);
-}
-
-/** What a run of the load client gave: its report, or why there is none. */
-export interface ClientRun {
-  report: ClientReport | null;
-  error: string | null;
-}
-
-/** Runs the load client (pinned to core 1 when `pin`), killed after `budgetMs`. */
-export function runClient(
-  args: string[],
-  budgetMs: number,
-  pin: boolean,
-): Promise<ClientRun> {
-  const command = pin ? "taskset" : CLIENT;
-  const argv = pin ? ["-c", "1", CLIENT, ...args] : args;
-  const child = spawn(command, argv, {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  const pid = child.pid ?? 0;
-  if (pid) groups.add(pid);
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8");
-  child.stderr.setEncoding("utf8");
-  child.stdout.on("data", (text: string) => stdout += text);
-  child.stderr.on("data", (text: string) => stderr += text);
-  return new Promise((resolve) => {
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup(pid, "SIGKILL");
-    }, budgetMs);
-    const finish = (note: string): void => {
-      clearTimeout(timer);
-      groups.delete(pid);
-      const line = stdout.trim().split("\n").pop() ?? "";
-      let report: ClientReport | null = null;
-      try {
-        const parsed: unknown = JSON.parse(line);
-        if (parsed && typeof parsed === "object") {
-          report = parsed as ClientReport;
-        }
-      } catch {
-        // Reported below.
-      }
-      if (timedOut) {
-        resolve({
-          report,
-          error: `Client killed after ${Math.round(budgetMs / 1000)} s`,
-        });
-      } else if (report === null) {
-        resolve({
-          report,
-          error: `Client failed (${note}): ${tail(stderr || stdout)}`,
-        });
-      } else {
-        resolve({ report, error: null });
-      }
-    };
-    child.once("error", (error) => finish(error.message));
-    child.once(
-      "close",
-      (code, signal) =>
-        finish(signal ? `killed by ${signal}` : `exit code ${code}`),
-    );
-  });
-}
-
-/**
- * Compiles the load client with `cc -O2` unless it is newer than its source
- * and than every file of `alsoNewerThan`; returns why it failed, or `null`.
- */
-export function compileClient(alsoNewerThan: string[] = []): string | null {
-  mkdirSync(SCRATCH, { recursive: true });
-  const built = existsSync(CLIENT) ? statSync(CLIENT).mtimeMs : -1;
-  const fresh = [CLIENT_SOURCE, ...alsoNewerThan].every((file) =>
-    built >= statSync(file).mtimeMs
-  );
-  if (fresh) return null;
-  const cc = spawnSync(
-    "cc",
-    ["-O2", "-Wall", "-o", CLIENT, CLIENT_SOURCE],
-    { encoding: "utf8" },
-  );
-  if (cc.status === 0) return null;
-  return `Cannot compile the load client with cc: ${
-    cc.error?.message ?? tail(cc.stderr ?? "", 20)
-  }`;
-}
-
-/** The first line `command args` prints (a version), or "unknown". */
-export function version(command: string, args: string[]): string {
-  const result = spawnSync(command, args, {
-    encoding: "utf8",
-    timeout: 20_000,
-  });
-  return (result.stdout ?? "").trim().split("\n")[0] || "unknown";
-}
-
-/** Whether server and client can be pinned to cores 0 and 1. */
-export function canPin(): boolean {
-  if (availableParallelism() < 2) return false;
-  const probe = spawnSync("taskset", ["-c", "1", "true"]);
-  return probe.status === 0;
-}
-
-/** The median of `values`, `null` when there are none. */
-export function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-/** The machine a run measures on. */
-export function machine(): Record<string, string | number | boolean> {
-  const hard = spawnSync("bash", ["-c", "ulimit -Hn"], { encoding: "utf8" });
-  return {
-    cpu: cpus()[0]?.model ?? "unknown",
-    cores: availableParallelism(),
-    kernel: release(),
-    fdHardLimit: Number((hard.stdout ?? "").trim()) || 0,
-    loadAverageAtStart: readFileSync("/proc/loadavg", "utf8").split(" ")[0],
-  };
+  forgetGroup(server.pid);
 }
