@@ -50,6 +50,7 @@ export {
   DEFAULT_SERVER_OPTIONS,
   type RateLimit,
   type RequestHandler,
+  type ResolvedServerOptions,
   type SelectProtocol,
   type ServerOptions,
 } from "./src/server/options.ts";
@@ -57,6 +58,7 @@ export type { OriginRule } from "./src/server/origin_policy.ts";
 export {
   type SchemaIssue,
   type SchemaOutput,
+  type SchemaResult,
   type StandardSchema,
   ValidationError,
 } from "./src/server/validation.ts";
@@ -67,14 +69,26 @@ export { CloseCode } from "./src/protocol/close_code.ts";
 export { type CloseInfo, ReadyState } from "./src/protocol/protocol_events.ts";
 export type { HttpRequest } from "./src/protocol/http_request.ts";
 export type { UpgradeRequest } from "./src/protocol/server_handshake.ts";
-export { ProtocolError, UsageError } from "./src/protocol/errors.ts";
+export type { ExtensionOffer } from "./src/protocol/extensions.ts";
+export {
+  type FailureKind,
+  ProtocolError,
+  UsageError,
+} from "./src/protocol/errors.ts";
+
+// Time
+export {
+  type Clock,
+  systemClock,
+  type TimerHandle,
+} from "./src/shared/clock.ts";
 
 // The engine contract (for `new Server(engine, options)` and custom engines)
 export type {
+  AcceptTransport,
   Engine,
   Listener,
   ListenOptions,
-  Timers,
   TlsOptions,
   Transport,
   TransportHandler,

@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import { CliError } from "@anyws/anyws";
+ * import { CliError } from "./config.ts";
  * const error = new CliError("Invalid port: abc");
  * console.log(error.message);
  * ```
@@ -29,7 +29,7 @@ export class CliError extends Error {
  *
  * @example
  * ```ts
- * import { parseCliConfig } from "@anyws/anyws";
+ * import { parseCliConfig } from "./config.ts";
  * const config = parseCliConfig(["start", "--port", "9000"], {});
  * console.log(config.port); // 9000
  * ```
@@ -60,7 +60,7 @@ export interface CliConfig {
  *
  * @example
  * ```ts
- * import type { CliLimits } from "@anyws/anyws";
+ * import type { CliLimits } from "./config.ts";
  * const limits: CliLimits = { maxMessageSize: 1048576 };
  * ```
  */
@@ -120,7 +120,7 @@ const LIMIT_KEYS = new Set([
  *
  * @example
  * ```ts
- * import { CLI_USAGE } from "@anyws/anyws";
+ * import { CLI_USAGE } from "./config.ts";
  * console.log(CLI_USAGE.split("\n")[0]);
  * ```
  */
@@ -151,7 +151,7 @@ Options (environment variable in brackets; flags win over the environment):
  *
  * @example
  * ```ts
- * import { parseCliConfig } from "@anyws/anyws";
+ * import { parseCliConfig } from "./config.ts";
  * const config = parseCliConfig(["start", "--host", "127.0.0.1"], { WEBSOCKET_PORT: "9000" });
  * console.log(config.host, config.port); // "127.0.0.1" 9000
  * ```

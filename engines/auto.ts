@@ -92,10 +92,10 @@ export async function loadEngine(
  * import { autoEngine } from "@anyws/anyws/engines/auto";
  * const engine = autoEngine();
  * const listener = await engine.listen({ hostname: "127.0.0.1", port: 0 }, (transport) => ({
- *   data: (bytes) => transport.write(bytes.slice()),
- *   drain: () => {},
- *   end: () => transport.end(),
- *   close: () => {},
+ *   onData: (bytes) => transport.write(bytes.slice()),
+ *   onDrain: () => {},
+ *   onEnd: () => transport.end(),
+ *   onClose: () => {},
  * }));
  * console.log(engine.name, listener.port);
  * await listener.close();

@@ -17,9 +17,9 @@ import type {
   Engine,
   Listener,
   ListenOptions,
-  Timers,
   Transport,
 } from "../src/driver/engine.ts";
+import type { Clock } from "../src/shared/clock.ts";
 import { MemoryEnd, type PipeOptions } from "./_memory_pipe.ts";
 import { DEFAULT_HIGH_WATER_MARK, MAX_BATCH } from "./_write_queue.ts";
 
@@ -41,9 +41,9 @@ export interface MemoryEngineOptions {
   chunkSize?: number;
   /**
    * The clock a server on this engine runs its timers on (default the
-   * global timers): a virtual clock lets a test step time.
+   * system clock): a virtual clock lets a test step time.
    */
-  timers?: Timers;
+  clock?: Clock;
 }
 
 /**
@@ -192,7 +192,7 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
   let nextClientPort = 49152;
   return {
     name: "memory",
-    timers: options.timers,
+    clock: options.clock,
     listen(
       listenOptions: ListenOptions,
       accept: AcceptTransport,

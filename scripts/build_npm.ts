@@ -148,6 +148,9 @@ export async function buildNpm(
             "./cli": "./cli/main.ts",
           },
           compilerOptions: deno.compilerOptions,
+          // Bare specifiers such as "pako" map to npm: packages; deno pack
+          // lists them as the package's dependencies.
+          imports: deno.imports,
         },
         null,
         2,
@@ -218,6 +221,13 @@ export async function buildNpm(
   }
 }
 
+/**
+ * Packages only an optional entry point imports (`redis`: only
+ * `anyws/engines/redis`): optional peer dependencies, so that installing
+ * anyws does not install them.
+ */
+const OPTIONAL_PEERS: ReadonlySet<string> = new Set(["redis"]);
+
 /** The published package.json: `generated` exports, `pkg` identity, a bin. */
 function npmManifest(
   pkg: Record<string, unknown>,
@@ -241,11 +251,24 @@ function npmManifest(
   for (const key of ["keywords", "repository", "homepage", "bugs", "author"]) {
     if (pkg[key] !== undefined) manifest[key] = pkg[key];
   }
-  const dependencies = generated.dependencies as
-    | Record<string, string>
-    | undefined;
-  if (dependencies !== undefined && Object.keys(dependencies).length > 0) {
+  const dependencies: Record<string, string> = {};
+  const peers: Record<string, string> = {};
+  for (
+    const [name, range] of Object.entries(
+      (generated.dependencies ?? {}) as Record<string, string>,
+    )
+  ) {
+    if (OPTIONAL_PEERS.has(name)) peers[name] = range;
+    else dependencies[name] = range;
+  }
+  if (Object.keys(dependencies).length > 0) {
     manifest.dependencies = dependencies;
+  }
+  if (Object.keys(peers).length > 0) {
+    manifest.peerDependencies = peers;
+    manifest.peerDependenciesMeta = Object.fromEntries(
+      Object.keys(peers).map((name) => [name, { optional: true }]),
+    );
   }
   return manifest;
 }

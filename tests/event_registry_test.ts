@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { EventRegistry, isPromiseLike } from "../src/server/event_registry.ts";
+import { EventRegistry, isPromiseLike } from "../src/events/event_registry.ts";
 
 type Failure = { error: unknown; event: string; args: unknown[] };
 

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { jsonDepth } from "../src/server/json_depth.ts";
+import { jsonDepth } from "../src/events/json_depth.ts";
 
 describe("jsonDepth", () => {
   test("counts the deepest nesting of objects and arrays", () => {

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { Membership } from "../src/server/membership.ts";
+import { Membership } from "../src/shared/membership.ts";
 
 describe("Membership.add", () => {
   test("returns the new size of the set, and -1 when the member is already in it", () => {

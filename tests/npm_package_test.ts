@@ -192,7 +192,8 @@ function nodePackageSuite(): void {
         assert.ok(existsSync(tarball), `No tarball: ${build.stdout}`);
 
         // A fresh Node project as a newcomer makes one, which installs the
-        // tarball (no dependencies, so no registry is needed).
+        // tarball (its one dependency, pako, comes from npm's cache; redis
+        // is an optional peer).
         rmSync(project, { recursive: true, force: true });
         mkdirSync(project, { recursive: true });
         ok(
@@ -248,7 +249,16 @@ function nodePackageSuite(): void {
           assert.ok(existsSync(join(installed, js)), js);
           assert.ok(existsSync(join(installed, dts)), dts);
         }
-        assert.equal(manifest.dependencies, undefined);
+        assert.deepEqual(manifest.dependencies, {
+          pako: PKG.dependencies.pako,
+        });
+        // Only anyws/engines/redis needs it; installing anyws does not.
+        assert.deepEqual(manifest.peerDependencies, {
+          redis: PKG.dependencies.redis,
+        });
+        assert.deepEqual(manifest.peerDependenciesMeta, {
+          redis: { optional: true },
+        });
       });
 
       test("is publishable: not private, public access, accepted by npm publish --dry-run", async () => {

@@ -27,7 +27,7 @@ export type Message = string | Uint8Array | Frame;
  *
  * @example
  * ```ts
- * import { Server, type EventMap } from "@anyws/anyws";
+ * import { type EventMap, Server } from "@anyws/anyws";
  * interface ChatIn extends EventMap { say: { text: string } }
  * interface ChatOut extends EventMap { said: { from: string; text: string } }
  * const server = new Server<Record<string, unknown>, ChatIn, ChatOut>({ port: 0 });

@@ -21,6 +21,7 @@ import type { Connection, Message } from "./connection.ts";
 import type { DriverHost, UpgradeDecision } from "./driver_host.ts";
 import { randomUuid } from "./connection_id.ts";
 import type { Transport, TransportHandler } from "./engine.ts";
+import type { TimerHandle } from "../shared/clock.ts";
 import type { Flushable } from "./flush_scheduler.ts";
 import { HttpPhase } from "./http_phase.ts";
 import { joinBytes } from "./join_bytes.ts";
@@ -78,8 +79,14 @@ const PAUSED = PAUSED_BY_APP | PAUSED_BY_BACKPRESSURE;
  * is the {@link Connection} the application sees.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { ConnectionDriver } from "./connection_driver.ts";
+ * import type { DriverHost } from "./driver_host.ts";
+ * import type { Transport } from "./engine.ts";
+ * declare const host: DriverHost<unknown>;
+ * declare const transport: Transport;
  * const driver = new ConnectionDriver(host, transport); // done by the Server
+ * console.log(driver.readyState); // 0 (connecting)
  * ```
  */
 export class ConnectionDriver<Data = Record<string, unknown>>
@@ -103,7 +110,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
   #http: Uint8Array | undefined;
   /** The driver's yes/no state and its phase (the constants above), one field. */
   #flags = SEEN | Phase.Http << PHASE_SHIFT;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: TimerHandle;
 
   /** Starts the handshake timer; the engine then reports the transport's events to this driver. */
   constructor(host: DriverHost<Data>, transport: Transport) {
@@ -113,7 +120,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     const { options } = host;
     this.#httpPhase = new HttpPhase(host, this);
     if (options.handshakeTimeout > 0) {
-      this.#timer = host.timers.setTimeout(
+      this.#timer = host.clock.setTimeout(
         () => this.#drop(),
         options.handshakeTimeout,
       );
@@ -325,7 +332,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     // Read before the phase changes: whatever was written and not yet sent.
     const flushed = this.#transport.unsentBytes === 0;
     this.#setPhase(Phase.Closed);
-    this.#host.timers.clearTimeout(this.#timer);
+    this.#host.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#httpPhase = undefined;
     this.#http = undefined;
@@ -531,7 +538,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     if (this.#timer !== undefined || this.#phase() === Phase.Closed) return;
     const { closeTimeout } = this.#host.options;
     if (closeTimeout <= 0) return;
-    this.#timer = this.#host.timers.setTimeout(
+    this.#timer = this.#host.clock.setTimeout(
       () => this.#drop(),
       closeTimeout,
     );
@@ -558,9 +565,9 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     early: Uint8Array[] | undefined,
     peerEnded: boolean,
   ): void {
-    const { options, timers } = this.#host;
+    const { options, clock } = this.#host;
     this.#httpPhase = undefined;
-    timers.clearTimeout(this.#timer);
+    clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.protocol = decision.protocol ?? "";
     if (decision.data !== undefined) this.data = decision.data as Data;
@@ -600,7 +607,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     this.#httpPhase = undefined;
     this.#setPhase(Phase.Done);
     if (this.#host.options.closeTimeout > 0) {
-      this.#host.timers.clearTimeout(this.#timer);
+      this.#host.clock.clearTimeout(this.#timer);
       this.#timer = undefined;
     }
     this.#http = response;

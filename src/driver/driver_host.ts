@@ -12,7 +12,7 @@ import type { HttpRequest } from "../protocol/http_request.ts";
 import type { CloseInfo } from "../protocol/protocol_events.ts";
 import type { UpgradeRequest } from "../protocol/server_handshake.ts";
 import type { ConnectionDriver } from "./connection_driver.ts";
-import type { Timers } from "./engine.ts";
+import type { Clock } from "../shared/clock.ts";
 import type { FlushScheduler } from "./flush_scheduler.ts";
 
 /**
@@ -63,7 +63,7 @@ export interface DriverHost<Data = Record<string, unknown>> {
   /** The write buffers the host's connections share. */
   readonly buffers: FrameBuffers;
   readonly scheduler: FlushScheduler;
-  readonly timers: Timers;
+  readonly clock: Clock;
   /**
    * Answers a request that is not a WebSocket upgrade, or returns
    * `undefined` to answer 426.

@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { Clock } from "../shared/clock.ts";
+
 /**
  * One accepted byte stream (a TCP or TLS socket), as an engine hands it to
  * the driver.
@@ -157,7 +159,7 @@ export interface Listener {
  *
  * @example
  * ```ts
- * import type { AcceptTransport } from "@anyws/anyws";
+ * import type { AcceptTransport } from "./engine.ts";
  * const accept: AcceptTransport = (transport) => ({
  *   onData: (bytes) => transport.write(bytes.slice()),
  *   onDrain: () => {},
@@ -188,32 +190,10 @@ export interface Engine {
   readonly name: string;
   /**
    * The clock the server's timers run on (handshake, close and heartbeat
-   * timers). Default: the global `setTimeout` family. The memory engine
-   * can run on a virtual clock, for tests that step time.
+   * timers). Default: the system clock. The memory engine can run on a
+   * virtual clock, for tests that step time.
    */
-  readonly timers?: Timers;
+  readonly clock?: Clock;
   /** Binds and starts accepting. Rejects if the address cannot be bound. */
   listen(options: ListenOptions, accept: AcceptTransport): Promise<Listener>;
-}
-
-/**
- * A clock: the subset of the global timer functions the server uses.
- *
- * @example
- * ```ts
- * import type { Timers } from "@anyws/anyws";
- * const timers: Timers = globalThis;
- * const handle = timers.setTimeout(() => console.log("later"), 10);
- * timers.clearTimeout(handle);
- * ```
- */
-export interface Timers {
-  /** Runs `callback` once after `ms` milliseconds. */
-  setTimeout(callback: () => void, ms: number): ReturnType<typeof setTimeout>;
-  /** Cancels a {@link Timers.setTimeout}; `undefined` is ignored. */
-  clearTimeout(handle: ReturnType<typeof setTimeout> | undefined): void;
-  /** Runs `callback` every `ms` milliseconds. */
-  setInterval(callback: () => void, ms: number): ReturnType<typeof setInterval>;
-  /** Cancels a {@link Timers.setInterval}; `undefined` is ignored. */
-  clearInterval(handle: ReturnType<typeof setInterval> | undefined): void;
 }

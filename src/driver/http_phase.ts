@@ -50,9 +50,14 @@ interface PendingBody {
  * head), `answered` (write a final response and close) and `dropped`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { HttpPhase } from "./http_phase.ts";
+ * import type { ConnectionDriver } from "./connection_driver.ts";
+ * import type { DriverHost } from "./driver_host.ts";
+ * declare const host: DriverHost<unknown>;
+ * declare const driver: ConnectionDriver<unknown>;
  * const phase = new HttpPhase(host, driver); // done by the driver
- * phase.onData(bytes);
+ * phase.onData(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
  * ```
  */
 export class HttpPhase<Data> {

@@ -5,7 +5,9 @@
  * @module
  */
 
+// Scratch: the rotated mask, written and read within one call.
 const scratch = new Uint8Array(4);
+// Scratch: the same four bytes as one word.
 const scratchWord = new Uint32Array(scratch.buffer);
 
 /**

@@ -14,7 +14,23 @@
  * console.log(CloseCode.MessageTooBig); // 1009
  * ```
  */
-export const CloseCode = Object.freeze(
+export const CloseCode: Readonly<{
+  Normal: 1000;
+  GoingAway: 1001;
+  ProtocolError: 1002;
+  UnsupportedData: 1003;
+  NoStatus: 1005;
+  Abnormal: 1006;
+  InvalidPayload: 1007;
+  PolicyViolation: 1008;
+  MessageTooBig: 1009;
+  MandatoryExtension: 1010;
+  InternalError: 1011;
+  ServiceRestart: 1012;
+  TryAgainLater: 1013;
+  BadGateway: 1014;
+  TlsHandshake: 1015;
+}> = Object.freeze(
   {
     /** 1000: normal closure; the purpose of the connection was fulfilled. */
     Normal: 1000,
@@ -75,7 +91,7 @@ export type CloseCode = typeof CloseCode[keyof typeof CloseCode];
  *
  * @example
  * ```ts
- * import { isValidCloseCode } from "@anyws/anyws";
+ * import { isValidCloseCode } from "@anyws/anyws/protocol";
  * console.log(isValidCloseCode(1000)); // true
  * console.log(isValidCloseCode(1005)); // false
  * console.log(isValidCloseCode(4000)); // true

@@ -15,7 +15,7 @@ import { decodeUtf8 } from "./utf8.ts";
  *
  * @example
  * ```ts
- * import { MAX_CLOSE_REASON_BYTES } from "@anyws/anyws";
+ * import { MAX_CLOSE_REASON_BYTES } from "./close_payload.ts";
  * console.log(MAX_CLOSE_REASON_BYTES); // 123
  * ```
  */
@@ -30,7 +30,7 @@ const EMPTY = new Uint8Array(0);
  *
  * @example
  * ```ts
- * import type { ClosePayload } from "@anyws/anyws";
+ * import type { ClosePayload } from "@anyws/anyws/protocol";
  * const close: ClosePayload = { code: 1000, reason: "bye" };
  * ```
  */
@@ -47,7 +47,7 @@ export interface ClosePayload {
  *
  * @example
  * ```ts
- * import { truncateUtf8 } from "@anyws/anyws";
+ * import { truncateUtf8 } from "./close_payload.ts";
  * console.log(truncateUtf8("héllo", 2)); // Uint8Array(1) [ 104 ] — "é" does not fit whole
  * ```
  */
@@ -79,7 +79,7 @@ export function truncateUtf8(text: string, maxBytes: number): Uint8Array {
  *
  * @example
  * ```ts
- * import { encodeClosePayload } from "@anyws/anyws";
+ * import { encodeClosePayload } from "@anyws/anyws/protocol";
  * console.log(encodeClosePayload(1000, "ok")); // Uint8Array(4) [ 3, 232, 111, 107 ]
  * ```
  */
@@ -106,7 +106,7 @@ export function encodeClosePayload(code?: number, reason?: string): Uint8Array {
  *
  * @example
  * ```ts
- * import { parseClosePayload } from "@anyws/anyws";
+ * import { parseClosePayload } from "@anyws/anyws/protocol";
  * console.log(parseClosePayload(new Uint8Array([0x03, 0xe8, 0x6f, 0x6b]))); // { code: 1000, reason: "ok" }
  * console.log(parseClosePayload(new Uint8Array(0))); // { code: 1005, reason: "" }
  * ```

@@ -57,7 +57,14 @@ export const FAILURE_CLOSE_CODES: Readonly<{
  * const kind: FailureKind = "policy";
  * ```
  */
-export type FailureKind = keyof typeof FAILURE_CLOSE_CODES;
+export type FailureKind =
+  | "protocol"
+  | "invalid-data"
+  | "policy"
+  | "too-big"
+  | "extension"
+  | "keepalive"
+  | "internal";
 
 /**
  * A connection failed: the peer violated the protocol or a limit, or this
@@ -130,7 +137,8 @@ export class UsageError extends Error {
  *
  * @example
  * ```ts
- * import { closeCodeFor, ProtocolError } from "@anyws/anyws/protocol";
+ * import { closeCodeFor } from "@anyws/anyws/protocol";
+ * import { ProtocolError } from "@anyws/anyws";
  * console.log(closeCodeFor(new ProtocolError("too-big", "Message too big"))); // 1009
  * console.log(closeCodeFor(new Error("Boom"))); // 1011
  * ```

@@ -51,7 +51,8 @@ function controlPayload(data: Uint8Array | string | undefined): Uint8Array {
  *
  * @example
  * ```ts
- * import { Frame, Opcode } from "@anyws/anyws";
+ * import { Frame } from "@anyws/anyws";
+ * import { Opcode } from "@anyws/anyws/protocol";
  * const first = new Frame(Opcode.Text, new TextEncoder().encode("Hel"), { fin: false });
  * const last = new Frame(Opcode.Continuation, new TextEncoder().encode("lo"));
  * console.log(first.fin, last.fin); // false true

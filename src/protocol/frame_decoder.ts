@@ -20,7 +20,7 @@ import { isControl, isKnownOpcode } from "./opcode.ts";
  *
  * @example
  * ```ts
- * import type { FrameHandler } from "@anyws/anyws";
+ * import type { FrameHandler } from "@anyws/anyws/protocol";
  * const handler: FrameHandler = {
  *   onDataFrameStart: (opcode, fin, rsv, length) => console.log("frame", opcode, fin, rsv, length),
  *   onDataFramePayload: (source, start, end) => console.log("payload", source.subarray(start, end)),
@@ -50,7 +50,7 @@ export interface FrameHandler {
  *
  * @example
  * ```ts
- * import type { FrameDecoderOptions } from "@anyws/anyws";
+ * import type { FrameDecoderOptions } from "@anyws/anyws/protocol";
  * const options: FrameDecoderOptions = { role: "server", maxFrameSize: 1 << 20 };
  * ```
  */
@@ -79,7 +79,8 @@ const MASKED_BIT = 0x100;
 /** In #rules, above the RSV bits: frames must be masked (server role). */
 const EXPECT_MASKED = 0x8;
 const EMPTY = new Uint8Array(0);
-// The current frame's masking key, spelled out for maskRange (used at once).
+// Scratch: the current frame's masking key, spelled out for maskRange
+// within one call.
 const maskBytes = new Uint8Array(4);
 
 /**
@@ -92,7 +93,7 @@ const maskBytes = new Uint8Array(4);
  *
  * @example
  * ```ts
- * import { FrameDecoder } from "@anyws/anyws";
+ * import { FrameDecoder } from "@anyws/anyws/protocol";
  * const decoder = new FrameDecoder({
  *   onDataFrameStart: (opcode, fin, rsv, length) => console.log("start", opcode, length),
  *   onDataFramePayload: (source, start, end) => console.log(new TextDecoder().decode(source.subarray(start, end))),

@@ -49,7 +49,8 @@ function checkMask(mask: Uint8Array | undefined): void {
  *
  * @example
  * ```ts
- * import { encodeFrame, Frame } from "@anyws/anyws/protocol";
+ * import { encodeFrame } from "@anyws/anyws/protocol";
+ * import { Frame } from "@anyws/anyws";
  * console.log(encodeFrame(Frame.text("Hi"))); // Uint8Array(4) [ 129, 2, 72, 105 ]
  * ```
  */

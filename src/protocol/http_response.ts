@@ -11,57 +11,57 @@
 import { isToken } from "./http_fields.ts";
 
 // RFC 9110 §15 (plus RFC 6585 for 428, 429, 431, 511 and RFC 7725 for 451).
-const REASONS: ReadonlyMap<number, string> = new Map([
-  [100, "Continue"],
-  [101, "Switching Protocols"],
-  [200, "OK"],
-  [201, "Created"],
-  [202, "Accepted"],
-  [203, "Non-Authoritative Information"],
-  [204, "No Content"],
-  [205, "Reset Content"],
-  [206, "Partial Content"],
-  [300, "Multiple Choices"],
-  [301, "Moved Permanently"],
-  [302, "Found"],
-  [303, "See Other"],
-  [304, "Not Modified"],
-  [305, "Use Proxy"],
-  [307, "Temporary Redirect"],
-  [308, "Permanent Redirect"],
-  [400, "Bad Request"],
-  [401, "Unauthorized"],
-  [402, "Payment Required"],
-  [403, "Forbidden"],
-  [404, "Not Found"],
-  [405, "Method Not Allowed"],
-  [406, "Not Acceptable"],
-  [407, "Proxy Authentication Required"],
-  [408, "Request Timeout"],
-  [409, "Conflict"],
-  [410, "Gone"],
-  [411, "Length Required"],
-  [412, "Precondition Failed"],
-  [413, "Content Too Large"],
-  [414, "URI Too Long"],
-  [415, "Unsupported Media Type"],
-  [416, "Range Not Satisfiable"],
-  [417, "Expectation Failed"],
-  [421, "Misdirected Request"],
-  [422, "Unprocessable Content"],
-  [426, "Upgrade Required"],
-  [428, "Precondition Required"],
-  [429, "Too Many Requests"],
-  [431, "Request Header Fields Too Large"],
-  [451, "Unavailable For Legal Reasons"],
-  [500, "Internal Server Error"],
-  [501, "Not Implemented"],
-  [502, "Bad Gateway"],
-  [503, "Service Unavailable"],
-  [504, "Gateway Timeout"],
-  [505, "HTTP Version Not Supported"],
-  [511, "Network Authentication Required"],
-]);
+const REASONS: Readonly<Record<number, string>> = Object.freeze({
+  100: "Continue",
+  101: "Switching Protocols",
+  200: "OK",
+  201: "Created",
+  202: "Accepted",
+  203: "Non-Authoritative Information",
+  204: "No Content",
+  205: "Reset Content",
+  206: "Partial Content",
+  300: "Multiple Choices",
+  301: "Moved Permanently",
+  302: "Found",
+  303: "See Other",
+  304: "Not Modified",
+  305: "Use Proxy",
+  307: "Temporary Redirect",
+  308: "Permanent Redirect",
+  400: "Bad Request",
+  401: "Unauthorized",
+  402: "Payment Required",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  406: "Not Acceptable",
+  407: "Proxy Authentication Required",
+  408: "Request Timeout",
+  409: "Conflict",
+  410: "Gone",
+  411: "Length Required",
+  412: "Precondition Failed",
+  413: "Content Too Large",
+  414: "URI Too Long",
+  415: "Unsupported Media Type",
+  416: "Range Not Satisfiable",
+  417: "Expectation Failed",
+  421: "Misdirected Request",
+  422: "Unprocessable Content",
+  426: "Upgrade Required",
+  428: "Precondition Required",
+  429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
+  451: "Unavailable For Legal Reasons",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+  505: "HTTP Version Not Supported",
+  511: "Network Authentication Required",
+});
 
 /**
  * The reason phrase of an HTTP status code (RFC 9110 §15), or `""` for a
@@ -75,7 +75,7 @@ const REASONS: ReadonlyMap<number, string> = new Map([
  * ```
  */
 export function statusText(status: number): string {
-  return REASONS.get(status) ?? "";
+  return Object.hasOwn(REASONS, status) ? REASONS[status] : "";
 }
 
 const encoder = new TextEncoder();
@@ -127,7 +127,7 @@ function encode(head: string, body?: Uint8Array): Uint8Array {
   return out;
 }
 
-const RESERVED_IN_101 = new Set([
+const RESERVED_IN_101: readonly string[] = Object.freeze([
   "upgrade",
   "connection",
   "sec-websocket-accept",
@@ -209,7 +209,7 @@ export function buildAcceptResponse(
       "\r\n";
   }
   for (const [name, value] of entries(headers)) {
-    if (RESERVED_IN_101.has(name.toLowerCase())) {
+    if (RESERVED_IN_101.includes(name.toLowerCase())) {
       throw new TypeError(`Reserved header in 101 response: ${name}`);
     }
     head += name + ": " + value + "\r\n";

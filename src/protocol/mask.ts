@@ -21,7 +21,7 @@ import { maskRange } from "./_mask_range.ts";
  *
  * @example
  * ```ts
- * import { applyMask } from "@anyws/anyws";
+ * import { applyMask } from "@anyws/anyws/protocol";
  * const mask = new Uint8Array([0x37, 0xfa, 0x21, 0x3d]);
  * const data = new TextEncoder().encode("Hello");
  * applyMask(data, mask);

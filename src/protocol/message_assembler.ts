@@ -14,7 +14,7 @@ import { decodeUtf8, Utf8StreamDecoder } from "./utf8.ts";
  *
  * @example
  * ```ts
- * import type { MessageAssemblerOptions } from "@anyws/anyws";
+ * import type { MessageAssemblerOptions } from "@anyws/anyws/protocol";
  * const options: MessageAssemblerOptions = { maxMessageSize: 1 << 20 };
  * ```
  */
@@ -44,7 +44,7 @@ const PREALLOCATE_LIMIT = 64 * 1024;
  *
  * @example
  * ```ts
- * import { MessageAssembler, Opcode } from "@anyws/anyws";
+ * import { MessageAssembler, Opcode } from "@anyws/anyws/protocol";
  * const assembler = new MessageAssembler();
  * const bytes = new TextEncoder().encode("Hello");
  * assembler.frameStart(Opcode.Text, false, 3);

@@ -13,11 +13,18 @@
  *
  * @example
  * ```ts
- * import { Opcode } from "@anyws/anyws";
+ * import { Opcode } from "@anyws/anyws/protocol";
  * console.log(Opcode.Text); // 1
  * ```
  */
-export const Opcode = Object.freeze(
+export const Opcode: Readonly<{
+  Continuation: 0;
+  Text: 1;
+  Binary: 2;
+  Close: 8;
+  Ping: 9;
+  Pong: 10;
+}> = Object.freeze(
   {
     /** %x0 denotes a continuation frame. */
     Continuation: 0x0,
@@ -39,7 +46,7 @@ export const Opcode = Object.freeze(
  *
  * @example
  * ```ts
- * import { Opcode } from "@anyws/anyws";
+ * import { Opcode } from "@anyws/anyws/protocol";
  * const op: Opcode = Opcode.Binary;
  * ```
  */
@@ -53,7 +60,7 @@ export type Opcode = typeof Opcode[keyof typeof Opcode];
  *
  * @example
  * ```ts
- * import { isControl, Opcode } from "@anyws/anyws";
+ * import { isControl, Opcode } from "@anyws/anyws/protocol";
  * console.log(isControl(Opcode.Ping)); // true
  * console.log(isControl(Opcode.Text)); // false
  * ```
@@ -69,7 +76,7 @@ export function isControl(opcode: number): boolean {
  *
  * @example
  * ```ts
- * import { isKnownOpcode } from "@anyws/anyws";
+ * import { isKnownOpcode } from "@anyws/anyws/protocol";
  * console.log(isKnownOpcode(0x2)); // true
  * console.log(isKnownOpcode(0x3)); // false
  * ```

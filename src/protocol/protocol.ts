@@ -32,7 +32,7 @@ import { checkControl, checkSendable } from "./send_rules.ts";
  *
  * @example
  * ```ts
- * import type { ProtocolOptions } from "@anyws/anyws";
+ * import type { ProtocolOptions } from "@anyws/anyws/protocol";
  * const options: ProtocolOptions = { role: "server", maxMessageSize: 1024 * 1024 };
  * ```
  */

@@ -12,11 +12,17 @@ import type { ProtocolError } from "./errors.ts";
  *
  * @example
  * ```ts
- * import { Protocol, ReadyState } from "@anyws/anyws/protocol";
+ * import { Protocol } from "@anyws/anyws/protocol";
+ * import { ReadyState } from "@anyws/anyws";
  * console.log(new Protocol().readyState === ReadyState.Open); // true
  * ```
  */
-export const ReadyState = Object.freeze(
+export const ReadyState: Readonly<{
+  Connecting: 0;
+  Open: 1;
+  Closing: 2;
+  Closed: 3;
+}> = Object.freeze(
   {
     /** The opening handshake is under way (never reported by `Protocol`). */
     Connecting: 0,
@@ -60,7 +66,7 @@ export type ReadyState = typeof ReadyState[keyof typeof ReadyState];
  *
  * @example
  * ```ts
- * import type { ProtocolEvent } from "@anyws/anyws";
+ * import type { ProtocolEvent } from "@anyws/anyws/protocol";
  * function describe(event: ProtocolEvent): string {
  *   switch (event.type) {
  *     case "text": return `text ${event.data}`;

@@ -108,12 +108,14 @@ function hex(byte: number): string {
   return "0x" + byte.toString(16).padStart(2, "0");
 }
 
-const Phase = {
-  RequestLine: 0,
-  Headers: 1,
-  Complete: 2,
-  Error: 3,
-} as const;
+const Phase = Object.freeze(
+  {
+    RequestLine: 0,
+    Headers: 1,
+    Complete: 2,
+    Error: 3,
+  } as const,
+);
 type Phase = typeof Phase[keyof typeof Phase];
 
 type ErrorResult = { state: "error"; status: number; message: string };

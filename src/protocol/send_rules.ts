@@ -19,7 +19,8 @@ import { isValidUtf8 } from "./utf8.ts";
  *
  * @example
  * ```ts
- * import { checkSendable, Frame } from "@anyws/anyws/protocol";
+ * import { checkSendable } from "@anyws/anyws/protocol";
+ * import { Frame } from "@anyws/anyws";
  * checkSendable(Frame.text("fine"), 0); // no throw
  * try {
  *   checkSendable(new Frame(3, new Uint8Array()), 0);

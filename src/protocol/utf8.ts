@@ -11,7 +11,7 @@ import { ProtocolError } from "./errors.ts";
 // The byte order mark is data, not a signature, so it must be kept:
 // ignoreBOM: true.
 const oneShot = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-const STREAM: TextDecodeOptions = { stream: true };
+const STREAM: TextDecodeOptions = Object.freeze({ stream: true });
 
 function invalid(cause: unknown): ProtocolError {
   // RFC 6455 §8.1: "When an endpoint is to interpret a byte stream as UTF-8
@@ -29,7 +29,7 @@ function invalid(cause: unknown): ProtocolError {
  *
  * @example
  * ```ts
- * import { decodeUtf8 } from "@anyws/anyws";
+ * import { decodeUtf8 } from "@anyws/anyws/protocol";
  * console.log(decodeUtf8(new Uint8Array([0x48, 0x69]))); // "Hi"
  * ```
  */
@@ -46,7 +46,7 @@ export function decodeUtf8(bytes: Uint8Array): string {
  *
  * @example
  * ```ts
- * import { isValidUtf8 } from "@anyws/anyws";
+ * import { isValidUtf8 } from "@anyws/anyws/protocol";
  * console.log(isValidUtf8(new Uint8Array([0xce, 0xba]))); // true
  * console.log(isValidUtf8(new Uint8Array([0xc0, 0x80]))); // false
  * ```
@@ -68,7 +68,7 @@ export function isValidUtf8(bytes: Uint8Array): boolean {
  *
  * @example
  * ```ts
- * import { Utf8StreamDecoder } from "@anyws/anyws";
+ * import { Utf8StreamDecoder } from "@anyws/anyws/protocol";
  * const decoder = new Utf8StreamDecoder();
  * let text = decoder.push(new Uint8Array([0x48, 0xe2, 0x82]));
  * text += decoder.push(new Uint8Array([0xac]));

@@ -7,15 +7,19 @@
  */
 
 import type { ConnectionDriver } from "../driver/connection_driver.ts";
-import type { Timers } from "../driver/engine.ts";
+import type { Clock } from "../shared/clock.ts";
 
 /**
  * Every connection a server accepted and has not released.
  *
  * @example
- * ```ts ignore
- * const registry = new ConnectionRegistry<Record<string, unknown>>();
- * registry.accepted(driver); // done by the server for each transport
+ * ```ts
+ * import { ConnectionRegistry } from "./connection_registry.ts";
+ * import type { ConnectionDriver } from "../driver/connection_driver.ts";
+ * declare const driver: ConnectionDriver<unknown>; // made by the server for a transport
+ * const registry = new ConnectionRegistry<unknown>();
+ * registry.accepted(driver);
+ * console.log(registry.size); // 1
  * ```
  */
 export class ConnectionRegistry<Data> {
@@ -72,15 +76,15 @@ export class ConnectionRegistry<Data> {
   }
 
   /** Resolves `true` once none is left, or `false` after `timeout` ms. */
-  whenAllReleased(timeout: number, timers: Timers): Promise<boolean> {
+  whenAllReleased(timeout: number, clock: Clock): Promise<boolean> {
     if (this.size === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const timer = timers.setTimeout(() => {
+      const timer = clock.setTimeout(() => {
         this.#allReleased = undefined;
         resolve(false);
       }, timeout);
       this.#allReleased = () => {
-        timers.clearTimeout(timer);
+        clock.clearTimeout(timer);
         this.#allReleased = undefined;
         resolve(true);
       };

@@ -8,8 +8,8 @@
 
 import type { ConnectionDriver } from "../driver/connection_driver.ts";
 import { ProtocolError } from "../protocol/errors.ts";
-import { type EventRegistry, isPromiseLike } from "./event_registry.ts";
-import { jsonDepth } from "./json_depth.ts";
+import { type EventRegistry, isPromiseLike } from "../events/event_registry.ts";
+import { jsonDepth } from "../events/json_depth.ts";
 import { ValidationError } from "./validation.ts";
 
 /**
@@ -58,8 +58,18 @@ export interface RouterLimits {
  * Routes one server's JSON events to the handlers in its registry.
  *
  * @example
- * ```ts ignore
- * const router = new EventRouter(registry, options, (error, conn) => report(error, conn));
+ * ```ts
+ * import { EventRouter } from "./event_router.ts";
+ * import { EventRegistry } from "../events/event_registry.ts";
+ * import type { ConnectionDriver } from "../driver/connection_driver.ts";
+ * declare const conn: ConnectionDriver<unknown>;
+ * const registry = new EventRegistry((error) => console.error(error));
+ * const router = new EventRouter<unknown>(
+ *   registry,
+ *   { maxJsonSize: 1 << 20, maxJsonDepth: 32 },
+ *   (error) => console.error(error),
+ * );
+ * const text = '{"event":"say","data":"hi"}';
  * if (!router.route(conn, text)) registry.dispatch("message", text, conn);
  * ```
  */

@@ -24,7 +24,7 @@ export interface EncodedSink {
  *
  * @example
  * ```ts
- * import { encodeMessage } from "@anyws/anyws";
+ * import { encodeMessage } from "./group.ts";
  * const bytes = encodeMessage("hi");
  * console.log(bytes); // Uint8Array [0x81, 0x02, 0x68, 0x69]
  * ```

@@ -6,7 +6,7 @@
  */
 
 import type { ConnectionDriver } from "../driver/connection_driver.ts";
-import type { Timers } from "../driver/engine.ts";
+import type { Clock } from "../shared/clock.ts";
 
 /**
  * Starts the heartbeat of `connections` every `pingInterval` (or
@@ -14,23 +14,27 @@ import type { Timers } from "../driver/engine.ts";
  * or `undefined` when both are 0.
  *
  * @example
- * ```ts ignore
- * const stop = startHeartbeat(globalThis, options, () => open.values());
+ * ```ts
+ * import { startHeartbeat } from "./heartbeat.ts";
+ * import { systemClock } from "../shared/clock.ts";
+ * import type { ConnectionDriver } from "../driver/connection_driver.ts";
+ * const open = new Map<string, ConnectionDriver<unknown>>();
+ * const stop = startHeartbeat(systemClock, { pingInterval: 30_000, idleTimeout: 60_000 }, () => open.values());
  * stop?.();
  * ```
  */
 export function startHeartbeat<Data>(
-  timers: Timers,
+  clock: Clock,
   options: { pingInterval: number; idleTimeout: number },
   connections: () => Iterable<ConnectionDriver<Data>>,
 ): (() => void) | undefined {
   const { pingInterval, idleTimeout } = options;
   const tick = pingInterval || idleTimeout;
   if (tick <= 0) return undefined;
-  const timer = timers.setInterval(() => {
+  const timer = clock.setInterval(() => {
     for (const conn of connections()) {
       conn.heartbeat(pingInterval, idleTimeout, tick);
     }
   }, tick);
-  return () => timers.clearInterval(timer);
+  return () => clock.clearInterval(timer);
 }

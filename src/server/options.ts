@@ -215,7 +215,7 @@ export interface ServerOptions {
  *
  * @example
  * ```ts
- * import { resolveServerOptions, type ResolvedServerOptions } from "@anyws/anyws";
+ * import { type ResolvedServerOptions, resolveServerOptions } from "./options.ts";
  * const options: ResolvedServerOptions = resolveServerOptions({});
  * ```
  */

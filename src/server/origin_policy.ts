@@ -35,7 +35,7 @@ export type OriginRule =
  *
  * @example
  * ```ts
- * import { isOriginAllowed } from "@anyws/anyws";
+ * import { isOriginAllowed } from "./origin_policy.ts";
  * isOriginAllowed("http://localhost:8080", "localhost:8080", "same-origin"); // true
  * isOriginAllowed("https://evil.example", "localhost:8080", "same-origin"); // false
  * isOriginAllowed(null, "localhost:8080", "same-origin"); // true

@@ -14,7 +14,7 @@
  *
  * @example
  * ```ts
- * import { TokenBucket } from "@anyws/anyws";
+ * import { TokenBucket } from "./rate_limiter.ts";
  * const bucket = new TokenBucket(2, 1000);
  * bucket.take(); // true
  * bucket.take(); // true

@@ -8,7 +8,7 @@
 import type { ConnectionDriver } from "../driver/connection_driver.ts";
 import type { EventMap } from "../driver/connection.ts";
 import { Group } from "./group.ts";
-import { Membership } from "./membership.ts";
+import { Membership } from "../shared/membership.ts";
 
 /** What a membership change reports: the room and its new size. */
 export interface Presence {
@@ -23,8 +23,13 @@ export interface Presence {
  * leave (the server turns them into `join` and `leave` events).
  *
  * @example
- * ```ts ignore
- * const rooms = new Rooms((kind, presence, conn) => console.log(kind, presence));
+ * ```ts
+ * import { Rooms } from "./rooms.ts";
+ * import type { ConnectionDriver } from "../driver/connection_driver.ts";
+ * declare const conn: ConnectionDriver<unknown>;
+ * const rooms = new Rooms<unknown, Record<string, unknown>>(
+ *   (kind, presence) => console.log(kind, presence.room, presence.size),
+ * );
  * rooms.join(conn, "lobby");
  * rooms.room("lobby").emit("hello", {});
  * ```

@@ -18,9 +18,10 @@ import type { HttpRequest } from "../protocol/http_request.ts";
 import { ReadyState } from "../protocol/protocol_events.ts";
 import { ConnectionSet } from "./connection_set.ts";
 import { defaultEngine } from "./default_engine.ts";
-import type { AnyHandler } from "./event_registry.ts";
+import type { AnyHandler } from "../events/event_registry.ts";
 import { Group } from "./group.ts";
 import { startHeartbeat } from "./heartbeat.ts";
+import { systemClock } from "../shared/clock.ts";
 import {
   type RequestHandler,
   type ResolvedServerOptions,
@@ -42,7 +43,7 @@ export { RESERVED_EVENTS } from "./event_router.ts";
  *
  * @example
  * ```ts
- * import { Server, type Connection, type MessageHandler } from "@anyws/anyws";
+ * import { type Connection, type MessageHandler, Server } from "@anyws/anyws";
  * class Echo implements MessageHandler {
  *   onMessage(data: string | Uint8Array, conn: Connection): void {
  *     conn.send(data);
@@ -153,7 +154,7 @@ export class Server<
     this.options = resolveServerOptions(options);
     this.#core = new ServerCore(
       this.options,
-      this.#engine?.timers ?? globalThis,
+      this.#engine?.clock ?? systemClock,
       () => this.hostname,
     );
     const open = this.#core.connections.open;
@@ -353,7 +354,7 @@ export class Server<
     if (this.#listener) throw new Error("Server is already listening");
     if (!this.#engine) {
       this.#engine = defaultEngine();
-      if (this.#engine.timers) this.#core.timers = this.#engine.timers;
+      if (this.#engine.clock) this.#core.clock = this.#engine.clock;
     }
     const { hostname, port, tls } = this.options;
     const core = this.#core;
@@ -362,7 +363,7 @@ export class Server<
       (transport) => core.accept(new ConnectionDriver<Data>(core, transport)),
     );
     this.#stopHeartbeat = startHeartbeat(
-      core.timers,
+      core.clock,
       this.options,
       () => core.connections.open.values(),
     );
@@ -390,14 +391,14 @@ export class Server<
     const listener = this.#listener;
     this.#listener = undefined;
     await listener?.close();
-    const { connections, timers } = this.#core;
+    const { connections, clock } = this.#core;
     for (const driver of connections.every()) {
       if (driver.readyState === ReadyState.Open) driver.close(code, reason);
       else if (driver.readyState === ReadyState.Connecting) driver.terminate();
     }
-    if (!(await connections.whenAllReleased(timeout, timers))) {
+    if (!(await connections.whenAllReleased(timeout, clock))) {
       for (const driver of connections.every()) driver.terminate();
-      await connections.whenAllReleased(1000, timers);
+      await connections.whenAllReleased(1000, clock);
     }
     this.#core.flushLog();
   }

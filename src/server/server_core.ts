@@ -10,7 +10,7 @@
 import type { CloseInfo } from "../driver/connection.ts";
 import { ConnectionDriver } from "../driver/connection_driver.ts";
 import type { DriverHost, UpgradeDecision } from "../driver/driver_host.ts";
-import type { Timers } from "../driver/engine.ts";
+import type { Clock } from "../shared/clock.ts";
 import { FlushScheduler } from "../driver/flush_scheduler.ts";
 import { CloseCode } from "../protocol/close_code.ts";
 import { ProtocolError } from "../protocol/errors.ts";
@@ -19,7 +19,7 @@ import type { HttpRequest } from "../protocol/http_request.ts";
 import { ReadyState } from "../protocol/protocol_events.ts";
 import type { UpgradeRequest } from "../protocol/server_handshake.ts";
 import { ConnectionRegistry } from "./connection_registry.ts";
-import { EventRegistry } from "./event_registry.ts";
+import { EventRegistry } from "../events/event_registry.ts";
 import { EventRouter, RESERVED_EVENTS } from "./event_router.ts";
 import { FallbackLog } from "./fallback_log.ts";
 import type { RequestHandler, ResolvedServerOptions } from "./options.ts";
@@ -32,9 +32,18 @@ import type { EventMap } from "../driver/connection.ts";
  * One server's state and its side of the driver contract.
  *
  * @example
- * ```ts ignore
- * const core = new ServerCore(resolveServerOptions({}), globalThis);
- * engine.listen(options, (transport) => core.accept(transport));
+ * ```ts
+ * import { ServerCore } from "./server_core.ts";
+ * import { systemClock } from "../shared/clock.ts";
+ * import { resolveServerOptions } from "./options.ts";
+ * import { ConnectionDriver } from "../driver/connection_driver.ts";
+ * import { memoryEngine } from "../../engines/memory.ts";
+ * const core = new ServerCore(resolveServerOptions({}), systemClock, () => "localhost");
+ * const listener = await memoryEngine().listen(
+ *   { hostname: "127.0.0.1", port: 0 },
+ *   (transport) => core.accept(new ConnectionDriver(core, transport)),
+ * );
+ * await listener.close();
  * ```
  */
 export class ServerCore<Data, Out extends EventMap>
@@ -42,7 +51,7 @@ export class ServerCore<Data, Out extends EventMap>
   readonly options: ResolvedServerOptions;
   readonly scheduler: FlushScheduler;
   readonly buffers: FrameBuffers = new FrameBuffers("server");
-  timers: Timers;
+  clock: Clock;
   readonly events: EventRegistry;
   readonly connections: ConnectionRegistry<Data> = new ConnectionRegistry();
   readonly rooms: Rooms<Data, Out>;
@@ -53,14 +62,14 @@ export class ServerCore<Data, Out extends EventMap>
   #fallbackLog = new FallbackLog();
   #hostname: () => string;
 
-  /** The core of a server with `options`, timers on `timers`. */
+  /** The core of a server with `options`, its timers on `clock`. */
   constructor(
     options: ResolvedServerOptions,
-    timers: Timers,
+    clock: Clock,
     hostname: () => string,
   ) {
     this.options = options;
-    this.timers = timers;
+    this.clock = clock;
     this.#hostname = hostname;
     this.requestHandler = options.request;
     this.scheduler = new FlushScheduler((error) => this.errored(error));

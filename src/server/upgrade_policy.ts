@@ -40,7 +40,8 @@ export interface ConnectionCounts {
  *
  * @example
  * ```ts
- * import { decideUpgrade, resolveServerOptions } from "@anyws/anyws";
+ * import { decideUpgrade } from "./upgrade_policy.ts";
+ * import { resolveServerOptions } from "./options.ts";
  * const options = resolveServerOptions({ paths: ["/ws"] });
  * // decideUpgrade(options, request, upgrade, "127.0.0.1", { total: 1, fromAddress: 1 })
  * console.log(typeof decideUpgrade); // "function"

@@ -27,7 +27,7 @@ export interface SchemaIssue {
  *
  * @example
  * ```ts
- * import type { SchemaResult } from "@anyws/anyws";
+ * import type { SchemaResult } from "./validation.ts";
  * const ok: SchemaResult<number> = { value: 1 };
  * const bad: SchemaResult<number> = { issues: [{ message: "Expected number" }] };
  * ```
@@ -114,7 +114,8 @@ export class ValidationError extends Error {
  *
  * @example
  * ```ts
- * import { withSchema, type StandardSchema } from "@anyws/anyws";
+ * import { withSchema } from "./validation.ts";
+ * import { type StandardSchema } from "@anyws/anyws";
  * const text: StandardSchema<unknown, string> = {
  *   "~standard": { version: 1, vendor: "x", validate: (v) => typeof v === "string" ? { value: v } : { issues: [{ message: "Expected a string" }] } },
  * };

@@ -14,7 +14,7 @@ const NO_NAMES: ReadonlySet<string> = new Set();
  *
  * @example
  * ```ts
- * import { Membership } from "@anyws/anyws";
+ * import { Membership } from "./membership.ts";
  * const rooms = new Membership<string>();
  * rooms.add("lobby", "conn-1");
  * console.log(rooms.size("lobby")); // 1

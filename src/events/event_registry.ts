@@ -19,7 +19,7 @@ export type AnyHandler = (...args: any[]) => unknown;
  *
  * @example
  * ```ts
- * import { EventRegistry } from "@anyws/anyws";
+ * import { EventRegistry } from "./event_registry.ts";
  * const events = new EventRegistry((error) => console.error(error));
  * const off = events.on("greet", (name: string) => console.log(`hi ${name}`));
  * events.emit("greet", "ada");
@@ -130,7 +130,7 @@ export class EventRegistry {
  *
  * @example
  * ```ts
- * import { isPromiseLike } from "@anyws/anyws";
+ * import { isPromiseLike } from "./event_registry.ts";
  * isPromiseLike(Promise.resolve(1)); // true
  * isPromiseLike(1); // false
  * ```

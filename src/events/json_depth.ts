@@ -19,7 +19,7 @@ const CLOSE_BRACKET = 0x5d;
  *
  * @example
  * ```ts
- * import { jsonDepth } from "@anyws/anyws";
+ * import { jsonDepth } from "./json_depth.ts";
  * jsonDepth('{"a":[1,{"b":"[["}]}', 10); // 3
  * jsonDepth("[[[[[[]]]]]]", 3); // 4: stopped past the limit
  * ```

@@ -1,0 +1,105 @@
+/**
+ * A {@link ClusterHost} built on a server's public API: rooms, users and
+ * connections as the server keeps them, frames queued with
+ * `sendEncoded` (the same bytes for every local connection).
+ *
+ * @module
+ */
+
+import type { Connection } from "../driver/connection.ts";
+import type { EncodedSink } from "./group.ts";
+import type { ClusterHost } from "../cluster/host.ts";
+import type { PresenceChange, PresenceSnapshot } from "../cluster/presence.ts";
+
+/**
+ * What {@link serverHost} reads of a server (a `Server` has all of it).
+ *
+ * @example
+ * ```ts
+ * import { Server, type ClusterServerView } from "@anyws/anyws";
+ * const view: ClusterServerView = new Server({ port: 0 });
+ * ```
+ */
+export interface ClusterServerView {
+  /** The open connections. */
+  readonly connections: Iterable<Connection> & {
+    readonly size: number;
+    get(id: string): Connection | undefined;
+  };
+  /** The connections in `name`. */
+  room(name: string): Iterable<Connection> & { readonly size: number };
+  /** The connections in any of `rooms`, each once. */
+  to(...rooms: string[]): Iterable<Connection>;
+  /** The connections of `user`. */
+  user(user: string): Iterable<Connection>;
+}
+
+/**
+ * The {@link ClusterHost} of `server`: remote messages are queued on its
+ * connections, its rooms and users answer the cluster's questions.
+ * `remotePresence` receives the joins and leaves of other nodes.
+ *
+ * @example
+ * ```ts
+ * import { ClusterNode, MemoryHub, Server, serverHost } from "@anyws/anyws";
+ * const server = new Server({ port: 0 });
+ * const node = new ClusterNode(new MemoryHub().backplane(), serverHost(server));
+ * node.start();
+ * await node.close();
+ * ```
+ */
+export function serverHost(
+  server: ClusterServerView,
+  remotePresence?: (change: PresenceChange) => void,
+): ClusterHost {
+  return {
+    deliverToAll(frame, except) {
+      for (const conn of server.connections) {
+        if (conn.id !== except) queue(conn, frame);
+      }
+    },
+    deliverToRooms(rooms, frame, except) {
+      for (const conn of server.to(...rooms)) {
+        if (conn.id !== except) queue(conn, frame);
+      }
+    },
+    deliverToUser(user, frame, except) {
+      for (const conn of server.user(user)) {
+        if (conn.id !== except) queue(conn, frame);
+      }
+    },
+    deliverToConnection(connection, frame) {
+      const conn = server.connections.get(connection);
+      if (conn !== undefined) queue(conn, frame);
+    },
+    localConnectionCount: () => server.connections.size,
+    localRoomSize: (room) => server.room(room).size,
+    *localMembers(room) {
+      for (const conn of server.room(room)) {
+        yield { connection: conn.id, user: conn.user };
+      }
+    },
+    localUserRooms(user) {
+      const rooms = new Set<string>();
+      for (const conn of server.user(user)) {
+        for (const room of conn.rooms) rooms.add(room);
+      }
+      return rooms;
+    },
+    localPresence(): PresenceSnapshot {
+      const members: PresenceSnapshot["members"] = [];
+      for (const conn of server.connections) {
+        if (conn.rooms.size > 0) {
+          members.push([conn.id, conn.user ?? null, [...conn.rooms]]);
+        }
+      }
+      return { connections: server.connections.size, members };
+    },
+    remotePresence,
+  };
+}
+
+/** Server connections take encoded frames (see `Group`); the public type does not say so. */
+function queue(conn: Connection, frame: Uint8Array): void {
+  (conn as Connection & EncodedSink).sendEncoded(frame);
+}

@@ -1,0 +1,235 @@
+/**
+ * Sessions that outlive their connection for a while, so that an event
+ * client that reconnects gets back its connection id, rooms, user and data
+ * (Socket.IO calls this connection state recovery).
+ *
+ * The server hands each event-client connection a token when its session
+ * begins ({@link SessionStore.open}); when the connection drops, it keeps a
+ * snapshot of the session under that token ({@link SessionStore.suspend});
+ * a client that comes back within the window presents the token and the
+ * server takes the snapshot back ({@link SessionStore.resume}). A token is
+ * good for one resume: the resumed connection gets a new one.
+ *
+ * @module
+ */
+
+import { type Clock, systemClock } from "../shared/clock.ts";
+
+/**
+ * What a resumed connection gets back. `data` must survive
+ * `structuredClone` (and, once sessions live in Redis, JSON).
+ *
+ * @example
+ * ```ts
+ * import type { SessionSnapshot } from "@anyws/anyws";
+ * const snapshot: SessionSnapshot = { id: "c1", rooms: ["lobby"], user: "ada", data: { nick: "ada" } };
+ * ```
+ */
+export interface SessionSnapshot<Data = Record<string, unknown>> {
+  /** The connection id, kept by the resumed connection. */
+  readonly id: string;
+  /** The rooms the connection was in. */
+  readonly rooms: readonly string[];
+  /** The user the connection belonged to, if any. */
+  readonly user?: string;
+  /** The connection's application data. */
+  readonly data: Data;
+}
+
+/**
+ * Options of {@link SessionStore}.
+ *
+ * @example
+ * ```ts
+ * import { SessionStore, type SessionStoreOptions } from "@anyws/anyws";
+ * const options: SessionStoreOptions = { window: 30_000, maxSessions: 1000 };
+ * const store = new SessionStore(options);
+ * ```
+ */
+export interface SessionStoreOptions {
+  /**
+   * How long a dropped connection's session can be resumed, in ms. Default
+   * 120 000 (two minutes, Socket.IO's `maxDisconnectionDuration`): long
+   * enough for a phone changing networks or a laptop waking up, short
+   * enough that snapshots do not pile up.
+   */
+  window?: number;
+  /**
+   * How many suspended sessions are kept; past it the oldest is dropped.
+   * Default 10 000.
+   */
+  maxSessions?: number;
+  /** The clock for expiry. Default the system clock. */
+  clock?: Clock;
+  /** Random bytes for tokens. Default `crypto.getRandomValues`. */
+  randomBytes?: (bytes: Uint8Array<ArrayBuffer>) => void;
+}
+
+/**
+ * The outcome of {@link SessionStore.resume}:
+ *
+ * - `resumed`: the session was suspended and is handed back (the token is
+ *   spent);
+ * - `live`: the token's connection is still open (the server has not seen
+ *   it drop yet): close that connection, {@link SessionStore.suspend} its
+ *   session, then call `resume` again;
+ * - `unknown`: never issued, already resumed, discarded or expired: start
+ *   a new session.
+ *
+ * @example
+ * ```ts
+ * import type { ResumeResult } from "@anyws/anyws";
+ * const outcome: ResumeResult = { status: "live", id: "c1" };
+ * ```
+ */
+export type ResumeResult<Data = Record<string, unknown>> =
+  | { readonly status: "resumed"; readonly session: SessionSnapshot<Data> }
+  | { readonly status: "live"; readonly id: string }
+  | { readonly status: "unknown" };
+
+interface Suspended<Data> {
+  readonly session: SessionSnapshot<Data>;
+  readonly expiresAt: number;
+}
+
+/** 32 random bytes: 256 bits, as base64url text (43 characters). */
+const TOKEN_BYTES = 32;
+const BASE64URL =
+  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/**
+ * Resume tokens and suspended sessions, in memory, bounded: live tokens
+ * are one per open event-client connection (bounded by the server's
+ * connection limit); suspended sessions expire after the window and are
+ * at most `maxSessions`. Tokens are 256 random bits from Web Crypto.
+ *
+ * @example
+ * ```ts
+ * import { SessionStore } from "@anyws/anyws";
+ * const store = new SessionStore();
+ * const token = store.open("c1"); // sent to the client in anyws:session
+ * // ... the connection drops:
+ * store.suspend(token, { id: "c1", rooms: ["lobby"], user: "ada", data: {} });
+ * // ... the client reconnects and presents the token:
+ * const outcome = store.resume(token);
+ * if (outcome.status === "resumed") console.log(outcome.session.rooms); // ["lobby"]
+ * ```
+ */
+export class SessionStore<Data = Record<string, unknown>> {
+  /** The resume window in ms. */
+  readonly window: number;
+  /** The bound on suspended sessions. */
+  readonly maxSessions: number;
+  readonly #clock: Clock;
+  readonly #randomBytes: (bytes: Uint8Array<ArrayBuffer>) => void;
+  /** Token → id of the open connection it belongs to. */
+  readonly #live = new Map<string, string>();
+  /** Token → suspended session, in suspension (hence expiry) order. */
+  readonly #suspended = new Map<string, Suspended<Data>>();
+
+  /** An empty store; see {@link SessionStoreOptions}. */
+  constructor(options: SessionStoreOptions = {}) {
+    const {
+      window = 120_000,
+      maxSessions = 10_000,
+      clock = systemClock,
+      randomBytes = (bytes: Uint8Array<ArrayBuffer>) => {
+        crypto.getRandomValues(bytes);
+      },
+    } = options;
+    if (!(Number.isFinite(window) && window > 0)) {
+      throw new RangeError(`Invalid session window: ${window}`);
+    }
+    if (!(Number.isInteger(maxSessions) && maxSessions >= 0)) {
+      throw new RangeError(`Invalid maxSessions: ${maxSessions}`);
+    }
+    this.window = window;
+    this.maxSessions = maxSessions;
+    this.#clock = clock;
+    this.#randomBytes = randomBytes;
+  }
+
+  /** Open connections holding a token. */
+  get liveCount(): number {
+    return this.#live.size;
+  }
+
+  /** Suspended sessions not yet expired (expired ones are dropped first). */
+  get suspendedCount(): number {
+    this.#expire();
+    return this.#suspended.size;
+  }
+
+  /** A new token for the open connection `id` (a new or a resumed session). */
+  open(id: string): string {
+    let token: string;
+    do token = this.#newToken(); while (
+      this.#live.has(token) || this.#suspended.has(token)
+    );
+    this.#live.set(token, id);
+    return token;
+  }
+
+  /**
+   * The connection holding `token` dropped: keep `session` for the window.
+   * Returns `false` (and keeps nothing) when the token is not live.
+   */
+  suspend(token: string, session: SessionSnapshot<Data>): boolean {
+    if (!this.#live.delete(token)) return false;
+    if (this.maxSessions === 0) return false;
+    this.#expire();
+    while (this.#suspended.size >= this.maxSessions) {
+      const oldest = this.#suspended.keys().next().value as string;
+      this.#suspended.delete(oldest);
+    }
+    this.#suspended.set(token, {
+      session,
+      expiresAt: this.#clock.now() + this.window,
+    });
+    return true;
+  }
+
+  /** Takes back the session of `token`; see {@link ResumeResult}. */
+  resume(token: string): ResumeResult<Data> {
+    const id = this.#live.get(token);
+    if (id !== undefined) return { status: "live", id };
+    this.#expire();
+    const suspended = this.#suspended.get(token);
+    if (suspended === undefined) return { status: "unknown" };
+    this.#suspended.delete(token);
+    return { status: "resumed", session: suspended.session };
+  }
+
+  /**
+   * Forgets `token`, live or suspended: the session ended for good (the
+   * client closed with 1000 or 1001, or the server closed it on purpose).
+   */
+  discard(token: string): void {
+    this.#live.delete(token);
+    this.#suspended.delete(token);
+  }
+
+  /** Drops the suspended sessions whose window has passed. */
+  #expire(): void {
+    const now = this.#clock.now();
+    for (const [token, { expiresAt }] of this.#suspended) {
+      if (expiresAt > now) break;
+      this.#suspended.delete(token);
+    }
+  }
+
+  #newToken(): string {
+    const bytes = new Uint8Array(TOKEN_BYTES);
+    this.#randomBytes(bytes);
+    let text = "";
+    for (let i = 0; i < bytes.length; i += 3) {
+      const chunk = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) |
+        (bytes[i + 2] ?? 0);
+      const chars = Math.min(4, Math.ceil(((bytes.length - i) * 8) / 6));
+      for (let c = 0; c < chars; c++) {
+        text += BASE64URL[(chunk >> (18 - 6 * c)) & 63];
+      }
+    }
+    return text;
+  }
+}
