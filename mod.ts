@@ -39,7 +39,12 @@ export {
   Server,
   type StopOptions,
 } from "./src/server/server.ts";
-export type { Connection, EventMap, Message } from "./src/driver/connection.ts";
+export type {
+  Connection,
+  EventMap,
+  Message,
+  SendOptions,
+} from "./src/driver/connection.ts";
 export type { Group } from "./src/server/group.ts";
 export type { ConnectionSet } from "./src/server/connection_set.ts";
 
@@ -55,6 +60,11 @@ export {
   type ServerOptions,
 } from "./src/server/options.ts";
 export type { OriginRule } from "./src/server/origin_policy.ts";
+export type {
+  DeflateMode,
+  DeflateOptions,
+  ResolvedDeflateOptions,
+} from "./src/protocol/deflate/options.ts";
 export {
   type SchemaIssue,
   type SchemaOutput,
@@ -86,6 +96,7 @@ export {
 // The engine contract (for `new Server(engine, options)` and custom engines)
 export type {
   AcceptTransport,
+  DeflateImplementation,
   Engine,
   Listener,
   ListenOptions,
@@ -93,3 +104,10 @@ export type {
   Transport,
   TransportHandler,
 } from "./src/driver/engine.ts";
+export type {
+  DeflateCodec,
+  Deflater,
+  DeflaterOptions,
+  Inflater,
+  MessageCodec,
+} from "./src/protocol/deflate/codec.ts";

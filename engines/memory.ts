@@ -1,12 +1,13 @@
 /**
  * The memory engine: a server and its clients in one process, joined by
- * in-memory pipes instead of TCP. For fast, deterministic tests: the client
- * end ({@link MemorySocket}) speaks raw bytes to whatever listens.
+ * in-memory pipes instead of TCP. Run a server on it for fast,
+ * deterministic tests or demos: the client end ({@link MemorySocket})
+ * speaks raw bytes to whatever listens, through callbacks.
  *
- * Pipes behave like sockets: delivery is asynchronous (a microtask after the
- * write), bytes arrive in order, FIN follows the data, each end's
- * `write()` reports backpressure against a high-water mark, and
- * `handler.onClose()` runs exactly once, last.
+ * Pipes behave like sockets (`_memory_pipe.ts`): delivery is asynchronous
+ * (a microtask after the write), bytes arrive in order, FIN follows the
+ * data, each end's `write()` reports backpressure against a high-water
+ * mark, and `handler.onClose()` runs exactly once, last.
  *
  * @module
  */
@@ -17,15 +18,11 @@ import type {
   Listener,
   ListenOptions,
   Transport,
-  TransportHandler,
 } from "../src/driver/engine.ts";
 import type { Clock } from "../src/shared/clock.ts";
 import { pakoDeflate } from "./deflate.ts";
-import {
-  DEFAULT_HIGH_WATER_MARK,
-  MAX_BATCH,
-  WriteQueue,
-} from "./_write_queue.ts";
+import { MemoryEnd, type PipeOptions } from "./_memory_pipe.ts";
+import { DEFAULT_HIGH_WATER_MARK, MAX_BATCH } from "./_write_queue.ts";
 
 /**
  * Options for {@link memoryEngine}.
@@ -66,139 +63,11 @@ export interface MemoryConnectOptions {
   remotePort?: number;
 }
 
-interface PipeOptions {
-  highWaterMark: number;
-  chunkSize: number;
-}
-
-/** One end of an in-memory pipe. */
-class MemoryEnd implements Transport {
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  handler!: TransportHandler;
-  peer!: MemoryEnd;
-  #options: PipeOptions;
-  #queue = new WriteQueue(); // written here, not yet delivered to the peer
-  #scheduled = false;
-  #paused = false;
-  #needDrain = false;
-  #ending = false; // end() called
-  #finSent = false; // our FIN reached the peer
-  #dead = false; // closed or reset: nothing more moves
-  #closed = false; // handler.onClose() called
-  #unsentAtDeath = 0;
-
-  constructor(remoteAddress: string, remotePort: number, options: PipeOptions) {
-    this.remoteAddress = remoteAddress;
-    this.remotePort = remotePort;
-    this.#options = options;
-  }
-
-  /** Bytes written here and not yet delivered to the peer (the "network"). */
-  get unsentBytes(): number {
-    return this.#dead ? this.#unsentAtDeath : this.#queue.bytes;
-  }
-
-  requestDrain(): boolean {
-    if (this.#queue.empty) return true;
-    this.#needDrain = true;
-    return false;
-  }
-
-  write(bytes: Uint8Array): boolean {
-    if (this.#ending || this.#dead) return true;
-    this.#queue.push(bytes);
-    this.#schedule();
-    if (this.#queue.bytes < this.#options.highWaterMark) return true;
-    this.#needDrain = true;
-    return false;
-  }
-
-  end(): void {
-    if (this.#ending || this.#dead) return;
-    this.#ending = true;
-    this.#schedule();
-  }
-
-  abort(): void {
-    if (this.#dead) return;
-    const peer = this.peer;
-    this.#kill();
-    peer.#kill();
-    queueMicrotask(() => {
-      this.#close(undefined);
-      peer.#close(new Error("Connection reset by peer"));
-    });
-  }
-
-  /** Stops reading: bytes for this end wait in the peer's queue (and count against its high-water mark). */
-  pause(): void {
-    this.#paused = true;
-  }
-
-  /** Reads again. */
-  resume(): void {
-    this.#paused = false;
-    this.peer.#schedule();
-  }
-
-  #schedule(): void {
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    queueMicrotask(this.#flush);
-  }
-
-  /** Delivers this end's queue to the peer, then our FIN. */
-  #flush = (): void => {
-    this.#scheduled = false;
-    const peer = this.peer;
-    const queue = this.#queue;
-    const max = this.#options.chunkSize;
-    while (!queue.empty && !peer.#paused && !this.#dead) {
-      const chunk = queue.peek(max);
-      const size = chunk.length < max ? chunk.length : max;
-      // A copy: the receiver may modify it, the writer may share its bytes.
-      const bytes = chunk.slice(0, size);
-      queue.consume(size);
-      peer.handler.onData(bytes);
-    }
-    if (this.#dead || !queue.empty) return;
-    if (this.#needDrain && !this.#ending) {
-      this.#needDrain = false;
-      this.handler.onDrain();
-      if (this.#dead || !queue.empty) return;
-    }
-    if (this.#ending && !this.#finSent && !peer.#paused) {
-      this.#finSent = true;
-      peer.handler.onEnd();
-      if (this.#finSent && peer.#finSent && !this.#dead) {
-        this.#kill();
-        peer.#kill();
-        this.#close(undefined);
-        peer.#close(undefined);
-      }
-    }
-  };
-
-  #kill(): void {
-    if (!this.#dead) this.#unsentAtDeath = this.#queue.bytes;
-    this.#dead = this.#ending = true;
-    this.#queue.clear();
-  }
-
-  #close(error: Error | undefined): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.handler.onClose(error);
-  }
-}
-
 const encoder = new TextEncoder();
 
 /**
  * The client end of an in-memory connection, from
- * {@link MemoryEngine.connect}. Set the `on*` callbacks to hear the server;
- * or leave `onData` unset and pull what arrived with {@link MemorySocket.read}.
+ * {@link MemoryEngine.connect}. Set the `on*` callbacks to hear the server.
  *
  * @example
  * ```ts
@@ -211,15 +80,15 @@ const encoder = new TextEncoder();
  *   onClose: () => {},
  * }));
  * const socket = engine.connect(listener.port);
+ * socket.onData = (bytes) => console.log(new TextDecoder().decode(bytes)); // "ping"
  * socket.write("ping");
- * console.log(new TextDecoder().decode(await socket.read(4))); // "ping"
  * socket.end();
  * await socket.closed;
  * await listener.close();
  * ```
  */
 export interface MemorySocket extends Transport {
-  /** Bytes from the server; they are this socket's own copy. Unset: they are buffered for {@link MemorySocket.read}. */
+  /** Bytes from the server; they are this socket's own copy. Unset: they are dropped. */
   onData: ((bytes: Uint8Array) => void) | undefined;
   /** The write buffer emptied after `write()` returned `false`. */
   onDrain: (() => void) | undefined;
@@ -239,13 +108,6 @@ export interface MemorySocket extends Transport {
   pause(): void;
   /** Reads again. */
   resume(): void;
-  /**
-   * Waits until at least `min` bytes (default 1) are buffered, or the server
-   * ended or closed, then returns (and forgets) everything buffered. Returns
-   * fewer than `min` bytes, possibly none, only at the end of the stream.
-   * Only for sockets without `onData`.
-   */
-  read(min?: number): Promise<Uint8Array>;
 }
 
 /** The client end: a pipe end whose handler is the {@link MemorySocket} callbacks. */
@@ -255,31 +117,16 @@ class MemoryClient extends MemoryEnd implements MemorySocket {
   onEnd: (() => void) | undefined;
   onClose: ((error?: Error) => void) | undefined;
   readonly closed: Promise<Error | undefined>;
-  #received: Uint8Array[] = [];
-  #receivedBytes = 0;
-  #eof = false;
-  #wake: (() => void) | undefined;
 
   constructor(remoteAddress: string, remotePort: number, options: PipeOptions) {
     super(remoteAddress, remotePort, options);
     let settle!: (error: Error | undefined) => void;
     this.closed = new Promise((resolve) => settle = resolve);
     this.handler = {
-      onData: (bytes) => {
-        if (this.onData !== undefined) return this.onData(bytes);
-        this.#received.push(bytes);
-        this.#receivedBytes += bytes.length;
-        this.#wake?.();
-      },
+      onData: (bytes) => this.onData?.(bytes),
       onDrain: () => this.onDrain?.(),
-      onEnd: () => {
-        this.#eof = true;
-        this.#wake?.();
-        this.onEnd?.();
-      },
+      onEnd: () => this.onEnd?.(),
       onClose: (error) => {
-        this.#eof = true;
-        this.#wake?.();
         settle(error);
         this.onClose?.(error);
       },
@@ -290,27 +137,6 @@ class MemoryClient extends MemoryEnd implements MemorySocket {
     return super.write(
       typeof bytes === "string" ? encoder.encode(bytes) : bytes,
     );
-  }
-
-  async read(min: number = 1): Promise<Uint8Array> {
-    while (this.#receivedBytes < min && !this.#eof) {
-      await new Promise<void>((resolve) => this.#wake = resolve);
-      this.#wake = undefined;
-    }
-    const chunks = this.#received;
-    const out = chunks.length === 1
-      ? chunks[0]
-      : new Uint8Array(this.#receivedBytes);
-    if (chunks.length > 1) {
-      let offset = 0;
-      for (const chunk of chunks) {
-        out.set(chunk, offset);
-        offset += chunk.length;
-      }
-    }
-    this.#received = [];
-    this.#receivedBytes = 0;
-    return out;
   }
 }
 

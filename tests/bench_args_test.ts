@@ -1,14 +1,14 @@
-// How scripts/bench.ts gets its options back when npm takes them: `npm run
-// bench --quick` hands `--quick` to npm, which passes it on as
-// `npm_config_quick=true` instead of as an argument. Nothing is measured
-// here: the end-to-end case runs the benchmark with --dry-run.
+// How the benchmark (scripts/bench/options.ts) gets its options back when
+// npm takes them: `npm run bench --quick` hands `--quick` to npm, which
+// passes it on as `npm_config_quick=true` instead of as an argument. Nothing
+// is measured here: the end-to-end case runs the benchmark with --dry-run.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { npmConfigArgs } from "../scripts/bench.ts";
+import { npmConfigArgs } from "../scripts/bench/options.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 

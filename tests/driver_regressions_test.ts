@@ -16,6 +16,7 @@ import type {
   TransportHandler,
 } from "../src/driver/engine.ts";
 import { memoryEngine } from "../engines/memory.ts";
+import { SocketReader } from "./_memory_client.ts";
 import {
   closePayload,
   concatBytes,
@@ -367,6 +368,7 @@ describe("an error inside an engine callback never escapes", () => {
     assert.equal(aborted[0], true);
     assert.match(String(errors[0]), /engine bug in write/);
     const second = engine.connect(server.port);
+    const secondReader = new SocketReader(second);
     second.write(upgradeRequest());
     await waitFor(
       () => server.connections.size === 1 && handlers.length === 2,
@@ -374,7 +376,7 @@ describe("an error inside an engine callback never escapes", () => {
       "second open",
     );
     second.write(encodeClientFrame(OP.Text, "fine"));
-    const bytes = await second.read(4);
+    const bytes = await secondReader.read(4);
     assert.ok(decoder.decode(bytes).includes("101"));
   });
 });

@@ -1,7 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Connection } from "../src/driver/connection.ts";
-import { Frame } from "../src/protocol/frame.ts";
 import { Group, type SharedSink } from "../src/server/group.ts";
 import { SharedMessage } from "../src/driver/shared_message.ts";
 

@@ -8,6 +8,7 @@ import type {
   TransportHandler,
 } from "../src/driver/engine.ts";
 import { memoryEngine } from "../engines/memory.ts";
+import { SocketReader } from "./_memory_client.ts";
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 const tick = (): Promise<void> =>
@@ -148,7 +149,7 @@ describe("memoryEngine()", () => {
     await listener.close();
   });
 
-  test("read() waits for bytes and returns an empty array at the end of the stream", async () => {
+  test("the client hears the server's bytes in order through onData, then onEnd, then onClose without an error", async () => {
     const engine = memoryEngine();
     const listener = await engine.listen(where, (transport) => ({
       onData: (bytes) => transport.write(bytes.slice()),
@@ -157,12 +158,36 @@ describe("memoryEngine()", () => {
       onClose: () => {},
     }));
     const socket = engine.connect(listener.port);
+    const received: string[] = [];
+    const events: string[] = [];
+    socket.onData = (bytes) => received.push(text(bytes));
+    socket.onEnd = () => events.push("end");
+    socket.onClose = (error) => events.push(`close ${error}`);
     socket.write("hello ");
     socket.write("world");
-    assert.equal(text(await socket.read(11)), "hello world");
     socket.end();
-    assert.deepEqual(await socket.read(), new Uint8Array(0));
     assert.equal(await socket.closed, undefined);
+    assert.equal(received.join(""), "hello world");
+    assert.deepEqual(events, ["end", "close undefined"]);
+    await listener.close();
+  });
+
+  test("drops the bytes that arrive while onData is unset", async () => {
+    const engine = memoryEngine();
+    let server!: Transport;
+    const listener = await engine.listen(where, (transport) => {
+      server = transport;
+      return recorder().accept(transport);
+    });
+    const socket = engine.connect(listener.port);
+    server.write(new TextEncoder().encode("unheard"));
+    await tick();
+    const received: string[] = [];
+    socket.onData = (bytes) => received.push(text(bytes));
+    server.write(new TextEncoder().encode("heard"));
+    await tick();
+    assert.deepEqual(received, ["heard"]);
+    socket.abort();
     await listener.close();
   });
 
@@ -175,13 +200,14 @@ describe("memoryEngine()", () => {
       return accept(transport);
     });
     const socket = engine.connect(listener.port);
+    const reader = new SocketReader(socket);
     socket.pause();
     assert.equal(server.write(new Uint8Array(6)), true);
     assert.equal(server.write(new Uint8Array(6)), false);
     await tick();
     assert.deepEqual(seen.events, [], "no drain while the reader is paused");
     socket.resume();
-    assert.equal((await socket.read(12)).length, 12);
+    assert.equal((await reader.read(12)).length, 12);
     await tick();
     assert.deepEqual(seen.events, ["drain"]);
     socket.abort();

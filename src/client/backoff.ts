@@ -12,7 +12,7 @@
  *
  * @example
  * ```ts
- * import type { BackoffPolicy } from "@anyws/anyws";
+ * import type { BackoffPolicy } from "./backoff.ts";
  * const impatient: BackoffPolicy = {
  *   initialDelay: 250, factor: 2, maxDelay: 5000, jitter: 0.3,
  *   maxAttempts: 10, resetAfter: 2000,
@@ -55,7 +55,7 @@ export interface BackoffPolicy {
  *
  * @example
  * ```ts
- * import { DEFAULT_BACKOFF } from "@anyws/anyws";
+ * import { DEFAULT_BACKOFF } from "./backoff.ts";
  * console.log(DEFAULT_BACKOFF.initialDelay, DEFAULT_BACKOFF.maxDelay); // 1000 30000
  * ```
  */
@@ -74,7 +74,7 @@ export const DEFAULT_BACKOFF: BackoffPolicy = Object.freeze({
  *
  * @example
  * ```ts
- * import { resolveBackoff } from "@anyws/anyws";
+ * import { resolveBackoff } from "./backoff.ts";
  * resolveBackoff({ maxDelay: 10_000 }).maxDelay; // 10000
  * ```
  */
@@ -111,7 +111,7 @@ export function resolveBackoff(
  *
  * @example
  * ```ts
- * import { backoffDelay, DEFAULT_BACKOFF } from "@anyws/anyws";
+ * import { backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
  * backoffDelay(1, DEFAULT_BACKOFF, () => 0.5); // 1000: the middle of [500, 1500)
  * backoffDelay(3, DEFAULT_BACKOFF, () => 0); // 2000: 4000 less 50 %
  * backoffDelay(9, DEFAULT_BACKOFF, () => 0.99); // 30000: capped

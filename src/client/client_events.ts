@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import type { ClientCloseInfo } from "@anyws/anyws";
+ * import type { ClientCloseInfo } from "./client_events.ts";
  * const info: ClientCloseInfo = { code: 1006, reason: "", wasClean: false, reconnecting: true };
  * ```
  */
@@ -32,7 +32,7 @@ export interface ClientCloseInfo {
  *
  * @example
  * ```ts
- * import type { ReconnectingInfo } from "@anyws/anyws";
+ * import type { ReconnectingInfo } from "./client_events.ts";
  * const info: ReconnectingInfo = { attempt: 2, delay: 1840, code: 1006 };
  * ```
  */
@@ -54,7 +54,7 @@ export interface ReconnectingInfo {
  *
  * @example
  * ```ts
- * import type { ReconnectedInfo } from "@anyws/anyws";
+ * import type { ReconnectedInfo } from "./client_events.ts";
  * const info: ReconnectedInfo = { attempt: 1, resumed: true };
  * ```
  */
@@ -90,7 +90,7 @@ export interface ReconnectedInfo {
  *
  * @example
  * ```ts
- * import type { ClientEvents } from "@anyws/anyws";
+ * import type { ClientEvents } from "./client_events.ts";
  * const onClose: ClientEvents["close"] = ({ code, reconnecting }) =>
  *   console.log(code, reconnecting ? "retrying" : "gone");
  * ```
@@ -118,7 +118,7 @@ export interface ClientEvents {
  *
  * @example
  * ```ts
- * import { CLIENT_EVENTS } from "@anyws/anyws";
+ * import { CLIENT_EVENTS } from "./client_events.ts";
  * console.log(CLIENT_EVENTS.has("reconnecting")); // true
  * ```
  */

@@ -51,7 +51,7 @@ import type { SocketCloseEvent, SocketLike } from "./socket_like.ts";
  *
  * @example
  * ```ts
- * import type { RequestOptions } from "@anyws/anyws";
+ * import type { RequestOptions } from "./event_client.ts";
  * const options: RequestOptions = { timeout: 2000 };
  * ```
  */
@@ -106,7 +106,8 @@ type Phase =
  *
  * @example
  * ```ts
- * import { EventClient, type EventMap } from "@anyws/anyws";
+ * import { EventClient } from "./event_client.ts";
+ * import { type EventMap } from "@anyws/anyws";
  * interface FromServer extends EventMap { said: { from: string; text: string } }
  * interface ToServer extends EventMap { say: { text: string }; add: [number, number] }
  * interface Answers extends EventMap { add: number }

@@ -18,7 +18,7 @@ import type { SocketFactory, SocketLike } from "./socket_like.ts";
  *
  * @example
  * ```ts
- * import type { EventClientOptions } from "@anyws/anyws";
+ * import type { EventClientOptions } from "./event_client_options.ts";
  * const options: EventClientOptions = {
  *   protocols: ["chat.v1"],
  *   reconnect: { maxDelay: 10_000 },
@@ -78,7 +78,7 @@ export interface EventClientOptions {
  *
  * @example
  * ```ts
- * import { DEFAULT_HANDSHAKE_TIMEOUT } from "@anyws/anyws";
+ * import { DEFAULT_HANDSHAKE_TIMEOUT } from "./event_client_options.ts";
  * console.log(DEFAULT_HANDSHAKE_TIMEOUT); // 10000
  * ```
  */
@@ -92,7 +92,7 @@ export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
  *
  * @example
  * ```ts
- * import { DEFAULT_REQUEST_TIMEOUT } from "@anyws/anyws";
+ * import { DEFAULT_REQUEST_TIMEOUT } from "./event_client_options.ts";
  * console.log(DEFAULT_REQUEST_TIMEOUT); // 10000
  * ```
  */

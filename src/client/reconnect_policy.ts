@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import type { Disconnect } from "@anyws/anyws";
+ * import type { Disconnect } from "./reconnect_policy.ts";
  * const dropped: Disconnect = { code: 1006, reason: "", wasClean: false, opened: true };
  * const refused: Disconnect = { code: 1006, reason: "", wasClean: false, opened: false, status: 503 };
  * ```
@@ -75,7 +75,7 @@ const RETRYABLE_CODES: ReadonlySet<number> = new Set([
  *
  * @example
  * ```ts
- * import { isRetryable } from "@anyws/anyws";
+ * import { isRetryable } from "./reconnect_policy.ts";
  * isRetryable({ code: 1006, reason: "", wasClean: false, opened: true }); // true
  * isRetryable({ code: 1008, reason: "Policy", wasClean: true, opened: true }); // false
  * isRetryable({ code: 1006, reason: "", wasClean: false, opened: false, status: 401 }); // false

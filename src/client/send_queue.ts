@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import type { QueueLimits } from "@anyws/anyws";
+ * import type { QueueLimits } from "./send_queue.ts";
  * const small: QueueLimits = { maxMessages: 50, maxBytes: 64 * 1024 };
  * ```
  */
@@ -29,7 +29,7 @@ export interface QueueLimits {
  *
  * @example
  * ```ts
- * import { DEFAULT_QUEUE_LIMITS } from "@anyws/anyws";
+ * import { DEFAULT_QUEUE_LIMITS } from "./send_queue.ts";
  * console.log(DEFAULT_QUEUE_LIMITS.maxMessages, DEFAULT_QUEUE_LIMITS.maxBytes); // 1000 1048576
  * ```
  */
@@ -44,7 +44,7 @@ export const DEFAULT_QUEUE_LIMITS: QueueLimits = Object.freeze({
  *
  * @example
  * ```ts
- * import { QueueFullError, SendQueue } from "@anyws/anyws";
+ * import { QueueFullError, SendQueue } from "./send_queue.ts";
  * const queue = new SendQueue({ maxMessages: 1, maxBytes: 100 });
  * queue.push("one");
  * try {
@@ -77,7 +77,7 @@ export class QueueFullError extends Error {
  *
  * @example
  * ```ts
- * import type { QueuedMessage } from "@anyws/anyws";
+ * import type { QueuedMessage } from "./send_queue.ts";
  * const queued: QueuedMessage = { data: '{"event":"a"}', bytes: 13 };
  * ```
  */
@@ -97,7 +97,7 @@ export interface QueuedMessage {
  *
  * @example
  * ```ts
- * import { SendQueue } from "@anyws/anyws";
+ * import { SendQueue } from "./send_queue.ts";
  * const queue = new SendQueue();
  * queue.push("first");
  * queue.push(new Uint8Array([1, 2, 3]));
@@ -202,7 +202,7 @@ export class SendQueue {
  *
  * @example
  * ```ts
- * import { utf8Length } from "@anyws/anyws";
+ * import { utf8Length } from "./send_queue.ts";
  * utf8Length("aé€😀"); // 1 + 2 + 3 + 4 = 10
  * ```
  */

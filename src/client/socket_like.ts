@@ -12,7 +12,7 @@
  *
  * @example
  * ```ts
- * import type { SocketMessageEvent } from "@anyws/anyws";
+ * import type { SocketMessageEvent } from "./socket_like.ts";
  * const event: SocketMessageEvent = { data: "hello" };
  * ```
  */
@@ -28,7 +28,7 @@ export interface SocketMessageEvent {
  *
  * @example
  * ```ts
- * import type { SocketCloseEvent } from "@anyws/anyws";
+ * import type { SocketCloseEvent } from "./socket_like.ts";
  * const refused: SocketCloseEvent = { code: 1006, reason: "", wasClean: false, status: 503, retryAfter: 5 };
  * ```
  */
@@ -53,7 +53,7 @@ export interface SocketCloseEvent {
  *
  * @example
  * ```ts
- * import type { SocketLike } from "@anyws/anyws";
+ * import type { SocketLike } from "./socket_like.ts";
  * const socket: SocketLike = new WebSocket("ws://127.0.0.1:8080");
  * socket.addEventListener("close", (event) => console.log(event.code));
  * socket.close();
@@ -96,7 +96,7 @@ export interface SocketLike {
  *
  * @example
  * ```ts
- * import type { SocketFactory } from "@anyws/anyws";
+ * import type { SocketFactory } from "./socket_like.ts";
  * const browserSockets: SocketFactory = (url, protocols) => new WebSocket(url, protocols);
  * ```
  */

@@ -20,7 +20,7 @@
  *
  * @example
  * ```ts
- * import type { ClusterErrorCode } from "@anyws/anyws";
+ * import type { ClusterErrorCode } from "./cluster_error.ts";
  * const code: ClusterErrorCode = "gap";
  * ```
  */
@@ -38,7 +38,7 @@ export type ClusterErrorCode =
  *
  * @example
  * ```ts
- * import { ClusterError } from "@anyws/anyws";
+ * import { ClusterError } from "./cluster_error.ts";
  * const error = new ClusterError("gap", "missed 3 messages from node n2", "n2");
  * console.log(error.code, error.node); // gap n2
  * ```

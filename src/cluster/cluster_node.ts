@@ -34,7 +34,7 @@ import {
  *
  * @example
  * ```ts
- * import type { ClusterNodeOptions } from "@anyws/anyws";
+ * import type { ClusterNodeOptions } from "./cluster_node.ts";
  * const options: ClusterNodeOptions = {
  *   namespace: "chat",
  *   nodeName: "eu-1",
@@ -87,7 +87,7 @@ export interface ClusterNodeOptions {
  *
  * @example
  * ```ts
- * import type { ClusterStats } from "@anyws/anyws";
+ * import type { ClusterStats } from "./cluster_node.ts";
  * const show = (stats: ClusterStats) => `${stats.nodes} nodes, ${stats.dropped} dropped`;
  * ```
  */
@@ -116,7 +116,7 @@ export interface ClusterStats {
  *
  * @example
  * ```ts
- * import type { ClusterAnswer } from "@anyws/anyws";
+ * import type { ClusterAnswer } from "./cluster_node.ts";
  * const answer: ClusterAnswer<number> = { value: 42, nodes: ["n1", "n2"], missing: [] };
  * ```
  */
@@ -177,7 +177,11 @@ const BYE_TIMEOUT = 1000;
  *
  * @example
  * ```ts
- * import { ClusterNode, encodeMessage, MemoryHub, type ClusterHost } from "@anyws/anyws";
+ * import { ClusterNode } from "./cluster_node.ts";
+ * import type { ClusterHost } from "./host.ts";
+ * import { MemoryHub } from "./memory_backplane.ts";
+ * import { encodeFrame } from "@anyws/anyws/protocol";
+ * import { Frame } from "@anyws/anyws";
  * const host: ClusterHost = {
  *   deliverToAll: (frame) => console.log("deliver", frame.length, "bytes"),
  *   deliverToRooms: () => {},
@@ -194,7 +198,7 @@ const BYE_TIMEOUT = 1000;
  * const b = new ClusterNode(hub.backplane(), host);
  * a.start();
  * b.start();
- * a.broadcast(encodeMessage("hello everyone")); // b's host delivers it
+ * a.broadcast(encodeFrame(Frame.text("hello everyone"))); // b's host delivers it
  * await a.close();
  * await b.close();
  * ```

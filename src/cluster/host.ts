@@ -20,7 +20,7 @@ import type { PresenceChange, PresenceSnapshot } from "./presence.ts";
  *
  * @example
  * ```ts
- * import type { ClusterHost } from "@anyws/anyws";
+ * import type { ClusterHost } from "./host.ts";
  * const host: ClusterHost = {
  *   deliverToAll: (frame, except) => {},
  *   deliverToRooms: (rooms, frame, except) => {},

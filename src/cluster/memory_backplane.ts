@@ -26,7 +26,7 @@ interface Pending {
  *
  * @example
  * ```ts
- * import { MemoryHub } from "@anyws/anyws";
+ * import { MemoryHub } from "./memory_backplane.ts";
  * const hub = new MemoryHub();
  * const a = hub.backplane();
  * const b = hub.backplane();
@@ -84,7 +84,7 @@ export class MemoryHub {
  *
  * @example
  * ```ts
- * import { MemoryHub } from "@anyws/anyws";
+ * import { MemoryHub } from "./memory_backplane.ts";
  * const backplane = new MemoryHub().backplane();
  * backplane.goDown(); // an outage: publish rejects, nothing arrives
  * console.log(backplane.status); // "down"

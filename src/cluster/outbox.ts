@@ -14,7 +14,8 @@ import type { Clock } from "../shared/clock.ts";
  *
  * @example
  * ```ts
- * import { systemClock, type OutboxOptions } from "@anyws/anyws";
+ * import { systemClock } from "@anyws/anyws";
+ * import { type OutboxOptions } from "./outbox.ts";
  * const options: OutboxOptions = {
  *   maxMessages: 10_000,
  *   maxBytes: 16 * 1024 * 1024,
@@ -62,7 +63,9 @@ interface Entry {
  *
  * @example
  * ```ts
- * import { MemoryHub, Outbox, systemClock } from "@anyws/anyws";
+ * import { MemoryHub } from "./memory_backplane.ts";
+ * import { Outbox } from "./outbox.ts";
+ * import { systemClock } from "@anyws/anyws";
  * const outbox = new Outbox(new MemoryHub().backplane(), true, {
  *   maxMessages: 100, maxBytes: 65536, retryDelay: 1000, clock: systemClock,
  *   onDrop: () => {}, onFailure: () => {},

@@ -15,7 +15,7 @@ import { Membership } from "../shared/membership.ts";
  *
  * @example
  * ```ts
- * import type { PresenceEntry } from "@anyws/anyws";
+ * import type { PresenceEntry } from "./presence.ts";
  * const entry: PresenceEntry = ["conn-1", "alice", ["lobby", "games"]];
  * ```
  */
@@ -31,7 +31,7 @@ export type PresenceEntry = [
  *
  * @example
  * ```ts
- * import type { PresenceSnapshot } from "@anyws/anyws";
+ * import type { PresenceSnapshot } from "./presence.ts";
  * const snapshot: PresenceSnapshot = {
  *   connections: 2,
  *   members: [["conn-1", "alice", ["lobby"]]],
@@ -50,7 +50,7 @@ export interface PresenceSnapshot {
  *
  * @example
  * ```ts
- * import type { ClusterMember } from "@anyws/anyws";
+ * import type { ClusterMember } from "./presence.ts";
  * const member: ClusterMember = { connection: "conn-1", user: "alice", node: "eu-1a2b3c4d" };
  * ```
  */
@@ -69,7 +69,7 @@ export interface ClusterMember {
  *
  * @example
  * ```ts
- * import type { PresenceChange } from "@anyws/anyws";
+ * import type { PresenceChange } from "./presence.ts";
  * const change: PresenceChange = {
  *   kind: "join", room: "lobby", connection: "conn-9", user: undefined, node: "n2", size: 3,
  * };
@@ -95,7 +95,7 @@ export interface PresenceChange {
  *
  * @example
  * ```ts
- * import type { ReplicaListener } from "@anyws/anyws";
+ * import type { ReplicaListener } from "./presence.ts";
  * const log: ReplicaListener = (kind, room, connection) => console.log(kind, room, connection);
  * ```
  */
@@ -112,7 +112,7 @@ export type ReplicaListener = (
  *
  * @example
  * ```ts
- * import { PresenceReplica } from "@anyws/anyws";
+ * import { PresenceReplica } from "./presence.ts";
  * const replica = new PresenceReplica();
  * replica.join("conn-1", "lobby", "alice", () => {});
  * console.log(replica.rooms.size("lobby")); // 1

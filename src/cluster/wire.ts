@@ -33,7 +33,7 @@ import type { PresenceEntry, PresenceSnapshot } from "./presence.ts";
  *
  * @example
  * ```ts
- * import { WIRE_VERSION } from "@anyws/anyws";
+ * import { WIRE_VERSION } from "./wire.ts";
  * console.log(WIRE_VERSION); // 1
  * ```
  */
@@ -46,7 +46,7 @@ export const WIRE_VERSION = 1;
  *
  * @example
  * ```ts
- * import { WIRE_KINDS } from "@anyws/anyws";
+ * import { WIRE_KINDS } from "./wire.ts";
  * console.log(WIRE_KINDS.rooms); // 2
  * ```
  */
@@ -88,7 +88,7 @@ export const WIRE_KINDS = {
  *
  * @example
  * ```ts
- * import type { WireKind } from "@anyws/anyws";
+ * import type { WireKind } from "./wire.ts";
  * const kind: WireKind = "heartbeat";
  * ```
  */
@@ -99,7 +99,7 @@ export type WireKind = keyof typeof WIRE_KINDS;
  *
  * @example
  * ```ts
- * import type { ClusterQuery } from "@anyws/anyws";
+ * import type { ClusterQuery } from "./wire.ts";
  * const query: ClusterQuery = { kind: "roomSizes", rooms: ["lobby"] };
  * ```
  */
@@ -114,7 +114,7 @@ export type ClusterQuery =
  *
  * @example
  * ```ts
- * import type { WireBody } from "@anyws/anyws";
+ * import type { WireBody } from "./wire.ts";
  * const body: WireBody = { kind: "join", connection: "c1", room: "lobby", user: "ann" };
  * ```
  */
@@ -155,7 +155,7 @@ export type WireBody =
  *
  * @example
  * ```ts
- * import type { WireMessage } from "@anyws/anyws";
+ * import type { WireMessage } from "./wire.ts";
  * const message: WireMessage = { node: "n1", seq: 7, kind: "heartbeat", connections: 12 };
  * ```
  */
@@ -167,7 +167,7 @@ export type WireMessage = WireBody & { node: string; seq: number };
  *
  * @example
  * ```ts
- * import { decodeWire, WireError } from "@anyws/anyws";
+ * import { decodeWire, WireError } from "./wire.ts";
  * try {
  *   decodeWire(new Uint8Array([9, 1]));
  * } catch (error) {
@@ -192,7 +192,7 @@ export class WireError extends Error {
  *
  * @example
  * ```ts
- * import { isSequenced } from "@anyws/anyws";
+ * import { isSequenced } from "./wire.ts";
  * console.log(isSequenced("join"), isSequenced("heartbeat")); // true false
  * ```
  */
@@ -218,7 +218,7 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  *
  * @example
  * ```ts
- * import { isValidNodeId } from "@anyws/anyws";
+ * import { isValidNodeId } from "./wire.ts";
  * console.log(isValidNodeId("eu-1"), isValidNodeId("")); // true false
  * ```
  */
@@ -237,8 +237,10 @@ export function isValidNodeId(id: string): boolean {
  *
  * @example
  * ```ts
- * import { checkFrame, encodeMessage } from "@anyws/anyws";
- * console.log(checkFrame(encodeMessage("hi"))); // undefined
+ * import { checkFrame } from "./wire.ts";
+ * import { encodeFrame } from "@anyws/anyws/protocol";
+ * import { Frame } from "@anyws/anyws";
+ * console.log(checkFrame(encodeFrame(Frame.text("hi")))); // undefined
  * console.log(checkFrame(new Uint8Array([0x81, 0x05, 0x68]))); // "frame length 3 does not match its header (7)"
  * ```
  */
@@ -278,8 +280,10 @@ export function checkFrame(frame: Uint8Array): string | undefined {
  *
  * @example
  * ```ts
- * import { decodeWire, encodeMessage, encodeWire } from "@anyws/anyws";
- * const bytes = encodeWire({ node: "n1", seq: 1, kind: "all", except: undefined, frame: encodeMessage("hi") });
+ * import { decodeWire, encodeWire } from "./wire.ts";
+ * import { encodeFrame } from "@anyws/anyws/protocol";
+ * import { Frame } from "@anyws/anyws";
+ * const bytes = encodeWire({ node: "n1", seq: 1, kind: "all", except: undefined, frame: encodeFrame(Frame.text("hi")) });
  * console.log(decodeWire(bytes).kind); // "all"
  * ```
  */
@@ -400,7 +404,7 @@ function jsonBody(message: WireMessage): unknown {
  *
  * @example
  * ```ts
- * import { decodeWire, encodeWire } from "@anyws/anyws";
+ * import { decodeWire, encodeWire } from "./wire.ts";
  * const message = decodeWire(encodeWire({ node: "n1", seq: 3, kind: "bye" }));
  * console.log(message.node, message.seq, message.kind); // n1 3 bye
  * ```

@@ -14,7 +14,7 @@
  *
  * @example
  * ```ts
- * import { LIBRARY_EVENT_PREFIX } from "@anyws/anyws";
+ * import { LIBRARY_EVENT_PREFIX } from "./names.ts";
  * console.log(LIBRARY_EVENT_PREFIX); // "anyws:"
  * ```
  */
@@ -26,7 +26,7 @@ export const LIBRARY_EVENT_PREFIX = "anyws:";
  *
  * @example
  * ```ts
- * import { isLibraryEvent } from "@anyws/anyws";
+ * import { isLibraryEvent } from "./names.ts";
  * isLibraryEvent("anyws:hello"); // true
  * isLibraryEvent("chat"); // false
  * ```
@@ -41,7 +41,7 @@ export function isLibraryEvent(event: string): boolean {
  *
  * @example
  * ```ts
- * import { HELLO_EVENT } from "@anyws/anyws";
+ * import { HELLO_EVENT } from "./names.ts";
  * console.log(HELLO_EVENT); // "anyws:hello"
  * ```
  */
@@ -53,7 +53,7 @@ export const HELLO_EVENT = "anyws:hello";
  *
  * @example
  * ```ts
- * import { SESSION_EVENT } from "@anyws/anyws";
+ * import { SESSION_EVENT } from "./names.ts";
  * console.log(SESSION_EVENT); // "anyws:session"
  * ```
  */
@@ -67,7 +67,7 @@ export const SESSION_EVENT = "anyws:session";
  *
  * @example
  * ```ts
- * import { EVENT_CLIENT_PARAM } from "@anyws/anyws";
+ * import { EVENT_CLIENT_PARAM } from "./names.ts";
  * const url = new URL("ws://127.0.0.1:8080/chat");
  * url.searchParams.set(EVENT_CLIENT_PARAM, "1"); // ws://127.0.0.1:8080/chat?anyws=1
  * ```
@@ -80,7 +80,7 @@ export const EVENT_CLIENT_PARAM = "anyws";
  *
  * @example
  * ```ts
- * import { EVENT_PROTOCOL_VERSION } from "@anyws/anyws";
+ * import { EVENT_PROTOCOL_VERSION } from "./names.ts";
  * console.log(EVENT_PROTOCOL_VERSION); // 1
  * ```
  */

@@ -20,7 +20,7 @@ import type { AckErrorBody, AckId } from "./wire.ts";
  *
  * @example
  * ```ts
- * import { PendingRequests, type PendingRequestsOptions } from "@anyws/anyws";
+ * import { PendingRequests, type PendingRequestsOptions } from "./pending_requests.ts";
  * const options: PendingRequestsOptions = { maxPending: 100 };
  * const pending = new PendingRequests(options);
  * ```
@@ -37,7 +37,7 @@ export interface PendingRequestsOptions {
  *
  * @example
  * ```ts
- * import { DEFAULT_MAX_PENDING_REQUESTS } from "@anyws/anyws";
+ * import { DEFAULT_MAX_PENDING_REQUESTS } from "./pending_requests.ts";
  * console.log(DEFAULT_MAX_PENDING_REQUESTS); // 1024
  * ```
  */
@@ -64,7 +64,8 @@ interface Entry {
  *
  * @example
  * ```ts
- * import { encodeEvent, PendingRequests } from "@anyws/anyws";
+ * import { encodeEvent } from "./wire.ts";
+ * import { PendingRequests } from "./pending_requests.ts";
  * const pending = new PendingRequests();
  * const { id, promise } = pending.add("add", 5000);
  * const text = encodeEvent("add", [1, 2], id); // send this to the peer

@@ -12,7 +12,7 @@
  *
  * @example
  * ```ts
- * import { RequestError, RequestTimeoutError } from "@anyws/anyws";
+ * import { RequestError, RequestTimeoutError } from "./request_errors.ts";
  * const error = new RequestTimeoutError("save", 5000);
  * console.log(error instanceof RequestError, error.event); // true save
  * ```
@@ -40,7 +40,7 @@ export class RequestError extends Error {
  *
  * @example
  * ```ts
- * import { RequestTimeoutError } from "@anyws/anyws";
+ * import { RequestTimeoutError } from "./request_errors.ts";
  * const error = new RequestTimeoutError("save", 5000);
  * console.log(error.message); // No answer to "save" within 5000 ms
  * ```
@@ -68,7 +68,7 @@ export class RequestTimeoutError extends RequestError {
  *
  * @example
  * ```ts
- * import { RequestRejectedError } from "@anyws/anyws";
+ * import { RequestRejectedError } from "./request_errors.ts";
  * const error = new RequestRejectedError("save", "Invalid data", [{ message: "Expected string" }]);
  * console.log(error.message, error.issues?.length); // Invalid data 1
  * ```
@@ -98,7 +98,7 @@ export class RequestRejectedError extends RequestError {
  *
  * @example
  * ```ts
- * import { DisconnectedError } from "@anyws/anyws";
+ * import { DisconnectedError } from "./request_errors.ts";
  * const error = new DisconnectedError("save", "the connection closed (code 1006)");
  * console.log(error.message);
  * // No answer to "save": the connection closed (code 1006)
@@ -123,7 +123,7 @@ export class DisconnectedError extends RequestError {
  *
  * @example
  * ```ts
- * import { TooManyRequestsError } from "@anyws/anyws";
+ * import { TooManyRequestsError } from "./request_errors.ts";
  * const error = new TooManyRequestsError("save", 1024);
  * console.log(error.message); // Not sent: "save" would be request 1025 waiting for an answer (limit 1024)
  * ```

@@ -26,7 +26,7 @@ import { encodeEvent } from "./wire.ts";
  *
  * @example
  * ```ts
- * import { MAX_RESUME_TOKEN_LENGTH } from "@anyws/anyws";
+ * import { MAX_RESUME_TOKEN_LENGTH } from "./session_messages.ts";
  * console.log(MAX_RESUME_TOKEN_LENGTH); // 128
  * ```
  */
@@ -41,7 +41,7 @@ const TOKEN = /^[A-Za-z0-9_-]+$/;
  *
  * @example
  * ```ts
- * import { isResumeToken } from "@anyws/anyws";
+ * import { isResumeToken } from "./session_messages.ts";
  * isResumeToken("q1w2e3_-"); // true
  * isResumeToken("a b"); // false
  * ```
@@ -56,7 +56,7 @@ export function isResumeToken(value: unknown): value is string {
  *
  * @example
  * ```ts
- * import type { Hello } from "@anyws/anyws";
+ * import type { Hello } from "./session_messages.ts";
  * const hello: Hello = { version: 1, resume: "q1w2e3" };
  * ```
  */
@@ -72,7 +72,7 @@ export interface Hello {
  *
  * @example
  * ```ts
- * import type { SessionInfo } from "@anyws/anyws";
+ * import type { SessionInfo } from "./session_messages.ts";
  * const session: SessionInfo = { id: "3b241101-e2bb-4255-8caf-4136c566a962", token: "q1w2e3", resumed: false };
  * ```
  */
@@ -90,7 +90,7 @@ export interface SessionInfo {
  *
  * @example
  * ```ts
- * import { encodeHello } from "@anyws/anyws";
+ * import { encodeHello } from "./session_messages.ts";
  * encodeHello(); // '{"event":"anyws:hello","data":{"version":1}}'
  * encodeHello("q1w2e3"); // '{"event":"anyws:hello","data":{"version":1,"resume":"q1w2e3"}}'
  * ```
@@ -109,7 +109,7 @@ export function encodeHello(resume?: string): string {
  *
  * @example
  * ```ts
- * import { readHello } from "@anyws/anyws";
+ * import { readHello } from "./session_messages.ts";
  * readHello({ version: 1, resume: "q1w2e3" }); // { version: 1, resume: "q1w2e3" }
  * readHello({ version: 1, resume: "not a token" }); // { version: 1 }
  * readHello("hi"); // undefined
@@ -129,7 +129,7 @@ export function readHello(data: unknown): Hello | undefined {
  *
  * @example
  * ```ts
- * import { encodeSession } from "@anyws/anyws";
+ * import { encodeSession } from "./session_messages.ts";
  * encodeSession({ id: "c1", token: "q1w2e3", resumed: true });
  * // '{"event":"anyws:session","data":{"id":"c1","token":"q1w2e3","resumed":true}}'
  * ```
@@ -145,7 +145,7 @@ export function encodeSession(session: SessionInfo): string {
  *
  * @example
  * ```ts
- * import { readSession } from "@anyws/anyws";
+ * import { readSession } from "./session_messages.ts";
  * readSession({ id: "c1", token: "q1w2e3", resumed: false });
  * // { id: "c1", token: "q1w2e3", resumed: false }
  * readSession({ id: 1 }); // undefined

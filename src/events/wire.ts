@@ -25,7 +25,7 @@ import { jsonDepth } from "./json_depth.ts";
  *
  * @example
  * ```ts
- * import type { AckId } from "@anyws/anyws";
+ * import type { AckId } from "./wire.ts";
  * const ids: AckId[] = [1, "req-7"];
  * ```
  */
@@ -36,7 +36,7 @@ export type AckId = string | number;
  *
  * @example
  * ```ts
- * import { MAX_ACK_ID_LENGTH } from "@anyws/anyws";
+ * import { MAX_ACK_ID_LENGTH } from "./wire.ts";
  * console.log(MAX_ACK_ID_LENGTH); // 128
  * ```
  */
@@ -47,7 +47,7 @@ export const MAX_ACK_ID_LENGTH = 128;
  *
  * @example
  * ```ts
- * import { isAckId } from "@anyws/anyws";
+ * import { isAckId } from "./wire.ts";
  * isAckId(7); // true
  * isAckId(Number.NaN); // false
  * isAckId("x".repeat(129)); // false
@@ -65,7 +65,7 @@ export function isAckId(value: unknown): value is AckId {
  *
  * @example
  * ```ts
- * import type { WireLimits } from "@anyws/anyws";
+ * import type { WireLimits } from "./wire.ts";
  * const limits: WireLimits = { maxJsonSize: 64 * 1024, maxJsonDepth: 16 };
  * ```
  */
@@ -81,7 +81,7 @@ export interface WireLimits {
  *
  * @example
  * ```ts
- * import { DEFAULT_WIRE_LIMITS, parseIncoming } from "@anyws/anyws";
+ * import { DEFAULT_WIRE_LIMITS, parseIncoming } from "./wire.ts";
  * parseIncoming('{"event":"hi"}', DEFAULT_WIRE_LIMITS).kind; // "event"
  * ```
  */
@@ -96,7 +96,7 @@ export const DEFAULT_WIRE_LIMITS: WireLimits = Object.freeze({
  *
  * @example
  * ```ts
- * import type { AckErrorBody } from "@anyws/anyws";
+ * import type { AckErrorBody } from "./wire.ts";
  * const error: AckErrorBody = { message: "Invalid", issues: [{ message: "Expected string" }] };
  * ```
  */
@@ -121,7 +121,7 @@ export interface AckErrorBody {
  *
  * @example
  * ```ts
- * import { DEFAULT_WIRE_LIMITS, type Incoming, parseIncoming } from "@anyws/anyws";
+ * import { DEFAULT_WIRE_LIMITS, type Incoming, parseIncoming } from "./wire.ts";
  * const incoming: Incoming = parseIncoming('{"ack":1,"data":2}', DEFAULT_WIRE_LIMITS);
  * if (incoming.kind === "ack") console.log(incoming.id, incoming.data); // 1 2
  * ```
@@ -150,7 +150,7 @@ const OTHER: Incoming = Object.freeze({ kind: "other" });
  *
  * @example
  * ```ts
- * import { encodeEvent } from "@anyws/anyws";
+ * import { encodeEvent } from "./wire.ts";
  * encodeEvent("say", { text: "hi" }); // '{"event":"say","data":{"text":"hi"}}'
  * encodeEvent("add", [1, 2], 7); // '{"event":"add","data":[1,2],"id":7}'
  * ```
@@ -165,7 +165,7 @@ export function encodeEvent(event: string, data?: unknown, id?: AckId): string {
  *
  * @example
  * ```ts
- * import { encodeAck } from "@anyws/anyws";
+ * import { encodeAck } from "./wire.ts";
  * encodeAck(7, 3); // '{"ack":7,"data":3}'
  * encodeAck("a", undefined); // '{"ack":"a","data":null}'
  * ```
@@ -179,7 +179,7 @@ export function encodeAck(id: AckId, data: unknown): string {
  *
  * @example
  * ```ts
- * import { encodeAckError } from "@anyws/anyws";
+ * import { encodeAckError } from "./wire.ts";
  * encodeAckError(7, { message: "Internal error" });
  * // '{"ack":7,"error":{"message":"Internal error"}}'
  * ```
@@ -199,7 +199,7 @@ export function encodeAckError(id: AckId, error: AckErrorBody): string {
  *
  * @example
  * ```ts
- * import { DEFAULT_WIRE_LIMITS, parseIncoming } from "@anyws/anyws";
+ * import { DEFAULT_WIRE_LIMITS, parseIncoming } from "./wire.ts";
  * parseIncoming('{"event":"add","data":[1,2],"id":7}', DEFAULT_WIRE_LIMITS);
  * // { kind: "event", event: "add", data: [1, 2], id: 7 }
  * parseIncoming("hello", DEFAULT_WIRE_LIMITS); // { kind: "other" }

@@ -53,7 +53,7 @@ export const FAILURE_CLOSE_CODES: Readonly<{
  *
  * @example
  * ```ts
- * import type { FailureKind } from "@anyws/anyws/protocol";
+ * import type { FailureKind } from "@anyws/anyws";
  * const kind: FailureKind = "policy";
  * ```
  */

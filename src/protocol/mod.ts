@@ -102,3 +102,30 @@ export {
   serializeResponse,
   statusText,
 } from "./http_response.ts";
+
+// permessage-deflate (RFC 7692)
+export { PerMessageDeflate } from "./deflate/per_message_deflate.ts";
+export { DeflateContexts } from "./deflate/deflate_contexts.ts";
+export {
+  type DeflateAgreement,
+  negotiateDeflate,
+} from "./deflate/server_negotiation.ts";
+export {
+  acceptDeflateResponse,
+  deflateOffers,
+  type DeflateResponseCheck,
+} from "./deflate/client_negotiation.ts";
+export {
+  type DeflateMode,
+  type DeflateOptions,
+  type ResolvedDeflateOptions,
+  resolveDeflateOptions,
+} from "./deflate/options.ts";
+export type { DeflateParameters } from "./deflate/parameters.ts";
+export type {
+  DeflateCodec,
+  Deflater,
+  DeflaterOptions,
+  Inflater,
+  MessageCodec,
+} from "./deflate/codec.ts";

@@ -18,7 +18,7 @@ import { type AckErrorBody, type AckId, encodeEvent } from "../events/wire.ts";
  *
  * @example
  * ```ts
- * import { ClientRequests, type ClientRequestsOptions } from "@anyws/anyws";
+ * import { ClientRequests, type ClientRequestsOptions } from "./client_requests.ts";
  * const options: ClientRequestsOptions = { timeout: 5000, maxPending: 64 };
  * const requests = new ClientRequests<object>(options);
  * ```
@@ -42,7 +42,7 @@ export interface ClientRequestsOptions {
  *
  * @example
  * ```ts
- * import { ClientRequests } from "@anyws/anyws";
+ * import { ClientRequests } from "./client_requests.ts";
  * const requests = new ClientRequests<object>();
  * const conn = {};
  * const sent: string[] = [];

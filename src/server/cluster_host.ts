@@ -18,7 +18,8 @@ import type { PresenceChange, PresenceSnapshot } from "../cluster/presence.ts";
  *
  * @example
  * ```ts
- * import { Server, type ClusterServerView } from "@anyws/anyws";
+ * import { Server } from "@anyws/anyws";
+ * import { type ClusterServerView } from "./cluster_host.ts";
  * const view: ClusterServerView = new Server({ port: 0 });
  * ```
  */
@@ -43,7 +44,10 @@ export interface ClusterServerView {
  *
  * @example
  * ```ts
- * import { ClusterNode, MemoryHub, Server, serverHost } from "@anyws/anyws";
+ * import { ClusterNode } from "../cluster/cluster_node.ts";
+ * import { MemoryHub } from "../cluster/memory_backplane.ts";
+ * import { Server } from "@anyws/anyws";
+ * import { serverHost } from "./cluster_host.ts";
  * const server = new Server({ port: 0 });
  * const node = new ClusterNode(new MemoryHub().backplane(), serverHost(server));
  * node.start();

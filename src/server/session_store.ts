@@ -21,7 +21,7 @@ import { type Clock, systemClock } from "../shared/clock.ts";
  *
  * @example
  * ```ts
- * import type { SessionSnapshot } from "@anyws/anyws";
+ * import type { SessionSnapshot } from "./session_store.ts";
  * const snapshot: SessionSnapshot = { id: "c1", rooms: ["lobby"], user: "ada", data: { nick: "ada" } };
  * ```
  */
@@ -41,7 +41,7 @@ export interface SessionSnapshot<Data = Record<string, unknown>> {
  *
  * @example
  * ```ts
- * import { SessionStore, type SessionStoreOptions } from "@anyws/anyws";
+ * import { SessionStore, type SessionStoreOptions } from "./session_store.ts";
  * const options: SessionStoreOptions = { window: 30_000, maxSessions: 1000 };
  * const store = new SessionStore(options);
  * ```
@@ -78,7 +78,7 @@ export interface SessionStoreOptions {
  *
  * @example
  * ```ts
- * import type { ResumeResult } from "@anyws/anyws";
+ * import type { ResumeResult } from "./session_store.ts";
  * const outcome: ResumeResult = { status: "live", id: "c1" };
  * ```
  */
@@ -105,7 +105,7 @@ const BASE64URL =
  *
  * @example
  * ```ts
- * import { SessionStore } from "@anyws/anyws";
+ * import { SessionStore } from "./session_store.ts";
  * const store = new SessionStore();
  * const token = store.open("c1"); // sent to the client in anyws:session
  * // ... the connection drops:

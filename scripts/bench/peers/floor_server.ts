@@ -1,7 +1,7 @@
 /**
  * The idle-memory floor: the least WebSocket server each runtime's native
  * listen API allows, to measure what an idle connection costs before any
- * library is involved (`scripts/idle_floor.ts` drives it). A measuring
+ * library is involved (`scripts/bench/idle_floor.ts` drives it). A measuring
  * instrument, not a library: it trusts its client.
  *
  * It listens the way the anyws engines do — Node: `node:net` `createServer`
@@ -15,9 +15,9 @@
  * frame's first byte "G" (0x47) would be RSV1 + reserved opcode 7, never
  * valid without extensions.
  *
- * Run: `node scripts/peers/floor_server.ts PORT`,
- * `deno run -A scripts/peers/floor_server.ts PORT` or
- * `bun scripts/peers/floor_server.ts PORT`; prints a ready line.
+ * Run: `node scripts/bench/peers/floor_server.ts PORT`,
+ * `deno run -A scripts/bench/peers/floor_server.ts PORT` or
+ * `bun scripts/bench/peers/floor_server.ts PORT`; prints a ready line.
  *
  * @module
  */

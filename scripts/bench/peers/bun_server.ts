@@ -10,7 +10,7 @@
  *
  * No compression, messages up to 128 MiB, a backpressure limit large enough
  * that nothing is dropped, no idle timeout, 127.0.0.1 only. Run:
- * `bun scripts/peers/bun_server.ts PORT`; prints a ready line.
+ * `bun scripts/bench/peers/bun_server.ts PORT`; prints a ready line.
  *
  * @module
  */

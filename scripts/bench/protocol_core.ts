@@ -3,18 +3,18 @@
  * frames fed to a server `Protocol` in 64 KiB reads, and frame encoding, for
  * 32 B, 1 KiB and 64 KiB payloads. Runs on any runtime:
  *
- *   deno run -A scripts/bench_core.ts
- *   bun scripts/bench_core.ts
- *   node scripts/bench_core.ts
+ *   deno run -A scripts/bench/protocol_core.ts
+ *   bun scripts/bench/protocol_core.ts
+ *   node scripts/bench/protocol_core.ts
  *
  * Each case runs for about one second (`--time=ms` to change it).
  *
  * @module
  */
 
-import { Frame } from "../src/protocol/frame.ts";
-import { encodeFrame } from "../src/protocol/frame_encoder.ts";
-import { Protocol } from "../src/protocol/protocol.ts";
+import { Frame } from "../../src/protocol/frame.ts";
+import { encodeFrame } from "../../src/protocol/frame_encoder.ts";
+import { Protocol } from "../../src/protocol/protocol.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;

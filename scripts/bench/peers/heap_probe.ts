@@ -1,6 +1,6 @@
 /**
  * Runs a server module and writes a heap snapshot of it on `SIGUSR2`
- * (`scripts/heap_per_conn.ts` drives it). A measuring instrument, not a
+ * (`scripts/bench/heap_per_conn.ts` drives it). A measuring instrument, not a
  * library.
  *
  * Environment: `HEAP_TARGET`, the server module to import (it reads its port

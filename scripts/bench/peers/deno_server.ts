@@ -8,7 +8,7 @@
  *   sender included: a loop over a `Set` of sockets.
  *
  * No compression, no idle timeout, 127.0.0.1 only. Run:
- * `deno run -A scripts/peers/deno_server.ts PORT`; prints a ready line.
+ * `deno run -A scripts/bench/peers/deno_server.ts PORT`; prints a ready line.
  *
  * @module
  */

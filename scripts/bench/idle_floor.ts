@@ -1,16 +1,16 @@
 /**
  * The idle-memory floor of each runtime (evidence for issue 4): server RSS
  * per idle WebSocket connection for the least server each runtime's native
- * listen API allows (`scripts/peers/floor_server.ts`) next to anyws
+ * listen API allows (`scripts/bench/peers/floor_server.ts`) next to anyws
  * (`examples/bench_server.ts`), measured exactly like the `idle` case of
- * `npm run bench`: the same load client (`scripts/bench_client.c`, compiled
+ * `npm run bench`: the same load client (`scripts/bench/bench_client.c`, compiled
  * into `.bench/` when missing), the same arguments, a freshly started server
  * pinned to core 0 with its fd limit raised to the hard limit, the client
  * pinned to core 1.
  *
  * ```sh
- * node scripts/idle_floor.ts                    # 10,000 conns, 3 passes: writes docs/bench/floor.{md,json}
- * node scripts/idle_floor.ts --conns 2000 --passes 1 --out .bench
+ * node scripts/bench/idle_floor.ts                    # 10,000 conns, 3 passes: writes docs/bench/floor.{md,json}
+ * node scripts/bench/idle_floor.ts --conns 2000 --passes 1 --out .bench
  * ```
  *
  * RSS per connection = (server VmRSS 1 s after the last handshake − VmRSS
@@ -24,22 +24,13 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import process from "node:process";
-import {
-  canPin,
-  type ClientReport,
-  compileClient,
-  freePort,
-  machine as describeMachine,
-  median,
-  ROOT,
-  runClient,
-  startServer,
-  stopServer,
-  tool,
-  version,
-} from "./_bench_processes.ts";
+import { type ClientReport, compileClient, runClient } from "./load_client.ts";
+import { canPin, machine as describeMachine, version } from "./machine.ts";
+import { median } from "./median.ts";
+import { ROOT, tool } from "./paths.ts";
+import { freePort, startServer, stopServer } from "./processes.ts";
 
-const FLOOR = "scripts/peers/floor_server.ts";
+const FLOOR = "scripts/bench/peers/floor_server.ts";
 const ANYWS = "examples/bench_server.ts";
 const TARGET_KIB = 3;
 
@@ -118,7 +109,7 @@ interface Sample {
 
 function usage(): never {
   console.error(
-    "usage: node scripts/idle_floor.ts [--conns N] [--passes P] [--handshakes H] [--out DIR] [--no-pin]",
+    "usage: node scripts/bench/idle_floor.ts [--conns N] [--passes P] [--handshakes H] [--out DIR] [--no-pin]",
   );
   process.exit(2);
 }
@@ -310,7 +301,7 @@ for (let pass = 1; pass <= settings.passes; pass++) {
   }
 }
 
-const command = `node scripts/idle_floor.ts${
+const command = `node scripts/bench/idle_floor.ts${
   process.argv.slice(2).map((a) => ` ${a}`).join("")
 }`;
 const tableText = table(results);
@@ -331,7 +322,7 @@ ${tableText}
 
 ## Method
 
-- Client: \`scripts/bench_client.c\` (the \`npm run bench\` load client):
+- Client: \`scripts/bench/bench_client.c\` (the \`npm run bench\` load client):
   \`bench_client --mode idle --path /echo --conns ${settings.conns} --handshakes ${settings.handshakes} --settle 1000 --server-pid PID\`,
   the arguments of the bench's \`idle\` case.
 - Each measurement starts the server fresh on 127.0.0.1 with its fd limit

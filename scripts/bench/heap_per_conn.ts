@@ -2,15 +2,15 @@
  * What an idle connection keeps on the JavaScript heap, object by object
  * (`npm run bench:heap`): the companion of `npm run bench:floor`, which
  * gives the RSS. For each runtime it starts the bare floor server
- * (`scripts/peers/floor_server.ts`) and anyws (`examples/bench_server.ts`)
- * under `scripts/peers/heap_probe.ts`, warms it up with 200 connections,
+ * (`scripts/bench/peers/floor_server.ts`) and anyws (`examples/bench_server.ts`)
+ * under `scripts/bench/peers/heap_probe.ts`, warms it up with 200 connections,
  * takes a heap snapshot (after a full garbage collection) before and while
  * the benchmark's load client holds `--conns` idle connections, and reports
  * the difference per connection, grouped by class.
  *
  * ```sh
- * node scripts/heap_per_conn.ts                  # 2,000 connections, writes docs/bench/heap.md
- * node scripts/heap_per_conn.ts --conns 500 --runtimes bun --out .bench
+ * node scripts/bench/heap_per_conn.ts                  # 2,000 connections, writes docs/bench/heap.md
+ * node scripts/bench/heap_per_conn.ts --conns 500 --runtimes bun --out .bench
  * ```
  *
  * Node and Deno snapshots are V8's (`node:v8` `writeHeapSnapshot`), Bun's are
@@ -31,22 +31,15 @@ import {
 } from "node:fs";
 import { join, relative } from "node:path";
 import process from "node:process";
-import {
-  canPin,
-  compileClient,
-  freePort,
-  ROOT,
-  runClient,
-  SCRATCH,
-  startServer,
-  stopServer,
-  tool,
-} from "./_bench_processes.ts";
+import { compileClient, runClient } from "./load_client.ts";
+import { canPin } from "./machine.ts";
+import { ROOT, SCRATCH, tool } from "./paths.ts";
+import { freePort, startServer, stopServer } from "./processes.ts";
 
 type Runtime = "node" | "deno" | "bun";
-const PROBE = "scripts/peers/heap_probe.ts";
+const PROBE = "scripts/bench/peers/heap_probe.ts";
 const SERVERS = {
-  floor: "scripts/peers/floor_server.ts",
+  floor: "scripts/bench/peers/floor_server.ts",
   anyws: "examples/bench_server.ts",
 } as const;
 type ServerId = keyof typeof SERVERS;
@@ -255,7 +248,7 @@ function markdown(
     "engine puts them (V8: in the string; JavaScriptCore: partly outside the",
     "snapshot). RSS per connection is in [floor.md](floor.md).",
     "",
-    `Command: \`node scripts/heap_per_conn.ts --conns ${conns}\``,
+    `Command: \`node scripts/bench/heap_per_conn.ts --conns ${conns}\``,
     "",
   ];
   for (const { runtime, floor, anyws } of results) {

@@ -1,6 +1,8 @@
 /**
  * Measures the permessage-deflate candidates on each runtime, to choose the
- * implementation by figures (issue 14):
+ * implementation by figures (issue 14). It is one file of ~900 lines on
+ * purpose: it re-runs itself as a child on each runtime (`--child`), so the
+ * parent and every child must load exactly the same cases.
  *
  * - `pako`: the synchronous pure-JavaScript codec of
  *   `engines/deflate_pako.ts`;
@@ -19,11 +21,11 @@
  * connection; and the peak memory of decompressing a bomb (1 GiB of zeros
  * in ~1 MiB) with a 16 MiB limit (Linux: reads /proc/self).
  *
- *   node scripts/bench_deflate.ts               # all three runtimes, writes docs/bench/deflate.md
- *   node scripts/bench_deflate.ts --no-write    # print only
- *   node scripts/bench_deflate.ts --child       # this runtime only, JSON on stdout
- *   deno run -A --v8-flags=--expose-gc scripts/bench_deflate.ts --child
- *   bun scripts/bench_deflate.ts --child
+ *   node scripts/bench/deflate.ts               # all three runtimes, writes docs/bench/deflate.md
+ *   node scripts/bench/deflate.ts --no-write    # print only
+ *   node scripts/bench/deflate.ts --child       # this runtime only, JSON on stdout
+ *   deno run -A --v8-flags=--expose-gc scripts/bench/deflate.ts --child
+ *   bun scripts/bench/deflate.ts --child
  *
  * `--time=ms` sets each measurement's duration (default 300; best of 3).
  * A child stops after 120 s whatever happens.
@@ -42,19 +44,19 @@ import * as pako from "pako";
 import type {
   DeflaterOptions,
   MessageCodec,
-} from "../src/protocol/deflate/codec.ts";
-import { contextMessageCodec } from "../src/protocol/deflate/context_message_codec.ts";
-import { DeflateContexts } from "../src/protocol/deflate/deflate_contexts.ts";
-import { MessageCompressor } from "../src/protocol/deflate/message_compressor.ts";
-import { MessageDecompressor } from "../src/protocol/deflate/message_decompressor.ts";
-import { resolveDeflateOptions } from "../src/protocol/deflate/options.ts";
-import { pakoCodec } from "../engines/deflate_pako.ts";
-import { PerMessageDeflate } from "../src/protocol/deflate/per_message_deflate.ts";
-import { zlibMessageCodec } from "../engines/deflate_zlib.ts";
+} from "../../src/protocol/deflate/codec.ts";
+import { contextMessageCodec } from "../../src/protocol/deflate/context_message_codec.ts";
+import { DeflateContexts } from "../../src/protocol/deflate/deflate_contexts.ts";
+import { MessageCompressor } from "../../src/protocol/deflate/message_compressor.ts";
+import { MessageDecompressor } from "../../src/protocol/deflate/message_decompressor.ts";
+import { resolveDeflateOptions } from "../../src/protocol/deflate/options.ts";
+import { pakoCodec } from "../../engines/deflate_pako.ts";
+import { PerMessageDeflate } from "../../src/protocol/deflate/per_message_deflate.ts";
+import { zlibMessageCodec } from "../../engines/deflate_zlib.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const argv = process.argv.slice(2);
 const timeArg = argv.find((a) => a.startsWith("--time="));
 const DURATION = timeArg ? Number(timeArg.slice(7)) : 300;
@@ -746,7 +748,7 @@ function markdown(reports: ChildReport[], started: Date, ms: number): string {
   const lines: string[] = [];
   lines.push("# permessage-deflate: candidates measured", "");
   lines.push(
-    "Written by `node scripts/bench_deflate.ts` (each runtime runs the same",
+    "Written by `node scripts/bench/deflate.ts` (each runtime runs the same",
     "script with `--child`); the choice made from these figures is in",
     "[../deflate.md](../deflate.md).",
     "",

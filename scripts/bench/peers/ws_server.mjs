@@ -7,7 +7,7 @@
  *   sender included: a loop of `ws.send`, which is how `ws` broadcasts.
  *
  * No compression, messages up to 128 MiB, 127.0.0.1 only. Run:
- * `node scripts/peers/ws_server.mjs PORT`; prints a ready line.
+ * `node scripts/bench/peers/ws_server.mjs PORT`; prints a ready line.
  *
  * @module
  */
