@@ -31,8 +31,9 @@ interface Entry {
   due: number;
   ms: number;
   callback: () => void;
-  // Captured when the timer is set; formatted only when asked for.
+  // Captured when the timer is set; formatted once, when first asked for.
   origin: Error;
+  owner?: string;
 }
 
 /**
@@ -130,12 +131,12 @@ export class VirtualClock implements Timers {
   pending(): PendingTimer[] {
     return [...this.#timers.values()]
       .sort(byDue)
-      .map(({ id, kind, due, ms, origin }) => ({
-        id,
-        kind,
-        due,
-        ms,
-        owner: ownerOf(origin),
+      .map((entry) => ({
+        id: entry.id,
+        kind: entry.kind,
+        due: entry.due,
+        ms: entry.ms,
+        owner: entry.owner ??= ownerOf(entry.origin),
       }));
   }
 

@@ -583,3 +583,66 @@ describe("the fallback log", () => {
     assert.match(text, /199\d more/);
   });
 });
+
+// ── found by the driver fuzzer (tests/driver_fuzz_test.ts) ─────────────────
+// On the memory engine, so that what arrives in one read is certain.
+
+/** A server on a fresh memory engine, with `setup`'s handlers. */
+async function memoryServe(
+  options: ServerOptions,
+  setup: (server: Server) => void,
+): Promise<{ server: Server; connect: () => ReturnType<typeof connectRaw> }> {
+  const engine = memoryEngine();
+  const server = new Server(engine, { hostname: HOST, port: 0, ...options });
+  server.on("error", () => {});
+  setup(server);
+  await server.listen();
+  servers.push(server);
+  return { server, connect: () => connectRaw(engine, server.port) };
+}
+
+/** A raw memory client past the handshake, recording what the server sends. */
+function connectRaw(engine: ReturnType<typeof memoryEngine>, port: number) {
+  const socket = engine.connect(port);
+  const received: Uint8Array[] = [];
+  socket.onData = (bytes) => received.push(bytes);
+  socket.write(upgradeRequest());
+  return { socket, received: () => concatBytes(...received) };
+}
+
+describe("terminate() in a handler: the rest of the read never happened", () => {
+  test("a violation behind the message is not reported: no error event, close 1006", async () => {
+    const events: string[] = [];
+    const closed = deferred<CloseInfo>();
+    const { connect } = await memoryServe({}, (s) => {
+      s.on("message", (_data, conn) => conn.terminate());
+      s.on("error", (error) => events.push(`error ${String(error)}`));
+      s.on("close", (info) => closed.resolve(info));
+    });
+    const client = connect();
+    await waitFor(() => client.received().length > 0, 2000, "101");
+    client.socket.write(concatBytes(
+      encodeClientFrame(OP.Text, "last words"),
+      encodeClientFrame(OP.Text, "bad", { rsv: 4 }),
+    ));
+    const info = await withTimeout(closed.promise, 2000, "close");
+    assert.deepEqual(events, []);
+    assert.deepEqual(info, { code: 1006, reason: "", wasClean: false });
+  });
+
+  test("a close frame behind the message is not taken: close 1006, not the peer's code", async () => {
+    const closed = deferred<CloseInfo>();
+    const { connect } = await memoryServe({}, (s) => {
+      s.on("message", (_data, conn) => conn.terminate());
+      s.on("close", (info) => closed.resolve(info));
+    });
+    const client = connect();
+    await waitFor(() => client.received().length > 0, 2000, "101");
+    client.socket.write(concatBytes(
+      encodeClientFrame(OP.Text, "last words"),
+      encodeClientFrame(OP.Close, closePayload(4000, "bye")),
+    ));
+    const info = await withTimeout(closed.promise, 2000, "close");
+    assert.deepEqual(info, { code: 1006, reason: "", wasClean: false });
+  });
+});

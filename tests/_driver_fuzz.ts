@@ -1,0 +1,2137 @@
+/**
+ * A seeded, model-based fuzzer of the connection driver: a {@link Server} on
+ * the memory engine, its timers on a {@link VirtualClock}, raw clients that
+ * write hand-made frames, and one random interleaving per seed of
+ * application calls, peer events and timers. After every step (microtasks
+ * settled) the invariants of issue 12 §4 are checked against a model of
+ * what each side sent; the first broken one throws a {@link FuzzFailure}
+ * naming the seed, the step and the recent trace.
+ *
+ * Used by `tests/driver_fuzz_test.ts` (a few thousand seeds in `npm test`)
+ * and `scripts/fuzz.ts` (`npm run fuzz`, the long run).
+ *
+ * @module
+ */
+
+import process from "node:process";
+import type { CloseInfo, Connection, Message } from "../src/connection.ts";
+import type { Engine, Transport, TransportHandler } from "../src/engine.ts";
+import { Frame } from "../src/frame.ts";
+import { Server } from "../src/server.ts";
+import type { ServerOptions } from "../src/server_options.ts";
+import { isValidUtf8 } from "../src/utf8.ts";
+import {
+  type MemoryEngine,
+  memoryEngine,
+  type MemorySocket,
+} from "../engines/memory.ts";
+import { type Prng, prng } from "./_prng.ts";
+import { VirtualClock } from "./_virtual_clock.ts";
+import {
+  closePayload,
+  encodeClientFrame,
+  OP,
+  upgradeRequest,
+} from "./_clients.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Codes the peers close with; none of them is a code the server fails with. */
+const PEER_CLOSE_CODES = [1000, 1001, 1003, 3000, 3999, 4000, 4242, 4999];
+/** Codes the application closes with. */
+const APP_CLOSE_CODES = [1000, 1001, 1011, 4500, 4501, 4599];
+/** Close codes an application may not send: `conn.close()` throws a UsageError. */
+const INVALID_APP_CODES = [999, 1004, 1005, 1006, 1015, 2000, 5000];
+/** What the server fails a connection with, per ProtocolError kind. */
+const FAILURE_CODES: Record<string, number> = {
+  "protocol": 1002,
+  "invalid-data": 1007,
+  "policy": 1008,
+  "too-big": 1009,
+  "keepalive": 1011,
+  "internal": 1011,
+};
+const ROOMS = ["red", "green", "blue"];
+const STOP_PAYLOAD = closePayload(1001, "Server shutting down");
+
+/** An invariant broke: the message names the seed, the step and the recent trace. */
+export class FuzzFailure extends Error {
+  override name = "FuzzFailure";
+  /** The seed that failed. */
+  readonly seed: number;
+  /** The step (1-based; 0 = setup; steps + 1 = teardown). */
+  readonly step: number;
+
+  constructor(seed: number, step: number, message: string, trace: string[]) {
+    super(
+      `seed ${seed}, step ${step}: ${message}\n` +
+        `replay: ANYWS_FUZZ_SEED=${seed} npm run fuzz\n` +
+        `--- last ${trace.length} trace lines ---\n${trace.join("\n")}`,
+    );
+    this.seed = seed;
+    this.step = step;
+  }
+}
+
+/** Options of {@link fuzzSeed}. */
+export interface FuzzOptions {
+  /** Random steps before the teardown. Default: 20 to 60, chosen by the seed. */
+  steps?: number;
+  /** Called with every trace line as it happens (a replay prints them). */
+  trace?: (line: string) => void;
+  /** Errors that escaped to the runtime (see {@link watchUncaught}); checked after every step. */
+  uncaught?: unknown[];
+}
+
+/** What one seed did. */
+export interface FuzzOutcome {
+  seed: number;
+  steps: number;
+  peers: number;
+  opened: number;
+  /** Frames the server wrote that were checked against the model. */
+  frames: number;
+  /** How often each notable thing happened (what the seed covered). */
+  tally: Record<string, number>;
+}
+
+/**
+ * Records every unhandled rejection and uncaught exception until disposed
+ * (on every runtime, through `node:process`).
+ *
+ * @example
+ * ```ts
+ * const watch = watchUncaught();
+ * try { await fuzzSeed(1, { uncaught: watch.errors }); } finally { watch.dispose(); }
+ * ```
+ */
+export function watchUncaught(): { errors: unknown[]; dispose(): void } {
+  const errors: unknown[] = [];
+  const record = (error: unknown) => errors.push(error);
+  process.on("unhandledRejection", record);
+  process.on("uncaughtException", record);
+  return {
+    errors,
+    dispose() {
+      process.off("unhandledRejection", record);
+      process.off("uncaughtException", record);
+    },
+  };
+}
+
+/**
+ * Runs one seed: setup, random steps, teardown, with the invariants checked
+ * after each step. Throws a {@link FuzzFailure} on the first broken one.
+ *
+ * @example
+ * ```ts
+ * const outcome = await fuzzSeed(42);
+ * console.log(outcome.opened, "connections opened");
+ * ```
+ */
+export async function fuzzSeed(
+  seed: number,
+  options: FuzzOptions = {},
+): Promise<FuzzOutcome> {
+  const fuzz = new Fuzz(seed, options);
+  return await fuzz.run();
+}
+
+// ── bytes ───────────────────────────────────────────────────────────────
+
+/** A growable byte log. */
+class ByteLog {
+  #data = new Uint8Array(256);
+  length = 0;
+
+  push(chunk: Uint8Array): void {
+    const need = this.length + chunk.length;
+    if (need > this.#data.length) {
+      const grown = new Uint8Array(Math.max(need, this.#data.length * 2));
+      grown.set(this.#data.subarray(0, this.length));
+      this.#data = grown;
+    }
+    this.#data.set(chunk, this.length);
+    this.length = need;
+  }
+
+  get bytes(): Uint8Array {
+    return this.#data.subarray(0, this.length);
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const part of parts) size += part.length;
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+function show(payload: Uint8Array | string): string {
+  if (typeof payload === "string") {
+    return payload.length > 24
+      ? JSON.stringify(payload.slice(0, 24)) + `…(${payload.length})`
+      : JSON.stringify(payload);
+  }
+  const text = decoder.decode(payload.subarray(0, 24));
+  return /^[\x20-\x7e]*$/.test(text)
+    ? `"${text}"${payload.length > 24 ? `…(${payload.length} bytes)` : ""}`
+    : `${payload.length} bytes`;
+}
+
+const OPCODE_NAMES: Record<number, string> = {
+  0: "cont",
+  1: "text",
+  2: "binary",
+  8: "close",
+  9: "ping",
+  10: "pong",
+};
+
+/** A frame the server wrote, parsed from its byte stream. */
+interface WireFrame {
+  opcode: number;
+  fin: boolean;
+  rsv: number;
+  masked: boolean;
+  payload: Uint8Array;
+  /** Offset just past the frame in the server's stream. */
+  end: number;
+}
+
+function parseFrameAt(
+  bytes: Uint8Array,
+  offset: number,
+): WireFrame | undefined {
+  if (bytes.length - offset < 2) return undefined;
+  const b0 = bytes[offset];
+  const b1 = bytes[offset + 1];
+  const masked = (b1 & 0x80) !== 0;
+  let length = b1 & 0x7f;
+  let header = 2;
+  if (length === 126) {
+    if (bytes.length - offset < 4) return undefined;
+    length = (bytes[offset + 2] << 8) | bytes[offset + 3];
+    header = 4;
+  } else if (length === 127) {
+    if (bytes.length - offset < 10) return undefined;
+    const view = new DataView(bytes.buffer, bytes.byteOffset + offset, 10);
+    length = view.getUint32(2) * 2 ** 32 + view.getUint32(6);
+    header = 10;
+  }
+  if (masked) header += 4;
+  if (bytes.length - offset < header + length) return undefined;
+  return {
+    opcode: b0 & 0xf,
+    fin: (b0 & 0x80) !== 0,
+    rsv: (b0 >> 4) & 7,
+    masked,
+    payload: bytes.slice(offset + header, offset + header + length),
+    end: offset + header + length,
+  };
+}
+
+function indexOfHeadEnd(bytes: Uint8Array): number {
+  for (let i = 0; i + 3 < bytes.length; i++) {
+    if (
+      bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 &&
+      bytes[i + 3] === 10
+    ) return i + 4;
+  }
+  return -1;
+}
+
+function closeCodeOf(payload: Uint8Array): number {
+  return payload.length < 2 ? 1005 : (payload[0] << 8) | payload[1];
+}
+
+function isValidServerClosePayload(payload: Uint8Array): boolean {
+  if (payload.length === 0) return true;
+  if (payload.length === 1) return false;
+  const code = closeCodeOf(payload);
+  const validCode = (code >= 1000 && code <= 1003) ||
+    (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+  return validCode && isValidUtf8(payload.subarray(2));
+}
+
+// ── the model ───────────────────────────────────────────────────────────
+
+/** The first thing in a peer's stream after which the server reads nothing more. */
+type Stopper =
+  | { kind: "close"; code: number; reason: string }
+  | { kind: "violation"; name: string; codes: number[] };
+
+/** A frame the application queued (its send returned true). */
+interface ExpectedFrame {
+  opcode: number;
+  fin: boolean;
+  payload: Uint8Array;
+}
+
+/** One raw client, and what the server wrote to it. */
+class Peer {
+  readonly index: number;
+  readonly label: string;
+  readonly address: string;
+  socket!: MemorySocket;
+
+  // The server's side, seen through the recording transport.
+  /** Everything the server's transport was asked to write before its end() or abort(). */
+  readonly wire = new ByteLog();
+  serverEnded = false;
+  serverAborted = false;
+  transportClosed = false;
+  driver: (TransportHandler & { readonly readyState: number }) | undefined;
+
+  // What the client received.
+  received = 0;
+  clientGotEnd = false;
+  clientClosed = false;
+
+  // The server's stream, parsed.
+  parsed = 0;
+  httpStatus = 0;
+  sendingFragments = false;
+  closeFrame: WireFrame | undefined;
+  pongs = 0;
+
+  // What the client sends.
+  readonly out = new ByteLog();
+  written = 0;
+  headLength = 0;
+  validHead = true;
+  ended = false;
+  aborted = false;
+  paused = false;
+  /** Whole valid messages, in order, before the stopper. */
+  readonly messages: Array<string | Uint8Array> = [];
+  /** Payloads of the pings sent before the stopper, in order. */
+  readonly pings: string[] = [];
+  stopper: Stopper | undefined;
+  conn: ConnModel | undefined;
+
+  constructor(index: number, seed: number) {
+    this.index = index;
+    this.label = `p${index}`;
+    // One address per client: the server's connection names its peer.
+    this.address = `10.${(seed >>> 8) & 0xff}.${seed & 0xff}.${index + 1}`;
+  }
+
+  get live(): boolean {
+    return !this.ended && !this.aborted && !this.clientClosed;
+  }
+
+  get unwritten(): number {
+    return this.out.length - this.written;
+  }
+}
+
+/** The application's view of one opened connection. */
+class ConnModel {
+  readonly peer: Peer;
+  readonly conn: Connection;
+  lastState = 1;
+  readonly closes: CloseInfo[] = [];
+  closed = false;
+  readonly expected: ExpectedFrame[] = [];
+  matched = 0;
+  /** The payload of our close frame, when the application queued the first one. */
+  appClose: Uint8Array | undefined;
+  /** The code of the violation the server reported. */
+  violation: number | undefined;
+  /** The code of a failure of ours (buffer cap, keepalive). */
+  failure: number | undefined;
+  terminated = false;
+  readonly delivered: Array<string | Uint8Array> = [];
+  midFragment = false;
+  readonly rooms = new Set<string>();
+  readonly leavesAllowed = new Set<string>();
+
+  constructor(peer: Peer, conn: Connection) {
+    this.peer = peer;
+    this.conn = conn;
+  }
+
+  get label(): string {
+    return `c${this.peer.index}`;
+  }
+}
+
+function macrotask(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+// ── the fuzzer ──────────────────────────────────────────────────────────
+
+class Fuzz {
+  readonly seed: number;
+  readonly rng: Prng;
+  readonly clock = new VirtualClock();
+  readonly options: ServerOptions & {
+    handshakeTimeout: number;
+    closeTimeout: number;
+    pingInterval: number;
+    idleTimeout: number;
+    maxMessageSize: number;
+    maxFrameSize: number;
+    maxBufferedAmount: number;
+    drainThreshold: number;
+  };
+  readonly highWaterMark: number;
+  readonly chunkSize: number;
+  readonly maxPeers: number;
+  readonly steps: number;
+  readonly engine: MemoryEngine;
+  readonly server: Server;
+  readonly peers: Peer[] = [];
+  readonly byAddress = new Map<string, Peer>();
+  readonly models = new Map<Connection, ConnModel>();
+  #traceSink: ((line: string) => void) | undefined;
+  #trace: string[] = [];
+  #uncaught: unknown[];
+  #uncaughtSeen = 0;
+  #step = 0;
+  #problems: string[] = [];
+  #stopCalled = false;
+  #stopDone = false;
+  #stopFailed: unknown;
+  #stopping = false;
+  #counter = 0;
+  /** Depth of the harness's own calls into the application API. */
+  #inApp = 0;
+  #frames = 0;
+  readonly tally: Record<string, number> = {};
+
+  constructor(seed: number, options: FuzzOptions) {
+    this.seed = seed;
+    this.rng = prng(seed);
+    this.#traceSink = options.trace;
+    this.#uncaught = options.uncaught ?? [];
+    this.#uncaughtSeen = this.#uncaught.length;
+    const r = this.rng;
+    const maxMessageSize = r.pick([64, 300, 2048, 16 * 1024 * 1024]);
+    this.options = {
+      hostname: "127.0.0.1",
+      port: 0,
+      handshakeTimeout: r.pick([0, 40, 200, 10_000]),
+      closeTimeout: r.pick([0, 30, 150, 5000]),
+      pingInterval: r.pick([0, 0, 50, 300]),
+      idleTimeout: r.pick([0, 0, 120, 1000]),
+      maxMessageSize,
+      maxFrameSize: r.pick([maxMessageSize, maxMessageSize, 100]),
+      maxBufferedAmount: r.pick([0, 3000, 40_000, 16 * 1024 * 1024]),
+      drainThreshold: r.pick([0, 500, 8192, 1024 * 1024]),
+    };
+    this.highWaterMark = r.pick([16, 200, 2048, 64 * 1024]);
+    this.chunkSize = r.pick([1, 3, 17, 256, 65536]);
+    this.maxPeers = r.int(1, 4);
+    this.steps = options.steps ?? r.int(20, 60);
+    const inner = memoryEngine({
+      timers: this.clock,
+      highWaterMark: this.highWaterMark,
+      chunkSize: this.chunkSize,
+    });
+    this.engine = inner;
+    const recording: Engine = {
+      name: "fuzz-memory",
+      timers: inner.timers,
+      listen: (listenOptions, accept) =>
+        inner.listen(
+          listenOptions,
+          (transport) => this.#accepted(transport, accept),
+        ),
+    };
+    this.server = new Server(recording, this.options);
+    this.#handlers();
+  }
+
+  async run(): Promise<FuzzOutcome> {
+    const o = this.options;
+    this.#log(
+      `seed ${this.seed}: handshakeTimeout ${o.handshakeTimeout}, closeTimeout ${o.closeTimeout}, ` +
+        `pingInterval ${o.pingInterval}, idleTimeout ${o.idleTimeout}, maxMessageSize ${o.maxMessageSize}, ` +
+        `maxFrameSize ${o.maxFrameSize}, maxBufferedAmount ${o.maxBufferedAmount}, drainThreshold ${o.drainThreshold}; ` +
+        `engine highWaterMark ${this.highWaterMark}, chunkSize ${this.chunkSize}; ` +
+        `up to ${this.maxPeers} peers, ${this.steps} steps`,
+    );
+    await this.server.listen();
+    for (this.#step = 1; this.#step <= this.steps; this.#step++) {
+      await this.#randomStep();
+      await this.#settle();
+      this.#checkAll();
+    }
+    await this.#teardown();
+    return {
+      seed: this.seed,
+      steps: this.steps,
+      peers: this.peers.length,
+      opened: this.models.size,
+      frames: this.#frames,
+      tally: this.tally,
+    };
+  }
+
+  // ── trace and failures ──────────────────────────────────────────────
+
+  #count(what: string): void {
+    this.tally[what] = (this.tally[what] ?? 0) + 1;
+  }
+
+  #log(line: string): void {
+    const entry = `[${this.#step}] t=${this.clock.now} ${line}`;
+    this.#trace.push(entry);
+    if (this.#trace.length > 120) this.#trace.splice(0, 40);
+    this.#traceSink?.(entry);
+  }
+
+  /** Records a broken invariant (thrown at the end of the step). */
+  #problem(message: string): void {
+    this.#log(`!! ${message}`);
+    this.#problems.push(message);
+  }
+
+  #fail(message: string): never {
+    throw new FuzzFailure(
+      this.seed,
+      this.#step,
+      message,
+      this.#trace.slice(-80),
+    );
+  }
+
+  #throwProblems(): void {
+    if (this.#uncaught.length > this.#uncaughtSeen) {
+      const error = this.#uncaught[this.#uncaughtSeen];
+      this.#problem(
+        `an error escaped to the runtime: ${
+          error instanceof Error ? error.stack : String(error)
+        }`,
+      );
+      this.#uncaughtSeen = this.#uncaught.length;
+    }
+    if (this.#problems.length > 0) this.#fail(this.#problems.join("\n"));
+  }
+
+  // ── the recording engine ────────────────────────────────────────────
+
+  #accepted(
+    transport: Transport,
+    accept: (transport: Transport) => TransportHandler,
+  ): TransportHandler {
+    const peer = this.byAddress.get(transport.remoteAddress);
+    if (peer === undefined) {
+      this.#fail(`unknown peer ${transport.remoteAddress}`);
+    }
+    const afterClose = (what: string) => {
+      if (peer.transportClosed) {
+        this.#problem(
+          `${peer.label}: the driver called transport.${what}() after onClose`,
+        );
+      }
+    };
+    const recorded: Transport = {
+      remoteAddress: transport.remoteAddress,
+      remotePort: transport.remotePort,
+      get unsentBytes() {
+        return transport.unsentBytes;
+      },
+      write: (bytes) => {
+        afterClose("write");
+        this.#count("transport writes");
+        if (peer.serverEnded) {
+          this.#problem(
+            `${peer.label}: the server wrote ${bytes.length} bytes after its FIN`,
+          );
+        } else if (peer.serverAborted) {
+          // Allowed by the Transport contract (ignored), and harmless.
+          this.#log(
+            `${peer.label}: the server wrote ${bytes.length} bytes after abort() (ignored)`,
+          );
+          this.#count("write after abort (ignored)");
+        } else {
+          peer.wire.push(bytes);
+        }
+        return transport.write(bytes);
+      },
+      requestDrain: () => {
+        afterClose("requestDrain");
+        return transport.requestDrain();
+      },
+      end: () => {
+        afterClose("end");
+        if (!peer.serverEnded && !peer.serverAborted) {
+          this.#log(`${peer.label}: server FIN`);
+          this.#count("server FIN");
+        }
+        peer.serverEnded = true;
+        transport.end();
+      },
+      abort: () => {
+        afterClose("abort");
+        if (!peer.serverAborted) {
+          this.#log(`${peer.label}: server abort`);
+          this.#count("server abort");
+        }
+        peer.serverAborted = true;
+        transport.abort();
+      },
+      pause: () => {
+        afterClose("pause");
+        this.#count("transport pause");
+        transport.pause();
+      },
+      resume: () => {
+        afterClose("resume");
+        transport.resume();
+      },
+    };
+    const handler = accept(recorded);
+    peer.driver = handler as TransportHandler & { readyState: number };
+    return {
+      onData: (bytes) => {
+        if (peer.transportClosed) {
+          this.#problem(`${peer.label}: onData after onClose`);
+        }
+        handler.onData(bytes);
+      },
+      onDrain: () => {
+        this.#count("transport drain");
+        handler.onDrain();
+      },
+      onEnd: () => handler.onEnd(),
+      onClose: (error) => {
+        if (peer.transportClosed) this.#problem(`${peer.label}: onClose twice`);
+        peer.transportClosed = true;
+        this.#log(
+          `${peer.label}: transport closed${
+            error ? ` (${error.message})` : ""
+          }`,
+        );
+        handler.onClose(error);
+      },
+    };
+  }
+
+  // ── the application ─────────────────────────────────────────────────
+
+  #model(conn: Connection, event: string): ConnModel | undefined {
+    const model = this.models.get(conn);
+    if (model === undefined) {
+      this.#problem(`${event} event for a connection that never opened`);
+    }
+    return model;
+  }
+
+  /** Checks an event other than `close` for `m`. */
+  #eventAllowed(m: ConnModel, event: string): void {
+    if (m.closed) {
+      this.#problem(`${m.label}: ${event} event after its close event`);
+    } else if (m.terminated && this.#inApp === 0) {
+      this.#problem(`${m.label}: ${event} event after terminate()`);
+    }
+    this.#checkState(m, event);
+  }
+
+  #handlers(): void {
+    const server = this.server;
+    const r = this.rng;
+    server.on("open", (_request, conn) => {
+      const peer = this.byAddress.get(conn.remoteAddress);
+      if (peer === undefined) {
+        this.#problem(`open event from unknown address ${conn.remoteAddress}`);
+        return;
+      }
+      if (peer.conn !== undefined) {
+        this.#problem(`${peer.label}: a second open event`);
+      }
+      const m = new ConnModel(peer, conn);
+      peer.conn = m;
+      this.models.set(conn, m);
+      this.#log(`${m.label}: open`);
+      this.#count("open");
+      if (conn.readyState !== 1) {
+        this.#problem(
+          `${m.label}: readyState ${conn.readyState} in the open event`,
+        );
+      }
+      const roll = r.next();
+      if (roll < 0.3) this.#appSend(m, `welcome ${peer.label}`, "welcome");
+      else if (roll < 0.4) this.#appJoin(m, r.pick(ROOMS));
+      else if (roll < 0.45) this.#appPause(m);
+    });
+    const onMessage = (m: ConnModel, data: string | Uint8Array) => {
+      this.#eventAllowed(m, "message");
+      m.delivered.push(data);
+      this.#log(`${m.label}: message ${show(data)}`);
+      const i = m.delivered.length - 1;
+      const sent = m.peer.messages[i];
+      if (sent === undefined) {
+        this.#problem(
+          `${m.label}: message #${i} delivered, but the peer sent only ${m.peer.messages.length} before its stopper`,
+        );
+      } else if (
+        typeof sent !== typeof data ||
+        (typeof sent === "string"
+          ? sent !== data
+          : !sameBytes(sent, data as Uint8Array))
+      ) {
+        this.#problem(
+          `${m.label}: message #${i} is ${show(data)}, the peer sent ${
+            show(sent)
+          }`,
+        );
+      }
+      this.#react(m, data);
+    };
+    server.on("message", (data, conn) => {
+      const m = this.#model(conn, "message");
+      if (m) onMessage(m, data);
+    });
+    server.on("fz", (data, conn) => {
+      const m = this.#model(conn, "fz");
+      if (m) onMessage(m, JSON.stringify({ event: "fz", data }));
+    });
+    server.on("error", (error, conn) => {
+      const e = error as { kind?: string; code?: number; message?: string };
+      if (conn === undefined) {
+        this.#problem(`error event without a connection: ${String(error)}`);
+        return;
+      }
+      const m = this.#model(conn, "error");
+      if (m === undefined) return;
+      this.#log(
+        `${m.label}: error ${e.kind ?? "?"} ${e.code ?? "?"}: ${
+          e.message ?? String(error)
+        }`,
+      );
+      this.#count(`error ${e.kind}`);
+      this.#eventAllowed(m, "error");
+      if (e.kind !== undefined && FAILURE_CODES[e.kind] !== e.code) {
+        this.#problem(`${m.label}: a ${e.kind} error with code ${e.code}`);
+      }
+      const o = this.options;
+      switch (e.kind) {
+        case "protocol":
+        case "invalid-data":
+        case "too-big": {
+          const stopper = m.peer.stopper;
+          if (m.violation !== undefined) {
+            this.#problem(`${m.label}: a second violation reported`);
+          }
+          m.violation = e.code;
+          if (stopper?.kind !== "violation") {
+            this.#problem(
+              `${m.label}: violation ${e.code} reported, but the peer's stream has ${
+                stopper ? `a close first` : "none"
+              }`,
+            );
+          } else if (!stopper.codes.includes(e.code!)) {
+            this.#problem(
+              `${m.label}: violation ${e.code} reported for ${stopper.name} (expected ${
+                stopper.codes.join(" or ")
+              })`,
+            );
+          }
+          // RFC 6455 strictness (Autobahn 3.x-5.x): every valid message
+          // before the violation was delivered.
+          if (m.delivered.length !== m.peer.messages.length) {
+            this.#problem(
+              `${m.label}: violation after ${m.peer.messages.length} valid messages, but ${m.delivered.length} were delivered`,
+            );
+          }
+          break;
+        }
+        case "policy":
+          if (o.maxBufferedAmount === 0) {
+            this.#problem(
+              `${m.label}: a policy failure with no maxBufferedAmount`,
+            );
+          }
+          m.failure ??= e.code;
+          break;
+        case "keepalive":
+          if (o.idleTimeout === 0) {
+            this.#problem(
+              `${m.label}: a keepalive failure with no idleTimeout`,
+            );
+          }
+          m.failure ??= e.code;
+          break;
+        default:
+          this.#problem(
+            `${m.label}: unexpected error: ${
+              error instanceof Error ? error.stack : String(error)
+            }`,
+          );
+      }
+    });
+    server.on("drain", (amount, conn) => {
+      const m = this.#model(conn, "drain");
+      if (m === undefined) return;
+      this.#log(`${m.label}: drain ${amount}`);
+      this.#count("drain event");
+      this.#eventAllowed(m, "drain");
+      if (!(amount >= 0)) {
+        this.#problem(`${m.label}: drain with bufferedAmount ${amount}`);
+      }
+      if (r.next() < 0.3) {
+        this.#appSend(m, r.bytes(r.int(0, 3000)), "more on drain");
+      }
+    });
+    server.on("join", ({ room, size }, conn) => {
+      const m = this.#model(conn, "join");
+      if (m === undefined) return;
+      this.#log(`${m.label}: join ${room} (${size})`);
+      this.#eventAllowed(m, "join");
+      m.rooms.add(room);
+    });
+    server.on("leave", ({ room, size }, conn) => {
+      const m = this.#model(conn, "leave");
+      if (m === undefined) return;
+      this.#log(`${m.label}: leave ${room} (${size})`);
+      if (m.closed) {
+        // Documented: after close, one leave per room the connection was in.
+        if (!m.leavesAllowed.delete(room)) {
+          this.#problem(`${m.label}: leave ${room} after its close event`);
+        }
+      } else {
+        this.#eventAllowed(m, "leave");
+      }
+      m.rooms.delete(room);
+    });
+    server.on("close", (info, conn) => {
+      const m = this.#model(conn, "close");
+      if (m === undefined) return;
+      this.#log(
+        `${m.label}: close ${info.code} ${
+          JSON.stringify(info.reason)
+        } wasClean ${info.wasClean}`,
+      );
+      this.#count(
+        info.wasClean
+          ? "close clean"
+          : `close ${info.code === 1006 ? "1006" : "unclean, code"}`,
+      );
+      this.#onClose(m, info);
+    });
+  }
+
+  /** What the application does with a message: echo it, close, pause... */
+  #react(m: ConnModel, data: string | Uint8Array): void {
+    const r = this.rng;
+    const roll = r.next();
+    if (roll < 0.4) this.#appSend(m, data, "echo");
+    else if (roll < 0.48) this.#appFragments(m, data);
+    else if (roll < 0.52) this.#appClose(m);
+    else if (roll < 0.54) this.#appTerminate(m);
+    else if (roll < 0.58) this.#appPause(m);
+    else if (roll < 0.62) this.#appResume(m);
+    else if (roll < 0.66) this.#appBroadcast(m);
+  }
+
+  #onClose(m: ConnModel, info: CloseInfo): void {
+    const peer = m.peer;
+    m.closes.push(info);
+    if (m.closed) {
+      this.#problem(`${m.label}: close event #${m.closes.length}`);
+      return;
+    }
+    m.closed = true;
+    for (const room of m.conn.rooms) m.leavesAllowed.add(room);
+    if (m.conn.readyState !== 3) {
+      this.#problem(
+        `${m.label}: readyState ${m.conn.readyState} in the close event`,
+      );
+    }
+    if (m.conn.bufferedAmount !== 0) {
+      this.#problem(
+        `${m.label}: bufferedAmount ${m.conn.bufferedAmount} in the close event`,
+      );
+    }
+    m.lastState = 3;
+    this.#parseWire(peer);
+    const peerClose = peer.stopper?.kind === "close" ? peer.stopper : undefined;
+    const gotPeerClose = peerClose !== undefined &&
+      info.code === peerClose.code;
+    if (m.violation !== undefined) {
+      if (info.code !== m.violation) {
+        this.#problem(
+          `${m.label}: closed with ${info.code} after violation ${m.violation}`,
+        );
+      }
+    } else if (gotPeerClose) {
+      if (info.reason !== peerClose.reason) {
+        this.#problem(
+          `${m.label}: close reason ${
+            JSON.stringify(info.reason)
+          }, the peer sent ${JSON.stringify(peerClose.reason)}`,
+        );
+      }
+      if (m.delivered.length !== peer.messages.length) {
+        this.#problem(
+          `${m.label}: the peer's close was read after ${peer.messages.length} messages, but ${m.delivered.length} were delivered`,
+        );
+      }
+    } else if (m.failure !== undefined) {
+      if (info.code !== m.failure) {
+        this.#problem(
+          `${m.label}: closed with ${info.code} after failure ${m.failure}`,
+        );
+      }
+    } else if (info.code !== 1006) {
+      this.#problem(
+        `${m.label}: closed with ${info.code}; expected 1006 (no close frame read, no failure)`,
+      );
+    }
+    // wasClean follows the bytes (RFC 6455 §7.1.5): our close frame reached
+    // the peer whole, and the peer's was read.
+    const ourCloseArrived = peer.closeFrame !== undefined &&
+      peer.received >= peer.closeFrame.end;
+    if (info.wasClean) {
+      if (!gotPeerClose) {
+        this.#problem(
+          `${m.label}: wasClean, but the peer's close frame was not read`,
+        );
+      }
+      if (!ourCloseArrived) {
+        this.#problem(
+          `${m.label}: wasClean, but our close frame did not reach the peer (got ${peer.received} of ${
+            peer.closeFrame?.end ?? "no close frame in"
+          } ${peer.wire.length} bytes)`,
+        );
+      }
+    } else if (gotPeerClose && ourCloseArrived && m.violation === undefined) {
+      this.#problem(
+        `${m.label}: both close frames were exchanged, yet wasClean is false`,
+      );
+    }
+  }
+
+  // ── application calls, each checked against the model ───────────────
+
+  #enterApp<T>(call: () => T): T {
+    this.#inApp++;
+    try {
+      return call();
+    } finally {
+      this.#inApp--;
+    }
+  }
+
+  #expectedFrames(message: Message): ExpectedFrame[] {
+    if (typeof message === "string") {
+      return [{ opcode: 1, fin: true, payload: encoder.encode(message) }];
+    }
+    if (message instanceof Uint8Array) {
+      return [{ opcode: 2, fin: true, payload: message }];
+    }
+    return [{
+      opcode: message.opcode,
+      fin: message.fin,
+      payload: message.payload,
+    }];
+  }
+
+  /**
+   * `conn.send(message)` (or `call`, which sends `message` another way),
+   * checked against the model: `true` while open (then the frame must be
+   * written), `false` once closing or closed, a UsageError for a misuse:
+   * an `invalid` frame, or a frame out of the fragment order while open.
+   */
+  #appSend(
+    m: ConnModel,
+    message: Message,
+    what: string,
+    invalid = false,
+    call: () => boolean = () => m.conn.send(message),
+  ): boolean {
+    const state = m.conn.readyState;
+    const misuse = invalid || (state === 1 && this.#outOfOrder(m, message));
+    let result: boolean;
+    try {
+      result = this.#enterApp(call);
+    } catch (error) {
+      const usage = (error as Error).name === "UsageError";
+      this.#log(`${m.label}: ${what} threw ${(error as Error).message}`);
+      if (!usage) this.#problem(`${m.label}: ${what} threw ${String(error)}`);
+      else if (!misuse) {
+        this.#problem(
+          `${m.label}: ${what} threw a UsageError, but it is a valid call`,
+        );
+      }
+      return false;
+    }
+    const shown = message instanceof Frame
+      ? `${OPCODE_NAMES[message.opcode] ?? message.opcode}${
+        message.fin ? "" : " (FIN unset)"
+      } ${show(message.payload)}`
+      : show(message);
+    this.#log(`${m.label}: ${what} ${shown} -> ${result}`);
+    if (misuse) {
+      if (state === 1) {
+        this.#problem(
+          `${m.label}: ${what} (a misuse) returned ${result} instead of throwing a UsageError`,
+        );
+      }
+      if (result) return result;
+    } else if (result !== (state === 1)) {
+      this.#problem(
+        `${m.label}: ${what} returned ${result} in readyState ${state}`,
+      );
+    }
+    if (result) this.#expect(m, message);
+    return result;
+  }
+
+  /** Whether `message` breaks the order of fragments the application is sending. */
+  #outOfOrder(m: ConnModel, message: Message): boolean {
+    const opcode = typeof message === "string"
+      ? OP.Text
+      : message instanceof Uint8Array
+      ? OP.Binary
+      : message.opcode;
+    if (opcode === OP.Continuation) return !m.midFragment;
+    return opcode < 8 && m.midFragment;
+  }
+
+  #expect(m: ConnModel, message: Message): void {
+    if (m.peer.closeFrame !== undefined) {
+      this.#problem(
+        `${m.label}: a send returned true after our close frame was written`,
+      );
+    }
+    if (message instanceof Frame && message.opcode === OP.Close) {
+      m.appClose ??= message.payload;
+      return;
+    }
+    if (message instanceof Frame) {
+      if (message.opcode === OP.Text || message.opcode === OP.Binary) {
+        m.midFragment = !message.fin;
+      } else if (message.opcode === OP.Continuation && message.fin) {
+        m.midFragment = false;
+      }
+    }
+    m.expected.push(...this.#expectedFrames(message));
+  }
+
+  /** Sends `data` as a fragmented message (control frames may go in between). */
+  #appFragments(m: ConnModel, data: string | Uint8Array): void {
+    const r = this.rng;
+    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    const opcode = typeof data === "string" ? OP.Text : OP.Binary;
+    const parts = r.int(1, 4);
+    let offset = 0;
+    for (let i = 0; i < parts; i++) {
+      const end = i === parts - 1 ? bytes.length : r.int(offset, bytes.length);
+      const frame = new Frame(
+        i === 0 ? opcode : OP.Continuation,
+        bytes.subarray(offset, end),
+        { fin: i === parts - 1 },
+      );
+      offset = end;
+      if (!this.#appSend(m, frame, `fragment ${i + 1}/${parts}`)) return;
+      if (r.next() < 0.2) {
+        this.#appSend(
+          m,
+          Frame.ping(`ap${this.#counter++}`),
+          "ping between fragments",
+        );
+      }
+    }
+  }
+
+  #appClose(m: ConnModel): void {
+    const r = this.rng;
+    const state = m.conn.readyState;
+    const roll = r.next();
+    let code: number | undefined;
+    let reason: string | undefined;
+    let invalid = false;
+    if (roll < 0.15) {
+      // no code
+    } else if (roll < 0.25) {
+      code = r.pick(INVALID_APP_CODES);
+      invalid = true;
+    } else {
+      code = r.pick(APP_CLOSE_CODES);
+      const reasonRoll = r.next();
+      reason = reasonRoll < 0.3
+        ? undefined
+        : reasonRoll < 0.9
+        ? `app ${this.#counter++}`
+        : "x".repeat(200);
+    }
+    let threw: unknown;
+    try {
+      this.#enterApp(() => m.conn.close(code, reason));
+    } catch (error) {
+      threw = error;
+    }
+    this.#log(
+      `${m.label}: close(${code ?? ""}${
+        reason === undefined ? "" : `, ${show(reason)}`
+      })${threw ? ` threw ${(threw as Error).message}` : ""}`,
+    );
+    if (invalid) {
+      if ((threw as Error | undefined)?.name !== "UsageError") {
+        this.#problem(`${m.label}: close(${code}) did not throw a UsageError`);
+      }
+      return;
+    }
+    if (threw !== undefined) {
+      this.#problem(`${m.label}: close(${code}) threw ${String(threw)}`);
+      return;
+    }
+    if (state === 1) {
+      m.appClose ??= code === undefined
+        ? new Uint8Array(0)
+        : closePayload(code, (reason ?? "").slice(0, 123));
+    }
+    if (m.conn.readyState < 2) {
+      this.#problem(
+        `${m.label}: readyState ${m.conn.readyState} after close()`,
+      );
+    }
+  }
+
+  #appTerminate(m: ConnModel): void {
+    this.#enterApp(() => m.conn.terminate());
+    this.#log(`${m.label}: terminate()`);
+    this.#count("terminate");
+    if (!m.closed) m.terminated = true;
+    if (m.conn.readyState < 2) {
+      this.#problem(
+        `${m.label}: readyState ${m.conn.readyState} after terminate()`,
+      );
+    }
+    if (m.conn.send("after terminate")) {
+      this.#problem(`${m.label}: send() returned true after terminate()`);
+    }
+  }
+
+  #appPause(m: ConnModel): void {
+    this.#enterApp(() => m.conn.pause());
+    this.#log(`${m.label}: pause()`);
+  }
+
+  #appResume(m: ConnModel): void {
+    this.#enterApp(() => m.conn.resume());
+    this.#log(`${m.label}: resume()`);
+  }
+
+  #appJoin(m: ConnModel, room: string): void {
+    const expected = m.conn.readyState === 1 && !m.rooms.has(room);
+    const result = this.#enterApp(() => m.conn.join(room));
+    this.#log(`${m.label}: join(${room}) -> ${result}`);
+    if (result !== expected) {
+      this.#problem(
+        `${m.label}: join(${room}) returned ${result} (readyState ${m.conn.readyState})`,
+      );
+    }
+    if (result && !m.rooms.has(room)) {
+      this.#problem(`${m.label}: join(${room}) fired no join event`);
+    }
+  }
+
+  #appLeave(m: ConnModel, room: string): void {
+    const expected = m.rooms.has(room);
+    const result = this.#enterApp(() => m.conn.leave(room));
+    this.#log(`${m.label}: leave(${room}) -> ${result}`);
+    if (result !== expected) {
+      this.#problem(`${m.label}: leave(${room}) returned ${result}`);
+    }
+    if (m.rooms.has(room)) {
+      this.#problem(`${m.label}: leave(${room}) fired no leave event`);
+    }
+  }
+
+  /** A broadcast to everyone, a room or several rooms, checked member by member. */
+  #appBroadcast(from?: ConnModel): void {
+    const r = this.rng;
+    const n = this.#counter++;
+    const roll = r.next();
+    let message: Message;
+    let misuse = false;
+    if (roll < 0.3) message = `bc${n} ${from?.label ?? ""}`;
+    else if (roll < 0.45) message = r.bytes(r.int(0, 2000));
+    else if (roll < 0.55) message = Frame.text(`bf${n}`);
+    else if (roll < 0.7) message = Frame.ping(`bp${n}`);
+    else if (roll < 0.75) message = Frame.pong(`bq${n}`);
+    else if (roll < 0.82) {
+      message = Frame.close(r.pick(APP_CLOSE_CODES), `bye${n}`);
+    } else if (roll < 0.9) {
+      misuse = true;
+      message = r.next() < 0.5
+        ? new Frame(r.pick([3, 7, 0xb]), encoder.encode("reserved"))
+        : new Frame(OP.Text, encoder.encode("fragment"), { fin: false });
+    } else {
+      message = JSON.stringify({ event: "news", data: n });
+    }
+    const target = r.pick(["all", "all", "room", "rooms"]);
+    const rooms = target === "room"
+      ? [r.pick(ROOMS)]
+      : [r.pick(ROOMS), r.pick(ROOMS)];
+    const members = [...this.models.values()].filter((m) =>
+      !m.closed && (target === "all" || rooms.some((room) => m.rooms.has(room)))
+    );
+    const excluded = r.next() < 0.3 ? r.pick(members) : undefined;
+    const offered: ConnModel[] = [];
+    const filter = (conn: Connection) => {
+      const m = this.models.get(conn);
+      if (m) offered.push(m);
+      return m !== excluded;
+    };
+    const control = message instanceof Frame && message.opcode >= 8;
+    const predicted = members.filter((m) =>
+      m !== excluded && m.conn.readyState === 1 && (control || !m.midFragment)
+    );
+    let count: number;
+    try {
+      count = this.#enterApp(() => {
+        const group = target === "all"
+          ? undefined
+          : target === "room"
+          ? this.server.room(rooms[0])
+          : this.server.to(...rooms);
+        return group === undefined
+          ? this.server.broadcast(message, filter)
+          : group.broadcast(message, filter);
+      });
+    } catch (error) {
+      this.#log(
+        `broadcast to ${target} ${rooms.join(",")} threw ${
+          (error as Error).message
+        }`,
+      );
+      if (!misuse || (error as Error).name !== "UsageError") {
+        this.#problem(`broadcast threw ${String(error)}`);
+      }
+      return;
+    }
+    const what = message instanceof Frame
+      ? `${OPCODE_NAMES[message.opcode]} ${show(message.payload)}`
+      : show(message);
+    this.#log(
+      `broadcast ${what} to ${target === "all" ? "all" : rooms.join("+")}${
+        excluded ? ` except ${excluded.label}` : ""
+      } -> ${count} (predicted ${
+        predicted.map((m) => m.label).join(",") || "none"
+      })`,
+    );
+    if (misuse) {
+      this.#problem(`broadcast of an invalid frame did not throw`);
+      return;
+    }
+    const offeredSet = new Set(offered);
+    if (
+      offeredSet.size !== offered.length ||
+      (members.length > 0 && (offeredSet.size !== members.length ||
+        members.some((m) => !offeredSet.has(m))))
+    ) {
+      this.#problem(
+        `broadcast offered ${
+          offered.map((m) => m.label).join(",")
+        } to the filter; members are ${members.map((m) => m.label).join(",")}`,
+      );
+    }
+    if (count !== predicted.length) {
+      this.#problem(
+        `broadcast reached ${count} connections, the model says ${predicted.length}`,
+      );
+    }
+    for (const m of predicted) this.#expect(m, message);
+  }
+
+  // ── peers ───────────────────────────────────────────────────────────
+
+  #connect(): void {
+    const r = this.rng;
+    const peer = new Peer(this.peers.length, this.seed);
+    this.byAddress.set(peer.address, peer);
+    let socket;
+    try {
+      socket = this.engine.connect(this.server.port, {
+        remoteAddress: peer.address,
+      });
+    } catch (error) {
+      this.#log(`${peer.label}: connect refused (${(error as Error).message})`);
+      this.byAddress.delete(peer.address);
+      if (!this.#stopCalled) {
+        this.#problem(`connect refused while listening: ${String(error)}`);
+      }
+      return;
+    }
+    if (this.#stopCalled) {
+      this.#problem(`${peer.label}: connected after stop()`);
+    }
+    this.peers.push(peer);
+    peer.socket = socket;
+    socket.onData = (bytes) => {
+      if (peer.clientGotEnd) {
+        this.#problem(`${peer.label}: data after the server's FIN`);
+      }
+      const expected = peer.wire.bytes.subarray(
+        peer.received,
+        peer.received + bytes.length,
+      );
+      if (!sameBytes(expected, bytes)) {
+        this.#problem(
+          `${peer.label}: received bytes ${peer.received}..${
+            peer.received + bytes.length
+          } differ from what the server wrote`,
+        );
+      }
+      peer.received += bytes.length;
+    };
+    socket.onEnd = () => {
+      peer.clientGotEnd = true;
+    };
+    socket.onClose = () => {
+      peer.clientClosed = true;
+    };
+    const headRoll = r.next();
+    let head: string;
+    if (headRoll < 0.06) {
+      peer.validHead = false;
+      head = upgradeRequest("/").replace(/Sec-WebSocket-Key: [^\r]*\r\n/, "");
+    } else if (headRoll < 0.08) {
+      peer.validHead = false;
+      head = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    } else {
+      head = upgradeRequest(`/fuzz/${peer.index}`);
+    }
+    const bytes = encoder.encode(head);
+    peer.out.push(bytes);
+    peer.headLength = bytes.length;
+    this.#log(
+      `${peer.label}: connect${peer.validHead ? "" : " (bad request)"}`,
+    );
+    this.#writeOut(peer, r.next() < 0.75);
+  }
+
+  /** Writes the peer's queued bytes: all, or a random prefix (a frame split across reads). */
+  #writeOut(peer: Peer, all: boolean): void {
+    if (!peer.live || peer.unwritten === 0) return;
+    const r = this.rng;
+    const size = all ? peer.unwritten : r.int(1, peer.unwritten);
+    const bytes = peer.out.bytes.slice(peer.written, peer.written + size);
+    peer.written += size;
+    peer.socket.write(bytes);
+    this.#log(`${peer.label}: wrote ${size} bytes (${peer.unwritten} left)`);
+  }
+
+  /** Queues `bytes`, whole client frames, and maybe writes them. */
+  #queue(peer: Peer, bytes: Uint8Array, what: string): void {
+    peer.out.push(bytes);
+    this.#log(`${peer.label}: queued ${what}`);
+    this.#writeOut(peer, this.rng.next() < 0.7);
+  }
+
+  #peerPayload(kind: string): string | Uint8Array {
+    const r = this.rng;
+    const n = this.#counter++;
+    switch (kind) {
+      case "text":
+        return `m${n} ` + "abcdefgh".repeat(r.int(0, 6));
+      case "utf8":
+        return `ü${n} ` + "héllo wörld €𝄞 ".repeat(r.int(0, 8));
+      case "json":
+        return JSON.stringify({ event: "fz", data: n });
+      case "big":
+        return r.bytes(r.int(200, 5000));
+      default:
+        return r.bytes(r.int(0, 130));
+    }
+  }
+
+  /** A valid message (maybe fragmented, pings in between), or one over the size limits. */
+  #peerMessage(peer: Peer): void {
+    const r = this.rng;
+    const data = this.#peerPayload(
+      r.pick(["text", "utf8", "json", "binary", "big"]),
+    );
+    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    const opcode = typeof data === "string" ? OP.Text : OP.Binary;
+    const parts = r.next() < 0.35 ? r.int(2, 4) : 1;
+    const { maxFrameSize, maxMessageSize } = this.options;
+    const frames: Uint8Array[] = [];
+    const pings: string[] = [];
+    let offset = 0;
+    let tooBig = false;
+    for (let i = 0; i < parts; i++) {
+      const end = i === parts - 1 ? bytes.length : r.int(offset, bytes.length);
+      const length = end - offset;
+      if (length > maxFrameSize || end > maxMessageSize) tooBig = true;
+      frames.push(encodeClientFrame(
+        i === 0 ? opcode : OP.Continuation,
+        bytes.subarray(offset, end),
+        { fin: i === parts - 1, maskKey: r.bytes(4) },
+      ));
+      offset = end;
+      if (tooBig) break;
+      if (i < parts - 1 && r.next() < 0.3) {
+        const ping = `pp${this.#counter++}`;
+        pings.push(ping);
+        frames.push(encodeClientFrame(OP.Ping, ping, { maskKey: r.bytes(4) }));
+      }
+    }
+    if (peer.stopper === undefined) {
+      if (tooBig) {
+        peer.pings.push(...pings);
+        peer.stopper = {
+          kind: "violation",
+          name: "a message over the size limits",
+          codes: [1009],
+        };
+      } else {
+        peer.pings.push(...pings);
+        peer.messages.push(data);
+      }
+    }
+    this.#queue(
+      peer,
+      concat(...frames),
+      `${tooBig ? "OVERSIZE " : ""}${opcode === OP.Text ? "text" : "binary"} ${
+        show(data)
+      } in ${frames.length} frames`,
+    );
+  }
+
+  #peerPing(peer: Peer): void {
+    const ping = `pp${this.#counter++}`;
+    if (peer.stopper === undefined) peer.pings.push(ping);
+    this.#queue(
+      peer,
+      encodeClientFrame(OP.Ping, ping, { maskKey: this.rng.bytes(4) }),
+      `ping ${ping}`,
+    );
+  }
+
+  #peerPong(peer: Peer): void {
+    this.#queue(
+      peer,
+      encodeClientFrame(OP.Pong, `pq${this.#counter++}`),
+      "pong",
+    );
+  }
+
+  #peerClose(peer: Peer): void {
+    const r = this.rng;
+    const empty = r.next() < 0.2;
+    const code = empty ? 1005 : r.pick(PEER_CLOSE_CODES);
+    const reason = empty || r.next() < 0.4 ? "" : `peer ${this.#counter++} ✓`;
+    peer.stopper ??= { kind: "close", code, reason };
+    this.#queue(
+      peer,
+      encodeClientFrame(
+        OP.Close,
+        empty ? new Uint8Array(0) : closePayload(code, reason),
+      ),
+      `close ${code} ${JSON.stringify(reason)}`,
+    );
+  }
+
+  #peerViolation(peer: Peer): void {
+    const r = this.rng;
+    const kinds: Array<[string, number[], () => Uint8Array]> = [
+      [
+        "an RSV bit",
+        [1002],
+        () => encodeClientFrame(OP.Text, "rsv", { rsv: r.int(1, 7) }),
+      ],
+      [
+        "a reserved opcode",
+        [1002],
+        () =>
+          encodeClientFrame(
+            r.pick([3, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf]),
+            "op",
+          ),
+      ],
+      [
+        "a stray continuation",
+        [1002],
+        () => encodeClientFrame(OP.Continuation, "cont"),
+      ],
+      ["a new message inside a fragmented one", [1002], () =>
+        concat(
+          encodeClientFrame(OP.Text, "first", { fin: false }),
+          encodeClientFrame(OP.Binary, new Uint8Array([1])),
+        )],
+      [
+        "an unmasked frame",
+        [1002],
+        () => encodeClientFrame(OP.Text, "plain", { mask: false }),
+      ],
+      [
+        "invalid UTF-8",
+        [1007],
+        () => encodeClientFrame(OP.Text, new Uint8Array([0x61, 0xff, 0xfe])),
+      ],
+      ["invalid UTF-8 across fragments", [1007], () =>
+        concat(
+          encodeClientFrame(OP.Text, new Uint8Array([0x61, 0xe2, 0x82]), {
+            fin: false,
+          }),
+          encodeClientFrame(OP.Continuation, new Uint8Array([0x41])),
+        )],
+      [
+        "a truncated UTF-8 sequence",
+        [1007],
+        () => encodeClientFrame(OP.Text, new Uint8Array([0x61, 0xf0, 0x9f])),
+      ],
+      [
+        "a control frame over 125 bytes",
+        [1002],
+        () => encodeClientFrame(OP.Ping, new Uint8Array(126)),
+      ],
+      [
+        "a fragmented ping",
+        [1002],
+        () => encodeClientFrame(OP.Ping, "frag", { fin: false }),
+      ],
+      [
+        "a 1-byte close body",
+        [1002],
+        () => encodeClientFrame(OP.Close, new Uint8Array([3])),
+      ],
+      [
+        "an invalid close code",
+        [1002],
+        () =>
+          encodeClientFrame(
+            OP.Close,
+            closePayload(r.pick([0, 999, 1004, 1005, 1006, 1015, 2999, 5000])),
+          ),
+      ],
+      [
+        "a close reason that is not UTF-8",
+        [1002, 1007],
+        () =>
+          encodeClientFrame(
+            OP.Close,
+            concat(closePayload(1000), new Uint8Array([0xc3, 0x28])),
+          ),
+      ],
+      ["a frame over maxFrameSize", [1009], () => {
+        const header = new Uint8Array([
+          0x82,
+          0xff,
+          0,
+          0,
+          0,
+          0,
+          0x40,
+          0,
+          0,
+          0,
+          1,
+          2,
+          3,
+          4,
+        ]);
+        return header; // 1 GiB announced: fails at the header
+      }],
+    ];
+    const [name, codes, make] = r.pick(kinds);
+    peer.stopper ??= { kind: "violation", name, codes };
+    this.#queue(peer, make(), `VIOLATION ${name}`);
+  }
+
+  // ── steps ───────────────────────────────────────────────────────────
+
+  #openModels(): ConnModel[] {
+    return [...this.models.values()].filter((m) => !m.closed);
+  }
+
+  async #randomStep(): Promise<void> {
+    const r = this.rng;
+    const livePeers = this.peers.filter((p) => p.live && p.headLength > 0);
+    const models = [...this.models.values()];
+    const open = this.#openModels();
+    const choices: Array<[number, () => void | Promise<void>]> = [];
+    const peerAction = (weight: number, action: (peer: Peer) => void) => {
+      if (livePeers.length > 0) {
+        choices.push([weight, () => action(r.pick(livePeers))]);
+      }
+    };
+    const appAction = (weight: number, action: (m: ConnModel) => void) => {
+      if (models.length > 0) {
+        choices.push([
+          weight,
+          () =>
+            action(
+              r.next() < 0.85 && open.length > 0
+                ? r.pick(open)
+                : r.pick(models),
+            ),
+        ]);
+      }
+    };
+    if (this.#stopCalled) choices.push([0.3, () => this.#connect()]);
+    else if (this.peers.length < this.maxPeers) {
+      choices.push([this.peers.length === 0 ? 40 : 6, () => this.#connect()]);
+    }
+    const unwritten = livePeers.filter((p) => p.unwritten > 0);
+    if (unwritten.length > 0) {
+      choices.push([
+        8,
+        () => this.#writeOut(r.pick(unwritten), r.next() < 0.5),
+      ]);
+    }
+    peerAction(14, (p) => this.#peerMessage(p));
+    peerAction(3, (p) => this.#peerPing(p));
+    peerAction(1, (p) => this.#peerPong(p));
+    peerAction(2.5, (p) => this.#peerViolation(p));
+    peerAction(3, (p) => this.#peerClose(p));
+    peerAction(1.5, (p) => {
+      p.ended = true;
+      this.#log(
+        `${p.label}: FIN${
+          p.unwritten > 0 ? ` (${p.unwritten} queued bytes never written)` : ""
+        }`,
+      );
+      p.socket.end();
+    });
+    peerAction(1, (p) => {
+      p.aborted = true;
+      this.#log(`${p.label}: reset`);
+      p.socket.abort();
+    });
+    const readers = this.peers.filter((p) => !p.clientClosed);
+    if (readers.length > 0) {
+      choices.push([3, () => {
+        const p = r.pick(readers);
+        p.paused = !p.paused;
+        this.#log(`${p.label}: ${p.paused ? "stops" : "resumes"} reading`);
+        if (p.paused) p.socket.pause();
+        else p.socket.resume();
+      }]);
+    }
+    appAction(12, (m) => this.#appRandomSend(m));
+    appAction(
+      2,
+      (m) => this.#appSend(m, r.bytes(r.int(2000, 30_000)), "big binary"),
+    );
+    appAction(1.5, (m) => {
+      const data = { n: this.#counter++ };
+      this.#appSend(
+        m,
+        JSON.stringify({ event: "note", data }),
+        "emit",
+        false,
+        () => m.conn.emit("note", data),
+      );
+    });
+    if (models.length > 0) choices.push([4, () => this.#appBroadcast()]);
+    appAction(2.5, (m) => this.#appClose(m));
+    appAction(1, (m) => this.#appTerminate(m));
+    appAction(
+      3,
+      (m) =>
+        r.next() < 0.6
+          ? this.#appJoin(m, r.pick(ROOMS))
+          : this.#appLeave(m, r.pick(ROOMS)),
+    );
+    appAction(
+      3,
+      (m) => r.next() < 0.5 ? this.#appPause(m) : this.#appResume(m),
+    );
+    choices.push([this.#stopCalled ? 0.2 : 0.6, () => this.#stop()]);
+    choices.push([8, () => this.#advance()]);
+    let total = 0;
+    for (const [weight] of choices) total += weight;
+    let pick = r.next() * total;
+    for (const [weight, action] of choices) {
+      pick -= weight;
+      if (pick < 0) {
+        await action();
+        return;
+      }
+    }
+    await choices[choices.length - 1][1]();
+  }
+
+  #appRandomSend(m: ConnModel): void {
+    const r = this.rng;
+    const n = this.#counter++;
+    const roll = r.next();
+    if (m.midFragment && roll < 0.6) {
+      const fin = r.next() < 0.5;
+      this.#appSend(
+        m,
+        new Frame(OP.Continuation, encoder.encode(`cont${n}`), { fin }),
+        "continuation",
+      );
+      return;
+    }
+    if (roll < 0.3) {
+      this.#appSend(m, `s${n} ` + "é".repeat(r.int(0, 40)), "text");
+    } else if (roll < 0.45) this.#appSend(m, r.bytes(r.int(0, 1500)), "binary");
+    else if (roll < 0.55) {
+      this.#appSend(
+        m,
+        new Frame(r.pick([OP.Text, OP.Binary]), encoder.encode(`f${n}`), {
+          fin: r.next() < 0.6,
+        }),
+        "frame",
+      );
+    } else if (roll < 0.65) {
+      const payload = `ap${n}`;
+      this.#appSend(
+        m,
+        Frame.ping(payload),
+        "ping()",
+        false,
+        () => m.conn.ping(payload),
+      );
+    } else if (roll < 0.7) this.#appSend(m, Frame.pong(`aq${n}`), "pong");
+    else if (roll < 0.75) {
+      this.#appSend(
+        m,
+        Frame.close(r.pick(APP_CLOSE_CODES), `fc${n}`),
+        "close frame",
+      );
+    } else if (roll < 0.8) {
+      const bad = r.pick([
+        new Frame(3, new Uint8Array(1)),
+        new Frame(OP.Ping, new Uint8Array(126)),
+        new Frame(OP.Ping, new Uint8Array(1), { fin: false }),
+        new Frame(OP.Text, new Uint8Array(1), { rsv: 4 }),
+        new Frame(OP.Close, new Uint8Array([3])),
+        new Frame(OP.Close, closePayload(1005)),
+        ...(m.midFragment
+          ? []
+          : [new Frame(OP.Continuation, new Uint8Array(1))]),
+      ]);
+      this.#appSend(m, bad, "invalid frame", true);
+    } else if (roll < 0.9) {
+      this.#appFragments(m, `frag${n} ` + "z".repeat(r.int(0, 300)));
+    } else this.#appSend(m, r.bytes(r.int(1000, 9000)), "larger binary");
+  }
+
+  #stop(): void {
+    const timeout = this.rng.pick([0, 20, 200, 2000]);
+    this.#log(
+      `server.stop({ timeout: ${timeout} })${
+        this.#stopping ? " (again, while stopping)" : ""
+      }`,
+    );
+    for (const m of this.models.values()) {
+      if (!m.closed && m.conn.readyState === 1) m.appClose ??= STOP_PAYLOAD;
+    }
+    this.#stopCalled = true;
+    this.#stopping = true;
+    this.#stopDone = false;
+    this.server.stop({ timeout }).then(
+      () => {
+        this.#stopDone = true;
+        this.#stopping = false;
+        this.#log("server.stop() resolved");
+      },
+      (error) => {
+        this.#stopFailed = error;
+        this.#problem(`server.stop() rejected: ${String(error)}`);
+      },
+    );
+  }
+
+  async #advance(): Promise<void> {
+    const r = this.rng;
+    const roll = r.next();
+    const next = this.clock.nextDue();
+    let ms: number;
+    if (roll < 0.5 && next !== undefined) {
+      ms = next - this.clock.now + r.int(0, 2);
+    } else if (roll < 0.85) ms = r.int(1, 60);
+    else ms = r.int(100, 1500);
+    this.#log(`advance ${ms} ms`);
+    const fired = await this.clock.advanceSettled(ms, () => this.#settle());
+    if (fired > 0) this.#log(`${fired} timer(s) fired`);
+    this.tally["timers fired"] = (this.tally["timers fired"] ?? 0) + fired;
+  }
+
+  /** Lets the microtasks run, and waits for upgrades under way (their SHA-1 is asynchronous). */
+  async #settle(): Promise<void> {
+    const started = Date.now();
+    for (;;) {
+      await macrotask();
+      if (!this.#upgrading()) return;
+      if (Date.now() - started > 10_000) {
+        this.#fail("an upgrade never completed");
+      }
+    }
+  }
+
+  #upgrading(): boolean {
+    for (const peer of this.peers) {
+      if (
+        peer.validHead && !peer.transportClosed &&
+        peer.written >= peer.headLength &&
+        peer.wire.length === 0 && peer.driver?.readyState === 0
+      ) return true;
+    }
+    return false;
+  }
+
+  // ── invariants ──────────────────────────────────────────────────────
+
+  #checkState(m: ConnModel, where: string): void {
+    const state = m.conn.readyState;
+    if (state < m.lastState) {
+      this.#problem(
+        `${m.label}: readyState went back from ${m.lastState} to ${state} (${where})`,
+      );
+    }
+    if (state < 1 || state > 3) {
+      this.#problem(`${m.label}: readyState ${state} after open (${where})`);
+    }
+    if (m.closed && state !== 3) {
+      this.#problem(`${m.label}: readyState ${state} after close (${where})`);
+    }
+    if (m.terminated && state < 2) {
+      this.#problem(
+        `${m.label}: readyState ${state} after terminate() (${where})`,
+      );
+    }
+    m.lastState = Math.max(m.lastState, state);
+    const buffered = m.conn.bufferedAmount;
+    if (!(buffered >= 0)) {
+      this.#problem(`${m.label}: bufferedAmount ${buffered} (${where})`);
+    }
+    if (m.closed && buffered !== 0) {
+      this.#problem(
+        `${m.label}: bufferedAmount ${buffered} after close (${where})`,
+      );
+    }
+  }
+
+  /** Parses what the server wrote to `peer` since the last call and checks each frame. */
+  #parseWire(peer: Peer): void {
+    const bytes = peer.wire.bytes;
+    if (peer.httpStatus === 0) {
+      const end = indexOfHeadEnd(bytes);
+      if (end < 0) return;
+      const head = decoder.decode(bytes.subarray(0, end));
+      peer.httpStatus = Number(/^HTTP\/1\.1 (\d{3}) /.exec(head)?.[1] ?? -1);
+      peer.parsed = end;
+      this.#log(`${peer.label} <- HTTP ${peer.httpStatus}`);
+      if (peer.httpStatus === 101 && peer.conn === undefined) {
+        this.#problem(`${peer.label}: 101 written before the open event`);
+      }
+      if (peer.httpStatus !== 101 && peer.validHead) {
+        this.#problem(
+          `${peer.label}: a valid upgrade answered with ${peer.httpStatus}`,
+        );
+      }
+    }
+    if (peer.httpStatus !== 101) return;
+    const m = peer.conn!;
+    for (;;) {
+      if (peer.closeFrame !== undefined && bytes.length > peer.parsed) {
+        this.#problem(
+          `${peer.label}: ${
+            bytes.length - peer.parsed
+          } bytes written after our close frame`,
+        );
+        peer.parsed = bytes.length;
+        return;
+      }
+      const frame = parseFrameAt(bytes, peer.parsed);
+      if (frame === undefined) return;
+      peer.parsed = frame.end;
+      this.#frames++;
+      this.#checkFrame(peer, m, frame);
+    }
+  }
+
+  #checkFrame(peer: Peer, m: ConnModel, frame: WireFrame): void {
+    const { opcode, fin, payload } = frame;
+    const name = OPCODE_NAMES[opcode] ?? `opcode ${opcode}`;
+    this.#log(
+      `${peer.label} <- ${name}${fin ? "" : " (FIN unset)"} ${show(payload)}`,
+    );
+    if (frame.masked) this.#problem(`${peer.label}: the server masked a frame`);
+    if (frame.rsv !== 0) {
+      this.#problem(`${peer.label}: the server set RSV bits ${frame.rsv}`);
+    }
+    if (OPCODE_NAMES[opcode] === undefined) {
+      this.#problem(`${peer.label}: the server sent ${name}`);
+    }
+    if (opcode >= 8 && (!fin || payload.length > 125)) {
+      this.#problem(
+        `${peer.label}: invalid control frame (FIN ${fin}, ${payload.length} bytes)`,
+      );
+    }
+    if (opcode === OP.Continuation && !peer.sendingFragments) {
+      this.#problem(
+        `${peer.label}: continuation frame outside a fragmented message`,
+      );
+    }
+    if ((opcode === OP.Text || opcode === OP.Binary) && peer.sendingFragments) {
+      this.#problem(`${peer.label}: a new message inside a fragmented one`);
+    }
+    if (opcode < 8) peer.sendingFragments = !fin;
+    if (opcode === OP.Close) {
+      peer.closeFrame = frame;
+      this.#count("server close frame");
+      this.#checkCloseFrame(peer, m, payload);
+      return;
+    }
+    if (opcode === OP.Ping && payload.length === 0) {
+      if (this.options.pingInterval === 0) {
+        this.#problem(`${peer.label}: a heartbeat ping with no pingInterval`);
+      }
+      this.#count("heartbeat ping");
+      return;
+    }
+    if (opcode === OP.Pong && decoder.decode(payload).startsWith("pp")) {
+      const text = decoder.decode(payload);
+      const expected = peer.pings[peer.pongs];
+      if (text !== expected) {
+        this.#problem(
+          `${peer.label}: pong ${text}, expected the pong of ${
+            expected ?? "no ping"
+          } (pings answered in order)`,
+        );
+      }
+      peer.pongs++;
+      this.#count("pong");
+      return;
+    }
+    const expected = m.expected[m.matched];
+    if (expected === undefined) {
+      this.#problem(
+        `${peer.label}: ${name} ${
+          show(payload)
+        } written, but the application sent nothing more (${m.matched} frames matched)`,
+      );
+      return;
+    }
+    if (
+      expected.opcode !== opcode || expected.fin !== fin ||
+      !sameBytes(expected.payload, payload)
+    ) {
+      this.#problem(
+        `${peer.label}: frame #${m.matched} is ${name}${
+          fin ? "" : " (FIN unset)"
+        } ${show(payload)}, the application sent ${
+          OPCODE_NAMES[expected.opcode]
+        }${expected.fin ? "" : " (FIN unset)"} ${show(expected.payload)}`,
+      );
+    }
+    m.matched++;
+  }
+
+  #checkCloseFrame(peer: Peer, m: ConnModel, payload: Uint8Array): void {
+    if (!isValidServerClosePayload(payload)) {
+      this.#problem(
+        `${peer.label}: invalid close payload ${
+          Array.from(payload.subarray(0, 8))
+        }`,
+      );
+    }
+    // Everything the application sent before the close (or the failure) is
+    // written, in order, before the close frame.
+    if (m.matched !== m.expected.length) {
+      this.#problem(
+        `${peer.label}: close frame written after ${m.matched} of the ${m.expected.length} frames the application sent`,
+      );
+    }
+    if (m.appClose !== undefined) {
+      if (!sameBytes(payload, m.appClose)) {
+        this.#problem(
+          `${peer.label}: close payload ${show(payload)} (${
+            closeCodeOf(payload)
+          }), the application's close was ${show(m.appClose)} (${
+            closeCodeOf(m.appClose)
+          })`,
+        );
+      }
+      return;
+    }
+    if (m.violation !== undefined) {
+      if (closeCodeOf(payload) !== m.violation) {
+        this.#problem(
+          `${peer.label}: close ${
+            closeCodeOf(payload)
+          } after violation ${m.violation}`,
+        );
+      }
+    } else {
+      const stopper = peer.stopper;
+      if (stopper?.kind !== "close") {
+        this.#problem(
+          `${peer.label}: a close frame (${
+            closeCodeOf(payload)
+          }) nobody asked for`,
+        );
+        return;
+      }
+      const echo = stopper.code === 1005
+        ? new Uint8Array(0)
+        : closePayload(stopper.code);
+      if (!sameBytes(payload, echo)) {
+        this.#problem(
+          `${peer.label}: close reply ${
+            show(payload)
+          }, expected the echo of ${stopper.code}`,
+        );
+      }
+      if (m.delivered.length !== peer.messages.length) {
+        this.#problem(
+          `${peer.label}: close reply after ${m.delivered.length} of the peer's ${peer.messages.length} messages were delivered`,
+        );
+      }
+    }
+    // The protocol answered every ping it took while open (RFC 6455 §5.5.2).
+    if (peer.pongs !== peer.pings.length) {
+      this.#problem(
+        `${peer.label}: ${peer.pongs} pongs for the ${peer.pings.length} pings before the peer's close or violation`,
+      );
+    }
+  }
+
+  #checkAll(): void {
+    for (const peer of this.peers) {
+      this.#parseWire(peer);
+      const m = peer.conn;
+      if (m === undefined) continue;
+      this.#checkState(m, "after the step");
+      if (peer.closeFrame !== undefined && m.matched !== m.expected.length) {
+        this.#problem(
+          `${peer.label}: ${
+            m.expected.length - m.matched
+          } frames the application sent were not written before the close frame`,
+        );
+      }
+    }
+    // A closed connection holds no timer: at most one timer per live
+    // driver, one heartbeat, and the stop() timer while stopping.
+    let drivers = 0;
+    let server = 0;
+    let intervals = 0;
+    for (const timer of this.clock.pending()) {
+      if (timer.kind === "interval") intervals++;
+      if (timer.owner.startsWith("driver.ts")) drivers++;
+      else server++;
+    }
+    const live =
+      this.peers.filter((p) => p.driver !== undefined && !p.transportClosed)
+        .length;
+    if (drivers > live) {
+      this.#problem(`${drivers} driver timers for ${live} live connections`);
+    }
+    if (intervals > (this.#stopCalled ? 0 : 1)) {
+      this.#problem(`${intervals} intervals set`);
+    }
+    if (server > (this.#stopping ? 2 : 1)) {
+      this.#problem(
+        `${server} server timers (${
+          this.clock.pending().map((t) => t.owner).join(", ")
+        })`,
+      );
+    }
+    this.#throwProblems();
+  }
+
+  // ── teardown ────────────────────────────────────────────────────────
+
+  async #teardown(): Promise<void> {
+    const r = this.rng;
+    this.#step = this.steps + 1;
+    this.#log("teardown");
+    if (!this.#stopping) this.#stop();
+    // Peers read again; some answer the close frame, the rest stay silent.
+    const polite = new Set(this.peers.filter(() => r.next() < 0.5));
+    for (let round = 0; round < 200; round++) {
+      for (const peer of this.peers) {
+        if (peer.paused && !peer.clientClosed) {
+          peer.paused = false;
+          peer.socket.resume();
+        }
+        if (
+          polite.has(peer) && peer.live && peer.closeFrame !== undefined &&
+          peer.received >= peer.closeFrame.end
+        ) {
+          if (peer.stopper === undefined) this.#peerClose(peer);
+          this.#writeOut(peer, true);
+          peer.ended = true;
+          this.#log(`${peer.label}: FIN`);
+          peer.socket.end();
+        }
+      }
+      await this.#settle();
+      this.#checkAll();
+      const done = this.#stopDone &&
+        this.peers.every((p) =>
+          p.clientClosed && (p.driver === undefined || p.transportClosed)
+        );
+      if (done) break;
+      const next = this.clock.nextDue();
+      if (next === undefined) {
+        if (this.#stopDone) break;
+        this.#fail("stuck: the server has not stopped and no timer is set");
+      }
+      await this.clock.advanceSettled(
+        next - this.clock.now,
+        () => this.#settle(),
+      );
+    }
+    if (!this.#stopDone) {
+      this.#fail(
+        `server.stop() never resolved${
+          this.#stopFailed ? `: ${String(this.#stopFailed)}` : ""
+        }`,
+      );
+    }
+    for (const peer of this.peers) {
+      if (!peer.clientClosed) {
+        this.#problem(`${peer.label}: the client never closed`);
+      }
+      if (peer.driver !== undefined && !peer.transportClosed) {
+        this.#problem(`${peer.label}: the server's transport never closed`);
+      }
+    }
+    for (const m of this.models.values()) {
+      if (m.closes.length !== 1) {
+        this.#problem(`${m.label}: ${m.closes.length} close events`);
+      }
+      if (m.leavesAllowed.size > 0) {
+        this.#problem(
+          `${m.label}: no leave event after close for ${
+            [...m.leavesAllowed].join(", ")
+          }`,
+        );
+      }
+    }
+    if (this.server.connections.size !== 0) {
+      this.#problem(
+        `${this.server.connections.size} connections left after stop()`,
+      );
+    }
+    const pending = this.clock.pending();
+    if (pending.length > 0) {
+      this.#problem(
+        `timers left after every connection closed and the server stopped: ${
+          pending.map((t) => `${t.kind} due ${t.due} set by ${t.owner}`).join(
+            "; ",
+          )
+        }`,
+      );
+    }
+    this.#throwProblems();
+  }
+}
