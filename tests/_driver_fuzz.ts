@@ -76,7 +76,7 @@ export class FuzzFailure extends Error {
 
 /** Options of {@link fuzzSeed}. */
 export interface FuzzOptions {
-  /** Random steps before the teardown. Default: 20 to 60, chosen by the seed. */
+  /** Random steps before the teardown. Default: 30 to 80, chosen by the seed. */
   steps?: number;
   /** Called with every trace line as it happens (a replay prints them). */
   trace?: (line: string) => void;
@@ -307,6 +307,9 @@ class Peer {
   closeFrame: WireFrame | undefined;
   pongs = 0;
 
+  /** Virtual time of the connect. */
+  connectedAt = 0;
+
   // What the client sends.
   readonly out = new ByteLog();
   written = 0;
@@ -343,6 +346,8 @@ class ConnModel {
   readonly peer: Peer;
   readonly conn: Connection;
   lastState = 1;
+  /** Virtual time readyState was first seen past Open. */
+  closingSince: number | undefined;
   readonly closes: CloseInfo[] = [];
   closed = false;
   readonly expected: ExpectedFrame[] = [];
@@ -412,6 +417,8 @@ class Fuzz {
   /** Depth of the harness's own calls into the application API. */
   #inApp = 0;
   #frames = 0;
+  /** Set for the teardown: handlers no longer pause their connection. */
+  #calm = false;
   readonly tally: Record<string, number> = {};
 
   constructor(seed: number, options: FuzzOptions) {
@@ -421,7 +428,7 @@ class Fuzz {
     this.#uncaught = options.uncaught ?? [];
     this.#uncaughtSeen = this.#uncaught.length;
     const r = this.rng;
-    const maxMessageSize = r.pick([64, 300, 2048, 16 * 1024 * 1024]);
+    const maxMessageSize = r.pick([300, 2048, 65536, 16 * 1024 * 1024]);
     this.options = {
       hostname: "127.0.0.1",
       port: 0,
@@ -430,14 +437,14 @@ class Fuzz {
       pingInterval: r.pick([0, 0, 50, 300]),
       idleTimeout: r.pick([0, 0, 120, 1000]),
       maxMessageSize,
-      maxFrameSize: r.pick([maxMessageSize, maxMessageSize, 100]),
+      maxFrameSize: r.pick([maxMessageSize, maxMessageSize, 200]),
       maxBufferedAmount: r.pick([0, 3000, 40_000, 16 * 1024 * 1024]),
       drainThreshold: r.pick([0, 500, 8192, 1024 * 1024]),
     };
     this.highWaterMark = r.pick([16, 200, 2048, 64 * 1024]);
     this.chunkSize = r.pick([1, 3, 17, 256, 65536]);
     this.maxPeers = r.int(1, 4);
-    this.steps = options.steps ?? r.int(20, 60);
+    this.steps = options.steps ?? r.int(30, 80);
     const inner = memoryEngine({
       timers: this.clock,
       highWaterMark: this.highWaterMark,
@@ -669,7 +676,7 @@ class Fuzz {
       const roll = r.next();
       if (roll < 0.3) this.#appSend(m, `welcome ${peer.label}`, "welcome");
       else if (roll < 0.4) this.#appJoin(m, r.pick(ROOMS));
-      else if (roll < 0.45) this.#appPause(m);
+      else if (roll < 0.45 && !this.#calm) this.#appPause(m);
     });
     const onMessage = (m: ConnModel, data: string | Uint8Array) => {
       this.#eventAllowed(m, "message");
@@ -836,7 +843,7 @@ class Fuzz {
     else if (roll < 0.48) this.#appFragments(m, data);
     else if (roll < 0.52) this.#appClose(m);
     else if (roll < 0.54) this.#appTerminate(m);
-    else if (roll < 0.58) this.#appPause(m);
+    else if (roll < 0.58 && !this.#calm) this.#appPause(m);
     else if (roll < 0.62) this.#appResume(m);
     else if (roll < 0.66) this.#appBroadcast(m);
   }
@@ -1278,6 +1285,7 @@ class Fuzz {
     }
     this.peers.push(peer);
     peer.socket = socket;
+    peer.connectedAt = this.clock.now;
     socket.onData = (bytes) => {
       if (peer.clientGotEnd) {
         this.#problem(`${peer.label}: data after the server's FIN`);
@@ -1594,9 +1602,9 @@ class Fuzz {
     peerAction(14, (p) => this.#peerMessage(p));
     peerAction(3, (p) => this.#peerPing(p));
     peerAction(1, (p) => this.#peerPong(p));
-    peerAction(2.5, (p) => this.#peerViolation(p));
-    peerAction(3, (p) => this.#peerClose(p));
-    peerAction(1.5, (p) => {
+    peerAction(1.5, (p) => this.#peerViolation(p));
+    peerAction(2, (p) => this.#peerClose(p));
+    peerAction(1, (p) => {
       p.ended = true;
       this.#log(
         `${p.label}: FIN${
@@ -1605,7 +1613,7 @@ class Fuzz {
       );
       p.socket.end();
     });
-    peerAction(1, (p) => {
+    peerAction(0.6, (p) => {
       p.aborted = true;
       this.#log(`${p.label}: reset`);
       p.socket.abort();
@@ -1807,6 +1815,7 @@ class Fuzz {
       );
     }
     m.lastState = Math.max(m.lastState, state);
+    if (state >= 2) m.closingSince ??= this.clock.now;
     const buffered = m.conn.bufferedAmount;
     if (!(buffered >= 0)) {
       this.#problem(`${m.label}: bufferedAmount ${buffered} (${where})`);
@@ -2005,11 +2014,36 @@ class Fuzz {
   }
 
   #checkAll(): void {
+    const { closeTimeout, handshakeTimeout } = this.options;
+    const now = this.clock.now;
     for (const peer of this.peers) {
       this.#parseWire(peer);
       const m = peer.conn;
+      const open = peer.driver !== undefined && !peer.transportClosed;
+      // Liveness: the handshake timer, then the close timer, bound how
+      // long a connection can hang.
+      if (
+        m === undefined && open && handshakeTimeout > 0 &&
+        now > peer.connectedAt + handshakeTimeout + closeTimeout
+      ) {
+        this.#problem(
+          `${peer.label}: not open and not dropped ${
+            now - peer.connectedAt
+          } ms after connecting (handshakeTimeout ${handshakeTimeout}, closeTimeout ${closeTimeout})`,
+        );
+      }
       if (m === undefined) continue;
       this.#checkState(m, "after the step");
+      if (
+        open && closeTimeout > 0 && m.closingSince !== undefined &&
+        now > m.closingSince + closeTimeout
+      ) {
+        this.#problem(
+          `${peer.label}: still connected ${
+            now - m.closingSince
+          } ms after it started closing (closeTimeout ${closeTimeout})`,
+        );
+      }
       if (peer.closeFrame !== undefined && m.matched !== m.expected.length) {
         this.#problem(
           `${peer.label}: ${
@@ -2049,10 +2083,53 @@ class Fuzz {
 
   // ── teardown ────────────────────────────────────────────────────────
 
+  /**
+   * Liveness: once every peer reads and no application pause is left,
+   * everything flows: the server reads all the peers wrote, and all it
+   * queued reaches them (no connection stays paused or blocked).
+   */
+  async #quiesce(): Promise<void> {
+    for (const peer of this.peers) {
+      if (peer.paused && !peer.clientClosed) {
+        peer.paused = false;
+        peer.socket.resume();
+        this.#log(`${peer.label}: resumes reading`);
+      }
+    }
+    for (const m of this.#openModels()) this.#appResume(m);
+    await this.#settle();
+    this.#checkAll();
+    for (const peer of this.peers) {
+      if (peer.driver === undefined || peer.transportClosed) continue;
+      const unread = peer.socket.unsentBytes;
+      if (unread > 0 && !peer.serverEnded) {
+        this.#problem(
+          `${peer.label}: the server left ${unread} bytes unread though nothing is paused`,
+        );
+      }
+      if (peer.received !== peer.wire.length) {
+        this.#problem(
+          `${peer.label}: ${
+            peer.wire.length - peer.received
+          } bytes written never reached the reading peer`,
+        );
+      }
+      const m = peer.conn;
+      if (m !== undefined && m.conn.bufferedAmount !== 0) {
+        this.#problem(
+          `${m.label}: bufferedAmount ${m.conn.bufferedAmount} though the peer reads everything`,
+        );
+      }
+    }
+    this.#throwProblems();
+  }
+
   async #teardown(): Promise<void> {
     const r = this.rng;
     this.#step = this.steps + 1;
     this.#log("teardown");
+    this.#calm = true;
+    await this.#quiesce();
     if (!this.#stopping) this.#stop();
     // Peers read again; some answer the close frame, the rest stay silent.
     const polite = new Set(this.peers.filter(() => r.next() < 0.5));
