@@ -63,10 +63,17 @@ export class FuzzFailure extends Error {
   /** The step (1-based; 0 = setup; steps + 1 = teardown). */
   readonly step: number;
 
-  constructor(seed: number, step: number, message: string, trace: string[]) {
+  constructor(
+    seed: number,
+    step: number,
+    message: string,
+    trace: string[],
+    steps?: number,
+  ) {
+    const fixed = steps === undefined ? "" : ` ANYWS_FUZZ_STEPS=${steps}`;
     super(
       `seed ${seed}, step ${step}: ${message}\n` +
-        `replay: ANYWS_FUZZ_SEED=${seed} npm run fuzz\n` +
+        `replay: ANYWS_FUZZ_SEED=${seed}${fixed} npm run fuzz\n` +
         `--- last ${trace.length} trace lines ---\n${trace.join("\n")}`,
     );
     this.seed = seed;
@@ -396,6 +403,8 @@ class Fuzz {
   };
   readonly highWaterMark: number;
   readonly chunkSize: number;
+  /** Scales the big messages (see chunkSize). */
+  readonly big: number;
   readonly maxPeers: number;
   readonly steps: number;
   readonly engine: MemoryEngine;
@@ -417,6 +426,7 @@ class Fuzz {
   /** Depth of the harness's own calls into the application API. */
   #inApp = 0;
   #frames = 0;
+  #fixedSteps: number | undefined;
   /** Set for the teardown: handlers no longer pause their connection. */
   #calm = false;
   readonly tally: Record<string, number> = {};
@@ -442,9 +452,13 @@ class Fuzz {
       drainThreshold: r.pick([0, 500, 8192, 1024 * 1024]),
     };
     this.highWaterMark = r.pick([16, 200, 2048, 64 * 1024]);
-    this.chunkSize = r.pick([1, 3, 17, 256, 65536]);
+    this.chunkSize = r.pick([1, 3, 17, 256, 1400, 65536]);
+    // Byte-by-byte delivery is slow: smaller big messages then.
+    this.big = this.chunkSize < 16 ? 0.125 : 1;
     this.maxPeers = r.int(1, 4);
-    this.steps = options.steps ?? r.int(30, 80);
+    const drawn = r.int(30, 80); // drawn either way: a seed's setup stays the same
+    this.steps = options.steps ?? drawn;
+    this.#fixedSteps = options.steps;
     const inner = memoryEngine({
       timers: this.clock,
       highWaterMark: this.highWaterMark,
@@ -515,6 +529,7 @@ class Fuzz {
       this.#step,
       message,
       this.#trace.slice(-80),
+      this.#fixedSteps,
     );
   }
 
@@ -1358,7 +1373,7 @@ class Fuzz {
       case "json":
         return JSON.stringify({ event: "fz", data: n });
       case "big":
-        return r.bytes(r.int(200, 5000));
+        return r.bytes(r.int(200, Math.floor(5000 * this.big)));
       default:
         return r.bytes(r.int(0, 130));
     }
@@ -1631,7 +1646,12 @@ class Fuzz {
     appAction(12, (m) => this.#appRandomSend(m));
     appAction(
       2,
-      (m) => this.#appSend(m, r.bytes(r.int(2000, 30_000)), "big binary"),
+      (m) =>
+        this.#appSend(
+          m,
+          r.bytes(Math.floor(r.int(2000, 30_000) * this.big)),
+          "big binary",
+        ),
     );
     appAction(1.5, (m) => {
       const data = { n: this.#counter++ };
@@ -1727,7 +1747,13 @@ class Fuzz {
       this.#appSend(m, bad, "invalid frame", true);
     } else if (roll < 0.9) {
       this.#appFragments(m, `frag${n} ` + "z".repeat(r.int(0, 300)));
-    } else this.#appSend(m, r.bytes(r.int(1000, 9000)), "larger binary");
+    } else {
+      this.#appSend(
+        m,
+        r.bytes(Math.floor(r.int(1000, 9000) * this.big)),
+        "larger binary",
+      );
+    }
   }
 
   #stop(): void {

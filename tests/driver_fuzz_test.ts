@@ -2,9 +2,10 @@
 // random interleavings of application calls, peer bytes and timers, with the
 // invariants of issue 12 §4 checked after every step.
 //
-// ANYWS_FUZZ_SEED=<n> replays one seed with a step-by-step trace;
+// ANYWS_FUZZ_SEED=<n> replays one seed with a step-by-step trace (with
+// ANYWS_FUZZ_STEPS=<n> if the failure was found with that many steps);
 // ANYWS_FUZZ_SEEDS=<n> changes how many seeds run here (default 2000);
-// `npm run fuzz` is the long run.
+// `npm run fuzz` is the long run (scripts/fuzz.ts).
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -21,6 +22,7 @@ if (replay !== undefined && replay !== "") {
     const watch = watchUncaught();
     try {
       await fuzzSeed(Number(replay), {
+        steps: Number(process.env.ANYWS_FUZZ_STEPS) || undefined,
         uncaught: watch.errors,
         trace: (line) => console.log(line),
       });
