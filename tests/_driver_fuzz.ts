@@ -485,7 +485,7 @@ class Fuzz {
         `pingInterval ${o.pingInterval}, idleTimeout ${o.idleTimeout}, maxMessageSize ${o.maxMessageSize}, ` +
         `maxFrameSize ${o.maxFrameSize}, maxBufferedAmount ${o.maxBufferedAmount}, drainThreshold ${o.drainThreshold}; ` +
         `engine highWaterMark ${this.highWaterMark}, chunkSize ${this.chunkSize}; ` +
-        `up to ${this.maxPeers} peers, ${this.steps} steps`,
+        `up to ${this.maxPeers} peers at once, ${this.steps} steps`,
     );
     await this.server.listen();
     for (this.#step = 1; this.#step <= this.steps; this.#step++) {
@@ -1603,9 +1603,15 @@ class Fuzz {
         ]);
       }
     };
+    // Up to maxPeers at once; new ones replace the closed (more of them
+    // over a longer run).
+    const connected = this.peers.filter((p) => !p.clientClosed).length;
     if (this.#stopCalled) choices.push([0.3, () => this.#connect()]);
-    else if (this.peers.length < this.maxPeers) {
-      choices.push([this.peers.length === 0 ? 40 : 6, () => this.#connect()]);
+    else if (
+      connected < this.maxPeers &&
+      this.peers.length < this.maxPeers + Math.floor(this.steps / 25)
+    ) {
+      choices.push([connected === 0 ? 40 : 6, () => this.#connect()]);
     }
     const unwritten = livePeers.filter((p) => p.unwritten > 0);
     if (unwritten.length > 0) {
