@@ -321,7 +321,12 @@ class Peer {
   readonly out = new ByteLog();
   written = 0;
   headLength = 0;
-  validHead = true;
+  /** Whether the request goes through the (asynchronous) upgrade decision. */
+  upgrades = true;
+  /** The HTTP status the request must get. */
+  expectStatus = 101;
+  /** An error event was reported for the request (authorize() threw). */
+  requestFailed = false;
   ended = false;
   aborted = false;
   paused = false;
@@ -427,6 +432,7 @@ class Fuzz {
   #inApp = 0;
   #frames = 0;
   #fixedSteps: number | undefined;
+  #roomMembers = new Map<string, Set<ConnModel>>();
   /** Set for the teardown: handlers no longer pause their connection. */
   #calm = false;
   readonly tally: Record<string, number> = {};
@@ -474,7 +480,15 @@ class Fuzz {
           (transport) => this.#accepted(transport, accept),
         ),
     };
-    this.server = new Server(recording, this.options);
+    this.server = new Server(recording, {
+      ...this.options,
+      authorize: (request) => {
+        if (request.path.startsWith("/boom")) {
+          throw new Error("authorize() failed");
+        }
+        return !request.path.startsWith("/deny");
+      },
+    });
     this.#handlers();
   }
 
@@ -731,6 +745,15 @@ class Fuzz {
         this.#problem(`error event without a connection: ${String(error)}`);
         return;
       }
+      const refused = this.byAddress.get(conn.remoteAddress);
+      if (refused?.expectStatus === 500 && refused.conn === undefined) {
+        this.#log(`${refused.label}: error ${String(error)}`);
+        refused.requestFailed = true;
+        if (!String(error).includes("authorize() failed")) {
+          this.#problem(`${refused.label}: unexpected error ${String(error)}`);
+        }
+        return;
+      }
       const m = this.#model(conn, "error");
       if (m === undefined) return;
       this.#log(
@@ -798,6 +821,8 @@ class Fuzz {
             }`,
           );
       }
+      // The connection is failing: sends are refused.
+      if (r.next() < 0.3) this.#appSend(m, "answer to an error", "send");
     });
     server.on("drain", (amount, conn) => {
       const m = this.#model(conn, "drain");
@@ -818,6 +843,7 @@ class Fuzz {
       this.#log(`${m.label}: join ${room} (${size})`);
       this.#eventAllowed(m, "join");
       m.rooms.add(room);
+      this.#roomSize(room, m, true, size);
     });
     server.on("leave", ({ room, size }, conn) => {
       const m = this.#model(conn, "leave");
@@ -832,6 +858,7 @@ class Fuzz {
         this.#eventAllowed(m, "leave");
       }
       m.rooms.delete(room);
+      this.#roomSize(room, m, false, size);
     });
     server.on("close", (info, conn) => {
       const m = this.#model(conn, "close");
@@ -847,7 +874,44 @@ class Fuzz {
           : `close ${info.code === 1006 ? "1006" : "unclean, code"}`,
       );
       this.#onClose(m, info);
+      if (r.next() < 0.3) this.#afterCloseCalls(m);
     });
+  }
+
+  /** A join or leave event: the room's new size, as the model counts it. */
+  #roomSize(room: string, m: ConnModel, join: boolean, size: number): void {
+    let members = this.#roomMembers.get(room);
+    if (members === undefined) this.#roomMembers.set(room, members = new Set());
+    if (join) members.add(m);
+    else members.delete(m);
+    if (size !== members.size) {
+      this.#problem(
+        `${m.label}: ${
+          join ? "join" : "leave"
+        } ${room} reports size ${size}, the model counts ${members.size}`,
+      );
+    }
+  }
+
+  /** Inside the close event: every call is refused or does nothing. */
+  #afterCloseCalls(m: ConnModel): void {
+    const conn = m.conn;
+    this.#enterApp(() => {
+      if (conn.send("late")) {
+        this.#problem(`${m.label}: send() true in its close event`);
+      }
+      if (conn.ping()) {
+        this.#problem(`${m.label}: ping() true in its close event`);
+      }
+      if (conn.join("late")) {
+        this.#problem(`${m.label}: join() true in its close event`);
+      }
+      conn.close(4000, "late");
+      conn.terminate();
+      conn.pause();
+      conn.resume();
+    });
+    this.#log(`${m.label}: calls in its close event refused`);
   }
 
   /** What the application does with a message: echo it, close, pause... */
@@ -1326,12 +1390,26 @@ class Fuzz {
     };
     const headRoll = r.next();
     let head: string;
-    if (headRoll < 0.06) {
-      peer.validHead = false;
+    if (headRoll < 0.04) {
+      peer.upgrades = false;
+      peer.expectStatus = 400;
       head = upgradeRequest("/").replace(/Sec-WebSocket-Key: [^\r]*\r\n/, "");
-    } else if (headRoll < 0.08) {
-      peer.validHead = false;
+    } else if (headRoll < 0.06) {
+      peer.upgrades = false;
+      peer.expectStatus = 426;
       head = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    } else if (headRoll < 0.07) {
+      peer.upgrades = false;
+      peer.expectStatus = 400;
+      head = "NOT HTTP AT ALL\r\n\r\n";
+    } else if (headRoll < 0.09) {
+      // authorize() says no.
+      peer.expectStatus = 401;
+      head = upgradeRequest(`/deny/${peer.index}`);
+    } else if (headRoll < 0.1) {
+      // authorize() throws: 500 and an error event.
+      peer.expectStatus = 500;
+      head = upgradeRequest(`/boom/${peer.index}`);
     } else {
       head = upgradeRequest(`/fuzz/${peer.index}`);
     }
@@ -1339,8 +1417,22 @@ class Fuzz {
     peer.out.push(bytes);
     peer.headLength = bytes.length;
     this.#log(
-      `${peer.label}: connect${peer.validHead ? "" : " (bad request)"}`,
+      `${peer.label}: connect${
+        peer.expectStatus === 101
+          ? ""
+          : ` (to be answered ${peer.expectStatus})`
+      }`,
     );
+    if (peer.expectStatus === 101 && r.next() < 0.1) {
+      // A client that sends its request and messages at once, then
+      // half-closes: the FIN may arrive while the upgrade is decided.
+      for (let i = r.int(0, 3); i > 0; i--) this.#peerMessage(peer);
+      this.#writeOut(peer, true);
+      peer.ended = true;
+      this.#log(`${peer.label}: FIN right behind its request`);
+      socket.end();
+      return;
+    }
     this.#writeOut(peer, r.next() < 0.75);
   }
 
@@ -1818,7 +1910,7 @@ class Fuzz {
   #upgrading(): boolean {
     for (const peer of this.peers) {
       if (
-        peer.validHead && !peer.transportClosed &&
+        peer.upgrades && !peer.transportClosed &&
         peer.written >= peer.headLength &&
         peer.wire.length === 0 && peer.driver?.readyState === 0
       ) return true;
@@ -1869,12 +1961,15 @@ class Fuzz {
       peer.httpStatus = Number(/^HTTP\/1\.1 (\d{3}) /.exec(head)?.[1] ?? -1);
       peer.parsed = end;
       this.#log(`${peer.label} <- HTTP ${peer.httpStatus}`);
+      if (peer.httpStatus === 500 && !peer.requestFailed) {
+        this.#problem(`${peer.label}: 500 without an error event`);
+      }
       if (peer.httpStatus === 101 && peer.conn === undefined) {
         this.#problem(`${peer.label}: 101 written before the open event`);
       }
-      if (peer.httpStatus !== 101 && peer.validHead) {
+      if (peer.httpStatus !== peer.expectStatus) {
         this.#problem(
-          `${peer.label}: a valid upgrade answered with ${peer.httpStatus}`,
+          `${peer.label}: answered ${peer.httpStatus}, expected ${peer.expectStatus}`,
         );
       }
     }
