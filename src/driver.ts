@@ -151,6 +151,11 @@ const PAUSED_BY_BACKPRESSURE = 256;
 /** Where the phase is kept in the same field: bits 9 to 11. */
 const PHASE_SHIFT = 9;
 const PHASE_MASK = 7 << PHASE_SHIFT;
+/**
+ * We aborted the transport: its close is on the way (engines report it on a
+ * later turn). Meanwhile nothing more is written, opened or answered.
+ */
+const DROPPED = 1 << 12;
 const PAUSED = PAUSED_BY_APP | PAUSED_BY_BACKPRESSURE;
 
 /** A plain request waiting for its body. */
@@ -453,7 +458,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
   flush(): void {
     this.#flags &= ~FLUSH_SCHEDULED;
     const phase = this.#phase();
-    if (phase === Phase.Closed || this.#flags & BLOCKED) {
+    if (phase === Phase.Closed || this.#flags & (BLOCKED | DROPPED)) {
       this.#checkBufferCap();
       return;
     }
@@ -572,6 +577,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     this.#flags = flags;
     const now = (flags & PAUSED) !== 0;
     if (was === now || this.#phase() === Phase.Closed) return;
+    if (this.#flags & DROPPED) return;
     if (now) this.#transport.pause();
     else this.#transport.resume();
   }
@@ -607,6 +613,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
   /** Fails the connection from our side and drops the socket at once. */
   #fail(error: ProtocolError): void {
     if (this.#phase() === Phase.Closed) return;
+    this.#flags |= DROPPED;
     this.#ws?.abort(error);
     this.#host.errored(error, this);
     this.#transport.abort();
@@ -614,6 +621,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
 
   /** Drops the socket now; the protocol learns it first, so nothing more is delivered or sent. */
   #drop(): void {
+    this.#flags |= DROPPED;
     this.#ws?.abort();
     this.#transport.abort();
   }
@@ -635,6 +643,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
 
   #startCloseTimer(): void {
     if (this.#timer !== undefined || this.#phase() === Phase.Closed) return;
+    if (this.#flags & DROPPED) return;
     const { closeTimeout } = this.#host.options;
     if (closeTimeout <= 0) return;
     this.#timer = this.#host.timers.setTimeout(
@@ -690,7 +699,9 @@ export class ConnectionDriver<Data = Record<string, unknown>>
       computeAcceptKey(upgrade.key),
       this.#host.decide(request, upgrade, this.remoteAddress),
     ]);
-    if (this.#phase() !== Phase.Upgrading) return;
+    // Dropped meanwhile (the handshake timer, stop()): its close is on the
+    // way, and it must not open.
+    if (this.#phase() !== Phase.Upgrading || this.#flags & DROPPED) return;
     if (!decision.accept) {
       this.#reject(decision.status, decision.body ?? "", decision.headers);
       return;
@@ -837,6 +848,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
    * frame (otherwise the handshake timer stays the bound).
    */
   #answer(response: Uint8Array): void {
+    if (this.#flags & DROPPED) return;
     this.#setPhase(Phase.Done);
     this.#body = undefined;
     this.#early = undefined;

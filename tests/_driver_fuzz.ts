@@ -591,11 +591,9 @@ class Fuzz {
             `${peer.label}: the server wrote ${bytes.length} bytes after its FIN`,
           );
         } else if (peer.serverAborted) {
-          // Allowed by the Transport contract (ignored), and harmless.
-          this.#log(
-            `${peer.label}: the server wrote ${bytes.length} bytes after abort() (ignored)`,
+          this.#problem(
+            `${peer.label}: the server wrote ${bytes.length} bytes after abort()`,
           );
-          this.#count("write after abort (ignored)");
         } else {
           peer.wire.push(bytes);
         }

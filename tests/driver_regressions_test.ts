@@ -12,6 +12,7 @@ import { UsageError } from "../src/errors.ts";
 import type { ServerOptions } from "../src/server_options.ts";
 import type { Engine, Transport, TransportHandler } from "../src/engine.ts";
 import { memoryEngine } from "../engines/memory.ts";
+import { VirtualClock } from "./_virtual_clock.ts";
 import {
   closePayload,
   concatBytes,
@@ -644,5 +645,56 @@ describe("terminate() in a handler: the rest of the read never happened", () => 
     ));
     const info = await withTimeout(closed.promise, 2000, "close");
     assert.deepEqual(info, { code: 1006, reason: "", wasClean: false });
+  });
+});
+
+describe("a connection dropped while its upgrade is decided never opens", () => {
+  test("the handshake timer fires while authorize() is pending: no open event, no 101, no close event", async () => {
+    const clock = new VirtualClock();
+    const inner = memoryEngine({ timers: clock });
+    // Like the real engines, report the close of an aborted transport on a
+    // later turn, not on the next microtask.
+    const engine: Engine = {
+      name: "late-close",
+      timers: clock,
+      listen: (options, accept) =>
+        inner.listen(options, (transport) => {
+          const handler = accept(transport);
+          return {
+            onData: (bytes) => handler.onData(bytes),
+            onDrain: () => handler.onDrain(),
+            onEnd: () => handler.onEnd(),
+            onClose: (error) => setTimeout(() => handler.onClose(error), 0),
+          };
+        }),
+    };
+    const decision = deferred<boolean>();
+    let asked = false;
+    const events: string[] = [];
+    const server = new Server(engine, {
+      hostname: HOST,
+      port: 0,
+      handshakeTimeout: 100,
+      authorize: () => {
+        asked = true;
+        return decision.promise;
+      },
+    });
+    servers.push(server);
+    server.on("open", () => events.push("open"));
+    server.on("close", () => events.push("close"));
+    await server.listen();
+    const client = inner.connect(server.port);
+    const received: Uint8Array[] = [];
+    client.onData = (bytes) => received.push(bytes);
+    client.write(upgradeRequest());
+    await waitFor(() => asked, 2000, "authorize() called");
+    clock.advance(100); // the handshake timer drops the connection...
+    decision.resolve(true); // ...and authorize() says yes in the same turn
+    await withTimeout(client.closed, 2000, "client closed");
+    await delay(20);
+    assert.deepEqual(events, []);
+    assert.equal(concatBytes(...received).length, 0, "no 101 after the drop");
+    assert.equal(server.connections.size, 0);
   });
 });
