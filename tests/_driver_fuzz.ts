@@ -411,6 +411,8 @@ class Fuzz {
   /** Scales the big messages (see chunkSize). */
   readonly big: number;
   readonly maxPeers: number;
+  /** Whether the server's transports report their close on a later turn. */
+  readonly lateClose: boolean;
   readonly steps: number;
   readonly engine: MemoryEngine;
   readonly server: Server;
@@ -462,6 +464,7 @@ class Fuzz {
     // Byte-by-byte delivery is slow: smaller big messages then.
     this.big = this.chunkSize < 16 ? 0.125 : 1;
     this.maxPeers = r.int(1, 4);
+    this.lateClose = r.next() < 0.5;
     const drawn = r.int(30, 80); // drawn either way: a seed's setup stays the same
     this.steps = options.steps ?? drawn;
     this.#fixedSteps = options.steps;
@@ -498,7 +501,8 @@ class Fuzz {
       `seed ${this.seed}: handshakeTimeout ${o.handshakeTimeout}, closeTimeout ${o.closeTimeout}, ` +
         `pingInterval ${o.pingInterval}, idleTimeout ${o.idleTimeout}, maxMessageSize ${o.maxMessageSize}, ` +
         `maxFrameSize ${o.maxFrameSize}, maxBufferedAmount ${o.maxBufferedAmount}, drainThreshold ${o.drainThreshold}; ` +
-        `engine highWaterMark ${this.highWaterMark}, chunkSize ${this.chunkSize}; ` +
+        `engine highWaterMark ${this.highWaterMark}, chunkSize ${this.chunkSize}` +
+        `${this.lateClose ? ", close reported a turn late" : ""}; ` +
         `up to ${this.maxPeers} peers at once, ${this.steps} steps`,
     );
     await this.server.listen();
@@ -646,14 +650,22 @@ class Fuzz {
       },
       onEnd: () => handler.onEnd(),
       onClose: (error) => {
-        if (peer.transportClosed) this.#problem(`${peer.label}: onClose twice`);
-        peer.transportClosed = true;
-        this.#log(
-          `${peer.label}: transport closed${
-            error ? ` (${error.message})` : ""
-          }`,
-        );
-        handler.onClose(error);
+        const close = () => {
+          if (peer.transportClosed) {
+            this.#problem(`${peer.label}: onClose twice`);
+          }
+          peer.transportClosed = true;
+          this.#log(
+            `${peer.label}: transport closed${
+              error ? ` (${error.message})` : ""
+            }`,
+          );
+          handler.onClose(error);
+        };
+        // Real engines report the close on a later turn: a dropped
+        // connection waits for it, and everything else goes on meanwhile.
+        if (this.lateClose) setImmediate(close);
+        else close();
       },
     };
   }
@@ -2144,7 +2156,8 @@ class Fuzz {
     for (const peer of this.peers) {
       this.#parseWire(peer);
       const m = peer.conn;
-      const open = peer.driver !== undefined && !peer.transportClosed;
+      const open = peer.driver !== undefined && !peer.transportClosed &&
+        !peer.serverAborted;
       // Liveness: the handshake timer, then the close timer, bound how
       // long a connection can hang.
       if (
@@ -2225,7 +2238,9 @@ class Fuzz {
     await this.#settle();
     this.#checkAll();
     for (const peer of this.peers) {
-      if (peer.driver === undefined || peer.transportClosed) continue;
+      if (
+        peer.driver === undefined || peer.transportClosed || peer.serverAborted
+      ) continue;
       const unread = peer.socket.unsentBytes;
       if (unread > 0 && !peer.serverEnded) {
         this.#problem(
