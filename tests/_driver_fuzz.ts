@@ -327,6 +327,10 @@ class Peer {
   expectStatus = 101;
   /** An error event was reported for the request (authorize() threw). */
   requestFailed = false;
+  /** How long authorize() takes for a `/slow` request, in virtual ms. */
+  authorizeDelay = 0;
+  /** authorize() was asked and has not answered yet. */
+  authorizing = false;
   ended = false;
   aborted = false;
   paused = false;
@@ -485,9 +489,22 @@ class Fuzz {
     };
     this.server = new Server(recording, {
       ...this.options,
-      authorize: (request) => {
+      authorize: (request, { remoteAddress }) => {
         if (request.path.startsWith("/boom")) {
           throw new Error("authorize() failed");
+        }
+        const peer = this.byAddress.get(remoteAddress);
+        if (peer !== undefined && request.path.startsWith("/slow")) {
+          // Decided later, on the virtual clock: the handshake timer or
+          // stop() may drop the connection first.
+          peer.authorizing = true;
+          return new Promise((resolve) => {
+            this.clock.setTimeout(() => {
+              peer.authorizing = false;
+              this.#log(`${peer.label}: authorize() says yes`);
+              resolve(true);
+            }, peer.authorizeDelay);
+          });
         }
         return !request.path.startsWith("/deny");
       },
@@ -686,6 +703,8 @@ class Fuzz {
       this.#problem(`${m.label}: ${event} event after its close event`);
     } else if (m.terminated && this.#inApp === 0) {
       this.#problem(`${m.label}: ${event} event after terminate()`);
+    } else if (m.peer.serverAborted && this.#inApp === 0) {
+      this.#problem(`${m.label}: ${event} event after the server dropped it`);
     }
     this.#checkState(m, event);
   }
@@ -701,6 +720,9 @@ class Fuzz {
       }
       if (peer.conn !== undefined) {
         this.#problem(`${peer.label}: a second open event`);
+      }
+      if (peer.serverAborted) {
+        this.#problem(`${peer.label}: open event after the server dropped it`);
       }
       const m = new ConnModel(peer, conn);
       peer.conn = m;
@@ -1420,6 +1442,9 @@ class Fuzz {
       // authorize() throws: 500 and an error event.
       peer.expectStatus = 500;
       head = upgradeRequest(`/boom/${peer.index}`);
+    } else if (headRoll < 0.2) {
+      peer.authorizeDelay = r.int(1, 400);
+      head = upgradeRequest(`/slow/${peer.index}`);
     } else {
       head = upgradeRequest(`/fuzz/${peer.index}`);
     }
@@ -1920,7 +1945,7 @@ class Fuzz {
   #upgrading(): boolean {
     for (const peer of this.peers) {
       if (
-        peer.upgrades && !peer.transportClosed &&
+        peer.upgrades && !peer.transportClosed && !peer.authorizing &&
         peer.written >= peer.headLength &&
         peer.wire.length === 0 && peer.driver?.readyState === 0
       ) return true;
@@ -2198,7 +2223,10 @@ class Fuzz {
     for (const timer of this.clock.pending()) {
       if (timer.kind === "interval") intervals++;
       if (timer.owner.startsWith("driver.ts")) drivers++;
-      else server++;
+      else if (timer.owner.startsWith("server.ts")) server++;
+      else if (!timer.owner.startsWith("_driver_fuzz.ts")) {
+        this.#problem(`a timer set by ${timer.owner}`);
+      }
     }
     const live =
       this.peers.filter((p) => p.driver !== undefined && !p.transportClosed)
@@ -2338,6 +2366,23 @@ class Fuzz {
       this.#problem(
         `${this.server.connections.size} connections left after stop()`,
       );
+    }
+    // The harness's own timers (slow authorize() answers) fire now: a
+    // connection dropped before its answer must not open.
+    for (let round = 0; round < 50; round++) {
+      const next = this.clock.nextDue();
+      if (next === undefined) break;
+      await this.clock.advanceSettled(
+        next - this.clock.now,
+        () => this.#settle(),
+      );
+    }
+    await this.#settle();
+    await this.#settle();
+    for (const peer of this.peers) {
+      if (peer.conn !== undefined && !peer.transportClosed) {
+        this.#problem(`${peer.label}: opened after the server stopped`);
+      }
     }
     const pending = this.clock.pending();
     if (pending.length > 0) {
