@@ -4,7 +4,7 @@
 //
 // ANYWS_FUZZ_SEED=<n> replays one seed with a step-by-step trace (with
 // ANYWS_FUZZ_STEPS=<n> if the failure was found with that many steps);
-// ANYWS_FUZZ_SEEDS=<n> changes how many seeds run here (default 2000);
+// ANYWS_FUZZ_SEEDS=<n> changes how many seeds run here (default 2500);
 // `npm run fuzz` is the long run (scripts/fuzz.ts).
 
 import { test } from "node:test";
@@ -13,7 +13,7 @@ import process from "node:process";
 import { fuzzSeed, watchUncaught } from "./_driver_fuzz.ts";
 
 const replay = process.env.ANYWS_FUZZ_SEED;
-const SEEDS = Number(process.env.ANYWS_FUZZ_SEEDS) || 2000;
+const SEEDS = Number(process.env.ANYWS_FUZZ_SEEDS) || 2500;
 /** Seeds per test: an error that escapes to the runtime names its batch. */
 const BATCH = 250;
 
