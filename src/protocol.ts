@@ -445,7 +445,8 @@ export class Protocol implements FrameHandler {
         }
         break;
       case "close": {
-        // RFC 6455 §7.1.5: the close code is the one "received by the
+        // RFC 6455 §7.1.5: the close code is "the status code [...]
+        // contained in the first Close control frame received by the
         // application": recorded when the event is taken.
         const ending = this.#ending ??= {};
         ending.code = event.code;
