@@ -19,26 +19,30 @@ import type { Engine, Transport, TransportHandler } from "../src/engine.ts";
 import { Frame } from "../src/frame.ts";
 import { Server } from "../src/server.ts";
 import type { ServerOptions } from "../src/server_options.ts";
-import { isValidUtf8 } from "../src/utf8.ts";
+import { type MemoryEngine, memoryEngine } from "../engines/memory.ts";
+import { closePayload, OP, upgradeRequest } from "./_clients.ts";
+import { OPCODE_NAMES, sameBytes, show } from "./_fuzz_bytes.ts";
 import {
-  type MemoryEngine,
-  memoryEngine,
-  type MemorySocket,
-} from "../engines/memory.ts";
+  ConnModel,
+  type ExpectedFrame,
+  Peer,
+  type Reporter,
+} from "./_fuzz_model.ts";
+import {
+  closeFrame,
+  type Limits,
+  message,
+  type PeerBytes,
+  ping,
+  pong,
+  violation,
+} from "./_fuzz_peer_bytes.ts";
+import { checkWire } from "./_fuzz_wire_checks.ts";
 import { type Prng, prng } from "./_prng.ts";
 import { VirtualClock } from "./_virtual_clock.ts";
-import {
-  closePayload,
-  encodeClientFrame,
-  OP,
-  upgradeRequest,
-} from "./_clients.ts";
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
-/** Codes the peers close with; none of them is a code the server fails with. */
-const PEER_CLOSE_CODES = [1000, 1001, 1003, 3000, 3999, 4000, 4242, 4999];
 /** Codes the application closes with. */
 const APP_CLOSE_CODES = [1000, 1001, 1011, 4500, 4501, 4599];
 /** Close codes an application may not send: `conn.close()` throws a UsageError. */
@@ -145,251 +149,6 @@ export async function fuzzSeed(
   return await fuzz.run();
 }
 
-// ── bytes ───────────────────────────────────────────────────────────────
-
-/** A growable byte log. */
-class ByteLog {
-  #data = new Uint8Array(256);
-  length = 0;
-
-  push(chunk: Uint8Array): void {
-    const need = this.length + chunk.length;
-    if (need > this.#data.length) {
-      const grown = new Uint8Array(Math.max(need, this.#data.length * 2));
-      grown.set(this.#data.subarray(0, this.length));
-      this.#data = grown;
-    }
-    this.#data.set(chunk, this.length);
-    this.length = need;
-  }
-
-  get bytes(): Uint8Array {
-    return this.#data.subarray(0, this.length);
-  }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const part of parts) size += part.length;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
-function show(payload: Uint8Array | string): string {
-  if (typeof payload === "string") {
-    return payload.length > 24
-      ? JSON.stringify(payload.slice(0, 24)) + `…(${payload.length})`
-      : JSON.stringify(payload);
-  }
-  const text = decoder.decode(payload.subarray(0, 24));
-  return /^[\x20-\x7e]*$/.test(text)
-    ? `"${text}"${payload.length > 24 ? `…(${payload.length} bytes)` : ""}`
-    : `${payload.length} bytes`;
-}
-
-const OPCODE_NAMES: Record<number, string> = {
-  0: "cont",
-  1: "text",
-  2: "binary",
-  8: "close",
-  9: "ping",
-  10: "pong",
-};
-
-/** A frame the server wrote, parsed from its byte stream. */
-interface WireFrame {
-  opcode: number;
-  fin: boolean;
-  rsv: number;
-  masked: boolean;
-  payload: Uint8Array;
-  /** Offset just past the frame in the server's stream. */
-  end: number;
-}
-
-function parseFrameAt(
-  bytes: Uint8Array,
-  offset: number,
-): WireFrame | undefined {
-  if (bytes.length - offset < 2) return undefined;
-  const b0 = bytes[offset];
-  const b1 = bytes[offset + 1];
-  const masked = (b1 & 0x80) !== 0;
-  let length = b1 & 0x7f;
-  let header = 2;
-  if (length === 126) {
-    if (bytes.length - offset < 4) return undefined;
-    length = (bytes[offset + 2] << 8) | bytes[offset + 3];
-    header = 4;
-  } else if (length === 127) {
-    if (bytes.length - offset < 10) return undefined;
-    const view = new DataView(bytes.buffer, bytes.byteOffset + offset, 10);
-    length = view.getUint32(2) * 2 ** 32 + view.getUint32(6);
-    header = 10;
-  }
-  if (masked) header += 4;
-  if (bytes.length - offset < header + length) return undefined;
-  return {
-    opcode: b0 & 0xf,
-    fin: (b0 & 0x80) !== 0,
-    rsv: (b0 >> 4) & 7,
-    masked,
-    payload: bytes.slice(offset + header, offset + header + length),
-    end: offset + header + length,
-  };
-}
-
-function indexOfHeadEnd(bytes: Uint8Array): number {
-  for (let i = 0; i + 3 < bytes.length; i++) {
-    if (
-      bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 &&
-      bytes[i + 3] === 10
-    ) return i + 4;
-  }
-  return -1;
-}
-
-function closeCodeOf(payload: Uint8Array): number {
-  return payload.length < 2 ? 1005 : (payload[0] << 8) | payload[1];
-}
-
-function isValidServerClosePayload(payload: Uint8Array): boolean {
-  if (payload.length === 0) return true;
-  if (payload.length === 1) return false;
-  const code = closeCodeOf(payload);
-  const validCode = (code >= 1000 && code <= 1003) ||
-    (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
-  return validCode && isValidUtf8(payload.subarray(2));
-}
-
-// ── the model ───────────────────────────────────────────────────────────
-
-/** The first thing in a peer's stream after which the server reads nothing more. */
-type Stopper =
-  | { kind: "close"; code: number; reason: string }
-  | { kind: "violation"; name: string; codes: number[] };
-
-/** A frame the application queued (its send returned true). */
-interface ExpectedFrame {
-  opcode: number;
-  fin: boolean;
-  payload: Uint8Array;
-}
-
-/** One raw client, and what the server wrote to it. */
-class Peer {
-  readonly index: number;
-  readonly label: string;
-  readonly address: string;
-  socket!: MemorySocket;
-
-  // The server's side, seen through the recording transport.
-  /** Everything the server's transport was asked to write before its end() or abort(). */
-  readonly wire = new ByteLog();
-  serverEnded = false;
-  serverAborted = false;
-  transportClosed = false;
-  driver: (TransportHandler & { readonly readyState: number }) | undefined;
-
-  // What the client received.
-  received = 0;
-  clientGotEnd = false;
-  clientClosed = false;
-
-  // The server's stream, parsed.
-  parsed = 0;
-  httpStatus = 0;
-  sendingFragments = false;
-  closeFrame: WireFrame | undefined;
-  pongs = 0;
-
-  /** Virtual time of the connect. */
-  connectedAt = 0;
-
-  // What the client sends.
-  readonly out = new ByteLog();
-  written = 0;
-  headLength = 0;
-  /** Whether the request goes through the (asynchronous) upgrade decision. */
-  upgrades = true;
-  /** The HTTP status the request must get. */
-  expectStatus = 101;
-  /** An error event was reported for the request (authorize() threw). */
-  requestFailed = false;
-  /** How long authorize() takes for a `/slow` request, in virtual ms. */
-  authorizeDelay = 0;
-  /** authorize() was asked and has not answered yet. */
-  authorizing = false;
-  ended = false;
-  aborted = false;
-  paused = false;
-  /** Whole valid messages, in order, before the stopper. */
-  readonly messages: Array<string | Uint8Array> = [];
-  /** Payloads of the pings sent before the stopper, in order. */
-  readonly pings: string[] = [];
-  stopper: Stopper | undefined;
-  conn: ConnModel | undefined;
-
-  constructor(index: number, seed: number) {
-    this.index = index;
-    this.label = `p${index}`;
-    // One address per client: the server's connection names its peer.
-    this.address = `10.${(seed >>> 8) & 0xff}.${seed & 0xff}.${index + 1}`;
-  }
-
-  get live(): boolean {
-    return !this.ended && !this.aborted && !this.clientClosed;
-  }
-
-  get unwritten(): number {
-    return this.out.length - this.written;
-  }
-}
-
-/** The application's view of one opened connection. */
-class ConnModel {
-  readonly peer: Peer;
-  readonly conn: Connection;
-  lastState = 1;
-  /** Virtual time readyState was first seen past Open. */
-  closingSince: number | undefined;
-  readonly closes: CloseInfo[] = [];
-  closed = false;
-  readonly expected: ExpectedFrame[] = [];
-  matched = 0;
-  /** The payload of our close frame, when the application queued the first one. */
-  appClose: Uint8Array | undefined;
-  /** The code of the violation the server reported. */
-  violation: number | undefined;
-  /** The code of a failure of ours (buffer cap, keepalive). */
-  failure: number | undefined;
-  terminated = false;
-  readonly delivered: Array<string | Uint8Array> = [];
-  midFragment = false;
-  readonly rooms = new Set<string>();
-  readonly leavesAllowed = new Set<string>();
-
-  constructor(peer: Peer, conn: Connection) {
-    this.peer = peer;
-    this.conn = conn;
-  }
-
-  get label(): string {
-    return `c${this.peer.index}`;
-  }
-}
-
 function macrotask(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
@@ -438,6 +197,14 @@ class Fuzz {
   #inApp = 0;
   #frames = 0;
   #fixedSteps: number | undefined;
+  #report: Reporter = {
+    log: (line) => this.#log(line),
+    problem: (message) => this.#problem(message),
+    count: (what) => this.#count(what),
+  };
+  /** Fresh numbers for payloads, so that each one can be told apart. */
+  #ids = (): number => this.#counter++;
+  #limits!: Limits;
   #roomMembers = new Map<string, Set<ConnModel>>();
   /** Set for the teardown: handlers no longer pause their connection. */
   #calm = false;
@@ -467,6 +234,11 @@ class Fuzz {
     this.chunkSize = r.pick([1, 3, 17, 256, 1400, 65536]);
     // Byte-by-byte delivery is slow: smaller big messages then.
     this.big = this.chunkSize < 16 ? 0.125 : 1;
+    this.#limits = {
+      maxFrameSize: this.options.maxFrameSize,
+      maxMessageSize: this.options.maxMessageSize,
+      big: this.big,
+    };
     this.maxPeers = r.int(1, 4);
     this.lateClose = r.next() < 0.5;
     const drawn = r.int(30, 80); // drawn either way: a seed's setup stays the same
@@ -979,7 +751,7 @@ class Fuzz {
       );
     }
     m.lastState = 3;
-    this.#parseWire(peer);
+    this.#frames += checkWire(peer, this.#report, this.options.pingInterval);
     const peerClose = peer.stopper?.kind === "close" ? peer.stopper : undefined;
     const gotPeerClose = peerClose !== undefined &&
       info.code === peerClose.code;
@@ -1461,7 +1233,9 @@ class Fuzz {
     if (peer.expectStatus === 101 && r.next() < 0.1) {
       // A client that sends its request and messages at once, then
       // half-closes: the FIN may arrive while the upgrade is decided.
-      for (let i = r.int(0, 3); i > 0; i--) this.#peerMessage(peer);
+      for (let i = r.int(0, 3); i > 0; i--) {
+        this.#peerSends(peer, message(r, this.#ids, this.#limits));
+      }
       this.#writeOut(peer, true);
       peer.ended = true;
       this.#log(`${peer.label}: FIN right behind its request`);
@@ -1489,215 +1263,18 @@ class Fuzz {
     this.#writeOut(peer, this.rng.next() < 0.7);
   }
 
-  #peerPayload(kind: string): string | Uint8Array {
-    const r = this.rng;
-    const n = this.#counter++;
-    switch (kind) {
-      case "text":
-        return `m${n} ` + "abcdefgh".repeat(r.int(0, 6));
-      case "utf8":
-        return `ü${n} ` + "héllo wörld €𝄞 ".repeat(r.int(0, 8));
-      case "json":
-        return JSON.stringify({ event: "fz", data: n });
-      case "big":
-        return r.bytes(r.int(200, Math.floor(5000 * this.big)));
-      default:
-        return r.bytes(r.int(0, 130));
-    }
-  }
-
-  /** A valid message (maybe fragmented, pings in between), or one over the size limits. */
-  #peerMessage(peer: Peer): void {
-    const r = this.rng;
-    const data = this.#peerPayload(
-      r.pick(["text", "utf8", "json", "binary", "big"]),
-    );
-    const bytes = typeof data === "string" ? encoder.encode(data) : data;
-    const opcode = typeof data === "string" ? OP.Text : OP.Binary;
-    const parts = r.next() < 0.35 ? r.int(2, 4) : 1;
-    const { maxFrameSize, maxMessageSize } = this.options;
-    const frames: Uint8Array[] = [];
-    const pings: string[] = [];
-    let offset = 0;
-    let tooBig = false;
-    for (let i = 0; i < parts; i++) {
-      const end = i === parts - 1 ? bytes.length : r.int(offset, bytes.length);
-      const length = end - offset;
-      if (length > maxFrameSize || end > maxMessageSize) tooBig = true;
-      frames.push(encodeClientFrame(
-        i === 0 ? opcode : OP.Continuation,
-        bytes.subarray(offset, end),
-        { fin: i === parts - 1, maskKey: r.bytes(4) },
-      ));
-      offset = end;
-      if (tooBig) break;
-      if (i < parts - 1 && r.next() < 0.3) {
-        const ping = `pp${this.#counter++}`;
-        pings.push(ping);
-        frames.push(encodeClientFrame(OP.Ping, ping, { maskKey: r.bytes(4) }));
-      }
-    }
+  /** Queues what a peer sends, and what the server should make of it. */
+  #peerSends(peer: Peer, sent: PeerBytes): void {
     if (peer.stopper === undefined) {
-      if (tooBig) {
-        peer.pings.push(...pings);
-        peer.stopper = {
-          kind: "violation",
-          name: "a message over the size limits",
-          codes: [1009],
-        };
-      } else {
-        peer.pings.push(...pings);
-        peer.messages.push(data);
-      }
+      peer.pings.push(...sent.pings);
+      if (sent.stopper !== undefined) peer.stopper = sent.stopper;
+      else if (sent.message !== undefined) peer.messages.push(sent.message);
     }
-    this.#queue(
-      peer,
-      concat(...frames),
-      `${tooBig ? "OVERSIZE " : ""}${opcode === OP.Text ? "text" : "binary"} ${
-        show(data)
-      } in ${frames.length} frames`,
-    );
-  }
-
-  #peerPing(peer: Peer): void {
-    const ping = `pp${this.#counter++}`;
-    if (peer.stopper === undefined) peer.pings.push(ping);
-    this.#queue(
-      peer,
-      encodeClientFrame(OP.Ping, ping, { maskKey: this.rng.bytes(4) }),
-      `ping ${ping}`,
-    );
-  }
-
-  #peerPong(peer: Peer): void {
-    this.#queue(
-      peer,
-      encodeClientFrame(OP.Pong, `pq${this.#counter++}`),
-      "pong",
-    );
+    this.#queue(peer, sent.bytes, sent.what);
   }
 
   #peerClose(peer: Peer): void {
-    const r = this.rng;
-    const empty = r.next() < 0.2;
-    const code = empty ? 1005 : r.pick(PEER_CLOSE_CODES);
-    const reason = empty || r.next() < 0.4 ? "" : `peer ${this.#counter++} ✓`;
-    peer.stopper ??= { kind: "close", code, reason };
-    this.#queue(
-      peer,
-      encodeClientFrame(
-        OP.Close,
-        empty ? new Uint8Array(0) : closePayload(code, reason),
-      ),
-      `close ${code} ${JSON.stringify(reason)}`,
-    );
-  }
-
-  #peerViolation(peer: Peer): void {
-    const r = this.rng;
-    const kinds: Array<[string, number[], () => Uint8Array]> = [
-      [
-        "an RSV bit",
-        [1002],
-        () => encodeClientFrame(OP.Text, "rsv", { rsv: r.int(1, 7) }),
-      ],
-      [
-        "a reserved opcode",
-        [1002],
-        () =>
-          encodeClientFrame(
-            r.pick([3, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf]),
-            "op",
-          ),
-      ],
-      [
-        "a stray continuation",
-        [1002],
-        () => encodeClientFrame(OP.Continuation, "cont"),
-      ],
-      ["a new message inside a fragmented one", [1002], () =>
-        concat(
-          encodeClientFrame(OP.Text, "first", { fin: false }),
-          encodeClientFrame(OP.Binary, new Uint8Array([1])),
-        )],
-      [
-        "an unmasked frame",
-        [1002],
-        () => encodeClientFrame(OP.Text, "plain", { mask: false }),
-      ],
-      [
-        "invalid UTF-8",
-        [1007],
-        () => encodeClientFrame(OP.Text, new Uint8Array([0x61, 0xff, 0xfe])),
-      ],
-      ["invalid UTF-8 across fragments", [1007], () =>
-        concat(
-          encodeClientFrame(OP.Text, new Uint8Array([0x61, 0xe2, 0x82]), {
-            fin: false,
-          }),
-          encodeClientFrame(OP.Continuation, new Uint8Array([0x41])),
-        )],
-      [
-        "a truncated UTF-8 sequence",
-        [1007],
-        () => encodeClientFrame(OP.Text, new Uint8Array([0x61, 0xf0, 0x9f])),
-      ],
-      [
-        "a control frame over 125 bytes",
-        [1002],
-        () => encodeClientFrame(OP.Ping, new Uint8Array(126)),
-      ],
-      [
-        "a fragmented ping",
-        [1002],
-        () => encodeClientFrame(OP.Ping, "frag", { fin: false }),
-      ],
-      [
-        "a 1-byte close body",
-        [1002],
-        () => encodeClientFrame(OP.Close, new Uint8Array([3])),
-      ],
-      [
-        "an invalid close code",
-        [1002],
-        () =>
-          encodeClientFrame(
-            OP.Close,
-            closePayload(r.pick([0, 999, 1004, 1005, 1006, 1015, 2999, 5000])),
-          ),
-      ],
-      [
-        "a close reason that is not UTF-8",
-        [1002, 1007],
-        () =>
-          encodeClientFrame(
-            OP.Close,
-            concat(closePayload(1000), new Uint8Array([0xc3, 0x28])),
-          ),
-      ],
-      ["a frame over maxFrameSize", [1009], () => {
-        const header = new Uint8Array([
-          0x82,
-          0xff,
-          0,
-          0,
-          0,
-          0,
-          0x40,
-          0,
-          0,
-          0,
-          1,
-          2,
-          3,
-          4,
-        ]);
-        return header; // 1 GiB announced: fails at the header
-      }],
-    ];
-    const [name, codes, make] = r.pick(kinds);
-    peer.stopper ??= { kind: "violation", name, codes };
-    this.#queue(peer, make(), `VIOLATION ${name}`);
+    this.#peerSends(peer, closeFrame(this.rng, this.#ids));
   }
 
   // ── steps ───────────────────────────────────────────────────────────
@@ -1747,10 +1324,13 @@ class Fuzz {
         () => this.#writeOut(r.pick(unwritten), r.next() < 0.5),
       ]);
     }
-    peerAction(14, (p) => this.#peerMessage(p));
-    peerAction(3, (p) => this.#peerPing(p));
-    peerAction(1, (p) => this.#peerPong(p));
-    peerAction(1.5, (p) => this.#peerViolation(p));
+    peerAction(
+      14,
+      (p) => this.#peerSends(p, message(r, this.#ids, this.#limits)),
+    );
+    peerAction(3, (p) => this.#peerSends(p, ping(r, this.#ids)));
+    peerAction(1, (p) => this.#peerSends(p, pong(r, this.#ids)));
+    peerAction(1.5, (p) => this.#peerSends(p, violation(r)));
     peerAction(2, (p) => this.#peerClose(p));
     peerAction(1, (p) => {
       p.ended = true;
@@ -1986,200 +1566,11 @@ class Fuzz {
     }
   }
 
-  /** Parses what the server wrote to `peer` since the last call and checks each frame. */
-  #parseWire(peer: Peer): void {
-    const bytes = peer.wire.bytes;
-    if (peer.httpStatus === 0) {
-      const end = indexOfHeadEnd(bytes);
-      if (end < 0) return;
-      const head = decoder.decode(bytes.subarray(0, end));
-      peer.httpStatus = Number(/^HTTP\/1\.1 (\d{3}) /.exec(head)?.[1] ?? -1);
-      peer.parsed = end;
-      this.#log(`${peer.label} <- HTTP ${peer.httpStatus}`);
-      if (peer.httpStatus === 500 && !peer.requestFailed) {
-        this.#problem(`${peer.label}: 500 without an error event`);
-      }
-      if (peer.httpStatus === 101 && peer.conn === undefined) {
-        this.#problem(`${peer.label}: 101 written before the open event`);
-      }
-      if (peer.httpStatus !== peer.expectStatus) {
-        this.#problem(
-          `${peer.label}: answered ${peer.httpStatus}, expected ${peer.expectStatus}`,
-        );
-      }
-    }
-    if (peer.httpStatus !== 101) return;
-    const m = peer.conn!;
-    for (;;) {
-      if (peer.closeFrame !== undefined && bytes.length > peer.parsed) {
-        this.#problem(
-          `${peer.label}: ${
-            bytes.length - peer.parsed
-          } bytes written after our close frame`,
-        );
-        peer.parsed = bytes.length;
-        return;
-      }
-      const frame = parseFrameAt(bytes, peer.parsed);
-      if (frame === undefined) return;
-      peer.parsed = frame.end;
-      this.#frames++;
-      this.#checkFrame(peer, m, frame);
-    }
-  }
-
-  #checkFrame(peer: Peer, m: ConnModel, frame: WireFrame): void {
-    const { opcode, fin, payload } = frame;
-    const name = OPCODE_NAMES[opcode] ?? `opcode ${opcode}`;
-    this.#log(
-      `${peer.label} <- ${name}${fin ? "" : " (FIN unset)"} ${show(payload)}`,
-    );
-    if (frame.masked) this.#problem(`${peer.label}: the server masked a frame`);
-    if (frame.rsv !== 0) {
-      this.#problem(`${peer.label}: the server set RSV bits ${frame.rsv}`);
-    }
-    if (OPCODE_NAMES[opcode] === undefined) {
-      this.#problem(`${peer.label}: the server sent ${name}`);
-    }
-    if (opcode >= 8 && (!fin || payload.length > 125)) {
-      this.#problem(
-        `${peer.label}: invalid control frame (FIN ${fin}, ${payload.length} bytes)`,
-      );
-    }
-    if (opcode === OP.Continuation && !peer.sendingFragments) {
-      this.#problem(
-        `${peer.label}: continuation frame outside a fragmented message`,
-      );
-    }
-    if ((opcode === OP.Text || opcode === OP.Binary) && peer.sendingFragments) {
-      this.#problem(`${peer.label}: a new message inside a fragmented one`);
-    }
-    if (opcode < 8) peer.sendingFragments = !fin;
-    if (opcode === OP.Close) {
-      peer.closeFrame = frame;
-      this.#count("server close frame");
-      this.#checkCloseFrame(peer, m, payload);
-      return;
-    }
-    if (opcode === OP.Ping && payload.length === 0) {
-      if (this.options.pingInterval === 0) {
-        this.#problem(`${peer.label}: a heartbeat ping with no pingInterval`);
-      }
-      this.#count("heartbeat ping");
-      return;
-    }
-    if (opcode === OP.Pong && decoder.decode(payload).startsWith("pp")) {
-      const text = decoder.decode(payload);
-      const expected = peer.pings[peer.pongs];
-      if (text !== expected) {
-        this.#problem(
-          `${peer.label}: pong ${text}, expected the pong of ${
-            expected ?? "no ping"
-          } (pings answered in order)`,
-        );
-      }
-      peer.pongs++;
-      this.#count("pong");
-      return;
-    }
-    const expected = m.expected[m.matched];
-    if (expected === undefined) {
-      this.#problem(
-        `${peer.label}: ${name} ${
-          show(payload)
-        } written, but the application sent nothing more (${m.matched} frames matched)`,
-      );
-      return;
-    }
-    if (
-      expected.opcode !== opcode || expected.fin !== fin ||
-      !sameBytes(expected.payload, payload)
-    ) {
-      this.#problem(
-        `${peer.label}: frame #${m.matched} is ${name}${
-          fin ? "" : " (FIN unset)"
-        } ${show(payload)}, the application sent ${
-          OPCODE_NAMES[expected.opcode]
-        }${expected.fin ? "" : " (FIN unset)"} ${show(expected.payload)}`,
-      );
-    }
-    m.matched++;
-  }
-
-  #checkCloseFrame(peer: Peer, m: ConnModel, payload: Uint8Array): void {
-    if (!isValidServerClosePayload(payload)) {
-      this.#problem(
-        `${peer.label}: invalid close payload ${
-          Array.from(payload.subarray(0, 8))
-        }`,
-      );
-    }
-    // Everything the application sent before the close (or the failure) is
-    // written, in order, before the close frame.
-    if (m.matched !== m.expected.length) {
-      this.#problem(
-        `${peer.label}: close frame written after ${m.matched} of the ${m.expected.length} frames the application sent`,
-      );
-    }
-    if (m.appClose !== undefined) {
-      if (!sameBytes(payload, m.appClose)) {
-        this.#problem(
-          `${peer.label}: close payload ${show(payload)} (${
-            closeCodeOf(payload)
-          }), the application's close was ${show(m.appClose)} (${
-            closeCodeOf(m.appClose)
-          })`,
-        );
-      }
-      return;
-    }
-    if (m.violation !== undefined) {
-      if (closeCodeOf(payload) !== m.violation) {
-        this.#problem(
-          `${peer.label}: close ${
-            closeCodeOf(payload)
-          } after violation ${m.violation}`,
-        );
-      }
-    } else {
-      const stopper = peer.stopper;
-      if (stopper?.kind !== "close") {
-        this.#problem(
-          `${peer.label}: a close frame (${
-            closeCodeOf(payload)
-          }) nobody asked for`,
-        );
-        return;
-      }
-      const echo = stopper.code === 1005
-        ? new Uint8Array(0)
-        : closePayload(stopper.code);
-      if (!sameBytes(payload, echo)) {
-        this.#problem(
-          `${peer.label}: close reply ${
-            show(payload)
-          }, expected the echo of ${stopper.code}`,
-        );
-      }
-      if (m.delivered.length !== peer.messages.length) {
-        this.#problem(
-          `${peer.label}: close reply after ${m.delivered.length} of the peer's ${peer.messages.length} messages were delivered`,
-        );
-      }
-    }
-    // The protocol answered every ping it took while open (RFC 6455 §5.5.2).
-    if (peer.pongs !== peer.pings.length) {
-      this.#problem(
-        `${peer.label}: ${peer.pongs} pongs for the ${peer.pings.length} pings before the peer's close or violation`,
-      );
-    }
-  }
-
   #checkAll(): void {
     const { closeTimeout, handshakeTimeout } = this.options;
     const now = this.clock.now;
     for (const peer of this.peers) {
-      this.#parseWire(peer);
+      this.#frames += checkWire(peer, this.#report, this.options.pingInterval);
       const m = peer.conn;
       const open = peer.driver !== undefined && !peer.transportClosed &&
         !peer.serverAborted;
