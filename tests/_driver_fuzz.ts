@@ -14,20 +14,14 @@
  */
 
 import process from "node:process";
-import type { CloseInfo, Connection, Message } from "../src/connection.ts";
+import type { CloseInfo, Connection } from "../src/connection.ts";
 import type { Engine, Transport, TransportHandler } from "../src/engine.ts";
-import { Frame } from "../src/frame.ts";
 import { Server } from "../src/server.ts";
 import type { ServerOptions } from "../src/server_options.ts";
 import { type MemoryEngine, memoryEngine } from "../engines/memory.ts";
-import { closePayload, OP, upgradeRequest } from "./_clients.ts";
-import { OPCODE_NAMES, sameBytes, show } from "./_fuzz_bytes.ts";
-import {
-  ConnModel,
-  type ExpectedFrame,
-  Peer,
-  type Reporter,
-} from "./_fuzz_model.ts";
+import { closePayload, upgradeRequest } from "./_clients.ts";
+import { sameBytes, show } from "./_fuzz_bytes.ts";
+import { ConnModel, Peer, type Reporter } from "./_fuzz_model.ts";
 import {
   closeFrame,
   type Limits,
@@ -38,15 +32,12 @@ import {
   violation,
 } from "./_fuzz_peer_bytes.ts";
 import { checkWire } from "./_fuzz_wire_checks.ts";
+import { FuzzApp, ROOMS } from "./_fuzz_app.ts";
 import { type Prng, prng } from "./_prng.ts";
 import { VirtualClock } from "./_virtual_clock.ts";
 
 const encoder = new TextEncoder();
 
-/** Codes the application closes with. */
-const APP_CLOSE_CODES = [1000, 1001, 1011, 4500, 4501, 4599];
-/** Close codes an application may not send: `conn.close()` throws a UsageError. */
-const INVALID_APP_CODES = [999, 1004, 1005, 1006, 1015, 2000, 5000];
 /** What the server fails a connection with, per ProtocolError kind. */
 const FAILURE_CODES: Record<string, number> = {
   "protocol": 1002,
@@ -56,7 +47,6 @@ const FAILURE_CODES: Record<string, number> = {
   "keepalive": 1011,
   "internal": 1011,
 };
-const ROOMS = ["red", "green", "blue"];
 const STOP_PAYLOAD = closePayload(1001, "Server shutting down");
 
 /** An invariant broke: the message names the seed, the step and the recent trace. */
@@ -193,8 +183,6 @@ class Fuzz {
   #stopFailed: unknown;
   #stopping = false;
   #counter = 0;
-  /** Depth of the harness's own calls into the application API. */
-  #inApp = 0;
   #frames = 0;
   #fixedSteps: number | undefined;
   #report: Reporter = {
@@ -206,8 +194,7 @@ class Fuzz {
   #ids = (): number => this.#counter++;
   #limits!: Limits;
   #roomMembers = new Map<string, Set<ConnModel>>();
-  /** Set for the teardown: handlers no longer pause their connection. */
-  #calm = false;
+  #app!: FuzzApp;
   readonly tally: Record<string, number> = {};
 
   constructor(seed: number, options: FuzzOptions) {
@@ -280,6 +267,14 @@ class Fuzz {
         }
         return !request.path.startsWith("/deny");
       },
+    });
+    this.#app = new FuzzApp({
+      rng: this.rng,
+      ids: this.#ids,
+      report: this.#report,
+      server: this.server,
+      models: this.models,
+      big: this.big,
     });
     this.#handlers();
   }
@@ -473,9 +468,9 @@ class Fuzz {
   #eventAllowed(m: ConnModel, event: string): void {
     if (m.closed) {
       this.#problem(`${m.label}: ${event} event after its close event`);
-    } else if (m.terminated && this.#inApp === 0) {
+    } else if (m.terminated && !this.#app.inCall) {
       this.#problem(`${m.label}: ${event} event after terminate()`);
-    } else if (m.peer.serverAborted && this.#inApp === 0) {
+    } else if (m.peer.serverAborted && !this.#app.inCall) {
       this.#problem(`${m.label}: ${event} event after the server dropped it`);
     }
     this.#checkState(m, event);
@@ -507,9 +502,9 @@ class Fuzz {
         );
       }
       const roll = r.next();
-      if (roll < 0.3) this.#appSend(m, `welcome ${peer.label}`, "welcome");
-      else if (roll < 0.4) this.#appJoin(m, r.pick(ROOMS));
-      else if (roll < 0.45 && !this.#calm) this.#appPause(m);
+      if (roll < 0.3) this.#app.send(m, `welcome ${peer.label}`, "welcome");
+      else if (roll < 0.4) this.#app.join(m, r.pick(ROOMS));
+      else if (roll < 0.45 && !this.#app.calm) this.#app.pause(m);
     });
     const onMessage = (m: ConnModel, data: string | Uint8Array) => {
       this.#eventAllowed(m, "message");
@@ -533,7 +528,7 @@ class Fuzz {
           }`,
         );
       }
-      this.#react(m, data);
+      this.#app.react(m, data);
     };
     server.on("message", (data, conn) => {
       const m = this.#model(conn, "message");
@@ -626,7 +621,7 @@ class Fuzz {
           );
       }
       // The connection is failing: sends are refused.
-      if (r.next() < 0.3) this.#appSend(m, "answer to an error", "send");
+      if (r.next() < 0.3) this.#app.send(m, "answer to an error", "send");
     });
     server.on("drain", (amount, conn) => {
       const m = this.#model(conn, "drain");
@@ -638,7 +633,7 @@ class Fuzz {
         this.#problem(`${m.label}: drain with bufferedAmount ${amount}`);
       }
       if (r.next() < 0.3) {
-        this.#appSend(m, r.bytes(r.int(0, 3000)), "more on drain");
+        this.#app.send(m, r.bytes(r.int(0, 3000)), "more on drain");
       }
     });
     server.on("join", ({ room, size }, conn) => {
@@ -678,7 +673,7 @@ class Fuzz {
           : `close ${info.code === 1006 ? "1006" : "unclean, code"}`,
       );
       this.#onClose(m, info);
-      if (r.next() < 0.3) this.#afterCloseCalls(m);
+      if (r.next() < 0.3) this.#app.afterCloseCalls(m);
     });
   }
 
@@ -695,40 +690,6 @@ class Fuzz {
         } ${room} reports size ${size}, the model counts ${members.size}`,
       );
     }
-  }
-
-  /** Inside the close event: every call is refused or does nothing. */
-  #afterCloseCalls(m: ConnModel): void {
-    const conn = m.conn;
-    this.#enterApp(() => {
-      if (conn.send("late")) {
-        this.#problem(`${m.label}: send() true in its close event`);
-      }
-      if (conn.ping()) {
-        this.#problem(`${m.label}: ping() true in its close event`);
-      }
-      if (conn.join("late")) {
-        this.#problem(`${m.label}: join() true in its close event`);
-      }
-      conn.close(4000, "late");
-      conn.terminate();
-      conn.pause();
-      conn.resume();
-    });
-    this.#log(`${m.label}: calls in its close event refused`);
-  }
-
-  /** What the application does with a message: echo it, close, pause... */
-  #react(m: ConnModel, data: string | Uint8Array): void {
-    const r = this.rng;
-    const roll = r.next();
-    if (roll < 0.4) this.#appSend(m, data, "echo");
-    else if (roll < 0.48) this.#appFragments(m, data);
-    else if (roll < 0.52) this.#appClose(m);
-    else if (roll < 0.54) this.#appTerminate(m);
-    else if (roll < 0.58 && !this.#calm) this.#appPause(m);
-    else if (roll < 0.62) this.#appResume(m);
-    else if (roll < 0.66) this.#appBroadcast(m);
   }
 
   #onClose(m: ConnModel, info: CloseInfo): void {
@@ -807,341 +768,6 @@ class Fuzz {
         `${m.label}: both close frames were exchanged, yet wasClean is false`,
       );
     }
-  }
-
-  // ── application calls, each checked against the model ───────────────
-
-  #enterApp<T>(call: () => T): T {
-    this.#inApp++;
-    try {
-      return call();
-    } finally {
-      this.#inApp--;
-    }
-  }
-
-  #expectedFrames(message: Message): ExpectedFrame[] {
-    if (typeof message === "string") {
-      return [{ opcode: 1, fin: true, payload: encoder.encode(message) }];
-    }
-    if (message instanceof Uint8Array) {
-      return [{ opcode: 2, fin: true, payload: message }];
-    }
-    return [{
-      opcode: message.opcode,
-      fin: message.fin,
-      payload: message.payload,
-    }];
-  }
-
-  /**
-   * `conn.send(message)` (or `call`, which sends `message` another way),
-   * checked against the model: `true` while open (then the frame must be
-   * written), `false` once closing or closed, a UsageError for a misuse:
-   * an `invalid` frame, or a frame out of the fragment order while open.
-   */
-  #appSend(
-    m: ConnModel,
-    message: Message,
-    what: string,
-    invalid = false,
-    call: () => boolean = () => m.conn.send(message),
-  ): boolean {
-    const state = m.conn.readyState;
-    const misuse = invalid || (state === 1 && this.#outOfOrder(m, message));
-    let result: boolean;
-    try {
-      result = this.#enterApp(call);
-    } catch (error) {
-      const usage = (error as Error).name === "UsageError";
-      this.#log(`${m.label}: ${what} threw ${(error as Error).message}`);
-      if (!usage) this.#problem(`${m.label}: ${what} threw ${String(error)}`);
-      else if (!misuse) {
-        this.#problem(
-          `${m.label}: ${what} threw a UsageError, but it is a valid call`,
-        );
-      }
-      return false;
-    }
-    const shown = message instanceof Frame
-      ? `${OPCODE_NAMES[message.opcode] ?? message.opcode}${
-        message.fin ? "" : " (FIN unset)"
-      } ${show(message.payload)}`
-      : show(message);
-    this.#log(`${m.label}: ${what} ${shown} -> ${result}`);
-    if (misuse) {
-      if (state === 1) {
-        this.#problem(
-          `${m.label}: ${what} (a misuse) returned ${result} instead of throwing a UsageError`,
-        );
-      }
-      if (result) return result;
-    } else if (result !== (state === 1)) {
-      this.#problem(
-        `${m.label}: ${what} returned ${result} in readyState ${state}`,
-      );
-    }
-    if (result) this.#expect(m, message);
-    return result;
-  }
-
-  /** Whether `message` breaks the order of fragments the application is sending. */
-  #outOfOrder(m: ConnModel, message: Message): boolean {
-    const opcode = typeof message === "string"
-      ? OP.Text
-      : message instanceof Uint8Array
-      ? OP.Binary
-      : message.opcode;
-    if (opcode === OP.Continuation) return !m.midFragment;
-    return opcode < 8 && m.midFragment;
-  }
-
-  #expect(m: ConnModel, message: Message): void {
-    if (m.peer.closeFrame !== undefined) {
-      this.#problem(
-        `${m.label}: a send returned true after our close frame was written`,
-      );
-    }
-    if (message instanceof Frame && message.opcode === OP.Close) {
-      m.appClose ??= message.payload;
-      return;
-    }
-    if (message instanceof Frame) {
-      if (message.opcode === OP.Text || message.opcode === OP.Binary) {
-        m.midFragment = !message.fin;
-      } else if (message.opcode === OP.Continuation && message.fin) {
-        m.midFragment = false;
-      }
-    }
-    m.expected.push(...this.#expectedFrames(message));
-  }
-
-  /** Sends `data` as a fragmented message (control frames may go in between). */
-  #appFragments(m: ConnModel, data: string | Uint8Array): void {
-    const r = this.rng;
-    const bytes = typeof data === "string" ? encoder.encode(data) : data;
-    const opcode = typeof data === "string" ? OP.Text : OP.Binary;
-    const parts = r.int(1, 4);
-    let offset = 0;
-    for (let i = 0; i < parts; i++) {
-      const end = i === parts - 1 ? bytes.length : r.int(offset, bytes.length);
-      const frame = new Frame(
-        i === 0 ? opcode : OP.Continuation,
-        bytes.subarray(offset, end),
-        { fin: i === parts - 1 },
-      );
-      offset = end;
-      if (!this.#appSend(m, frame, `fragment ${i + 1}/${parts}`)) return;
-      if (r.next() < 0.2) {
-        this.#appSend(
-          m,
-          Frame.ping(`ap${this.#counter++}`),
-          "ping between fragments",
-        );
-      }
-    }
-  }
-
-  #appClose(m: ConnModel): void {
-    const r = this.rng;
-    const state = m.conn.readyState;
-    const roll = r.next();
-    let code: number | undefined;
-    let reason: string | undefined;
-    let invalid = false;
-    if (roll < 0.15) {
-      // no code
-    } else if (roll < 0.25) {
-      code = r.pick(INVALID_APP_CODES);
-      invalid = true;
-    } else {
-      code = r.pick(APP_CLOSE_CODES);
-      const reasonRoll = r.next();
-      reason = reasonRoll < 0.3
-        ? undefined
-        : reasonRoll < 0.9
-        ? `app ${this.#counter++}`
-        : "x".repeat(200);
-    }
-    let threw: unknown;
-    try {
-      this.#enterApp(() => m.conn.close(code, reason));
-    } catch (error) {
-      threw = error;
-    }
-    this.#log(
-      `${m.label}: close(${code ?? ""}${
-        reason === undefined ? "" : `, ${show(reason)}`
-      })${threw ? ` threw ${(threw as Error).message}` : ""}`,
-    );
-    if (invalid) {
-      if ((threw as Error | undefined)?.name !== "UsageError") {
-        this.#problem(`${m.label}: close(${code}) did not throw a UsageError`);
-      }
-      return;
-    }
-    if (threw !== undefined) {
-      this.#problem(`${m.label}: close(${code}) threw ${String(threw)}`);
-      return;
-    }
-    if (state === 1) {
-      m.appClose ??= code === undefined
-        ? new Uint8Array(0)
-        : closePayload(code, (reason ?? "").slice(0, 123));
-    }
-    if (m.conn.readyState < 2) {
-      this.#problem(
-        `${m.label}: readyState ${m.conn.readyState} after close()`,
-      );
-    }
-  }
-
-  #appTerminate(m: ConnModel): void {
-    this.#enterApp(() => m.conn.terminate());
-    this.#log(`${m.label}: terminate()`);
-    this.#count("terminate");
-    if (!m.closed) m.terminated = true;
-    if (m.conn.readyState < 2) {
-      this.#problem(
-        `${m.label}: readyState ${m.conn.readyState} after terminate()`,
-      );
-    }
-    if (m.conn.send("after terminate")) {
-      this.#problem(`${m.label}: send() returned true after terminate()`);
-    }
-  }
-
-  #appPause(m: ConnModel): void {
-    this.#enterApp(() => m.conn.pause());
-    this.#log(`${m.label}: pause()`);
-  }
-
-  #appResume(m: ConnModel): void {
-    this.#enterApp(() => m.conn.resume());
-    this.#log(`${m.label}: resume()`);
-  }
-
-  #appJoin(m: ConnModel, room: string): void {
-    const expected = m.conn.readyState === 1 && !m.rooms.has(room);
-    const result = this.#enterApp(() => m.conn.join(room));
-    this.#log(`${m.label}: join(${room}) -> ${result}`);
-    if (result !== expected) {
-      this.#problem(
-        `${m.label}: join(${room}) returned ${result} (readyState ${m.conn.readyState})`,
-      );
-    }
-    if (result && !m.rooms.has(room)) {
-      this.#problem(`${m.label}: join(${room}) fired no join event`);
-    }
-  }
-
-  #appLeave(m: ConnModel, room: string): void {
-    const expected = m.rooms.has(room);
-    const result = this.#enterApp(() => m.conn.leave(room));
-    this.#log(`${m.label}: leave(${room}) -> ${result}`);
-    if (result !== expected) {
-      this.#problem(`${m.label}: leave(${room}) returned ${result}`);
-    }
-    if (m.rooms.has(room)) {
-      this.#problem(`${m.label}: leave(${room}) fired no leave event`);
-    }
-  }
-
-  /** A broadcast to everyone, a room or several rooms, checked member by member. */
-  #appBroadcast(from?: ConnModel): void {
-    const r = this.rng;
-    const n = this.#counter++;
-    const roll = r.next();
-    let message: Message;
-    let misuse = false;
-    if (roll < 0.3) message = `bc${n} ${from?.label ?? ""}`;
-    else if (roll < 0.45) message = r.bytes(r.int(0, 2000));
-    else if (roll < 0.55) message = Frame.text(`bf${n}`);
-    else if (roll < 0.7) message = Frame.ping(`bp${n}`);
-    else if (roll < 0.75) message = Frame.pong(`bq${n}`);
-    else if (roll < 0.82) {
-      message = Frame.close(r.pick(APP_CLOSE_CODES), `bye${n}`);
-    } else if (roll < 0.9) {
-      misuse = true;
-      message = r.next() < 0.5
-        ? new Frame(r.pick([3, 7, 0xb]), encoder.encode("reserved"))
-        : new Frame(OP.Text, encoder.encode("fragment"), { fin: false });
-    } else {
-      message = JSON.stringify({ event: "news", data: n });
-    }
-    const target = r.pick(["all", "all", "room", "rooms"]);
-    const rooms = target === "room"
-      ? [r.pick(ROOMS)]
-      : [r.pick(ROOMS), r.pick(ROOMS)];
-    const members = [...this.models.values()].filter((m) =>
-      !m.closed && (target === "all" || rooms.some((room) => m.rooms.has(room)))
-    );
-    const excluded = r.next() < 0.3 ? r.pick(members) : undefined;
-    const offered: ConnModel[] = [];
-    const filter = (conn: Connection) => {
-      const m = this.models.get(conn);
-      if (m) offered.push(m);
-      return m !== excluded;
-    };
-    const control = message instanceof Frame && message.opcode >= 8;
-    const predicted = members.filter((m) =>
-      m !== excluded && m.conn.readyState === 1 && (control || !m.midFragment)
-    );
-    let count: number;
-    try {
-      count = this.#enterApp(() => {
-        const group = target === "all"
-          ? undefined
-          : target === "room"
-          ? this.server.room(rooms[0])
-          : this.server.to(...rooms);
-        return group === undefined
-          ? this.server.broadcast(message, filter)
-          : group.broadcast(message, filter);
-      });
-    } catch (error) {
-      this.#log(
-        `broadcast to ${target} ${rooms.join(",")} threw ${
-          (error as Error).message
-        }`,
-      );
-      if (!misuse || (error as Error).name !== "UsageError") {
-        this.#problem(`broadcast threw ${String(error)}`);
-      }
-      return;
-    }
-    const what = message instanceof Frame
-      ? `${OPCODE_NAMES[message.opcode]} ${show(message.payload)}`
-      : show(message);
-    this.#log(
-      `broadcast ${what} to ${target === "all" ? "all" : rooms.join("+")}${
-        excluded ? ` except ${excluded.label}` : ""
-      } -> ${count} (predicted ${
-        predicted.map((m) => m.label).join(",") || "none"
-      })`,
-    );
-    if (misuse) {
-      this.#problem(`broadcast of an invalid frame did not throw`);
-      return;
-    }
-    const offeredSet = new Set(offered);
-    if (
-      offeredSet.size !== offered.length ||
-      (members.length > 0 && (offeredSet.size !== members.length ||
-        members.some((m) => !offeredSet.has(m))))
-    ) {
-      this.#problem(
-        `broadcast offered ${
-          offered.map((m) => m.label).join(",")
-        } to the filter; members are ${members.map((m) => m.label).join(",")}`,
-      );
-    }
-    if (count !== predicted.length) {
-      this.#problem(
-        `broadcast reached ${count} connections, the model says ${predicted.length}`,
-      );
-    }
-    for (const m of predicted) this.#expect(m, message);
   }
 
   // ── peers ───────────────────────────────────────────────────────────
@@ -1356,11 +982,11 @@ class Fuzz {
         else p.socket.resume();
       }]);
     }
-    appAction(12, (m) => this.#appRandomSend(m));
+    appAction(12, (m) => this.#app.randomSend(m));
     appAction(
       2,
       (m) =>
-        this.#appSend(
+        this.#app.send(
           m,
           r.bytes(Math.floor(r.int(2000, 30_000) * this.big)),
           "big binary",
@@ -1368,7 +994,7 @@ class Fuzz {
     );
     appAction(1.5, (m) => {
       const data = { n: this.#counter++ };
-      this.#appSend(
+      this.#app.send(
         m,
         JSON.stringify({ event: "note", data }),
         "emit",
@@ -1376,19 +1002,19 @@ class Fuzz {
         () => m.conn.emit("note", data),
       );
     });
-    if (models.length > 0) choices.push([4, () => this.#appBroadcast()]);
-    appAction(2.5, (m) => this.#appClose(m));
-    appAction(1, (m) => this.#appTerminate(m));
+    if (models.length > 0) choices.push([4, () => this.#app.broadcast()]);
+    appAction(2.5, (m) => this.#app.close(m));
+    appAction(1, (m) => this.#app.terminate(m));
     appAction(
       3,
       (m) =>
         r.next() < 0.6
-          ? this.#appJoin(m, r.pick(ROOMS))
-          : this.#appLeave(m, r.pick(ROOMS)),
+          ? this.#app.join(m, r.pick(ROOMS))
+          : this.#app.leave(m, r.pick(ROOMS)),
     );
     appAction(
       3,
-      (m) => r.next() < 0.5 ? this.#appPause(m) : this.#appResume(m),
+      (m) => r.next() < 0.5 ? this.#app.pause(m) : this.#app.resume(m),
     );
     choices.push([this.#stopCalled ? 0.2 : 0.6, () => this.#stop()]);
     choices.push([8, () => this.#advance()]);
@@ -1403,70 +1029,6 @@ class Fuzz {
       }
     }
     await choices[choices.length - 1][1]();
-  }
-
-  #appRandomSend(m: ConnModel): void {
-    const r = this.rng;
-    const n = this.#counter++;
-    const roll = r.next();
-    if (m.midFragment && roll < 0.6) {
-      const fin = r.next() < 0.5;
-      this.#appSend(
-        m,
-        new Frame(OP.Continuation, encoder.encode(`cont${n}`), { fin }),
-        "continuation",
-      );
-      return;
-    }
-    if (roll < 0.3) {
-      this.#appSend(m, `s${n} ` + "é".repeat(r.int(0, 40)), "text");
-    } else if (roll < 0.45) this.#appSend(m, r.bytes(r.int(0, 1500)), "binary");
-    else if (roll < 0.55) {
-      this.#appSend(
-        m,
-        new Frame(r.pick([OP.Text, OP.Binary]), encoder.encode(`f${n}`), {
-          fin: r.next() < 0.6,
-        }),
-        "frame",
-      );
-    } else if (roll < 0.65) {
-      const payload = `ap${n}`;
-      this.#appSend(
-        m,
-        Frame.ping(payload),
-        "ping()",
-        false,
-        () => m.conn.ping(payload),
-      );
-    } else if (roll < 0.7) this.#appSend(m, Frame.pong(`aq${n}`), "pong");
-    else if (roll < 0.75) {
-      this.#appSend(
-        m,
-        Frame.close(r.pick(APP_CLOSE_CODES), `fc${n}`),
-        "close frame",
-      );
-    } else if (roll < 0.8) {
-      const bad = r.pick([
-        new Frame(3, new Uint8Array(1)),
-        new Frame(OP.Ping, new Uint8Array(126)),
-        new Frame(OP.Ping, new Uint8Array(1), { fin: false }),
-        new Frame(OP.Text, new Uint8Array(1), { rsv: 4 }),
-        new Frame(OP.Close, new Uint8Array([3])),
-        new Frame(OP.Close, closePayload(1005)),
-        ...(m.midFragment
-          ? []
-          : [new Frame(OP.Continuation, new Uint8Array(1))]),
-      ]);
-      this.#appSend(m, bad, "invalid frame", true);
-    } else if (roll < 0.9) {
-      this.#appFragments(m, `frag${n} ` + "z".repeat(r.int(0, 300)));
-    } else {
-      this.#appSend(
-        m,
-        r.bytes(Math.floor(r.int(1000, 9000) * this.big)),
-        "larger binary",
-      );
-    }
   }
 
   #stop(): void {
@@ -1653,7 +1215,7 @@ class Fuzz {
         this.#log(`${peer.label}: resumes reading`);
       }
     }
-    for (const m of this.#openModels()) this.#appResume(m);
+    for (const m of this.#openModels()) this.#app.resume(m);
     await this.#settle();
     this.#checkAll();
     for (const peer of this.peers) {
@@ -1687,7 +1249,7 @@ class Fuzz {
     const r = this.rng;
     this.#step = this.steps + 1;
     this.#log("teardown");
-    this.#calm = true;
+    this.#app.calm = true;
     await this.#quiesce();
     if (!this.#stopping) this.#stop();
     // Peers read again; some answer the close frame, the rest stay silent.
