@@ -32,6 +32,7 @@ import {
   violation,
 } from "./_fuzz_peer_bytes.ts";
 import { checkWire } from "./_fuzz_wire_checks.ts";
+import { recordConnection } from "./_fuzz_recording.ts";
 import { FuzzApp, ROOMS } from "./_fuzz_app.ts";
 import { type Prng, prng } from "./_prng.ts";
 import { VirtualClock } from "./_virtual_clock.ts";
@@ -358,100 +359,9 @@ class Fuzz {
     if (peer === undefined) {
       this.#fail(`unknown peer ${transport.remoteAddress}`);
     }
-    const afterClose = (what: string) => {
-      if (peer.transportClosed) {
-        this.#problem(
-          `${peer.label}: the driver called transport.${what}() after onClose`,
-        );
-      }
-    };
-    const recorded: Transport = {
-      remoteAddress: transport.remoteAddress,
-      remotePort: transport.remotePort,
-      get unsentBytes() {
-        return transport.unsentBytes;
-      },
-      write: (bytes) => {
-        afterClose("write");
-        this.#count("transport writes");
-        if (peer.serverEnded) {
-          this.#problem(
-            `${peer.label}: the server wrote ${bytes.length} bytes after its FIN`,
-          );
-        } else if (peer.serverAborted) {
-          this.#problem(
-            `${peer.label}: the server wrote ${bytes.length} bytes after abort()`,
-          );
-        } else {
-          peer.wire.push(bytes);
-        }
-        return transport.write(bytes);
-      },
-      requestDrain: () => {
-        afterClose("requestDrain");
-        return transport.requestDrain();
-      },
-      end: () => {
-        afterClose("end");
-        if (!peer.serverEnded && !peer.serverAborted) {
-          this.#log(`${peer.label}: server FIN`);
-          this.#count("server FIN");
-        }
-        peer.serverEnded = true;
-        transport.end();
-      },
-      abort: () => {
-        afterClose("abort");
-        if (!peer.serverAborted) {
-          this.#log(`${peer.label}: server abort`);
-          this.#count("server abort");
-        }
-        peer.serverAborted = true;
-        transport.abort();
-      },
-      pause: () => {
-        afterClose("pause");
-        this.#count("transport pause");
-        transport.pause();
-      },
-      resume: () => {
-        afterClose("resume");
-        transport.resume();
-      },
-    };
-    const handler = accept(recorded);
-    peer.driver = handler as TransportHandler & { readyState: number };
-    return {
-      onData: (bytes) => {
-        if (peer.transportClosed) {
-          this.#problem(`${peer.label}: onData after onClose`);
-        }
-        handler.onData(bytes);
-      },
-      onDrain: () => {
-        this.#count("transport drain");
-        handler.onDrain();
-      },
-      onEnd: () => handler.onEnd(),
-      onClose: (error) => {
-        const close = () => {
-          if (peer.transportClosed) {
-            this.#problem(`${peer.label}: onClose twice`);
-          }
-          peer.transportClosed = true;
-          this.#log(
-            `${peer.label}: transport closed${
-              error ? ` (${error.message})` : ""
-            }`,
-          );
-          handler.onClose(error);
-        };
-        // Real engines report the close on a later turn: a dropped
-        // connection waits for it, and everything else goes on meanwhile.
-        if (this.lateClose) setImmediate(close);
-        else close();
-      },
-    };
+    return recordConnection(peer, transport, accept, this.#report, {
+      lateClose: this.lateClose,
+    });
   }
 
   // ── the application ─────────────────────────────────────────────────
