@@ -1,24 +1,43 @@
 /**
  * A fake {@link Clock} for tests: time moves only when the test calls
- * `advance` (synchronous) or `flow` (letting promises settle after each
- * timer), and due timers run in time order, so timeouts, backoff, expiry
- * and heartbeats are checked to the millisecond without sleeping.
+ * `advance` (synchronous), `flow` or `advanceSettled` (letting promises
+ * settle after each timer); due timers run in time order, so timeouts,
+ * backoff, expiry and heartbeats are checked to the millisecond without
+ * sleeping. `timers()` lists the live ones with the code that set them, so
+ * a leak names its owner.
  *
  * @module
  */
 
 import type { Clock, TimerHandle } from "../src/shared/clock.ts";
 
-interface Timer {
+/** A timer that is set and not yet cleared (or, for a timeout, not yet fired). */
+export interface PendingTimer {
+  /** The clock's own number for the timer (also its handle). */
+  readonly id: number;
+  /** `setTimeout` or `setInterval`. */
+  readonly kind: "timeout" | "interval";
+  /** When it fires next, in virtual ms. */
+  readonly due: number;
+  /** The period of an interval, or the delay of a timeout, in ms. */
+  readonly ms: number;
+  /** The first stack frame outside this file that set the timer, such as `connection_driver.ts:176`. */
+  readonly owner: string;
+}
+
+interface Entry {
   id: number;
-  at: number;
-  /** Repeat period, for intervals. */
-  every: number | undefined;
+  kind: "timeout" | "interval";
+  due: number;
+  ms: number;
   callback: () => void;
+  // Captured when the timer is set; formatted once, when first asked for.
+  origin: Error;
+  owner?: string;
 }
 
 /**
- * A {@link Clock} whose time only moves with {@link FakeClock.advance}.
+ * A {@link Clock} whose time only moves when the test says so.
  *
  * @example
  * ```ts
@@ -31,22 +50,24 @@ interface Timer {
 export class FakeClock implements Clock {
   #now = 0;
   #nextId = 1;
-  readonly #timers = new Map<number, Timer>();
+  readonly #timers = new Map<number, Entry>();
 
+  /** Virtual milliseconds since the clock was made. */
   now(): number {
     return this.#now;
   }
 
   setTimeout(callback: () => void, ms: number): TimerHandle {
-    return this.#add(callback, ms, undefined);
-  }
-
-  clearTimeout(handle: TimerHandle): void {
-    if (typeof handle === "number") this.#timers.delete(handle);
+    return this.#set("timeout", callback, ms);
   }
 
   setInterval(callback: () => void, ms: number): TimerHandle {
-    return this.#add(callback, ms, Math.max(1, ms));
+    return this.#set("interval", callback, ms);
+  }
+
+  /** Cancels a timeout or an interval (they share handles, as in browsers). */
+  clearTimeout(handle: TimerHandle): void {
+    if (typeof handle === "number") this.#timers.delete(handle);
   }
 
   clearInterval(handle: TimerHandle): void {
@@ -58,71 +79,126 @@ export class FakeClock implements Clock {
     return this.#timers.size;
   }
 
-  /** Milliseconds until the next timer fires, or `undefined` when none is set. */
-  nextIn(): number | undefined {
-    const next = this.#next(Infinity);
-    return next === undefined ? undefined : next.at - this.#now;
+  /** The live timers, in the order they will fire. */
+  timers(): PendingTimer[] {
+    return [...this.#timers.values()].sort(byDue).map((entry) => ({
+      id: entry.id,
+      kind: entry.kind,
+      due: entry.due,
+      ms: entry.ms,
+      owner: entry.owner ??= ownerOf(entry.origin),
+    }));
   }
 
-  /** Moves time forward by `ms`, running every timer that falls due, in order. */
-  advance(ms: number): void {
-    const end = this.#now + ms;
-    for (let runs = 0; runs < 100_000; runs++) {
-      if (!this.#fireNext(end)) break;
-    }
-    this.#now = end;
+  /** The due time of the next timer to fire, or `undefined` when none is set. */
+  nextDue(): number | undefined {
+    return this.#next(Infinity)?.due;
+  }
+
+  /** Milliseconds until the next timer fires, or `undefined` when none is set. */
+  nextIn(): number | undefined {
+    const due = this.nextDue();
+    return due === undefined ? undefined : due - this.#now;
   }
 
   /**
-   * Like {@link advance}, but lets queued microtasks and promise chains run
-   * after each timer (and at the end), for code whose timers start async
-   * work.
+   * Moves time forward by `ms`, firing every timer that falls due on the
+   * way, in order, one at a time, synchronously. A callback that throws
+   * stops the advance there (time stays at that timer's due time) and the
+   * error propagates. Returns how many callbacks ran.
    */
-  async flow(ms: number): Promise<void> {
-    const end = this.#now + ms;
-    for (let runs = 0; runs < 100_000; runs++) {
-      if (!this.#fireNext(end)) break;
-      await settle();
+  advance(ms: number): number {
+    const target = this.#now + Math.max(0, ms);
+    let fired = 0;
+    for (let entry = this.#next(target); entry; entry = this.#next(target)) {
+      this.#fire(entry);
+      fired++;
     }
-    this.#now = end;
-    await settle();
+    this.#now = target;
+    return fired;
   }
 
-  #add(callback: () => void, ms: number, every: number | undefined): number {
+  /**
+   * Like {@link advance}, but awaits `settle()` after each callback, as a
+   * real event loop runs the microtasks between two timers. Returns how
+   * many callbacks ran.
+   */
+  async advanceSettled(
+    ms: number,
+    settle: () => Promise<void>,
+  ): Promise<number> {
+    const target = this.#now + Math.max(0, ms);
+    let fired = 0;
+    for (let entry = this.#next(target); entry; entry = this.#next(target)) {
+      this.#fire(entry);
+      fired++;
+      await settle();
+    }
+    this.#now = target;
+    return fired;
+  }
+
+  /**
+   * {@link advanceSettled} with a few rounds of microtasks between timers
+   * and after the last one.
+   */
+  async flow(ms: number): Promise<number> {
+    const fired = await this.advanceSettled(ms, settle);
+    await settle();
+    return fired;
+  }
+
+  #set(kind: Entry["kind"], callback: () => void, ms: number): number {
+    const delay = Number.isFinite(ms) && ms > 0 ? ms : 0;
     const id = this.#nextId++;
-    this.#timers.set(id, {
+    const entry: Entry = {
       id,
-      at: this.#now + Math.max(0, ms),
-      every,
+      kind,
+      // An interval of 0 would fire forever within one advance.
+      ms: kind === "interval" ? Math.max(1, delay) : delay,
+      due: 0,
       callback,
-    });
+      origin: new Error("timer set here"),
+    };
+    entry.due = this.#now + entry.ms;
+    this.#timers.set(id, entry);
     return id;
   }
 
-  #next(end: number): Timer | undefined {
-    let next: Timer | undefined;
-    for (const timer of this.#timers.values()) {
-      if (
-        timer.at <= end &&
-        (next === undefined || timer.at < next.at ||
-          (timer.at === next.at && timer.id < next.id))
-      ) next = timer;
+  /** The next timer due at or before `limit`. */
+  #next(limit: number): Entry | undefined {
+    let best: Entry | undefined;
+    for (const entry of this.#timers.values()) {
+      if (entry.due > limit) continue;
+      if (best === undefined || byDue(entry, best) < 0) best = entry;
     }
-    return next;
+    return best;
   }
 
-  #fireNext(end: number): boolean {
-    const timer = this.#next(end);
-    if (timer === undefined) return false;
-    this.#now = timer.at;
-    if (timer.every === undefined) this.#timers.delete(timer.id);
-    else timer.at += timer.every;
-    timer.callback();
-    return true;
+  #fire(entry: Entry): void {
+    this.#now = entry.due;
+    if (entry.kind === "interval") entry.due += entry.ms;
+    else this.#timers.delete(entry.id);
+    entry.callback();
   }
 }
 
 /** Lets queued microtasks and promise chains run (a few rounds). */
 export async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await Promise.resolve();
+}
+
+function byDue(a: { due: number; id: number }, b: { due: number; id: number }) {
+  return a.due - b.due || a.id - b.id;
+}
+
+/** `file.ts:line` of the first stack frame outside this file. */
+function ownerOf(origin: Error): string {
+  const lines = (origin.stack ?? "").split("\n").slice(1);
+  for (const line of lines) {
+    if (line.includes("_fake_clock.ts:")) continue;
+    const match = /([^/\\\s(]+\.[cm]?[jt]s):(\d+)(?::\d+)?\)?\s*$/.exec(line);
+    if (match) return `${match[1]}:${match[2]}`;
+  }
+  return "unknown";
 }

@@ -17,6 +17,7 @@ import type {
 } from "../src/driver/engine.ts";
 import { memoryEngine } from "../engines/memory.ts";
 import { SocketReader } from "./_memory_client.ts";
+import { FakeClock } from "./_fake_clock.ts";
 import {
   closePayload,
   concatBytes,
@@ -587,5 +588,119 @@ describe("the fallback log", () => {
     }
     assert.match(text, /Cannot read properties of null/);
     assert.match(text, /199\d more/);
+  });
+});
+
+// ── found by the driver fuzzer (tests/driver_fuzz_test.ts) ─────────────────
+// On the memory engine, so that what arrives in one read is certain.
+
+/** A server on a fresh memory engine, with `setup`'s handlers. */
+async function memoryServe(
+  options: ServerOptions,
+  setup: (server: Server) => void,
+): Promise<{ server: Server; connect: () => ReturnType<typeof connectRaw> }> {
+  const engine = memoryEngine();
+  const server = new Server(engine, { hostname: HOST, port: 0, ...options });
+  server.on("error", () => {});
+  setup(server);
+  await server.listen();
+  servers.push(server);
+  return { server, connect: () => connectRaw(engine, server.port) };
+}
+
+/** A raw memory client past the handshake, recording what the server sends. */
+function connectRaw(engine: ReturnType<typeof memoryEngine>, port: number) {
+  const socket = engine.connect(port);
+  const received: Uint8Array[] = [];
+  socket.onData = (bytes) => received.push(bytes);
+  socket.write(upgradeRequest());
+  return { socket, received: () => concatBytes(...received) };
+}
+
+describe("terminate() in a handler: the rest of the read never happened", () => {
+  test("a violation behind the message is not reported: no error event, close 1006", async () => {
+    const events: string[] = [];
+    const closed = deferred<CloseInfo>();
+    const { connect } = await memoryServe({}, (s) => {
+      s.on("message", (_data, conn) => conn.terminate());
+      s.on("error", (error) => events.push(`error ${String(error)}`));
+      s.on("close", (info) => closed.resolve(info));
+    });
+    const client = connect();
+    await waitFor(() => client.received().length > 0, 2000, "101");
+    client.socket.write(concatBytes(
+      encodeClientFrame(OP.Text, "last words"),
+      encodeClientFrame(OP.Text, "bad", { rsv: 4 }),
+    ));
+    const info = await withTimeout(closed.promise, 2000, "close");
+    assert.deepEqual(events, []);
+    assert.deepEqual(info, { code: 1006, reason: "", wasClean: false });
+  });
+
+  test("a close frame behind the message is not taken: close 1006, not the peer's code", async () => {
+    const closed = deferred<CloseInfo>();
+    const { connect } = await memoryServe({}, (s) => {
+      s.on("message", (_data, conn) => conn.terminate());
+      s.on("close", (info) => closed.resolve(info));
+    });
+    const client = connect();
+    await waitFor(() => client.received().length > 0, 2000, "101");
+    client.socket.write(concatBytes(
+      encodeClientFrame(OP.Text, "last words"),
+      encodeClientFrame(OP.Close, closePayload(4000, "bye")),
+    ));
+    const info = await withTimeout(closed.promise, 2000, "close");
+    assert.deepEqual(info, { code: 1006, reason: "", wasClean: false });
+  });
+});
+
+describe("a connection dropped while its upgrade is decided never opens", () => {
+  test("the handshake timer fires while authorize() is pending: no open event, no 101, no close event", async () => {
+    const clock = new FakeClock();
+    const inner = memoryEngine({ clock: clock });
+    // Like the real engines, report the close of an aborted transport on a
+    // later turn, not on the next microtask.
+    const engine: Engine = {
+      name: "late-close",
+      clock: clock,
+      listen: (options, accept) =>
+        inner.listen(options, (transport) => {
+          const handler = accept(transport);
+          return {
+            onData: (bytes) => handler.onData(bytes),
+            onDrain: () => handler.onDrain(),
+            onEnd: () => handler.onEnd(),
+            onClose: (error) => setTimeout(() => handler.onClose(error), 0),
+          };
+        }),
+    };
+    const decision = deferred<boolean>();
+    let asked = false;
+    const events: string[] = [];
+    const server = new Server(engine, {
+      hostname: HOST,
+      port: 0,
+      handshakeTimeout: 100,
+      authorize: () => {
+        asked = true;
+        return decision.promise;
+      },
+    });
+    servers.push(server);
+    server.on("open", () => events.push("open"));
+    server.on("close", () => events.push("close"));
+    await server.listen();
+    const client = inner.connect(server.port);
+    const received: Uint8Array[] = [];
+    client.onData = (bytes) => received.push(bytes);
+    client.write(upgradeRequest());
+    await waitFor(() => asked, 2000, "authorize() called");
+    clock.advance(100); // the handshake timer drops the connection...
+    decision.resolve(true); // ...and authorize() says yes in the same turn
+    await withTimeout(client.closed, 2000, "client closed");
+    await delay(20);
+    assert.deepEqual(events, []);
+    assert.equal(concatBytes(...received).length, 0, "no 101 after the drop");
+    assert.equal(server.connections.size, 0);
   });
 });

@@ -74,6 +74,11 @@ const PAUSED_BY_BACKPRESSURE = 256;
 /** Where the phase is kept in the same field: bits 9 and 10. */
 const PHASE_SHIFT = 9;
 const PHASE_MASK = 3 << PHASE_SHIFT;
+/**
+ * We aborted the transport: its close is on the way (engines report it on a
+ * later turn). Meanwhile nothing more is written, opened or answered.
+ */
+const DROPPED = 1 << 12;
 const PAUSED = PAUSED_BY_APP | PAUSED_BY_BACKPRESSURE;
 
 /**
@@ -372,7 +377,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
   flush(): void {
     this.#flags &= ~FLUSH_SCHEDULED;
     const phase = this.#phase();
-    if (phase === Phase.Closed || this.#flags & BLOCKED) {
+    if (phase === Phase.Closed || this.#flags & (BLOCKED | DROPPED)) {
       this.#checkBufferCap();
       return;
     }
@@ -491,6 +496,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     this.#flags = flags;
     const now = (flags & PAUSED) !== 0;
     if (was === now || this.#phase() === Phase.Closed) return;
+    if (this.#flags & DROPPED) return;
     if (now) this.#transport.pause();
     else this.#transport.resume();
   }
@@ -526,6 +532,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
   /** Fails the connection from our side and drops the socket at once. */
   #fail(error: ProtocolError): void {
     if (this.#phase() === Phase.Closed) return;
+    this.#flags |= DROPPED;
     this.#ws?.abort(error);
     this.#host.errored(error, this);
     this.#transport.abort();
@@ -533,6 +540,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
 
   /** Drops the socket now; the protocol learns it first, so nothing more is delivered or sent. */
   #drop(): void {
+    this.#flags |= DROPPED;
     this.#ws?.abort();
     this.#transport.abort();
   }
@@ -554,6 +562,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
 
   #startCloseTimer(): void {
     if (this.#timer !== undefined || this.#phase() === Phase.Closed) return;
+    if (this.#flags & DROPPED) return;
     const { closeTimeout } = this.#host.options;
     if (closeTimeout <= 0) return;
     this.#timer = this.#host.clock.setTimeout(
@@ -589,6 +598,9 @@ export class ConnectionDriver<Data = Record<string, unknown>>
       deflate: PerMessageDeflate | undefined;
     },
   ): void {
+    // Dropped meanwhile (the handshake timer, stop()): its close is on the
+    // way, and it must not open.
+    if (this.#flags & DROPPED || this.#phase() !== Phase.Http) return;
     const { early, peerEnded, deflate } = opening;
     const { options, clock } = this.#host;
     this.#httpPhase = undefined;
@@ -629,7 +641,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
    * stays the bound). Not for applications.
    */
   answered(response: Uint8Array): void {
-    if (this.#phase() === Phase.Closed) return;
+    if (this.#phase() === Phase.Closed || this.#flags & DROPPED) return;
     this.#httpPhase = undefined;
     this.#setPhase(Phase.Done);
     if (this.#host.options.closeTimeout > 0) {

@@ -88,7 +88,7 @@ const CLOSE_SENT = 4;
 const CLOSE_RECEIVED = 8;
 /** The application is sending a fragmented message (FIN not yet sent). */
 const SENDING_FRAGMENTS = 16;
-/** The peer violated the protocol (`ending.failed` holds how). */
+/** The peer violated the protocol (`ending.failed` holds how once its event is taken). */
 const FAILED = 32;
 /** The connection was dropped from our side (`ending.failed` may hold why). */
 const ABORTED = 64;
@@ -249,9 +249,6 @@ export class Protocol extends FrameWriter implements FrameHandler {
     } else {
       const { code, reason } = parseClosePayload(payload);
       this.#flags |= CLOSE_RECEIVED;
-      const ending = this.#ending ??= {};
-      ending.code = code;
-      ending.reason = reason;
       // RFC 6455 §1.4: "After sending a control frame indicating the
       // connection should be closed, a peer does not send any further data".
       this.#decoder.stop();
@@ -301,14 +298,16 @@ export class Protocol extends FrameWriter implements FrameHandler {
    * §7.1.5): the peer's close code, else the code of our failure, else
    * 1006. `flushed` says whether every byte taken with `takeOutgoing()`
    * reached the network; the close was clean if our close frame did and
-   * the peer's arrived.
+   * the peer's arrived. A close frame or a violation counts once its event
+   * was taken: after an `abort()` with events still untaken (the rest of a
+   * read the application terminated), they never happened.
    */
   closeInfo(flushed: boolean): CloseInfo {
     const ending = this.#ending;
-    if (this.#has(CLOSE_RECEIVED)) {
+    if (ending?.code !== undefined) {
       return {
-        code: ending!.code!,
-        reason: ending!.reason!,
+        code: ending.code,
+        reason: ending.reason!,
         wasClean: flushed && this.#has(CLOSE_SENT),
       };
     }
@@ -377,7 +376,13 @@ export class Protocol extends FrameWriter implements FrameHandler {
           this.queueControl(0x8a, event.data);
         }
         break;
-      case "close":
+      case "close": {
+        // RFC 6455 §7.1.5: the close code is "the status code [...]
+        // contained in the first Close control frame received by the
+        // application": recorded when the event is taken.
+        const ending = this.#ending ??= {};
+        ending.code = event.code;
+        ending.reason = event.reason;
         // RFC 6455 §5.5.1: "If an endpoint receives a Close frame and did not
         // previously send a Close frame, the endpoint MUST send a Close frame
         // in response. [...] When sending a Close frame in response, the
@@ -391,7 +396,10 @@ export class Protocol extends FrameWriter implements FrameHandler {
             : encodeClosePayload(event.code),
         );
         break;
+      }
       case "error":
+        // This side fails the connection when the violation is taken.
+        (this.#ending ??= {}).failed = event.error;
         // RFC 6455 §7.1.7: "the endpoint SHOULD send a Close frame with an
         // appropriate status code (Section 7.4) before proceeding to _Close
         // the WebSocket Connection_." The reason names the violation; an
@@ -620,7 +628,6 @@ export class Protocol extends FrameWriter implements FrameHandler {
   /** The peer broke the protocol: report it; the close goes out when the event is taken. */
   #violation(error: unknown): void {
     const failure = asProtocolError(error);
-    (this.#ending ??= {}).failed = failure;
     this.#flags |= FAILED;
     this.#decoder.stop();
     this.#event({ type: "error", error: failure });
