@@ -86,6 +86,8 @@ export {
 // The engine contract (for `new Server(engine, options)` and custom engines)
 export type {
   AcceptTransport,
+  ConnectOptions,
+  ConnectTlsOptions,
   Engine,
   Listener,
   ListenOptions,
@@ -93,3 +95,7 @@ export type {
   Transport,
   TransportHandler,
 } from "./src/driver/engine.ts";
+export {
+  ConnectError,
+  type ConnectFailure,
+} from "./src/driver/connect_error.ts";
