@@ -21,6 +21,7 @@ import {
 } from "node:net";
 import { createServer as createTlsServer, type TLSSocket } from "node:tls";
 import { tmpdir } from "node:os";
+import process from "node:process";
 import { join } from "node:path";
 import type {
   ConnectOptions,
@@ -833,6 +834,64 @@ describe(`${runtime} engine: TLS options`, () => {
       });
       transport.write(new TextEncoder().encode("ping"));
       await waitFor(() => probe.text === "ping", "the echo");
+    },
+  );
+
+  check(
+    "tls.ca adds to the default trust, never replaces it: with the CA in the runtime's default store and another CA in tls.ca, the server is trusted",
+    async () => {
+      const peer = await startPeer(echoing, { cert: pki.cert, key: pki.key });
+      // A child process of this runtime whose default store holds the CA:
+      // NODE_EXTRA_CA_CERTS (Node, Bun) or DENO_CERT (Deno).
+      const auto = new URL("../engines/auto.ts", import.meta.url).href;
+      const script = join(pkiDir, "child.ts");
+      writeFileSync(
+        script,
+        `import { autoEngine } from ${JSON.stringify(auto)};
+const [port, ca] = ${
+          runtime === "deno" ? "Deno.args" : "process.argv.slice(2)"
+        };
+const tls = ca === undefined ? {} : { ca };
+try {
+  await autoEngine().connect({ hostname: "127.0.0.1", port: Number(port), tls }, (transport) => {
+    transport.end();
+    return { onData() {}, onDrain() {}, onEnd() {}, onClose() {} };
+  });
+  console.log("connected");
+} catch (error) {
+  console.log(error.message);
+}
+`,
+      );
+      const caFile = join(pkiDir, "ca.pem");
+      const run = (ca?: string): Promise<string> =>
+        new Promise((resolve, reject) => {
+          const args = [script, String(peer.port), ...(ca ? [ca] : [])];
+          const child = spawn(
+            process.execPath,
+            runtime === "deno" ? ["run", "-A", ...args] : args,
+            {
+              env: {
+                ...process.env,
+                NODE_EXTRA_CA_CERTS: caFile,
+                DENO_CERT: caFile,
+              },
+              stdio: ["ignore", "pipe", "inherit"],
+            },
+          );
+          let out = "";
+          child.stdout!.on("data", (bytes: Uint8Array) => {
+            out += new TextDecoder().decode(bytes);
+          });
+          child.on("error", reject);
+          child.on("close", () => resolve(out.trim()));
+        });
+      const [withDefaults, withOtherCa] = await Promise.all([
+        run(),
+        run(pki.otherCa),
+      ]);
+      assert.equal(withDefaults, "connected");
+      assert.equal(withOtherCa, "connected");
     },
   );
 
