@@ -666,7 +666,7 @@ async function startBlackhole(): Promise<number> {
     "print(port, flush=True)",
     "sys.stdin.read()",
   ].join("\n");
-  const child = spawn("python3", ["-c", script], {
+  const child = spawn("/usr/bin/python3", ["-c", script], {
     stdio: ["pipe", "pipe", "inherit"],
   });
   cleanups.push(() => {
