@@ -307,7 +307,16 @@ function connectSocket(
     }
     settled = true;
     clearTimeout(timer);
-    shared.open(socket);
+    try {
+      shared.open(socket);
+    } catch (error) {
+      // accept() threw: the connection is of no use to anyone, and its
+      // transport has no handler to report the close to.
+      socket.data = undefined as unknown as BunTransport;
+      socket.terminate?.();
+      reject(error as Error);
+      return;
+    }
     resolve();
   }
   const handler: BunConnectHandler<BunTransport> = {

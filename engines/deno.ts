@@ -399,7 +399,13 @@ export function denoEngine(options: DenoEngineOptions = {}): Engine {
       }
       const deno = (globalThis as unknown as { Deno: DenoSubset }).Deno;
       const conn = await connectConn(deno, connectOptions);
-      new DenoTransport(conn, accept, options);
+      try {
+        new DenoTransport(conn, accept, options);
+      } catch (error) {
+        // accept() threw: the connection is of no use to anyone.
+        closeQuietly(conn);
+        throw error;
+      }
     },
     listen(
       listenOptions: ListenOptions,

@@ -427,8 +427,13 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
       );
     }
     const client = new MemoryEnd(entry.hostname, options.port, pipe);
-    // The client's handler first: the server may write as it accepts.
-    client.handler = accept(client);
+    try {
+      // The client's handler first: the server may write as it accepts.
+      client.handler = accept(client);
+    } catch (error) {
+      // accept() threw: the listener never hears of this connection.
+      return Promise.reject(error);
+    }
     join(client, entry, undefined, undefined);
     return Promise.resolve();
   }

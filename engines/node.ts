@@ -252,7 +252,14 @@ function connectSocket(
     function onConnected(): void {
       if (settled) return;
       detach();
-      new NodeTransport(socket, accept);
+      try {
+        new NodeTransport(socket, accept);
+      } catch (error) {
+        // accept() threw: the connection is of no use to anyone.
+        socket.destroy();
+        reject(error);
+        return;
+      }
       resolve();
     }
     socket.on("connect", onConnect);

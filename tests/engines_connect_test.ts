@@ -795,6 +795,28 @@ describe(`${runtime} engine: a connection that cannot be made`, () => {
   );
 
   check(
+    "an accept that throws: connect rejects with its error and the connection is dropped",
+    async () => {
+      for (const tls of [undefined, { ca: pki.ca }]) {
+        const peer = await startPeer(() => {}, tls && pki);
+        const bug = new Error("bug in accept");
+        await assert.rejects(
+          engine.connect!({ hostname: HOST, port: peer.port, tls }, () => {
+            throw bug;
+          }),
+          (error) => error === bug,
+        );
+        // Over TLS the server may never have completed its side.
+        if (tls === undefined) await peer.next();
+        await waitFor(
+          () => peer.conns.every((conn) => conn.ended || conn.closed),
+          "the server sees the drop",
+        );
+      }
+    },
+  );
+
+  check(
     "invalid options reject with a UsageError before connecting",
     async () => {
       const port = await freePort();
@@ -969,6 +991,27 @@ describe("memory engine: connect", () => {
       assert.equal(probe.text, "ping");
       assert.deepEqual(probe.log, ["data", "end", "close"]);
       assert.equal(probe.unsentAtClose, 0);
+      await listener.close();
+    },
+  );
+
+  check(
+    "an accept that throws: connect rejects with its error; the listener never hears of it",
+    async () => {
+      const memory = memoryEngine();
+      let accepted = 0;
+      const listener = await memory.listen({ hostname: HOST, port: 0 }, () => {
+        accepted++;
+        return { onData() {}, onDrain() {}, onEnd() {}, onClose() {} };
+      });
+      const bug = new Error("bug in accept");
+      await assert.rejects(
+        memory.connect({ hostname: HOST, port: listener.port }, () => {
+          throw bug;
+        }),
+        (error) => error === bug,
+      );
+      assert.equal(accepted, 0);
       await listener.close();
     },
   );

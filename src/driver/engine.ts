@@ -266,7 +266,9 @@ export interface Engine {
    * an accepted one. Rejects with a `ConnectError` (kind `"refused"`,
    * `"dns"`, `"timeout"`, `"tls"` or `"network"`) when the connection
    * cannot be made, and with a `UsageError` for invalid options; `accept`
-   * is then never called. Optional: an engine that only serves may omit it.
+   * is then never called. If `accept` throws, the connection is dropped and
+   * the promise rejects with that error. Optional: an engine that only
+   * serves may omit it.
    */
   connect?(options: ConnectOptions, accept: AcceptTransport): Promise<void>;
 }
