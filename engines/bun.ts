@@ -6,6 +6,7 @@
  * @module
  */
 
+import { isIP } from "node:net";
 import { getCACertificates, rootCertificates } from "node:tls";
 import type {
   AcceptTransport,
@@ -366,7 +367,7 @@ function connectSocket(
     hostname,
     port,
     allowHalfOpen: true,
-    tls: tls === undefined ? undefined : bunTls(tls),
+    tls: tls === undefined ? undefined : bunTls(tls, hostname),
     socket: handler,
   }).catch((error) => fail(tcpConnectError(error, options)));
   return done;
@@ -386,10 +387,16 @@ function isHandshakeFailure(error: Error | null): boolean {
 }
 
 /** Bun's `tls` options for ours: `ca` added to the default CAs (Bun's own `ca` replaces them). */
-function bunTls(tls: NonNullable<ConnectOptions["tls"]>): BunConnectTls {
+function bunTls(
+  tls: NonNullable<ConnectOptions["tls"]>,
+  hostname: string,
+): BunConnectTls {
   const ca = caList(tls.ca);
   return {
-    serverName: tls.servername,
+    // Bun sends the hostname in SNI by default, an IP address too (RFC 6066
+    // §3 forbids that); an empty serverName sends none, and Bun still
+    // checks the certificate against the address.
+    serverName: tls.servername ?? (isIP(hostname) === 0 ? undefined : ""),
     rejectUnauthorized: tls.rejectUnauthorized !== false,
     ca: ca.length === 0 ? undefined : [
       ...(typeof getCACertificates === "function"

@@ -11,6 +11,7 @@
 import {
   connect as netConnect,
   createServer,
+  isIP,
   type Server,
   type Socket,
 } from "node:net";
@@ -200,9 +201,10 @@ function connectSocket(
   const base = { host: hostname, port, allowHalfOpen: true, highWaterMark };
   const socket: Socket = tls === undefined ? netConnect(base) : tlsConnect({
     ...base,
-    // Node sends no SNI for an IP address and checks the name it is given,
-    // else the host.
-    servername: tls.servername,
+    // tls.connect() sends SNI only when given a servername (RFC 6066 §3
+    // forbids an IP address there); it checks the certificate against the
+    // servername, else the host.
+    servername: tls.servername ?? (isIP(hostname) === 0 ? hostname : undefined),
     rejectUnauthorized: tls.rejectUnauthorized !== false,
     secureContext: tls.ca === undefined
       ? undefined

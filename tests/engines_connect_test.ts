@@ -186,6 +186,7 @@ async function runCleanups(): Promise<void> {
 async function startPeer(
   onConn: (conn: PeerConn) => void,
   tls?: { cert: string; key: string },
+  host = HOST,
 ): Promise<Peer> {
   const conns: PeerConn[] = [];
   const servernames: Array<string | false | null> = [];
@@ -204,7 +205,7 @@ async function startPeer(
   // A client that gives up mid-handshake is no failure of the server.
   server.on("tlsClientError", () => {});
   server.on("error", () => {});
-  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const address = server.address();
   const port = typeof address === "object" && address !== null
     ? address.port
@@ -914,6 +915,44 @@ try {
       ]);
       assert.equal(withDefaults, "connected");
       assert.equal(withOtherCa, "connected");
+    },
+  );
+
+  check(
+    "without tls.servername a host name is checked and sent in SNI; an IP address is checked but not sent (RFC 6066 §3)",
+    async () => {
+      const peer = await startPeer(echoing, { cert: pki.cert, key: pki.key });
+      for (const hostname of ["localhost", HOST]) {
+        const probe = new Probe();
+        await engine.connect!(
+          { hostname, port: peer.port, tls: { ca: pki.ca } },
+          probe.accept,
+        );
+        cleanups.push(() => probe.transport?.abort());
+        probe.t.write(new TextEncoder().encode("ping"));
+        await waitFor(() => probe.text === "ping", `the echo via ${hostname}`);
+      }
+      // Deno's node:tls server does not report the SNI name it received.
+      if (runtime === "deno") return;
+      assert.equal(peer.servernames[0], "localhost");
+      assert.ok(!peer.servernames[1], `SNI ${peer.servernames[1]}`);
+    },
+  );
+
+  check(
+    "without tls.servername the certificate must name the address connected to: 127.0.0.2 is not in it",
+    async () => {
+      const peer = await startPeer(
+        echoing,
+        { cert: pki.cert, key: pki.key },
+        "127.0.0.2",
+      );
+      const { error } = await failure({
+        hostname: "127.0.0.2",
+        port: peer.port,
+        tls: { ca: pki.ca },
+      });
+      assert.equal(error.kind, "tls");
     },
   );
 
