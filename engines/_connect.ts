@@ -69,6 +69,22 @@ export function caList(ca: string | readonly string[] | undefined): string[] {
   return typeof ca === "string" ? [ca] : [...ca];
 }
 
+/**
+ * `hostname` without the brackets of an IPv6 literal (`URL.hostname` keeps
+ * them: `"[::1]"`), as the runtimes' connect functions take it.
+ *
+ * @example
+ * ```ts
+ * import { unbracketed } from "./_connect.ts";
+ * console.log(unbracketed("[::1]"), unbracketed("example.com")); // "::1" "example.com"
+ * ```
+ */
+export function unbracketed(hostname: string): string {
+  return hostname.startsWith("[") && hostname.endsWith("]")
+    ? hostname.slice(1, -1)
+    : hostname;
+}
+
 const DNS_CODES: ReadonlySet<string> = new Set([
   "ENOTFOUND",
   "EAI_AGAIN",

@@ -31,6 +31,7 @@ import {
   tcpConnectError,
   timeoutError,
   tlsConnectError,
+  unbracketed,
 } from "./_connect.ts";
 import { DEFAULT_HIGH_WATER_MARK, WriteQueue } from "./_write_queue.ts";
 
@@ -280,7 +281,8 @@ function connectSocket(
 ): Promise<void> {
   checkConnectOptions(options);
   const bun = (globalThis as unknown as { Bun: BunSubset }).Bun;
-  const { hostname, port, tls, timeout } = options;
+  const { port, tls, timeout } = options;
+  const hostname = unbracketed(options.hostname);
   const shared = socketHandler(accept, highWaterMark);
   let settled = false;
   let opened: BunSocket<BunTransport> | undefined;

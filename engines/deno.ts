@@ -28,6 +28,7 @@ import {
   tcpConnectError,
   timeoutError,
   tlsConnectError,
+  unbracketed,
 } from "./_connect.ts";
 import { DEFAULT_HIGH_WATER_MARK, WriteQueue } from "./_write_queue.ts";
 import { UsageError } from "../src/protocol/errors.ts";
@@ -306,7 +307,8 @@ async function connectConn(
   deno: DenoSubset,
   options: ConnectOptions,
 ): Promise<DenoConn> {
-  const { hostname, port, tls, timeout } = options;
+  const { port, tls, timeout } = options;
+  const hostname = unbracketed(options.hostname);
   const abort = new AbortController();
   let timedOut = false;
   let conn: DenoConn | undefined;

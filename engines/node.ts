@@ -39,6 +39,7 @@ import {
   tcpConnectError,
   timeoutError,
   tlsConnectError,
+  unbracketed,
 } from "./_connect.ts";
 import { DEFAULT_HIGH_WATER_MARK } from "./_write_queue.ts";
 
@@ -197,7 +198,8 @@ function connectSocket(
   contexts: Map<string, SecureContext>,
 ): Promise<void> {
   checkConnectOptions(options);
-  const { hostname, port, tls, timeout } = options;
+  const { port, tls, timeout } = options;
+  const hostname = unbracketed(options.hostname);
   const base = { host: hostname, port, allowHalfOpen: true, highWaterMark };
   const socket: Socket = tls === undefined ? netConnect(base) : tlsConnect({
     ...base,

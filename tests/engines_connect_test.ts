@@ -1007,6 +1007,36 @@ try {
 
 // ── the memory engine and the auto engine ───────────────────────────────
 
+describe(`${runtime} engine: IPv6`, () => {
+  check(
+    "connects to ::1 given with or without brackets (URL.hostname keeps them)",
+    async () => {
+      const peer = await startPeer(echoing, undefined, "::1");
+      for (const hostname of ["::1", "[::1]"]) {
+        const probe = new Probe();
+        await engine.connect!({ hostname, port: peer.port }, probe.accept);
+        cleanups.push(() => probe.transport?.abort());
+        probe.t.write(new TextEncoder().encode("ping"));
+        await waitFor(() => probe.text === "ping", `the echo via ${hostname}`);
+        assert.equal(probe.t.remoteAddress, "::1");
+      }
+    },
+  );
+
+  check("a refusal on [::1] names the address as a URL would", async () => {
+    const server = createTcpServer();
+    await new Promise<void>((resolve) => server.listen(0, "::1", resolve));
+    const address = server.address();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const port = typeof address === "object" && address !== null
+      ? address.port
+      : 0;
+    const { error } = await failure({ hostname: "[::1]", port });
+    assert.equal(error.kind, "refused");
+    assert.equal(error.message, `Connection refused: [::1]:${port}`);
+  });
+});
+
 describe("memory engine: connect", () => {
   check(
     "connects to the listener on options.port: bytes both ways, half-close, close",

@@ -61,7 +61,8 @@ export class ConnectError extends Error {
     detail?: string,
     options?: ErrorOptions,
   ) {
-    const address = hostname.includes(":")
+    // An IPv6 address in brackets, as in a URL.
+    const address = hostname.includes(":") && !hostname.startsWith("[")
       ? `[${hostname}]:${port}`
       : `${hostname}:${port}`;
     const what = MESSAGES[kind];

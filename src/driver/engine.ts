@@ -178,7 +178,10 @@ export interface ConnectTlsOptions {
  * ```
  */
 export interface ConnectOptions {
-  /** Host name or IP address to connect to (IPv6 without brackets). */
+  /**
+   * Host name or IP address to connect to; an IPv6 address with or without
+   * brackets (`URL.hostname` keeps them).
+   */
   hostname: string;
   /** TCP port, 1 to 65535. */
   port: number;
