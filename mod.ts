@@ -96,6 +96,8 @@ export {
 // The engine contract (for `new Server(engine, options)` and custom engines)
 export type {
   AcceptTransport,
+  ConnectOptions,
+  ConnectTlsOptions,
   DeflateImplementation,
   Engine,
   Listener,
@@ -111,3 +113,7 @@ export type {
   Inflater,
   MessageCodec,
 } from "./src/protocol/deflate/codec.ts";
+export {
+  ConnectError,
+  type ConnectFailure,
+} from "./src/driver/connect_error.ts";

@@ -36,6 +36,25 @@ export interface BunSocketHandler<Data> {
   error(socket: BunSocket<Data>, error: Error): void;
 }
 
+/** The socket handlers of `Bun.connect`: those of a listener, plus the connect's own. */
+export interface BunConnectHandler<Data> extends BunSocketHandler<Data> {
+  /** TLS only: the handshake finished; `success` is false when the certificate was refused. */
+  handshake(
+    socket: BunSocket<Data>,
+    success: boolean,
+    authorizationError: Error | null,
+  ): void;
+  /** The connection could not be made. */
+  connectError(socket: BunSocket<Data>, error: Error): void;
+}
+
+/** The `tls` options of `Bun.connect`. */
+export interface BunConnectTls {
+  serverName?: string;
+  ca?: string[];
+  rejectUnauthorized?: boolean;
+}
+
 /** `Bun.TCPSocketListener`. */
 export interface BunListener {
   readonly port: number;
@@ -51,4 +70,11 @@ export interface BunSubset {
     tls?: { cert: string; key: string };
     socket: BunSocketHandler<Data>;
   }): BunListener;
+  connect<Data>(options: {
+    hostname: string;
+    port: number;
+    allowHalfOpen?: boolean;
+    tls?: BunConnectTls;
+    socket: BunConnectHandler<Data>;
+  }): Promise<BunSocket<Data>>;
 }

@@ -23,6 +23,11 @@ export interface DenoConn {
   setNoDelay?(noDelay?: boolean): void;
 }
 
+/** `Deno.TlsConn`. */
+export interface DenoTlsConn extends DenoConn {
+  handshake(): Promise<unknown>;
+}
+
 /** `Deno.Listener`. */
 export interface DenoListener {
   readonly addr: DenoNetAddr | { transport: string };
@@ -41,4 +46,14 @@ export interface DenoSubset {
     cert: string;
     key: string;
   }): DenoListener;
+  connect(options: {
+    hostname: string;
+    port: number;
+    transport: "tcp";
+    signal?: AbortSignal;
+  }): Promise<DenoConn>;
+  startTls(
+    conn: DenoConn,
+    options: { hostname: string; caCerts?: string[] },
+  ): Promise<DenoTlsConn>;
 }

@@ -7,6 +7,7 @@
 
 import type {
   AcceptTransport,
+  ConnectOptions,
   Engine,
   Listener,
   ListenOptions,
@@ -86,7 +87,8 @@ export async function loadEngine(
 
 /**
  * Returns an engine for the current runtime at once; its module is imported
- * on the first `listen()`. `name` is the runtime's engine name.
+ * on the first `listen()` or `connect()`. `name` is the runtime's engine
+ * name.
  *
  * @example
  * ```ts
@@ -114,6 +116,14 @@ export function autoEngine(options: AutoEngineOptions = {}): Engine {
     ): Promise<Listener> {
       engine ??= loadEngine(runtime, options);
       return (await engine).listen(listenOptions, accept);
+    },
+    async connect(
+      connectOptions: ConnectOptions,
+      accept: AcceptTransport,
+    ): Promise<void> {
+      engine ??= loadEngine(runtime, options);
+      // Every runtime's engine can connect.
+      return (await engine).connect!(connectOptions, accept);
     },
   };
 }

@@ -6,15 +6,33 @@
  * @module
  */
 
+import { isIP } from "node:net";
+import { getCACertificates, rootCertificates } from "node:tls";
 import type {
   AcceptTransport,
+  ConnectOptions,
   Engine,
   Listener,
   ListenOptions,
   Transport,
   TransportHandler,
 } from "../src/driver/engine.ts";
-import type { BunSocket, BunSocketHandler, BunSubset } from "./_bun_types.ts";
+import { ConnectError } from "../src/driver/connect_error.ts";
+import type {
+  BunConnectHandler,
+  BunConnectTls,
+  BunSocket,
+  BunSocketHandler,
+  BunSubset,
+} from "./_bun_types.ts";
+import {
+  caList,
+  checkConnectOptions,
+  tcpConnectError,
+  timeoutError,
+  tlsConnectError,
+  unbracketed,
+} from "./_connect.ts";
 import { DEFAULT_HIGH_WATER_MARK, WriteQueue } from "./_write_queue.ts";
 import { runtimeDeflate } from "./deflate.ts";
 
@@ -253,6 +271,146 @@ function socketHandler(
 }
 
 /**
+ * Opens an outbound socket with `Bun.connect` and hands it over as a
+ * {@link BunTransport} once connected: at `open` for TCP, at `handshake`
+ * for TLS (Bun opens a TLS socket before its handshake).
+ */
+function connectSocket(
+  options: ConnectOptions,
+  accept: AcceptTransport,
+  highWaterMark: number,
+): Promise<void> {
+  checkConnectOptions(options);
+  const bun = (globalThis as unknown as { Bun: BunSubset }).Bun;
+  const { port, tls, timeout } = options;
+  const hostname = unbracketed(options.hostname);
+  const shared = socketHandler(accept, highWaterMark);
+  let settled = false;
+  let opened: BunSocket<BunTransport> | undefined;
+  let resolve!: () => void;
+  let reject!: (error: Error) => void;
+  const done = new Promise<void>((yes, no) => {
+    resolve = yes;
+    reject = no;
+  });
+  const timer = timeout === undefined
+    ? undefined
+    : setTimeout(() => fail(timeoutError(options)), timeout);
+  function fail(error: Error): void {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    opened?.terminate?.();
+    reject(error);
+  }
+  function connected(socket: BunSocket<BunTransport>): void {
+    if (settled) {
+      // Given up on (timed out) before Bun connected it.
+      socket.terminate?.();
+      return;
+    }
+    settled = true;
+    clearTimeout(timer);
+    try {
+      shared.open(socket);
+    } catch (error) {
+      // accept() threw: the connection is of no use to anyone, and its
+      // transport has no handler to report the close to.
+      socket.data = undefined as unknown as BunTransport;
+      socket.terminate?.();
+      reject(error as Error);
+      return;
+    }
+    resolve();
+  }
+  const handler: BunConnectHandler<BunTransport> = {
+    ...shared,
+    open(socket) {
+      if (tls === undefined) connected(socket);
+      else if (settled) socket.terminate?.();
+      else opened = socket;
+    },
+    handshake(socket, success, authorizationError) {
+      if (settled) return;
+      // Bun reports `success` false for a certificate not for serverName
+      // even with rejectUnauthorized false (the connection works), and for
+      // a failed handshake (no connection).
+      const accepted = tls?.rejectUnauthorized === false
+        ? !isHandshakeFailure(authorizationError)
+        : success && authorizationError === null;
+      if (accepted) {
+        connected(socket);
+      } else {
+        fail(
+          tlsConnectError(
+            authorizationError ?? new Error("handshake failed"),
+            options,
+          ),
+        );
+      }
+    },
+    connectError(_socket, error) {
+      fail(tcpConnectError(error, options));
+    },
+    close(socket, error) {
+      if (socket.data !== undefined) shared.close(socket, error);
+      else {
+        fail(
+          new ConnectError(
+            tls === undefined ? "network" : "tls",
+            hostname,
+            port,
+            error?.message ?? "closed before connected",
+          ),
+        );
+      }
+    },
+  };
+  bun.connect<BunTransport>({
+    hostname,
+    port,
+    allowHalfOpen: true,
+    tls: tls === undefined ? undefined : bunTls(tls, hostname),
+    socket: handler,
+  }).catch((error) => fail(tcpConnectError(error, options)));
+  return done;
+}
+
+/**
+ * Whether Bun's handshake error means the TLS handshake itself failed (a
+ * peer that does not speak TLS, a reset), not a certificate that did not
+ * verify.
+ */
+function isHandshakeFailure(error: Error | null): boolean {
+  if (error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  return code === "EPROTO" || code === "ECONNRESET" ||
+    (typeof code === "string" && code.startsWith("ERR_SSL_")) ||
+    /SSL routines/.test(error.message);
+}
+
+/** Bun's `tls` options for ours: `ca` added to the default CAs (Bun's own `ca` replaces them). */
+function bunTls(
+  tls: NonNullable<ConnectOptions["tls"]>,
+  hostname: string,
+): BunConnectTls {
+  const ca = caList(tls.ca);
+  return {
+    // Bun sends the hostname in SNI by default, an IP address too (RFC 6066
+    // §3 forbids that); an empty serverName sends none, and Bun still
+    // checks the certificate against the address.
+    serverName: tls.servername ?? (isIP(hostname) === 0 ? undefined : ""),
+    rejectUnauthorized: tls.rejectUnauthorized !== false,
+    ca: ca.length === 0 ? undefined : [
+      ...(typeof getCACertificates === "function"
+        ? getCACertificates("default")
+        : rootCertificates),
+      ...ca,
+    ],
+  };
+}
+
+/**
  * Creates the Bun engine (`Bun.listen`, with `tls` for `wss://`). Sockets
  * allow half-open connections (the peer's FIN is reported through
  * {@link TransportHandler.onEnd}; the transport stays writable) and get
@@ -277,6 +435,16 @@ export function bunEngine(options: BunEngineOptions = {}): Engine {
   return {
     name: "bun",
     deflate: runtimeDeflate,
+    connect(
+      connectOptions: ConnectOptions,
+      accept: AcceptTransport,
+    ): Promise<void> {
+      try {
+        return connectSocket(connectOptions, accept, highWaterMark);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
     listen(
       listenOptions: ListenOptions,
       accept: AcceptTransport,

@@ -9,15 +9,30 @@
 
 import type {
   AcceptTransport,
+  ConnectOptions,
   Engine,
   Listener,
   ListenOptions,
   Transport,
   TransportHandler,
 } from "../src/driver/engine.ts";
-import type { DenoConn, DenoListener, DenoSubset } from "./_deno_types.ts";
+import type {
+  DenoConn,
+  DenoListener,
+  DenoSubset,
+  DenoTlsConn,
+} from "./_deno_types.ts";
+import {
+  caList,
+  checkConnectOptions,
+  tcpConnectError,
+  timeoutError,
+  tlsConnectError,
+  unbracketed,
+} from "./_connect.ts";
 import { DEFAULT_HIGH_WATER_MARK, WriteQueue } from "./_write_queue.ts";
 import { runtimeDeflate } from "./deflate.ts";
+import { UsageError } from "../src/protocol/errors.ts";
 
 /**
  * Options for {@link denoEngine}.
@@ -285,6 +300,74 @@ class DenoListenerHandle implements Listener {
 }
 
 /**
+ * Opens an outbound connection: `Deno.connect`, then for TLS `Deno.startTls`
+ * (whose `hostname` is the name checked and sent in SNI, so it may differ
+ * from the address connected to) and its handshake, all within `timeout`.
+ */
+async function connectConn(
+  deno: DenoSubset,
+  options: ConnectOptions,
+): Promise<DenoConn> {
+  const { port, tls, timeout } = options;
+  const hostname = unbracketed(options.hostname);
+  const abort = new AbortController();
+  let timedOut = false;
+  let conn: DenoConn | undefined;
+  const timer = timeout === undefined ? undefined : setTimeout(() => {
+    timedOut = true;
+    abort.abort();
+    closeQuietly(conn);
+  }, timeout);
+  try {
+    try {
+      conn = await deno.connect({
+        hostname,
+        port,
+        transport: "tcp",
+        signal: abort.signal,
+      });
+    } catch (error) {
+      throw timedOut ? timeoutError(options) : tcpConnectError(error, options);
+    }
+    if (timedOut) {
+      closeQuietly(conn);
+      throw timeoutError(options);
+    }
+    try {
+      // Before startTls, which consumes the TCP connection.
+      conn.setNoDelay?.(true);
+    } catch { /* not a TCP connection */ }
+    if (tls === undefined) return conn;
+    let secure: DenoTlsConn | undefined;
+    try {
+      secure = await deno.startTls(conn, {
+        hostname: tls.servername ?? hostname,
+        caCerts: caList(tls.ca),
+      });
+      conn = secure;
+      if (timedOut) throw timeoutError(options);
+      await secure.handshake();
+    } catch (error) {
+      closeQuietly(secure ?? conn);
+      throw timedOut ? timeoutError(options) : tlsConnectError(error, options);
+    }
+    if (timedOut) {
+      closeQuietly(secure);
+      throw timeoutError(options);
+    }
+    return secure;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function closeQuietly(conn: DenoConn | undefined): void {
+  try {
+    conn?.close();
+  } catch { /* already closed or consumed */ }
+}
+
+/**
  * Creates the Deno engine (`Deno.listen`, or `Deno.listenTls` for `wss://`).
  * Each connection reads into its own reusable buffer and gets `TCP_NODELAY`.
  * `end()` flushes the queue, half-closes (`closeWrite()`), and closes the
@@ -308,6 +391,26 @@ export function denoEngine(options: DenoEngineOptions = {}): Engine {
   return {
     name: "deno",
     deflate: runtimeDeflate,
+    async connect(
+      connectOptions: ConnectOptions,
+      accept: AcceptTransport,
+    ): Promise<void> {
+      checkConnectOptions(connectOptions);
+      if (connectOptions.tls?.rejectUnauthorized === false) {
+        throw new UsageError(
+          "tls.rejectUnauthorized: false is not available on Deno: Deno.connectTls and Deno.startTls always verify the certificate (only the --unsafely-ignore-certificate-errors flag turns that off, for the whole process); pass the server's CA in tls.ca instead",
+        );
+      }
+      const deno = (globalThis as unknown as { Deno: DenoSubset }).Deno;
+      const conn = await connectConn(deno, connectOptions);
+      try {
+        new DenoTransport(conn, accept, options);
+      } catch (error) {
+        // accept() threw: the connection is of no use to anyone.
+        closeQuietly(conn);
+        throw error;
+      }
+    },
     listen(
       listenOptions: ListenOptions,
       accept: AcceptTransport,

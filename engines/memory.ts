@@ -14,12 +14,15 @@
 
 import type {
   AcceptTransport,
+  ConnectOptions,
   Engine,
   Listener,
   ListenOptions,
   Transport,
 } from "../src/driver/engine.ts";
 import type { Clock } from "../src/shared/clock.ts";
+import { ConnectError } from "../src/driver/connect_error.ts";
+import { checkConnectOptions } from "./_connect.ts";
 import { pakoDeflate } from "./deflate.ts";
 import { MemoryEnd, type PipeOptions } from "./_memory_pipe.ts";
 import { DEFAULT_HIGH_WATER_MARK, MAX_BATCH } from "./_write_queue.ts";
@@ -158,6 +161,14 @@ export interface MemoryEngine extends Engine {
    * `Connection refused: …` when nothing listens there.
    */
   connect(port?: number, options?: MemoryConnectOptions): MemorySocket;
+  /**
+   * {@link Engine.connect}: opens a connection to the listener on
+   * `options.port` and hands its client end to `accept` (`hostname` and
+   * `tls` are not looked at: pipes are not encrypted; `timeout` cannot
+   * expire, the listener accepts at once). Rejects with a `ConnectError`
+   * of kind `refused` when nothing listens there.
+   */
+  connect(options: ConnectOptions, accept: AcceptTransport): Promise<void>;
 }
 
 /**
@@ -191,6 +202,92 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
   >();
   let nextPort = 1024;
   let nextClientPort = 49152;
+
+  /** Joins `client` to a new server end accepted by the listener `entry`. */
+  function join(
+    client: MemoryEnd,
+    entry: { accept: AcceptTransport },
+    remoteAddress: string | undefined,
+    remotePort: number | undefined,
+  ): void {
+    const server = new MemoryEnd(
+      remoteAddress ?? "127.0.0.1",
+      remotePort ?? nextClientPort++,
+      pipe,
+    );
+    client.peer = server;
+    server.peer = client;
+    server.handler = entry.accept(server);
+  }
+
+  function connect(port?: number, options?: MemoryConnectOptions): MemorySocket;
+  function connect(
+    options: ConnectOptions,
+    accept: AcceptTransport,
+  ): Promise<void>;
+  function connect(
+    first?: number | ConnectOptions,
+    second?: MemoryConnectOptions | AcceptTransport,
+  ): MemorySocket | Promise<void> {
+    if (typeof first === "object" && typeof second === "function") {
+      return connectTransport(first, second);
+    }
+    return connectSocket(
+      first as number | undefined,
+      second as MemoryConnectOptions | undefined,
+    );
+  }
+
+  function connectTransport(
+    options: ConnectOptions,
+    accept: AcceptTransport,
+  ): Promise<void> {
+    try {
+      checkConnectOptions(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const entry = listeners.get(options.port);
+    if (entry === undefined) {
+      return Promise.reject(
+        new ConnectError("refused", options.hostname, options.port),
+      );
+    }
+    const client = new MemoryEnd(entry.hostname, options.port, pipe);
+    try {
+      // The client's handler first: the server may write as it accepts.
+      client.handler = accept(client);
+    } catch (error) {
+      // accept() threw: the listener never hears of this connection.
+      return Promise.reject(error);
+    }
+    join(client, entry, undefined, undefined);
+    return Promise.resolve();
+  }
+
+  function connectSocket(
+    port?: number,
+    connectOptions: MemoryConnectOptions = {},
+  ): MemorySocket {
+    if (port === undefined && listeners.size === 1) {
+      port = listeners.keys().next().value;
+    }
+    const entry = port === undefined ? undefined : listeners.get(port);
+    if (port === undefined || entry === undefined) {
+      throw new Error(
+        `Connection refused: memory port ${port ?? "(none given)"}`,
+      );
+    }
+    const client = new MemoryClient(entry.hostname, port, pipe);
+    join(
+      client,
+      entry,
+      connectOptions.remoteAddress,
+      connectOptions.remotePort,
+    );
+    return client;
+  }
+
   return {
     name: "memory",
     deflate: pakoDeflate,
@@ -220,30 +317,6 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
         },
       });
     },
-    connect(
-      port?: number,
-      connectOptions: MemoryConnectOptions = {},
-    ): MemorySocket {
-      if (port === undefined && listeners.size === 1) {
-        port = listeners.keys().next().value;
-      }
-      const entry = port === undefined ? undefined : listeners.get(port);
-      if (port === undefined || entry === undefined) {
-        throw new Error(
-          `Connection refused: memory port ${port ?? "(none given)"}`,
-        );
-      }
-      const clientPort = connectOptions.remotePort ?? nextClientPort++;
-      const client = new MemoryClient(entry.hostname, port, pipe);
-      const server = new MemoryEnd(
-        connectOptions.remoteAddress ?? "127.0.0.1",
-        clientPort,
-        pipe,
-      );
-      client.peer = server;
-      server.peer = client;
-      server.handler = entry.accept(server);
-      return client;
-    },
+    connect,
   };
 }

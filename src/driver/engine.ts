@@ -131,6 +131,72 @@ export interface ListenOptions {
 }
 
 /**
+ * How an outbound TLS connection checks the server.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectTlsOptions } from "@anyws/anyws";
+ * const tls: ConnectTlsOptions = {
+ *   servername: "localhost",
+ *   ca: "-----BEGIN CERTIFICATE-----…",
+ * };
+ * ```
+ */
+export interface ConnectTlsOptions {
+  /**
+   * The name sent in SNI and checked against the server's certificate.
+   * Default: the `hostname` connected to (an IP address is checked against
+   * the certificate's IP addresses and sent without SNI).
+   */
+  servername?: string;
+  /**
+   * Extra trusted certificate authorities, PEM (one string may hold several
+   * certificates). They are added to the runtime's default trust store,
+   * never replace it, on every engine (one runtime's TLS can only add).
+   */
+  ca?: string | readonly string[];
+  /**
+   * Whether a server certificate that fails verification (untrusted,
+   * expired, or not for `servername`) fails the connection. Default `true`.
+   * `false` accepts any certificate: for tests only. Not every engine
+   * offers it (one runtime's engine rejects it with a `UsageError`).
+   */
+  rejectUnauthorized?: boolean;
+}
+
+/**
+ * Where and how an engine opens an outbound connection.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectOptions } from "@anyws/anyws";
+ * const options: ConnectOptions = {
+ *   hostname: "example.com",
+ *   port: 443,
+ *   tls: {},
+ *   timeout: 10_000,
+ * };
+ * ```
+ */
+export interface ConnectOptions {
+  /**
+   * Host name or IP address to connect to; an IPv6 address with or without
+   * brackets (`URL.hostname` keeps them).
+   */
+  hostname: string;
+  /** TCP port, 1 to 65535. */
+  port: number;
+  /** Speak TLS (`wss://`), checking the server as these options say. */
+  tls?: ConnectTlsOptions;
+  /**
+   * Milliseconds the TCP connect and the TLS handshake may take together
+   * before the attempt fails with a `ConnectError` of kind `"timeout"`.
+   * Default: no limit but the operating system's.
+   */
+  timeout?: number;
+}
+
+/**
  * A bound listening socket.
  *
  * @example
@@ -173,7 +239,7 @@ export type AcceptTransport = (transport: Transport) => TransportHandler;
 
 /**
  * A runtime adapter: binds a listener and turns each accepted socket into a
- * {@link Transport}.
+ * {@link Transport}; opens outbound connections as transports too.
  *
  * @example
  * ```ts
@@ -202,6 +268,18 @@ export interface Engine {
   readonly deflate?: DeflateImplementation;
   /** Binds and starts accepting. Rejects if the address cannot be bound. */
   listen(options: ListenOptions, accept: AcceptTransport): Promise<Listener>;
+  /**
+   * Opens an outbound connection (a client's). Once it is connected (after
+   * the TLS handshake, for TLS) the transport is handed to `accept`, then
+   * the promise resolves; from there on the transport behaves exactly like
+   * an accepted one. Rejects with a `ConnectError` (kind `"refused"`,
+   * `"dns"`, `"timeout"`, `"tls"` or `"network"`) when the connection
+   * cannot be made, and with a `UsageError` for invalid options; `accept`
+   * is then never called. If `accept` throws, the connection is dropped and
+   * the promise rejects with that error. Optional: an engine that only
+   * serves may omit it.
+   */
+  connect?(options: ConnectOptions, accept: AcceptTransport): Promise<void>;
 }
 
 /**

@@ -3,7 +3,7 @@
  * own I/O: bytes in, events and bytes out, no timers, no sockets, no state
  * outside the objects you create. RFC 6455 framing and the connection state
  * machine ({@link Protocol}), the opening handshake on both sides, and the
- * HTTP/1.1 request head it rides on.
+ * HTTP/1.1 request and response heads it rides on.
  *
  * @example
  * ```ts
@@ -93,6 +93,12 @@ export {
   type RequestHeadResult,
 } from "./request_head_reader.ts";
 export type { HttpRequest } from "./http_request.ts";
+export {
+  type ResponseHead,
+  type ResponseHeadLimits,
+  ResponseHeadReader,
+  type ResponseHeadResult,
+} from "./response_head_reader.ts";
 export { hostProblem, isToken, isValidHost } from "./http_fields.ts";
 export {
   type AcceptResponseInit,
