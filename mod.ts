@@ -44,6 +44,7 @@ export type {
   EventMap,
   Message,
   SendOptions,
+  WebSocketConnection,
 } from "./src/driver/connection.ts";
 export type { Group } from "./src/server/group.ts";
 export type { ConnectionSet } from "./src/server/connection_set.ts";

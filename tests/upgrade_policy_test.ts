@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { UpgradeDecision } from "../src/driver/driver_host.ts";
+import type { UpgradeDecision } from "../src/server/server_host.ts";
 import type { UpgradeRequest } from "../src/protocol/server_handshake.ts";
 import type { HttpRequest } from "../src/protocol/http_request.ts";
 import {

@@ -56,23 +56,22 @@ export interface SendOptions {
 export type EventMap = Record<string, unknown>;
 
 /**
- * One open WebSocket connection. The same object is passed to every handler
- * of the connection, on every engine.
+ * One open WebSocket connection, server or client side: what every anyws
+ * connection offers. A server's connections add rooms and users
+ * ({@link Connection}).
  *
  * Sending on a connection that is closing or closed does nothing and returns
  * `false`: nothing throws, because a peer can go away at any moment.
  *
  * @example
  * ```ts
- * import { Server } from "@anyws/anyws";
- * const server = new Server({ port: 0 });
- * server.on("open", (_request, conn) => {
- *   conn.data.joinedAt = Date.now();
- *   conn.send(`Welcome ${conn.id} from ${conn.remoteAddress}`);
- * });
+ * import type { WebSocketConnection } from "@anyws/anyws";
+ * function greet(conn: WebSocketConnection): void {
+ *   conn.send(`hello ${conn.id}`);
+ * }
  * ```
  */
-export interface Connection<
+export interface WebSocketConnection<
   Data = Record<string, unknown>,
   Out extends EventMap = EventMap,
 > {
@@ -111,12 +110,35 @@ export interface Connection<
   terminate(): void;
   /**
    * Stops reading this connection's messages, for a handler doing slow
-   * async work: the peer meets TCP backpressure. Heartbeats do not count a
-   * paused connection as silent.
+   * async work: the peer meets TCP backpressure. The rest of a read already
+   * being delivered still arrives. Heartbeats do not count a paused
+   * connection as silent.
    */
   pause(): void;
-  /** Reads again after {@link Connection.pause}. */
+  /** Reads again after {@link WebSocketConnection.pause}. */
   resume(): void;
+}
+
+/**
+ * One open connection of a server: a {@link WebSocketConnection} with rooms
+ * and a user. The same object is passed to every handler of the connection,
+ * on every engine.
+ *
+ * @example
+ * ```ts
+ * import { Server } from "@anyws/anyws";
+ * const server = new Server({ port: 0 });
+ * server.on("open", (_request, conn) => {
+ *   conn.data.joinedAt = Date.now();
+ *   conn.join("lobby");
+ *   conn.send(`Welcome ${conn.id} from ${conn.remoteAddress}`);
+ * });
+ * ```
+ */
+export interface Connection<
+  Data = Record<string, unknown>,
+  Out extends EventMap = EventMap,
+> extends WebSocketConnection<Data, Out> {
   /** The rooms this connection is in. */
   readonly rooms: ReadonlySet<string>;
   /** Joins `room` (a `join` event fires); returns `false` if already a member or not open. */

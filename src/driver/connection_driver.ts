@@ -1,10 +1,16 @@
 /**
- * The connection driver, written once for every engine: it runs the HTTP
- * upgrade, feeds bytes to the sans-I/O {@link Protocol}, corks what it sends
- * into one write per turn, applies backpressure both ways, and owns the
- * timers. The protocol owns the connection's state: the driver asks it
+ * The connection driver, written once for every engine and both roles: it
+ * runs an opening phase (the server's HTTP side, or the client's
+ * handshake), feeds bytes to the sans-I/O {@link Protocol}, corks what it
+ * sends into one write per turn, applies backpressure both ways, and owns
+ * the timers. The protocol owns the connection's state: the driver asks it
  * (readyState, closeSent, shouldCloseTransport, closeInfo) instead of
- * keeping a copy.
+ * keeping a copy. `ServerConnection` and `ClientConnection` extend it with
+ * their opening handshake and their API.
+ *
+ * It is one class of ~650 lines on purpose: it is one object per
+ * connection, and its read path, write path and timers share one flags
+ * field (see docs/design.md, "Memory per connection").
  *
  * @module
  */
@@ -18,23 +24,26 @@ import {
 import { Protocol } from "../protocol/protocol.ts";
 import type { PerMessageDeflate } from "../protocol/deflate/per_message_deflate.ts";
 import { ReadyState } from "../protocol/protocol_events.ts";
-import type { Connection, Message, SendOptions } from "./connection.ts";
+import type {
+  Message,
+  SendOptions,
+  WebSocketConnection,
+} from "./connection.ts";
 import type { SharedMessage } from "./shared_message.ts";
-import type { DriverHost, UpgradeDecision } from "./driver_host.ts";
+import type { DriverHost } from "./driver_host.ts";
 import { randomUuid } from "./connection_id.ts";
 import type { Transport, TransportHandler } from "./engine.ts";
 import type { TimerHandle } from "../shared/clock.ts";
 import type { Flushable } from "./flush_scheduler.ts";
-import { HttpPhase } from "./http_phase.ts";
 import { joinBytes } from "./join_bytes.ts";
 
 /**
- * Where a connection is. Http: the HTTP phase (the request, then the
- * upgrade or a plain answer); Open: a WebSocket; Done: answered with plain
- * HTTP, waiting for the peer to close; Closed: the transport is gone.
+ * Where a connection is. Opening: the opening phase (the server's HTTP
+ * side, or the client's handshake); Open: a WebSocket; Done: answered with
+ * plain HTTP, waiting for the peer to close; Closed: the transport is gone.
  */
 const Phase = {
-  Http: 0,
+  Opening: 0,
   Open: 1,
   Done: 2,
   Closed: 3,
@@ -82,8 +91,40 @@ const DROPPED = 1 << 12;
 const PAUSED = PAUSED_BY_APP | PAUSED_BY_BACKPRESSURE;
 
 /**
- * Drives one transport from the first request byte to the closed socket, and
- * is the {@link Connection} the application sees.
+ * What runs before a connection is a WebSocket: the server's HTTP side or
+ * the client's handshake. It reports back through the driver's `opened`,
+ * `answered` and `crashed`.
+ *
+ * @example
+ * ```ts
+ * import type { OpeningPhase } from "./connection_driver.ts";
+ * const waiting: OpeningPhase = { onData: () => {}, onEnd: () => true };
+ * ```
+ */
+export interface OpeningPhase {
+  /** Bytes arrived before the connection opened. */
+  onData(bytes: Uint8Array): void;
+  /** The peer half-closed; returns whether the driver may end its side now. */
+  onEnd(): boolean;
+}
+
+/** What the opening phase hands over when the connection opens. */
+export interface OpenInit {
+  /** The agreed subprotocol, or `""`. */
+  protocol: string;
+  /** Bytes to write before anything else (the server's 101 response). */
+  response?: Uint8Array;
+  /** Bytes that followed the handshake, to read first. */
+  early?: Uint8Array[];
+  /** The peer half-closed during the handshake. */
+  peerEnded: boolean;
+  /** The agreed permessage-deflate state, if any. */
+  deflate?: PerMessageDeflate;
+}
+
+/**
+ * Drives one transport from its first byte to the closed socket, and is the
+ * {@link WebSocketConnection} the application sees.
  *
  * @example
  * ```ts
@@ -97,8 +138,9 @@ const PAUSED = PAUSED_BY_APP | PAUSED_BY_BACKPRESSURE;
  * ```
  */
 export class ConnectionDriver<Data = Record<string, unknown>>
-  implements Flushable, Connection<Data>, TransportHandler {
-  readonly id: string = randomUuid();
+  implements Flushable, WebSocketConnection<Data>, TransportHandler {
+  /** Unique, unguessable id; a resumed session gets its old one back. */
+  id: string = randomUuid();
   readonly remoteAddress: string;
   request: HttpRequest = NO_REQUEST;
   protocol = "";
@@ -110,22 +152,25 @@ export class ConnectionDriver<Data = Record<string, unknown>>
 
   #host: DriverHost<Data>;
   #transport: Transport;
-  // The HTTP exchange, until the connection is open or answered.
-  #httpPhase: HttpPhase<Data> | undefined;
+  // The opening phase, until the connection is open or answered.
+  #opening: OpeningPhase | undefined;
   #ws: Protocol | undefined;
   /** HTTP bytes (the 101, or a whole response) to write before anything else. */
   #http: Uint8Array | undefined;
   /** The driver's yes/no state and its phase (the constants above), one field. */
-  #flags = SEEN | Phase.Http << PHASE_SHIFT;
+  #flags = SEEN | Phase.Opening << PHASE_SHIFT;
   #timer: TimerHandle;
 
-  /** Starts the handshake timer; the engine then reports the transport's events to this driver. */
+  /**
+   * Starts the handshake timer; the engine then reports the transport's
+   * events to this driver. The subclass starts its opening phase
+   * ({@link beginOpening}).
+   */
   constructor(host: DriverHost<Data>, transport: Transport) {
     this.#host = host;
     this.#transport = transport;
     this.remoteAddress = transport.remoteAddress;
     const { options } = host;
-    this.#httpPhase = new HttpPhase(host, this);
     if (options.handshakeTimeout > 0) {
       this.#timer = host.clock.setTimeout(
         () => this.#drop(),
@@ -142,6 +187,26 @@ export class ConnectionDriver<Data = Record<string, unknown>>
 
   #setPhase(phase: Phase): void {
     this.#flags = (this.#flags & ~PHASE_MASK) | phase << PHASE_SHIFT;
+  }
+
+  /** The host this connection reports to. */
+  protected get host(): DriverHost<Data> {
+    return this.#host;
+  }
+
+  /** The transport, for the opening phase that writes before the connection opens. */
+  protected get transport(): Transport {
+    return this.#transport;
+  }
+
+  /** Sets the phase that runs until the connection opens. */
+  protected beginOpening(opening: OpeningPhase): void {
+    this.#opening = opening;
+  }
+
+  /** Whether the transport was dropped from our side (its close is on the way). */
+  protected get dropped(): boolean {
+    return (this.#flags & DROPPED) !== 0;
   }
 
   get data(): Data {
@@ -221,28 +286,6 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     this.#setPaused(this.#flags & ~PAUSED_BY_APP);
   }
 
-  get rooms(): ReadonlySet<string> {
-    return this.#host.roomsOf(this);
-  }
-
-  join(room: string): boolean {
-    if (this.readyState !== ReadyState.Open) return false;
-    return this.#host.join(this, room);
-  }
-
-  leave(room: string): boolean {
-    return this.#host.leave(this, room);
-  }
-
-  get user(): string | undefined {
-    return this.#host.userOf(this);
-  }
-
-  setUser(user: string | undefined): void {
-    if (this.#phase() === Phase.Closed && user !== undefined) return;
-    this.#host.setUser(this, user);
-  }
-
   /**
    * Queues a message sent to many connections (a broadcast): its plain
    * frame, its compressed frame for a connection that compresses without
@@ -305,8 +348,8 @@ export class ConnectionDriver<Data = Record<string, unknown>>
         case Phase.Open:
           this.#receive(bytes);
           return;
-        case Phase.Http:
-          this.#httpPhase!.onData(bytes);
+        case Phase.Opening:
+          this.#opening!.onData(bytes);
           return;
       }
     } catch (error) {
@@ -338,9 +381,9 @@ export class ConnectionDriver<Data = Record<string, unknown>>
           this.#ws!.receiveEof();
           this.#afterSend();
           return;
-        case Phase.Http:
+        case Phase.Opening:
           // Answer first: a client may half-close right after its request.
-          if (this.#httpPhase!.onEnd()) this.#endTransport();
+          if (this.#opening!.onEnd()) this.#endTransport();
           return;
       }
     } catch (error) {
@@ -357,7 +400,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     this.#setPhase(Phase.Closed);
     this.#host.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#httpPhase = undefined;
+    this.#opening = undefined;
     this.#http = undefined;
     try {
       if (wasOpen) {
@@ -578,71 +621,60 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     this.#transport.end();
   }
 
-  // ── the HTTP side reports here ────────────────────────────────────────
+  // ── the opening phase reports here ────────────────────────────────────
 
   /**
-   * For the HTTP phase: the upgrade was accepted. Opens the WebSocket: the
-   * 101 `response` goes out first, with whatever the `open` handlers send;
-   * then the bytes that followed the head are read. Not for applications.
+   * For the opening phase: the handshake succeeded. Opens the WebSocket in
+   * the host's role: `init.response` (the server's 101) goes out first, with
+   * whatever the `open` handlers send; then the bytes that followed the
+   * handshake are read. Returns `false` when the connection was dropped
+   * meanwhile (the handshake timer, `stop()`: its close is on the way, and
+   * it must not open). Not for applications.
    */
-  upgraded(
-    request: HttpRequest,
-    decision: UpgradeDecision & { accept: true },
-    response: Uint8Array,
-    opening: {
-      /** Bytes that followed the head. */
-      early: Uint8Array[] | undefined;
-      /** The peer half-closed during the handshake. */
-      peerEnded: boolean;
-      /** The agreed permessage-deflate state, if any. */
-      deflate: PerMessageDeflate | undefined;
-    },
-  ): void {
-    // Dropped meanwhile (the handshake timer, stop()): its close is on the
-    // way, and it must not open.
-    if (this.#flags & DROPPED || this.#phase() !== Phase.Http) return;
-    const { early, peerEnded, deflate } = opening;
+  opened(init: OpenInit): boolean {
+    if (this.#flags & DROPPED || this.#phase() !== Phase.Opening) return false;
     const { options, clock } = this.#host;
-    this.#httpPhase = undefined;
+    this.#opening = undefined;
     clock.clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.protocol = decision.protocol ?? "";
-    if (decision.data !== undefined) this.data = decision.data as Data;
-    if (decision.user !== undefined) this.#host.setUser(this, decision.user);
+    this.protocol = init.protocol;
     const ws = this.#ws = new Protocol({
-      role: "server",
+      role: this.#host.role,
       buffers: this.#host.buffers,
       maxMessageSize: options.maxMessageSize,
       maxFrameSize: options.maxFrameSize,
-      deflate,
+      deflate: init.deflate,
     });
     // The handshake has read the fields: keep the head as one string.
-    releaseParsedFields(request);
+    releaseParsedFields(this.request);
     this.#setPhase(Phase.Open);
-    this.#http = response;
-    this.#scheduleFlush();
+    if (init.response !== undefined) {
+      this.#http = init.response;
+      this.#scheduleFlush();
+    }
     this.#host.opened(this);
-    if (early !== undefined) {
-      for (const bytes of early) {
+    if (init.early !== undefined) {
+      for (const bytes of init.early) {
         if (this.#phase() !== Phase.Open) break;
         this.#receive(bytes);
       }
     }
-    if (peerEnded && this.#phase() === Phase.Open) {
+    if (init.peerEnded && this.#phase() === Phase.Open) {
       ws.receiveEof();
       this.#afterSend();
     }
+    return true;
   }
 
   /**
-   * For the HTTP phase: sends a final HTTP response and half-closes. The
+   * For the opening phase: sends a final HTTP response and half-closes. The
    * socket is dropped if the peer has not closed its side within
    * `closeTimeout`, as after a close frame (otherwise the handshake timer
    * stays the bound). Not for applications.
    */
   answered(response: Uint8Array): void {
     if (this.#phase() === Phase.Closed || this.#flags & DROPPED) return;
-    this.#httpPhase = undefined;
+    this.#opening = undefined;
     this.#setPhase(Phase.Done);
     if (this.#host.options.closeTimeout > 0) {
       this.#host.clock.clearTimeout(this.#timer);
@@ -652,8 +684,22 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     this.flush();
   }
 
-  /** For the HTTP phase: an error of ours surfaced asynchronously. Not for applications. */
+  /** For the opening phase: an error of ours surfaced asynchronously. Not for applications. */
   crashed(error: unknown): void {
     this.#crash(error);
+  }
+
+  /** For the opening phase: writes bytes before the connection opens (the client's request). Not for applications. */
+  writeOpening(bytes: Uint8Array): void {
+    if (this.#phase() !== Phase.Opening || this.#flags & DROPPED) return;
+    this.#http = this.#http === undefined
+      ? bytes
+      : joinBytes(this.#http, [bytes], this.#http.length + bytes.length);
+    this.flush();
+  }
+
+  /** For the opening phase: gives up on the connection (a failed handshake). Not for applications. */
+  abandon(): void {
+    this.terminate();
   }
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ConnectionDriver } from "../driver/connection_driver.ts";
+import type { ServerConnection } from "./server_connection.ts";
 import type { Clock } from "../shared/clock.ts";
 
 /**
@@ -15,8 +15,8 @@ import type { Clock } from "../shared/clock.ts";
  * @example
  * ```ts
  * import { ConnectionRegistry } from "./connection_registry.ts";
- * import type { ConnectionDriver } from "../driver/connection_driver.ts";
- * declare const driver: ConnectionDriver<unknown>; // made by the server for a transport
+ * import type { ServerConnection } from "./server_connection.ts";
+ * declare const driver: ServerConnection<unknown>; // made by the server for a transport
  * const registry = new ConnectionRegistry<unknown>();
  * registry.accepted(driver);
  * console.log(registry.size); // 1
@@ -24,10 +24,10 @@ import type { Clock } from "../shared/clock.ts";
  */
 export class ConnectionRegistry<Data> {
   /** Open connections by id (the server's `connections` is a view of it). */
-  readonly open: Map<string, ConnectionDriver<Data>> = new Map();
+  readonly open: Map<string, ServerConnection<Data>> = new Map();
   // Connections not open (yet). An open connection is only in `open`, so an
   // idle connection costs one map entry.
-  #notOpen = new Set<ConnectionDriver<Data>>();
+  #notOpen = new Set<ServerConnection<Data>>();
   #perAddress = new Map<string, number>();
   #allReleased: (() => void) | undefined;
 
@@ -42,25 +42,25 @@ export class ConnectionRegistry<Data> {
   }
 
   /** A transport was accepted. */
-  accepted(conn: ConnectionDriver<Data>): void {
+  accepted(conn: ServerConnection<Data>): void {
     this.#notOpen.add(conn);
     const address = conn.remoteAddress;
     this.#perAddress.set(address, this.countFrom(address) + 1);
   }
 
   /** The connection completed its handshake. */
-  opened(conn: ConnectionDriver<Data>): void {
+  opened(conn: ServerConnection<Data>): void {
     this.#notOpen.delete(conn);
     this.open.set(conn.id, conn);
   }
 
   /** The open connection closed (its `close` event is next). */
-  closed(conn: ConnectionDriver<Data>): void {
+  closed(conn: ServerConnection<Data>): void {
     this.open.delete(conn.id);
   }
 
   /** The transport is gone (after `closed` if it was open). */
-  released(conn: ConnectionDriver<Data>): void {
+  released(conn: ServerConnection<Data>): void {
     this.#notOpen.delete(conn);
     this.open.delete(conn.id);
     const address = conn.remoteAddress;
@@ -71,7 +71,7 @@ export class ConnectionRegistry<Data> {
   }
 
   /** Every live connection, open or not (a snapshot). */
-  every(): ConnectionDriver<Data>[] {
+  every(): ServerConnection<Data>[] {
     return [...this.#notOpen, ...this.open.values()];
   }
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ConnectionDriver } from "../driver/connection_driver.ts";
+import type { ServerConnection } from "./server_connection.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import { type EventRegistry, isPromiseLike } from "../events/event_registry.ts";
 import { jsonDepth } from "../events/json_depth.ts";
@@ -61,8 +61,8 @@ export interface RouterLimits {
  * ```ts
  * import { EventRouter } from "./event_router.ts";
  * import { EventRegistry } from "../events/event_registry.ts";
- * import type { ConnectionDriver } from "../driver/connection_driver.ts";
- * declare const conn: ConnectionDriver<unknown>;
+ * import type { ServerConnection } from "./server_connection.ts";
+ * declare const conn: ServerConnection<unknown>;
  * const registry = new EventRegistry((error) => console.error(error));
  * const router = new EventRouter<unknown>(
  *   registry,
@@ -76,13 +76,13 @@ export interface RouterLimits {
 export class EventRouter<Data> {
   #events: EventRegistry;
   #limits: RouterLimits;
-  #errored: (error: unknown, conn: ConnectionDriver<Data>) => void;
+  #errored: (error: unknown, conn: ServerConnection<Data>) => void;
 
   /** A router over `events`, reporting failures to `errored`. */
   constructor(
     events: EventRegistry,
     limits: RouterLimits,
-    errored: (error: unknown, conn: ConnectionDriver<Data>) => void,
+    errored: (error: unknown, conn: ServerConnection<Data>) => void,
   ) {
     this.#events = events;
     this.#limits = limits;
@@ -90,7 +90,7 @@ export class EventRouter<Data> {
   }
 
   /** Routes `{"event": ..., "data": ...}`; returns whether a handler took it. */
-  route(conn: ConnectionDriver<Data>, text: string): boolean {
+  route(conn: ServerConnection<Data>, text: string): boolean {
     let first = 0;
     while (first < text.length && text.charCodeAt(first) <= 32) first++;
     if (text.charCodeAt(first) !== 123 /* { */) return false;
@@ -136,7 +136,7 @@ export class EventRouter<Data> {
    * failure as `{"ack": id, "error": {"message": ...}}`.
    */
   #dispatch(
-    conn: ConnectionDriver<Data>,
+    conn: ServerConnection<Data>,
     event: string,
     data: unknown,
     id: AckId | undefined,
@@ -162,7 +162,7 @@ export class EventRouter<Data> {
     }
   }
 
-  #ack(conn: ConnectionDriver<Data>, id: AckId, result: unknown): void {
+  #ack(conn: ServerConnection<Data>, id: AckId, result: unknown): void {
     let text: string;
     try {
       text = JSON.stringify({ ack: id, data: result ?? null });
@@ -179,7 +179,7 @@ export class EventRouter<Data> {
    * not leaked).
    */
   #failed(
-    conn: ConnectionDriver<Data>,
+    conn: ServerConnection<Data>,
     event: string,
     error: unknown,
     id: AckId | undefined,
@@ -198,7 +198,7 @@ export class EventRouter<Data> {
   }
 
   /** Drops a JSON event over the limits; the sender gets an `error` event. */
-  #refuse(conn: ConnectionDriver<Data>, message: string): void {
+  #refuse(conn: ServerConnection<Data>, message: string): void {
     conn.emit("error", { message });
     this.#errored(new ProtocolError("policy", message), conn);
   }

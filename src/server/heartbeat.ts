@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ConnectionDriver } from "../driver/connection_driver.ts";
+import type { ServerConnection } from "./server_connection.ts";
 import type { Clock } from "../shared/clock.ts";
 
 /**
@@ -17,8 +17,8 @@ import type { Clock } from "../shared/clock.ts";
  * ```ts
  * import { startHeartbeat } from "./heartbeat.ts";
  * import { systemClock } from "../shared/clock.ts";
- * import type { ConnectionDriver } from "../driver/connection_driver.ts";
- * const open = new Map<string, ConnectionDriver<unknown>>();
+ * import type { ServerConnection } from "./server_connection.ts";
+ * const open = new Map<string, ServerConnection<unknown>>();
  * const stop = startHeartbeat(systemClock, { pingInterval: 30_000, idleTimeout: 60_000 }, () => open.values());
  * stop?.();
  * ```
@@ -26,7 +26,7 @@ import type { Clock } from "../shared/clock.ts";
 export function startHeartbeat<Data>(
   clock: Clock,
   options: { pingInterval: number; idleTimeout: number },
-  connections: () => Iterable<ConnectionDriver<Data>>,
+  connections: () => Iterable<ServerConnection<Data>>,
 ): (() => void) | undefined {
   const { pingInterval, idleTimeout } = options;
   const tick = pingInterval || idleTimeout;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ConnectionDriver } from "../driver/connection_driver.ts";
+import type { ServerConnection } from "./server_connection.ts";
 import type { EventMap } from "../driver/connection.ts";
 import { Group } from "./group.ts";
 import { Membership } from "../shared/membership.ts";
@@ -25,8 +25,8 @@ export interface Presence {
  * @example
  * ```ts
  * import { Rooms } from "./rooms.ts";
- * import type { ConnectionDriver } from "../driver/connection_driver.ts";
- * declare const conn: ConnectionDriver<unknown>;
+ * import type { ServerConnection } from "./server_connection.ts";
+ * declare const conn: ServerConnection<unknown>;
  * const rooms = new Rooms<unknown, Record<string, unknown>>(
  *   (kind, presence) => console.log(kind, presence.room, presence.size),
  * );
@@ -35,12 +35,12 @@ export interface Presence {
  * ```
  */
 export class Rooms<Data, Out extends EventMap> {
-  #rooms = new Membership<ConnectionDriver<Data>>();
-  #users = new Membership<ConnectionDriver<Data>>();
+  #rooms = new Membership<ServerConnection<Data>>();
+  #users = new Membership<ServerConnection<Data>>();
   #onPresence: (
     kind: "join" | "leave",
     presence: Presence,
-    conn: ConnectionDriver<Data>,
+    conn: ServerConnection<Data>,
   ) => void;
 
   /** Rooms that report joins and leaves to `onPresence`. */
@@ -48,7 +48,7 @@ export class Rooms<Data, Out extends EventMap> {
     onPresence: (
       kind: "join" | "leave",
       presence: Presence,
-      conn: ConnectionDriver<Data>,
+      conn: ServerConnection<Data>,
     ) => void,
   ) {
     this.#onPresence = onPresence;
@@ -86,12 +86,12 @@ export class Rooms<Data, Out extends EventMap> {
   }
 
   /** The rooms `conn` is in. */
-  roomsOf(conn: ConnectionDriver<Data>): ReadonlySet<string> {
+  roomsOf(conn: ServerConnection<Data>): ReadonlySet<string> {
     return this.#rooms.namesOf(conn);
   }
 
   /** Adds `conn` to `room`; `false` if it was already there. */
-  join(conn: ConnectionDriver<Data>, room: string): boolean {
+  join(conn: ServerConnection<Data>, room: string): boolean {
     const size = this.#rooms.add(room, conn);
     if (size < 0) return false;
     this.#onPresence("join", { room, size }, conn);
@@ -99,7 +99,7 @@ export class Rooms<Data, Out extends EventMap> {
   }
 
   /** Removes `conn` from `room`; `false` if it was not there. */
-  leave(conn: ConnectionDriver<Data>, room: string): boolean {
+  leave(conn: ServerConnection<Data>, room: string): boolean {
     const size = this.#rooms.remove(room, conn);
     if (size < 0) return false;
     this.#onPresence("leave", { room, size }, conn);
@@ -107,19 +107,19 @@ export class Rooms<Data, Out extends EventMap> {
   }
 
   /** The user `conn` belongs to. */
-  userOf(conn: ConnectionDriver<Data>): string | undefined {
+  userOf(conn: ServerConnection<Data>): string | undefined {
     for (const user of this.#users.namesOf(conn)) return user;
     return undefined;
   }
 
   /** Ties `conn` to `user` (`undefined`: to none). */
-  setUser(conn: ConnectionDriver<Data>, user: string | undefined): void {
+  setUser(conn: ServerConnection<Data>, user: string | undefined): void {
     this.#users.removeAll(conn);
     if (user !== undefined) this.#users.add(user, conn);
   }
 
   /** `conn` closed: it leaves every room (one leave each) and its user. */
-  removeAll(conn: ConnectionDriver<Data>): void {
+  removeAll(conn: ServerConnection<Data>): void {
     for (const [room, size] of this.#rooms.removeAll(conn)) {
       this.#onPresence("leave", { room, size }, conn);
     }

@@ -12,7 +12,7 @@ import type {
   EventMap,
   Message,
 } from "../driver/connection.ts";
-import { ConnectionDriver } from "../driver/connection_driver.ts";
+import { ServerConnection } from "./server_connection.ts";
 import type { Engine, Listener } from "../driver/engine.ts";
 import type { HttpRequest } from "../protocol/http_request.ts";
 import { ReadyState } from "../protocol/protocol_events.ts";
@@ -358,7 +358,7 @@ export class Server<
     const core = this.#core;
     this.#listener = await this.#engine.listen(
       { hostname, port, tls },
-      (transport) => core.accept(new ConnectionDriver<Data>(core, transport)),
+      (transport) => core.accept(new ServerConnection<Data>(core, transport)),
     );
     this.#stopHeartbeat = startHeartbeat(
       core.clock,

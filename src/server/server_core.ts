@@ -1,6 +1,6 @@
 /**
  * The inside of a `Server`: what its connection drivers report to and ask
- * of it ({@link DriverHost}), and the state behind its public API (events,
+ * of it ({@link ServerHost}), and the state behind its public API (events,
  * rooms, connections, the request handler). `Server` is the public face;
  * this object is never handed to the application.
  *
@@ -8,8 +8,8 @@
  */
 
 import type { CloseInfo } from "../driver/connection.ts";
-import { ConnectionDriver } from "../driver/connection_driver.ts";
-import type { DriverHost, UpgradeDecision } from "../driver/driver_host.ts";
+import { ServerConnection } from "./server_connection.ts";
+import type { ServerHost, UpgradeDecision } from "./server_host.ts";
 import type { Clock } from "../shared/clock.ts";
 import type { Engine } from "../driver/engine.ts";
 import { DeflateContexts } from "../protocol/deflate/deflate_contexts.ts";
@@ -38,18 +38,19 @@ import type { EventMap } from "../driver/connection.ts";
  * import { ServerCore } from "./server_core.ts";
  * import { systemClock } from "../shared/clock.ts";
  * import { resolveServerOptions } from "./options.ts";
- * import { ConnectionDriver } from "../driver/connection_driver.ts";
+ * import { ServerConnection } from "./server_connection.ts";
  * import { memoryEngine } from "../../engines/memory.ts";
  * const core = new ServerCore(resolveServerOptions({}), systemClock, () => "localhost");
  * const listener = await memoryEngine().listen(
  *   { hostname: "127.0.0.1", port: 0 },
- *   (transport) => core.accept(new ConnectionDriver(core, transport)),
+ *   (transport) => core.accept(new ServerConnection(core, transport)),
  * );
  * await listener.close();
  * ```
  */
 export class ServerCore<Data, Out extends EventMap>
-  implements DriverHost<Data> {
+  implements ServerHost<Data> {
+  readonly role = "server" as const;
   readonly options: ResolvedServerOptions;
   readonly scheduler: FlushScheduler;
   readonly buffers: FrameBuffers = new FrameBuffers("server");
@@ -82,7 +83,7 @@ export class ServerCore<Data, Out extends EventMap>
         this.#fallbackLog.error(error);
         return;
       }
-      const conn = args[1] instanceof ConnectionDriver ? args[1] : undefined;
+      const conn = args[1] instanceof ServerConnection ? args[1] : undefined;
       this.errored(error, conn);
     });
     this.rooms = new Rooms(
@@ -118,7 +119,7 @@ export class ServerCore<Data, Out extends EventMap>
   }
 
   /** A transport was accepted: its driver. */
-  accept(driver: ConnectionDriver<Data>): ConnectionDriver<Data> {
+  accept(driver: ServerConnection<Data>): ServerConnection<Data> {
     this.connections.accepted(driver);
     return driver;
   }
@@ -128,7 +129,7 @@ export class ServerCore<Data, Out extends EventMap>
     this.#fallbackLog.flush();
   }
 
-  // ── DriverHost ────────────────────────────────────────────────────────
+  // ── ServerHost ────────────────────────────────────────────────────────
 
   respond(
     request: HttpRequest,
@@ -164,12 +165,12 @@ export class ServerCore<Data, Out extends EventMap>
     });
   }
 
-  opened(conn: ConnectionDriver<Data>): void {
+  opened(conn: ServerConnection<Data>): void {
     this.connections.opened(conn);
     this.events.dispatch("open", conn.request, conn);
   }
 
-  message(conn: ConnectionDriver<Data>, data: string | Uint8Array): void {
+  message(conn: ServerConnection<Data>, data: string | Uint8Array): void {
     const { rateLimit } = this.options;
     if (rateLimit) {
       // Created on the first message: it would be full by then anyway, and
@@ -190,7 +191,7 @@ export class ServerCore<Data, Out extends EventMap>
     this.events.dispatch("message", data, conn);
   }
 
-  errored(error: unknown, conn?: ConnectionDriver<Data>): void {
+  errored(error: unknown, conn?: ServerConnection<Data>): void {
     if (!this.events.has("error")) {
       this.#fallbackLog.error(error, conn?.id);
       return;
@@ -198,44 +199,44 @@ export class ServerCore<Data, Out extends EventMap>
     this.events.dispatch("error", error, conn);
   }
 
-  drained(conn: ConnectionDriver<Data>): void {
+  drained(conn: ServerConnection<Data>): void {
     if (conn.readyState !== ReadyState.Open) return;
     this.events.dispatch("drain", conn.bufferedAmount, conn);
   }
 
-  closed(conn: ConnectionDriver<Data>, info: CloseInfo): void {
+  closed(conn: ServerConnection<Data>, info: CloseInfo): void {
     this.connections.closed(conn);
     this.events.dispatch("close", info, conn);
     this.rooms.removeAll(conn);
   }
 
-  roomsOf(conn: ConnectionDriver<Data>): ReadonlySet<string> {
+  roomsOf(conn: ServerConnection<Data>): ReadonlySet<string> {
     return this.rooms.roomsOf(conn);
   }
 
-  join(conn: ConnectionDriver<Data>, room: string): boolean {
+  join(conn: ServerConnection<Data>, room: string): boolean {
     return this.rooms.join(conn, room);
   }
 
-  leave(conn: ConnectionDriver<Data>, room: string): boolean {
+  leave(conn: ServerConnection<Data>, room: string): boolean {
     return this.rooms.leave(conn, room);
   }
 
-  userOf(conn: ConnectionDriver<Data>): string | undefined {
+  userOf(conn: ServerConnection<Data>): string | undefined {
     return this.rooms.userOf(conn);
   }
 
-  setUser(conn: ConnectionDriver<Data>, user: string | undefined): void {
+  setUser(conn: ServerConnection<Data>, user: string | undefined): void {
     this.rooms.setUser(conn, user);
   }
 
-  released(conn: ConnectionDriver<Data>): void {
+  released(conn: ServerConnection<Data>): void {
     this.connections.released(conn);
   }
 
   // ── internals ─────────────────────────────────────────────────────────
 
-  #overRate(conn: ConnectionDriver<Data>): void {
+  #overRate(conn: ServerConnection<Data>): void {
     const { rateLimit } = this.options;
     if (!rateLimit || conn.readyState !== ReadyState.Open) return;
     const error = new ProtocolError(

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { UpgradeDecision } from "../driver/driver_host.ts";
+import type { UpgradeDecision } from "./server_host.ts";
 import {
   selectSubprotocol,
   type UpgradeRequest,

@@ -24,9 +24,9 @@ import {
   type UpgradeRequest,
   validateUpgrade,
 } from "../protocol/server_handshake.ts";
-import type { ConnectionDriver } from "./connection_driver.ts";
-import type { DriverHost } from "./driver_host.ts";
-import { joinBytes } from "./join_bytes.ts";
+import { joinBytes } from "../driver/join_bytes.ts";
+import type { ServerConnection } from "./server_connection.ts";
+import type { ServerHost } from "./server_host.ts";
 
 /** Where the exchange is: reading the head or a body, deciding, answering. */
 const Step = {
@@ -54,17 +54,17 @@ interface PendingBody {
  * @example
  * ```ts
  * import { HttpPhase } from "./http_phase.ts";
- * import type { ConnectionDriver } from "./connection_driver.ts";
- * import type { DriverHost } from "./driver_host.ts";
- * declare const host: DriverHost<unknown>;
- * declare const driver: ConnectionDriver<unknown>;
- * const phase = new HttpPhase(host, driver); // done by the driver
+ * import type { ServerConnection } from "./server_connection.ts";
+ * import type { ServerHost } from "./server_host.ts";
+ * declare const host: ServerHost<unknown>;
+ * declare const driver: ServerConnection<unknown>;
+ * const phase = new HttpPhase(host, driver); // done by the connection
  * phase.onData(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
  * ```
  */
 export class HttpPhase<Data> {
-  #host: DriverHost<Data>;
-  #driver: ConnectionDriver<Data>;
+  #host: ServerHost<Data>;
+  #driver: ServerConnection<Data>;
   #step: Step = Step.Head;
   #head: RequestHeadReader | undefined;
   // Bytes behind the head while the upgrade is decided; created on first use.
@@ -74,7 +74,7 @@ export class HttpPhase<Data> {
   #peerEnded = false;
 
   /** The exchange of `driver`'s connection, under `host`'s options. */
-  constructor(host: DriverHost<Data>, driver: ConnectionDriver<Data>) {
+  constructor(host: ServerHost<Data>, driver: ServerConnection<Data>) {
     this.#host = host;
     this.#driver = driver;
     const { options } = host;
@@ -175,7 +175,7 @@ export class HttpPhase<Data> {
     const deflate = agreement === undefined
       ? undefined
       : new PerMessageDeflate(contexts!, agreement.parameters, "server");
-    this.#driver.upgraded(request, decision, response, {
+    this.#driver.upgraded(decision, response, {
       early,
       peerEnded: this.#peerEnded,
       deflate,
