@@ -350,6 +350,7 @@ typedef struct conn {
   uint8_t pong_seen;
   uint8_t close_sent;
   uint8_t msg_rsv1;  /* the current message is compressed */
+  uint8_t msg_op;    /* the current message's opcode (its first frame's) */
   uint8_t pmd_on;    /* permessage-deflate agreed */
   uint8_t pmd_server_nct; /* ... with server_no_context_takeover */
   uint8_t pmd_client_bits; /* ... and this client_max_window_bits */
@@ -836,6 +837,7 @@ static void parse(conn_t *c, const uint8_t *p, size_t n) {
         c->in_msg = 1;
         c->msg_len = 0;
         c->msg_rsv1 = rsv1;
+        c->msg_op = (uint8_t)op;
         c->mbuf_len = 0;
       } else {
         return protocol_error(c, "unknown opcode");
@@ -867,7 +869,7 @@ static void parse(conn_t *c, const uint8_t *p, size_t n) {
         on_control(c, c->cur_op);
       } else if (c->cur_fin) {
         c->in_msg = 0;
-        on_message(c, c->cur_op, c->msg_len);
+        on_message(c, c->msg_op, c->msg_len);
       }
       if (c->state != ST_OPEN) return;
     }

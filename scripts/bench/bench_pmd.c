@@ -268,15 +268,20 @@ long pmd_inflate(pmd_inflater_t *f, bool takeover, const uint8_t *z, size_t zlen
 
 /* ------------------------------------------------------------ cache */
 
-#define CACHE_SLOTS 1024
+/* 4-way sets, least recently used out: two messages alive at once never
+ * evict each other over and over (with 256 broadcasts outstanding and
+ * 1,000 receivers, a direct-mapped cache thrashed on a few collisions). */
+#define CACHE_SETS 4096
+#define CACHE_WAYS 4
 
 typedef struct cache_entry {
-  uint64_t hash;
+  uint64_t hash, used;
   uint8_t *z, *m;
   size_t zlen, mlen;
 } cache_entry_t;
 
-static cache_entry_t cache[CACHE_SLOTS];
+static cache_entry_t cache[CACHE_SETS][CACHE_WAYS];
+static uint64_t cache_clock;
 
 static uint64_t fnv1a(const uint8_t *p, size_t n) {
   uint64_t h = 0xcbf29ce484222325ULL;
@@ -286,15 +291,25 @@ static uint64_t fnv1a(const uint8_t *p, size_t n) {
 
 const uint8_t *pmd_cache_find(const uint8_t *z, size_t zlen, size_t *len) {
   uint64_t h = fnv1a(z, zlen);
-  cache_entry_t *e = &cache[h % CACHE_SLOTS];
-  if (e->z == NULL || e->hash != h || e->zlen != zlen || memcmp(e->z, z, zlen) != 0) return NULL;
-  *len = e->mlen;
-  return e->m;
+  cache_entry_t *set = cache[h % CACHE_SETS];
+  for (int w = 0; w < CACHE_WAYS; w++) {
+    cache_entry_t *e = &set[w];
+    if (e->z != NULL && e->hash == h && e->zlen == zlen && memcmp(e->z, z, zlen) == 0) {
+      e->used = ++cache_clock;
+      *len = e->mlen;
+      return e->m;
+    }
+  }
+  return NULL;
 }
 
 void pmd_cache_put(const uint8_t *z, size_t zlen, const uint8_t *m, size_t len) {
   uint64_t h = fnv1a(z, zlen);
-  cache_entry_t *e = &cache[h % CACHE_SLOTS];
+  cache_entry_t *set = cache[h % CACHE_SETS];
+  cache_entry_t *e = &set[0];
+  for (int w = 1; w < CACHE_WAYS; w++) {
+    if (set[w].used < e->used) e = &set[w];
+  }
   uint8_t *zc = malloc(zlen ? zlen : 1), *mc = malloc(len ? len : 1);
   if (!zc || !mc) {
     free(zc);
@@ -305,5 +320,6 @@ void pmd_cache_put(const uint8_t *z, size_t zlen, const uint8_t *m, size_t len) 
   free(e->m);
   memcpy(zc, z, zlen);
   memcpy(mc, m, len);
-  *e = (cache_entry_t){.hash = h, .z = zc, .m = mc, .zlen = zlen, .mlen = len};
+  *e = (cache_entry_t){.hash = h, .used = ++cache_clock, .z = zc, .m = mc, .zlen = zlen,
+                       .mlen = len};
 }

@@ -11,7 +11,7 @@
 
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { ROOT, SCRATCH } from "./paths.ts";
 import { forgetGroup, killGroup, tail, trackGroup } from "./processes.ts";
 
@@ -153,9 +153,10 @@ export function runClient(
 }
 
 /**
- * Compiles the load client with `cc -O2 ... -lz` unless it is newer than
- * its sources and headers and than every file of `alsoNewerThan`; returns
- * why it failed (see {@link compileFailure}), or `null`.
+ * Compiles the load client with `cc -O2 ... -lz` into `output` (default
+ * `.bench/bench_client`) unless it is newer than its sources and headers
+ * and than every file of `alsoNewerThan`; returns why it failed (see
+ * {@link compileFailure}), or `null`.
  *
  * @example
  * ```ts
@@ -164,16 +165,19 @@ export function runClient(
  * if (error !== null) throw new Error(error);
  * ```
  */
-export function compileClient(alsoNewerThan: string[] = []): string | null {
-  mkdirSync(SCRATCH, { recursive: true });
-  const built = existsSync(CLIENT) ? statSync(CLIENT).mtimeMs : -1;
+export function compileClient(
+  alsoNewerThan: string[] = [],
+  output: string = CLIENT,
+): string | null {
+  mkdirSync(dirname(output), { recursive: true });
+  const built = existsSync(output) ? statSync(output).mtimeMs : -1;
   const fresh = [...CLIENT_SOURCES, ...CLIENT_HEADERS, ...alsoNewerThan].every(
     (file) => built >= statSync(file).mtimeMs,
   );
   if (fresh) return null;
   const cc = spawnSync(
     "cc",
-    ["-O2", "-Wall", "-o", CLIENT, ...CLIENT_SOURCES, "-lz"],
+    ["-O2", "-Wall", "-o", output, ...CLIENT_SOURCES, "-lz"],
     { encoding: "utf8" },
   );
   if (cc.status === 0) return null;
