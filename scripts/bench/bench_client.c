@@ -1424,15 +1424,17 @@ int main(int argc, char **argv) {
     }
     if (opt.mode == M_BCAST) {
       uint64_t lo = UINT64_MAX, hi = 0;
+      int starved = 0;
       for (int i = 0; i < opt.conns; i++) {
         if (conns[i].state != ST_OPEN) continue;
+        if (conns[i].delivered == 0) starved++;
         if (conns[i].delivered < lo) lo = conns[i].delivered;
         if (conns[i].delivered > hi) hi = conns[i].delivered;
       }
       printf(",\"published\":%llu,\"publisher_received\":%llu",
              (unsigned long long)pub_sent, (unsigned long long)pub_back);
-      printf(",\"per_subscriber_min\":%llu,\"per_subscriber_max\":%llu",
-             (unsigned long long)(lo == UINT64_MAX ? 0 : lo), (unsigned long long)hi);
+      printf(",\"per_subscriber_min\":%llu,\"per_subscriber_max\":%llu,\"starved_subscribers\":%d",
+             (unsigned long long)(lo == UINT64_MAX ? 0 : lo), (unsigned long long)hi, starved);
     }
   } else {
     double hs_secs = t_open_last > t_open_first ? (double)(t_open_last - t_open_first) / 1e9 : 0;

@@ -42,8 +42,8 @@ const CHART_LABELS: Record<CaseId, [string, string]> = {
   bcast: ["broadcast to 1,000", "deliveries/s ↑"],
   idle: ["idle RSS / connection", "KiB ↓"],
   maxconn: ["connections held", "↑"],
-  echo_deflate: ["deflate echo, shared", "msgs/s ↑"],
-  echo_deflate_dedicated: ["deflate echo, dedicated", "msgs/s ↑"],
+  echo_deflate: ["deflate echo", "shared · msgs/s ↑"],
+  echo_deflate_dedicated: ["deflate echo", "dedicated · msgs/s ↑"],
   bcast_deflate: ["deflate broadcast", "deliveries/s ↑"],
   idle_deflate: ["idle RSS, deflate", "KiB ↓"],
 };
@@ -99,7 +99,7 @@ export function renderChart(rows: Row[], meta: { title: string }): string {
   const top = 115;
   const bottom = 390;
   const px = 60;
-  const groupW = Math.max(80, columns.length * 20 + 24);
+  const groupW = Math.max(80, columns.length * 22 + 40);
   const pw = ratioCases.length * groupW;
   const panelW = (): number =>
     RUNTIMES.reduce(
@@ -198,13 +198,16 @@ export function renderChart(rows: Row[], meta: { title: string }): string {
       const bw = barW - 4;
       const actual = row.target.actual;
       if (actual === null) {
-        out.push(
-          errorMark(
-            bx + bw / 2,
-            y(1) - 6,
-            row.native.na !== undefined ? "n/a" : "error",
-          ),
-        );
+        const failed = row.anyws.errors.length + row.native.errors.length > 0;
+        if (row.native.na !== undefined || failed) {
+          out.push(
+            errorMark(
+              bx + bw / 2,
+              y(1) - 6,
+              row.native.na !== undefined ? "n/a" : "error",
+            ),
+          );
+        }
       } else {
         const yy = y(actual);
         const y1 = y(1);

@@ -167,8 +167,7 @@ export const RUNTIME_DEFS: Record<Runtime, RuntimeDef> = {
       id: "Deno.serve",
       command: [DENO, "run", "-A", "scripts/bench/peers/deno_server.ts"],
       deflate: {
-        unsupported:
-          "Deno.serve has no permessage-deflate (deno#7681): n/a, not a failure",
+        unsupported: "Deno.serve has no permessage-deflate (deno#7681)",
       },
     }],
   },
