@@ -1,12 +1,14 @@
 /*
  * bench_client: the load client of `npm run bench` (scripts/bench/main.ts).
  *
- * One process, one thread, one epoll loop, no dependencies. It speaks the
- * client side of RFC 6455 to 127.0.0.1:PORT: an HTTP/1.1 upgrade with a
- * random Sec-WebSocket-Key (the Sec-WebSocket-Accept answer is checked),
- * masked frames out, unmasked server frames of any size and any
- * fragmentation in (parsed as a stream: a 16 MiB message is never buffered),
- * pings answered with pongs, closes answered with closes.
+ * One process, one thread, one epoll loop, no dependency but zlib. It
+ * speaks the client side of RFC 6455 to 127.0.0.1:PORT: an HTTP/1.1
+ * upgrade with a random Sec-WebSocket-Key (the Sec-WebSocket-Accept answer
+ * is checked), masked frames out, unmasked server frames of any size and
+ * any fragmentation in (parsed as a stream: a 16 MiB binary message is
+ * never buffered; json and compressed messages are kept whole, within
+ * their size, to be checked), pings answered with pongs, closes answered
+ * with closes.
  *
  * Modes (one JSON line on stdout when done):
  *   echo    --conns N --inflight K --size S on /echo: every connection keeps
@@ -19,7 +21,8 @@
  *           keeping up to --outstanding messages published but not yet
  *           received back by itself (/bcast includes the sender). Each
  *           message carries its publish time; reports deliveries/s over the
- *           S subscribers and publish->receipt p50/p99.
+ *           S subscribers, publish->receipt p50/p99, the fewest and most
+ *           deliveries to one subscriber and how many got none.
  *   idle    opens --conns N connections with at most --handshakes
  *           handshakes in flight (handshakes/s), holds them --settle ms,
  *           reads the server's VmRSS (before/after, --server-pid), then
@@ -42,7 +45,10 @@
  * without context takeover, which a client may always choose, so the
  * compressed echo messages are made once per window size), every RSV1
  * message received is inflated (within the message's size) and checked
- * like any other. RSV1 where the extension was not agreed, on a
+ * like any other (with server_no_context_takeover, a message whose
+ * compressed bytes were inflated before is taken from a cache keyed by
+ * those bytes: a broadcast compressed once is inflated once, not 1,000
+ * times). RSV1 where the extension was not agreed, on a
  * continuation or a control frame, or RSV2/RSV3, is a protocol error. The
  * report gives the agreed extension, the messages received compressed and
  * plain, and the bytes on the wire each way during the measurement.

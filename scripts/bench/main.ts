@@ -10,8 +10,8 @@
  * is reported as n/a.
  *
  * ```sh
- * node scripts/bench/main.ts                      # full run (~12 min), writes docs/bench/
- * node scripts/bench/main.ts --quick              # ~2 min, 1 pass, writes .bench/
+ * node scripts/bench/main.ts                      # full run (~22 min), writes docs/bench/
+ * node scripts/bench/main.ts --quick              # ~4 min, 1 pass, writes .bench/
  * node scripts/bench/main.ts --passes 5 --cases echo16,bcast --runtimes node,bun
  * node scripts/bench/main.ts --quick --dry-run    # print the settings, measure nothing
  * npm run bench -- --quick                        # the same as --quick
