@@ -11,7 +11,8 @@
  *   permessage-deflate (issue 14) on ~400 B chat-like JSON, every server
  *   compressing every message: anyws with `threshold: 0` (its shared-mode
  *   default, 1024 bytes, would send these messages uncompressed), ws with
- *   `threshold: 0` (its default is 1024 too), Bun.serve asked to compress
+ *   `threshold: 0` (its default, 1024 too, applies only without context
+ *   takeover, which the browser-like offer does not ask), Bun.serve asked to compress
  *   each send; Deno.serve has no permessage-deflate (n/a). Targets from
  *   issue 14: Node ≥ 3× ws msgs/s, Bun ≥ 0.5× Bun.serve, broadcast ≥ 10×
  *   ws, and a shared-mode idle connection within 0.5 KiB of an

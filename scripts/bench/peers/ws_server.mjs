@@ -16,11 +16,14 @@
  *   the add-on's native `mask`/`unmask` (not its JavaScript fallback), or
  *   the server refuses to start.
  * - Without `--deflate`, no compression (`perMessageDeflate: false`). With
- *   it, `perMessageDeflate: { threshold: 0 }`: every message is compressed
- *   (ws's default threshold, 1024 bytes, would leave a 400 B message
- *   uncompressed); everything else is ws's default: context takeover both
- *   ways unless the client's offer asks otherwise, 15-bit windows, zlib's
- *   default level and memLevel 8, `concurrencyLimit` 10.
+ *   it, `perMessageDeflate: { threshold: 0 }`: every message is compressed.
+ *   ws applies its threshold (default 1024 bytes) only when it sends
+ *   without context takeover (server_no_context_takeover agreed), so with
+ *   a browser's offer it compresses a 400 B message anyway; `threshold: 0`
+ *   makes that hold for every offer. Everything else is ws's default:
+ *   context takeover both ways unless the client's offer asks otherwise,
+ *   15-bit windows, zlib's default level and memLevel 8,
+ *   `concurrencyLimit` 10.
  *
  * @module
  */
