@@ -9,6 +9,9 @@
 # - chromium: a real browser client, driven through playwright-core
 # - openssl: makes the throwaway certificates of the wss:// tests
 # - redis-server: the cross-process broadcast tests
+# - gcc, zlib1g-dev: the C load client of `npm run bench`
+#   (scripts/bench/bench_client.c, linked with -lz for permessage-deflate),
+#   which tests/bench_client_deflate_test.ts compiles too
 #
 # Packages already installed are left alone; when all are, it runs neither
 # apt-get nor sudo and takes a fraction of a second. Otherwise it runs
@@ -17,7 +20,7 @@
 # Without apt-get (not Debian or Ubuntu) it says so in one line and exits 1.
 set -euo pipefail
 
-PACKAGES=(python3-websockets chromium openssl redis-server)
+PACKAGES=(python3-websockets chromium openssl redis-server gcc zlib1g-dev)
 
 if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>&1; then
   echo "setup: apt-get not found (this is not Debian or Ubuntu): install ${PACKAGES[*]} with your package manager, then run npm test" >&2

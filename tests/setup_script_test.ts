@@ -22,7 +22,14 @@ import { fileURLToPath } from "node:url";
 
 const SCRIPT = fileURLToPath(new URL("../scripts/setup.sh", import.meta.url));
 const BASH = "/bin/bash";
-const ALL = ["python3-websockets", "chromium", "openssl", "redis-server"];
+const ALL = [
+  "python3-websockets",
+  "chromium",
+  "openssl",
+  "redis-server",
+  "gcc",
+  "zlib1g-dev",
+];
 
 const dir = mkdtempSync(join(tmpdir(), "anyws-setup-test-"));
 const fakes = join(dir, "bin");
@@ -94,13 +101,13 @@ describe("scripts/setup.sh", () => {
     assert.deepEqual(run.calls, []);
     assert.equal(
       run.stdout,
-      "setup: python3-websockets chromium openssl redis-server already installed\n",
+      "setup: python3-websockets chromium openssl redis-server gcc zlib1g-dev already installed\n",
     );
   });
 
   test("as root installs only the missing packages, non-interactively, without sudo", () => {
     const run = runSetup({
-      installed: ["python3-websockets", "openssl"],
+      installed: ["python3-websockets", "openssl", "gcc", "zlib1g-dev"],
       uid: 0,
     });
     assert.equal(run.code, 0, run.stderr);
@@ -151,7 +158,7 @@ describe("scripts/setup.sh", () => {
     assert.equal(run.stdout, "");
     assert.equal(
       run.stderr,
-      "setup: apt-get not found (this is not Debian or Ubuntu): install python3-websockets chromium openssl redis-server with your package manager, then run npm test\n",
+      "setup: apt-get not found (this is not Debian or Ubuntu): install python3-websockets chromium openssl redis-server gcc zlib1g-dev with your package manager, then run npm test\n",
     );
     assert.deepEqual(run.calls, []);
   });

@@ -1,12 +1,14 @@
 /*
  * bench_client: the load client of `npm run bench` (scripts/bench/main.ts).
  *
- * One process, one thread, one epoll loop, no dependencies. It speaks the
- * client side of RFC 6455 to 127.0.0.1:PORT: an HTTP/1.1 upgrade with a
- * random Sec-WebSocket-Key (the Sec-WebSocket-Accept answer is checked),
- * masked frames out, unmasked server frames of any size and any
- * fragmentation in (parsed as a stream: a 16 MiB message is never buffered),
- * pings answered with pongs, closes answered with closes.
+ * One process, one thread, one epoll loop, no dependency but zlib. It
+ * speaks the client side of RFC 6455 to 127.0.0.1:PORT: an HTTP/1.1
+ * upgrade with a random Sec-WebSocket-Key (the Sec-WebSocket-Accept answer
+ * is checked), masked frames out, unmasked server frames of any size and
+ * any fragmentation in (parsed as a stream: a 16 MiB binary message is
+ * never buffered; json and compressed messages are kept whole, within
+ * their size, to be checked), pings answered with pongs, closes answered
+ * with closes.
  *
  * Modes (one JSON line on stdout when done):
  *   echo    --conns N --inflight K --size S on /echo: every connection keeps
@@ -19,12 +21,37 @@
  *           keeping up to --outstanding messages published but not yet
  *           received back by itself (/bcast includes the sender). Each
  *           message carries its publish time; reports deliveries/s over the
- *           S subscribers and publish->receipt p50/p99.
+ *           S subscribers, publish->receipt p50/p99, the fewest and most
+ *           deliveries to one subscriber and how many got none.
  *   idle    opens --conns N connections with at most --handshakes
  *           handshakes in flight (handshakes/s), holds them --settle ms,
  *           reads the server's VmRSS (before/after, --server-pid), then
  *           pings every connection and counts the ones that answer.
  *   maxconn the same as idle with a large N: how many are held.
+ *
+ * Payloads (--payload): `binary` (the default) sends --size bytes whose
+ * first bytes carry a sequence number (echo) or the publish time (bcast);
+ * only length and those bytes are checked. `json` sends text frames of
+ * chat-like JSON of exactly --size bytes (bench_chat.c: 256 deterministic
+ * messages): an echo must equal, byte for byte, the message sent; a
+ * broadcast must equal the message published, in publish order.
+ *
+ * permessage-deflate (--deflate browser|no-context-takeover, RFC 7692, with
+ * bench_pmd.c on zlib; needs --payload json for echo and bcast): the
+ * handshake offers it ("browser": what browsers offer; the other adds both
+ * no_context_takeover parameters), the 101's Sec-WebSocket-Extensions is
+ * checked (a malformed or unoffered answer fails the connection, a
+ * declined offer is counted), every message sent is compressed (RSV1;
+ * without context takeover, which a client may always choose, so the
+ * compressed echo messages are made once per window size), every RSV1
+ * message received is inflated (within the message's size) and checked
+ * like any other (with server_no_context_takeover, a message whose
+ * compressed bytes were inflated before is taken from a cache keyed by
+ * those bytes: a broadcast compressed once is inflated once, not 1,000
+ * times). RSV1 where the extension was not agreed, on a
+ * continuation or a control frame, or RSV2/RSV3, is a protocol error. The
+ * report gives the agreed extension, the messages received compressed and
+ * plain, and the bytes on the wire each way during the measurement.
  *
  * During the measurement window of echo/bcast it reads its own CPU time
  * (getrusage), the server's (/proc/PID/stat, all threads) and the machine's
@@ -36,14 +63,17 @@
  * handshakes ends the run early; every phase is bounded by --timeout and
  * every handshake by --hs-timeout.
  *
- * Build: cc -O2 -o .bench/bench_client scripts/bench/bench_client.c
+ * Build (load_client.ts does it; zlib's headers: zlib1g-dev):
+ *   cc -O2 -o .bench/bench_client scripts/bench/bench_client.c \
+ *      scripts/bench/bench_pmd.c scripts/bench/bench_chat.c -lz
  *
- * Why one file of 1,100 lines: it is built by one `cc` command with no
- * headers or build system, and its sections share one connection table,
- * one histogram and the options as file-level state. The sections, in
- * order: options, time and CPU readings, latency histogram, random, SHA-1
- * and base64 (for the handshake), connections (framing, parsing, handshake,
- * epoll events), main (modes and the JSON report).
+ * Why this file is long: its sections share one connection table, one
+ * histogram and the options as file-level state. The sections, in order:
+ * options, time and CPU readings, latency histogram, random, SHA-1 and
+ * base64 (for the handshake), connections (framing, parsing, handshake,
+ * epoll events), main (modes and the JSON report). What needs none of that
+ * state lives beside it: bench_pmd.c (permessage-deflate) and bench_chat.c
+ * (the JSON messages).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -64,9 +94,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_chat.h"
+#include "bench_pmd.h"
+
 /* ---------------------------------------------------------------- options */
 
 enum { M_ECHO, M_BCAST, M_IDLE, M_MAXCONN };
+enum { P_BINARY, P_JSON };
 
 static struct {
   int mode;
@@ -85,6 +119,8 @@ static struct {
   int check_timeout_ms;
   int server_pid;
   int outstanding;
+  int payload;
+  int deflate; /* PMD_OFF, PMD_BROWSER, PMD_NO_CONTEXT_TAKEOVER */
 } opt = {
     .mode = M_ECHO,
     .mode_name = "echo",
@@ -102,6 +138,8 @@ static struct {
     .check_timeout_ms = 10000,
     .server_pid = 0,
     .outstanding = 256,
+    .payload = P_BINARY,
+    .deflate = PMD_OFF,
 };
 
 /* ------------------------------------------------------------------ time */
@@ -317,6 +355,11 @@ typedef struct conn {
   uint8_t ctrl_len;
   uint8_t pong_seen;
   uint8_t close_sent;
+  uint8_t msg_rsv1;  /* the current message is compressed */
+  uint8_t msg_op;    /* the current message's opcode (its first frame's) */
+  uint8_t pmd_on;    /* permessage-deflate agreed */
+  uint8_t pmd_server_nct; /* ... with server_no_context_takeover */
+  uint8_t pmd_client_bits; /* ... and this client_max_window_bits */
   uint8_t hdr[14];
   uint8_t msg_head[16]; /* first 16 bytes of the current message */
   uint8_t ctrl[125];
@@ -332,6 +375,9 @@ typedef struct conn {
   uint64_t seq_sent, seq_recv;
   int64_t *send_times; /* echo: ring of K send times */
   uint64_t delivered;  /* bcast: messages received in the window */
+  uint8_t *mbuf;       /* json or compressed: the current message's payload */
+  size_t mbuf_len, mbuf_cap;
+  pmd_inflater_t *inflater; /* created at the first compressed message */
 } conn_t;
 
 static conn_t *conns;
@@ -344,12 +390,24 @@ static int n_opened;      /* ever opened */
 static int n_failed;      /* connect or handshake failed */
 static int n_closed;      /* closed after opening (by the server or an error) */
 static int n_protocol;    /* protocol violations seen */
+static int n_deflate_agreed, n_deflate_declined;
+static char first_extension[256]; /* the first 101's Sec-WebSocket-Extensions */
+static bool extension_seen;
+static int n_extension_differs; /* answers unlike the first one */
 static char first_error[200];
 static int ep;
 
 #define RBUF_CAP (256 * 1024)
 static uint8_t *rbuf;
 static uint8_t *payload_tpl;
+/* json: the message being inflated or checked (room for size + 1 bytes). */
+static uint8_t *inflated;
+/* json + deflate: the echo messages compressed, per client window (8..15). */
+static uint8_t *ztpl[16][CHAT_TEMPLATES];
+static long ztpl_len[16][CHAT_TEMPLATES];
+static pmd_deflater_t deflater;
+static uint8_t *zout; /* the publisher's compressed message */
+static uint64_t n_rsv1_msgs, n_plain_msgs, n_inflated, n_cache_hits;
 
 /* Measurement. */
 enum { PH_CONNECT, PH_WARMUP, PH_MEASURE, PH_SETTLE, PH_CHECK, PH_DONE };
@@ -359,6 +417,10 @@ static int64_t t_open_first, t_open_last;
 static int64_t cpu_start, cpu_end, sys_start, sys_end, srv_cpu_start, srv_cpu_end;
 static int64_t busy_start, busy_end;
 static uint64_t m_msgs, m_bytes;
+/* Bytes on the wire during the measurement: into the receivers (bcast: the
+ * subscribers), out of the senders (bcast: the publisher), and the data
+ * messages those senders wrote. */
+static uint64_t m_wire_in, m_wire_out, m_sent;
 static uint64_t pub_outstanding, pub_sent, pub_back;
 static long rss_before = -1, rss_after = -1, rss_checked = -1;
 static int pongs;
@@ -377,6 +439,14 @@ static void conn_close(conn_t *c) {
   c->out_cap = c->out_len = c->out_off = 0;
   free(c->hs);
   c->hs = NULL;
+  free(c->mbuf);
+  c->mbuf = NULL;
+  c->mbuf_len = c->mbuf_cap = 0;
+  if (c->inflater) {
+    pmd_inflater_end(c->inflater);
+    free(c->inflater);
+    c->inflater = NULL;
+  }
 }
 
 /* A connection ended: before its handshake completed (failed) or after. */
@@ -428,11 +498,14 @@ static uint8_t *out_reserve(conn_t *c, size_t n) {
   return p;
 }
 
-/* Appends one masked frame (RFC 6455 §5.3: every client frame is masked). */
-static void frame_append(conn_t *c, int opcode, const uint8_t *src, size_t len) {
+/* Appends one masked frame (RFC 6455 §5.3: every client frame is masked),
+ * with RSV1 when `compressed` (RFC 7692 §6: the first frame of a compressed
+ * message; every message here is one frame). */
+static void frame_append_rsv(conn_t *c, int opcode, bool compressed, const uint8_t *src,
+                             size_t len) {
   size_t hl = len < 126 ? 2 : len < 65536 ? 4 : 10;
   uint8_t *p = out_reserve(c, hl + 4 + len);
-  p[0] = (uint8_t)(0x80 | opcode);
+  p[0] = (uint8_t)(0x80 | (compressed ? 0x40 : 0) | opcode);
   if (len < 126) {
     p[1] = (uint8_t)(0x80 | len);
   } else if (len < 65536) {
@@ -458,10 +531,15 @@ static void frame_append(conn_t *c, int opcode, const uint8_t *src, size_t len) 
   for (; i < len; i++) dst[i] = src[i] ^ mk[i & 3];
 }
 
+static void frame_append(conn_t *c, int opcode, const uint8_t *src, size_t len) {
+  frame_append_rsv(c, opcode, false, src, len);
+}
+
 static void flush(conn_t *c) {
   while (c->out_off < c->out_len) {
     ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
     if (n > 0) {
+      if (measuring && (opt.mode != M_BCAST || c->publisher)) m_wire_out += (uint64_t)n;
       c->out_off += (size_t)n;
       continue;
     }
@@ -473,20 +551,64 @@ static void flush(conn_t *c) {
   c->out_off = c->out_len = 0;
 }
 
+static void fatal(const char *why) {
+  fprintf(stderr, "bench_client: %s\n", why);
+  exit(2);
+}
+
+/* The echo messages compressed for a client window of `bits`, once. */
+static void compress_templates(int bits) {
+  if (ztpl[bits][0]) return;
+  size_t cap = pmd_bound((size_t)opt.size);
+  for (int k = 0; k < CHAT_TEMPLATES; k++) {
+    ztpl[bits][k] = malloc(cap);
+    if (!ztpl[bits][k]) fatal("out of memory");
+    ztpl_len[bits][k] =
+        pmd_compress(&deflater, bits, chat_template(k), (size_t)opt.size, ztpl[bits][k], cap);
+    if (ztpl_len[bits][k] < 0) fatal("cannot compress a message with zlib");
+  }
+}
+
 static void send_echo(conn_t *c) {
   uint64_t seq = c->seq_sent++;
+  c->send_times[seq % (uint64_t)opt.inflight] = now_cached;
+  if (measuring) m_sent++;
+  if (opt.payload == P_JSON) {
+    /* The messages of a connection go round the templates in order. */
+    int k = (int)((c->id + seq) % CHAT_TEMPLATES);
+    if (c->pmd_on) {
+      int bits = c->pmd_client_bits;
+      frame_append_rsv(c, 1, true, ztpl[bits][k], (size_t)ztpl_len[bits][k]);
+    } else {
+      frame_append(c, 1, chat_template(k), (size_t)opt.size);
+    }
+    return;
+  }
   memcpy(payload_tpl, &seq, 8);
   memcpy(payload_tpl + 8, &c->id, 4);
-  c->send_times[seq % (uint64_t)opt.inflight] = now_cached;
   frame_append(c, 2, payload_tpl, (size_t)opt.size);
 }
 
 static void publish_more(conn_t *c) {
   while (pub_outstanding < (uint64_t)opt.outstanding) {
     int64_t t = now_cached;
-    memcpy(payload_tpl, &t, 8);
-    memcpy(payload_tpl + 8, &pub_sent, 8);
-    frame_append(c, 2, payload_tpl, (size_t)opt.size);
+    if (measuring) m_sent++;
+    if (opt.payload == P_JSON) {
+      chat_stamp(payload_tpl, pub_sent, t);
+      if (c->pmd_on) {
+        size_t cap = pmd_bound((size_t)opt.size);
+        long n = pmd_compress(&deflater, c->pmd_client_bits, payload_tpl, (size_t)opt.size,
+                              zout, cap);
+        if (n < 0) fatal("cannot compress a message with zlib");
+        frame_append_rsv(c, 1, true, zout, (size_t)n);
+      } else {
+        frame_append(c, 1, payload_tpl, (size_t)opt.size);
+      }
+    } else {
+      memcpy(payload_tpl, &t, 8);
+      memcpy(payload_tpl + 8, &pub_sent, 8);
+      frame_append(c, 2, payload_tpl, (size_t)opt.size);
+    }
     pub_sent++;
     pub_outstanding++;
   }
@@ -498,8 +620,96 @@ static void on_open(conn_t *c) {
   }
 }
 
+/* The message just completed (json runs and compressed messages): its
+ * payload, inflated when it came with RSV1; NULL after a protocol error. */
+static const uint8_t *message_bytes(conn_t *c, size_t *len) {
+  if (!c->msg_rsv1) {
+    *len = c->mbuf_len;
+    return c->mbuf;
+  }
+  bool takeover = !c->pmd_server_nct;
+  if (!takeover) {
+    const uint8_t *hit = pmd_cache_find(c->mbuf, c->mbuf_len, len);
+    if (hit) {
+      n_cache_hits++;
+      return hit;
+    }
+  }
+  if (!c->inflater) {
+    c->inflater = calloc(1, sizeof *c->inflater);
+    if (!c->inflater) fatal("out of memory");
+  }
+  const char *why = "inflate failed";
+  long n = pmd_inflate(c->inflater, takeover, c->mbuf, c->mbuf_len, inflated,
+                       (size_t)opt.size, &why);
+  if (n < 0) {
+    protocol_error(c, why);
+    return NULL;
+  }
+  n_inflated++;
+  if (!takeover) pmd_cache_put(c->mbuf, c->mbuf_len, inflated, (size_t)n);
+  *len = (size_t)n;
+  return inflated;
+}
+
+/* A json message: an echo equals the template sent (in order), a broadcast
+ * the message published next. */
+static void on_json_message(conn_t *c, int opcode, const uint8_t *m, size_t len) {
+  int64_t t = now_cached;
+  if (opcode != 1) {
+    protocol_error(c, "a binary message where text was sent");
+    return;
+  }
+  if (opt.mode == M_ECHO) {
+    uint64_t seq = c->seq_recv;
+    int k = (int)((c->id + seq) % CHAT_TEMPLATES);
+    if (seq >= c->seq_sent || len != (size_t)opt.size ||
+        memcmp(m, chat_template(k), len) != 0) {
+      protocol_error(c, "echo does not match the message sent");
+      return;
+    }
+    int64_t sent = c->send_times[seq % (uint64_t)opt.inflight];
+    c->seq_recv++;
+    if (measuring) {
+      m_msgs++;
+      m_bytes += len;
+      hist_record(t - sent);
+    }
+    if (phase != PH_DONE) send_echo(c);
+  } else if (opt.mode == M_BCAST) {
+    int64_t sent = 0;
+    if (!chat_check_stamped(m, len, c->seq_recv, &sent)) {
+      protocol_error(c, "broadcast message unlike the one published next");
+      return;
+    }
+    c->seq_recv++;
+    if (c->publisher) {
+      if (pub_outstanding > 0) pub_outstanding--;
+      pub_back++;
+      if (phase != PH_DONE) publish_more(c);
+    } else if (measuring) {
+      m_msgs++;
+      m_bytes += len;
+      c->delivered++;
+      hist_record(t - sent);
+    }
+  }
+}
+
 static void on_message(conn_t *c, int opcode, uint64_t len) {
-  (void)opcode;
+  if (c->msg_rsv1) n_rsv1_msgs++;
+  else n_plain_msgs++;
+  if (opt.payload == P_JSON || c->msg_rsv1) {
+    size_t mlen = 0;
+    const uint8_t *m = message_bytes(c, &mlen);
+    c->mbuf_len = 0;
+    if (!m) return;
+    if (opt.payload == P_JSON) return on_json_message(c, opcode, m, mlen);
+    /* Binary payloads are never compressed by this client, and idle runs
+     * expect no message: only the length counts below. */
+    len = mlen;
+    memcpy(c->msg_head, m, mlen < 16 ? mlen : 16);
+  }
   int64_t t = now_cached;
   switch (opt.mode) {
     case M_ECHO: {
@@ -566,6 +776,29 @@ static void on_control(conn_t *c, int opcode) {
   }
 }
 
+/* Keeps a piece of the current message's payload (json runs, compressed
+ * messages), within what the message may be: its size, or for compressed
+ * bytes a bound no honest DEFLATE stream of that size exceeds. */
+static bool keep_payload(conn_t *c, const uint8_t *p, size_t n) {
+  size_t limit = c->msg_rsv1 ? 2 * (size_t)opt.size + 1024 : (size_t)opt.size;
+  if (c->mbuf_len + n > limit) {
+    protocol_error(c, c->msg_rsv1 ? "compressed message far longer than the message sent"
+                                  : "message longer than the message sent");
+    return false;
+  }
+  if (c->mbuf_len + n > c->mbuf_cap) {
+    size_t cap = c->mbuf_cap ? c->mbuf_cap : 512;
+    while (cap < c->mbuf_len + n) cap *= 2;
+    uint8_t *q = realloc(c->mbuf, cap);
+    if (!q) fatal("out of memory");
+    c->mbuf = q;
+    c->mbuf_cap = cap;
+  }
+  memcpy(c->mbuf + c->mbuf_len, p, n);
+  c->mbuf_len += n;
+  return true;
+}
+
 /* Consumes server frames from p[0..n) as a stream. */
 static void parse(conn_t *c, const uint8_t *p, size_t n) {
   size_t i = 0;
@@ -577,7 +810,11 @@ static void parse(conn_t *c, const uint8_t *p, size_t n) {
       size_t hl = 2;
       uint64_t len = b1 & 0x7f;
       if (b1 & 0x80) return protocol_error(c, "masked server frame");
-      if (b0 & 0x70) return protocol_error(c, "reserved bits set");
+      /* RFC 6455 §5.2: RSV2 and RSV3 mean nothing here; RSV1 only with
+       * permessage-deflate, on a data message's first frame (RFC 7692 §6). */
+      if (b0 & 0x30) return protocol_error(c, "RSV2 or RSV3 set");
+      bool rsv1 = (b0 & 0x40) != 0;
+      if (rsv1 && !c->pmd_on) return protocol_error(c, "RSV1 without permessage-deflate");
       if (len == 126) {
         hl = 4;
         if (avail < hl) goto save;
@@ -596,13 +833,18 @@ static void parse(conn_t *c, const uint8_t *p, size_t n) {
       c->in_frame = 1;
       if (op & 8) {
         if (len > 125 || !c->cur_fin) return protocol_error(c, "bad control frame");
+        if (rsv1) return protocol_error(c, "RSV1 on a control frame");
         c->ctrl_len = 0;
       } else if (op == 0) {
         if (!c->in_msg) return protocol_error(c, "unexpected continuation");
+        if (rsv1) return protocol_error(c, "RSV1 on a continuation frame");
       } else if (op == 1 || op == 2) {
         if (c->in_msg) return protocol_error(c, "new message inside a fragmented one");
         c->in_msg = 1;
         c->msg_len = 0;
+        c->msg_rsv1 = rsv1;
+        c->msg_op = (uint8_t)op;
+        c->mbuf_len = 0;
       } else {
         return protocol_error(c, "unknown opcode");
       }
@@ -613,6 +855,9 @@ static void parse(conn_t *c, const uint8_t *p, size_t n) {
       if (c->cur_op & 8) {
         memcpy(c->ctrl + c->ctrl_len, p + i, take);
         c->ctrl_len = (uint8_t)(c->ctrl_len + take);
+      } else if (c->msg_rsv1 || opt.payload == P_JSON) {
+        if (!keep_payload(c, p + i, take)) return;
+        c->msg_len += take;
       } else {
         if (c->msg_len < 16) {
           size_t k = 16 - (size_t)c->msg_len;
@@ -630,7 +875,7 @@ static void parse(conn_t *c, const uint8_t *p, size_t n) {
         on_control(c, c->cur_op);
       } else if (c->cur_fin) {
         c->in_msg = 0;
-        on_message(c, c->cur_op, c->msg_len);
+        on_message(c, c->msg_op, c->msg_len);
       }
       if (c->state != ST_OPEN) return;
     }
@@ -654,12 +899,15 @@ static void send_handshake(conn_t *c) {
   uint8_t digest[20];
   sha1((const uint8_t *)cat, (size_t)cl, digest);
   base64(digest, 20, c->accept);
-  char req[512];
+  char req[640], ext[160] = "";
+  if (opt.deflate != PMD_OFF) {
+    snprintf(ext, sizeof ext, "Sec-WebSocket-Extensions: %s\r\n", pmd_offer_header(opt.deflate));
+  }
   int n = snprintf(req, sizeof req,
                    "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
                    "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-                   "Sec-WebSocket-Version: 13\r\n\r\n",
-                   c->publisher ? "/bcast" : opt.path, opt.port, key);
+                   "Sec-WebSocket-Version: 13\r\n%s\r\n",
+                   c->publisher ? "/bcast" : opt.path, opt.port, key, ext);
   memcpy(out_reserve(c, (size_t)n), req, (size_t)n);
   c->state = ST_HANDSHAKE;
   flush(c);
@@ -678,6 +926,38 @@ static const char *find_header(const char *head, const char *name) {
     p = strstr(p, "\r\n");
   }
   return NULL;
+}
+
+/* The 101's Sec-WebSocket-Extensions against the offer (RFC 7692 §7.1,
+ * bench_pmd.c); false when the answer fails the connection. */
+static bool accept_extensions(conn_t *c, const char *head) {
+  const char *value = find_header(head, "sec-websocket-extensions");
+  size_t len = value ? strcspn(value, "\r\n") : 0;
+  while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t')) len--;
+  if (value) {
+    if (!extension_seen) {
+      snprintf(first_extension, sizeof first_extension, "%.*s", (int)len, value);
+      extension_seen = true;
+    } else if (strlen(first_extension) != len || strncmp(first_extension, value, len) != 0) {
+      n_extension_differs++;
+    }
+  }
+  pmd_agreement_t agreed;
+  const char *why = pmd_accept(value, len, opt.deflate, &agreed);
+  if (why) {
+    n_protocol++;
+    conn_lost(c, why);
+    return false;
+  }
+  if (opt.deflate != PMD_OFF && !agreed.on) n_deflate_declined++;
+  if (agreed.on) {
+    n_deflate_agreed++;
+    c->pmd_on = 1;
+    c->pmd_server_nct = agreed.server_no_context_takeover;
+    c->pmd_client_bits = (uint8_t)agreed.client_max_window_bits;
+    if (opt.mode == M_ECHO && opt.payload == P_JSON) compress_templates(agreed.client_max_window_bits);
+  }
+  return true;
 }
 
 static void handshake_data(conn_t *c, const uint8_t *p, size_t n) {
@@ -702,6 +982,7 @@ static void handshake_data(conn_t *c, const uint8_t *p, size_t n) {
     n_protocol++;
     return conn_lost(c, "wrong Sec-WebSocket-Accept");
   }
+  if (!accept_extensions(c, hs)) return;
   c->state = ST_OPEN;
   hs_in_flight--;
   n_open++;
@@ -733,6 +1014,7 @@ static void do_read(conn_t *c, bool drain) {
     size_t want = RBUF_CAP - pre;
     ssize_t n = read(c->fd, rbuf + pre, want);
     if (n > 0) {
+      if (measuring && (opt.mode != M_BCAST || !c->publisher)) m_wire_in += (uint64_t)n;
       c->hdr_len = 0;
       if (c->state == ST_HANDSHAKE) handshake_data(c, rbuf + pre, (size_t)n);
       else parse(c, rbuf, pre + (size_t)n);
@@ -873,7 +1155,8 @@ static void usage(void) {
           "usage: bench_client --mode echo|bcast|idle|maxconn --port P [--path /echo]\n"
           "  [--conns N] [--inflight K] [--size BYTES] [--warmup MS] [--duration MS]\n"
           "  [--handshakes H] [--settle MS] [--timeout MS] [--hs-timeout MS]\n"
-          "  [--check-timeout MS] [--server-pid PID] [--outstanding N]\n");
+          "  [--check-timeout MS] [--server-pid PID] [--outstanding N]\n"
+          "  [--payload binary|json] [--deflate off|browser|no-context-takeover]\n");
   exit(2);
 }
 
@@ -881,6 +1164,7 @@ static void start_measure(int64_t t) {
   phase = PH_MEASURE;
   measuring = true;
   m_msgs = m_bytes = 0;
+  m_wire_in = m_wire_out = m_sent = 0;
   memset(hist, 0, sizeof hist);
   hist_count = 0;
   for (int i = 0; i < conn_total; i++) conns[i].delivered = 0;
@@ -942,14 +1226,30 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--check-timeout")) opt.check_timeout_ms = arg_int(v, a);
     else if (!strcmp(a, "--server-pid")) opt.server_pid = arg_int(v, a);
     else if (!strcmp(a, "--outstanding")) opt.outstanding = arg_int(v, a);
-    else usage();
+    else if (!strcmp(a, "--payload")) {
+      if (!strcmp(v, "binary")) opt.payload = P_BINARY;
+      else if (!strcmp(v, "json")) opt.payload = P_JSON;
+      else usage();
+    } else if (!strcmp(a, "--deflate")) {
+      opt.deflate = pmd_offer_parse(v);
+      if (opt.deflate < 0) usage();
+    } else usage();
   }
   if (opt.port <= 0 || opt.port > 65535 || opt.conns < 1 || opt.inflight < 1 ||
       opt.handshakes < 1 || opt.outstanding < 1) usage();
   if (!opt.path) opt.path = opt.mode == M_BCAST ? "/bcast" : "/echo";
-  if (opt.mode == M_ECHO && opt.size < 16) opt.size = 16;
-  if (opt.mode == M_BCAST && opt.size < 16) opt.size = 16;
-  if (opt.mode == M_IDLE || opt.mode == M_MAXCONN) opt.size = 0;
+  bool traffic = opt.mode == M_ECHO || opt.mode == M_BCAST;
+  if (traffic && opt.payload == P_JSON && opt.size < CHAT_MIN_SIZE) {
+    fprintf(stderr, "bench_client: --payload json needs --size %d or more\n", CHAT_MIN_SIZE);
+    exit(2);
+  }
+  if (traffic && opt.deflate != PMD_OFF && opt.payload != P_JSON) {
+    fprintf(stderr, "bench_client: --deflate needs --payload json in the %s mode\n",
+            opt.mode_name);
+    exit(2);
+  }
+  if (traffic && opt.size < 16) opt.size = 16;
+  if (!traffic) opt.size = 0, opt.payload = P_BINARY;
 
   signal(SIGPIPE, SIG_IGN);
   struct rlimit rl;
@@ -973,7 +1273,10 @@ int main(int argc, char **argv) {
   for (int i = 0; i < opt.size + 16; i++) payload_tpl[i] = (uint8_t)('a' + i % 26);
   conn_total = want;
   conns = calloc((size_t)conn_total, sizeof(conn_t));
-  if (!rbuf || !payload_tpl || !conns) return 2;
+  inflated = malloc((size_t)opt.size + 16);
+  zout = malloc(pmd_bound((size_t)opt.size));
+  if (!rbuf || !payload_tpl || !conns || !inflated || !zout) return 2;
+  if (opt.payload == P_JSON && !chat_init(opt.size)) fatal("cannot build the JSON messages");
   for (int i = 0; i < conn_total; i++) {
     conns[i].fd = -1;
     conns[i].id = (uint32_t)i;
@@ -1108,6 +1411,11 @@ int main(int argc, char **argv) {
     num("mb_per_s", secs > 0 ? (double)m_bytes / secs / 1e6 : -1);
     num("p50_us", hist_quantile_us(0.50));
     num("p99_us", hist_quantile_us(0.99));
+    printf(",\"sent\":%llu,\"wire_in_bytes\":%llu,\"wire_out_bytes\":%llu",
+           (unsigned long long)m_sent, (unsigned long long)m_wire_in,
+           (unsigned long long)m_wire_out);
+    num("wire_in_per_msg", m_msgs > 0 ? (double)m_wire_in / (double)m_msgs : -1);
+    num("wire_out_per_msg", m_sent > 0 ? (double)m_wire_out / (double)m_sent : -1);
     num("client_cpu_pct", secs > 0 ? (double)(cpu_end - cpu_start) / 1e7 / secs : -1);
     num("client_sys_pct", secs > 0 ? (double)(sys_end - sys_start) / 1e7 / secs : -1);
     num("server_cpu_pct", secs > 0 && srv_cpu_start >= 0 && srv_cpu_end >= 0
@@ -1122,21 +1430,32 @@ int main(int argc, char **argv) {
     }
     if (opt.mode == M_BCAST) {
       uint64_t lo = UINT64_MAX, hi = 0;
+      int starved = 0;
       for (int i = 0; i < opt.conns; i++) {
         if (conns[i].state != ST_OPEN) continue;
+        if (conns[i].delivered == 0) starved++;
         if (conns[i].delivered < lo) lo = conns[i].delivered;
         if (conns[i].delivered > hi) hi = conns[i].delivered;
       }
       printf(",\"published\":%llu,\"publisher_received\":%llu",
              (unsigned long long)pub_sent, (unsigned long long)pub_back);
-      printf(",\"per_subscriber_min\":%llu,\"per_subscriber_max\":%llu",
-             (unsigned long long)(lo == UINT64_MAX ? 0 : lo), (unsigned long long)hi);
+      printf(",\"per_subscriber_min\":%llu,\"per_subscriber_max\":%llu,\"starved_subscribers\":%d",
+             (unsigned long long)(lo == UINT64_MAX ? 0 : lo), (unsigned long long)hi, starved);
     }
   } else {
     double hs_secs = t_open_last > t_open_first ? (double)(t_open_last - t_open_first) / 1e9 : 0;
     num("handshakes_per_s", hs_secs > 0 ? (double)n_opened / hs_secs : -1);
     printf(",\"alive\":%d,\"rss_checked_kib\":%ld", pongs, rss_checked);
   }
+  printf(",\"payload\":\"%s\",\"deflate\":\"%s\",\"extension\":",
+         opt.payload == P_JSON ? "json" : "binary", pmd_offer_name(opt.deflate));
+  if (extension_seen) json_str(first_extension);
+  else printf("null");
+  printf(",\"extension_differs\":%d,\"deflate_agreed\":%d,\"deflate_declined\":%d",
+         n_extension_differs, n_deflate_agreed, n_deflate_declined);
+  printf(",\"rsv1_msgs\":%llu,\"plain_msgs\":%llu,\"inflated\":%llu,\"inflate_cache_hits\":%llu",
+         (unsigned long long)n_rsv1_msgs, (unsigned long long)n_plain_msgs,
+         (unsigned long long)n_inflated, (unsigned long long)n_cache_hits);
   printf(",\"rss_before_kib\":%ld,\"rss_after_kib\":%ld", rss_before,
          rss_after >= 0 ? rss_after : server_rss_kib());
   printf(",\"error\":");

@@ -26,6 +26,10 @@ export const CASE_IDS = [
   "bcast",
   "idle",
   "maxconn",
+  "echo_deflate",
+  "echo_deflate_dedicated",
+  "bcast_deflate",
+  "idle_deflate",
 ] as const;
 
 /**
@@ -56,7 +60,24 @@ export interface MetricDef {
 }
 
 /**
- * A target from the issue: a ratio to the native peer, or an absolute.
+ * Whether a figure is a CPU share (reported beside the others, not among
+ * them).
+ *
+ * @example
+ * ```ts
+ * import { isCpu } from "./case_model.ts";
+ * isCpu({ key: "server_cpu_pct", label: "server CPU", unit: "%", better: "lower" }); // true
+ * ```
+ */
+export function isCpu(metric: MetricDef): boolean {
+  return metric.key.endsWith("_cpu_pct");
+}
+
+/**
+ * A target from the issues: a ratio to the native peer, an absolute
+ * figure, or a difference to anyws's figure in another case of the same
+ * run (`delta`: compressed idle connections against uncompressed ones). A
+ * runtime whose value is `null` has no target (no peer to compare with).
  *
  * @example
  * ```ts
@@ -67,15 +88,24 @@ export interface MetricDef {
  *   op: ">=",
  *   values: { node: 3, deno: 3, bun: 0.6 },
  * };
+ * const overIdle: Target = {
+ *   metric: "rss_per_conn_kib",
+ *   kind: "delta",
+ *   baseline: "idle",
+ *   op: "<=",
+ *   values: { node: 0.5, deno: 0.5, bun: 0.5 },
+ * };
  * ```
  */
 export interface Target {
   metric: string;
-  kind: "ratio" | "absolute";
+  kind: "ratio" | "absolute" | "delta";
   op: ">=" | "<=";
-  values: Record<Runtime, number>;
+  values: Record<Runtime, number | null>;
   /** Absolute targets: another metric that must be 0 (errors). */
   zero?: string;
+  /** Delta targets: the case whose anyws figure is subtracted. */
+  baseline?: CaseId;
 }
 
 /**
@@ -107,6 +137,11 @@ export interface Extracted {
 export interface CaseDef {
   id: CaseId;
   title: string;
+  /**
+   * Compression cases: anyws's extra arguments and what they mean (each
+   * peer adds its own `deflate.args`, see servers.ts); absent otherwise.
+   */
+  deflate?: { anyws: string[]; what: string };
   /** The metric in the headline table (the one with the target). */
   headline: string;
   metrics: MetricDef[];

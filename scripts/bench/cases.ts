@@ -1,113 +1,51 @@
 /**
  * The workloads of `npm run bench`: what each case asks of the load client,
- * which figures it reports and which target each figure is held to, and
- * how a client report becomes figures or an error.
+ * which figures it reports and which target each figure is held to (the
+ * builders and the reading of the client's report are in `case_parts.ts`).
  *
  * - echo1, echo16, echo16k: connections × messages in flight × size, echoed.
  * - bcast: 1,000 subscribers and one publisher.
  * - idle: RSS per idle connection.
  * - maxconn: how many connections a server holds.
+ * - echo_deflate, echo_deflate_dedicated, bcast_deflate, idle_deflate:
+ *   permessage-deflate (issue 14) on ~400 B chat-like JSON, every server
+ *   compressing every message: anyws with `threshold: 0` (its shared-mode
+ *   default, 1024 bytes, would send these messages uncompressed), ws with
+ *   `threshold: 0` (its default, 1024 too, applies only without context
+ *   takeover, which the browser-like offer does not ask), Bun.serve asked to compress
+ *   each send; Deno.serve has no permessage-deflate (n/a). Targets from
+ *   issue 14: Node ≥ 3× ws msgs/s, Bun ≥ 0.5× Bun.serve, broadcast ≥ 10×
+ *   ws, and a shared-mode idle connection within 0.5 KiB of an
+ *   uncompressed one (the idle case of the same run).
  *
  * @module
  */
 
-import type { CaseDef, CaseId, MetricDef, Target } from "./case_model.ts";
-import type { ClientReport } from "./load_client.ts";
+import type { CaseDef, CaseId } from "./case_model.ts";
+import {
+  bcastCase,
+  type Compression,
+  echoCase,
+  idleCase,
+  num,
+  pick,
+} from "./case_parts.ts";
 
-function num(report: ClientReport, key: string): number | null {
-  const value = report[key];
-  return typeof value === "number" && Number.isFinite(value) ? value : null;
-}
+/** The size of the compressed cases' JSON messages. */
+const JSON_SIZE = 400;
 
-/** Copies the named numbers of a report, skipping the missing ones. */
-function pick(report: ClientReport, keys: string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const key of keys) {
-    const value = num(report, key);
-    if (value !== null) out[key] = value;
-  }
-  return out;
-}
+const SHARED: Compression = {
+  anyws: ["--deflate=shared", "--deflate-threshold=0"],
+  what: 'deflate: { mode: "shared", threshold: 0 }',
+};
 
-/** The error of a throughput run: any failed, lost or wrong connection. */
-function trafficError(report: ClientReport): string | null {
-  if (typeof report.error === "string") return report.error;
-  const failed = num(report, "failed") ?? 0;
-  const lost = num(report, "lost") ?? 0;
-  const bad = num(report, "protocol_errors") ?? 0;
-  if (failed + lost + bad > 0) {
-    return `Connections failed: ${failed}, lost: ${lost}, protocol errors: ${bad}`;
-  }
-  if ((num(report, "msgs") ?? 0) === 0) return "No message was measured";
-  return null;
-}
+const DEDICATED: Compression = {
+  anyws: ["--deflate=dedicated", "--deflate-threshold=0"],
+  what: 'deflate: { mode: "dedicated", threshold: 0 } (11-bit windows)',
+};
 
-const CPU: MetricDef[] = [
-  {
-    key: "client_cpu_pct",
-    label: "client CPU",
-    unit: "%",
-    better: "lower",
-  },
-  {
-    key: "server_cpu_pct",
-    label: "server CPU",
-    unit: "%",
-    better: "lower",
-  },
-  {
-    key: "other_cpu_pct",
-    label: "other CPU",
-    unit: "%",
-    better: "lower",
-  },
-];
-
-function echoCase(
-  id: CaseId,
-  title: string,
-  conns: number,
-  inflight: number,
-  size: number,
-  headline: string,
-  target: Target,
-): CaseDef {
-  const metrics: MetricDef[] = [
-    { key: "msgs_per_s", label: "msgs/s", unit: "msg/s", better: "higher" },
-    { key: "mb_per_s", label: "MB/s", unit: "MB/s", better: "higher" },
-    { key: "p50_us", label: "p50 latency", unit: "µs", better: "lower" },
-    { key: "p99_us", label: "p99 latency", unit: "µs", better: "lower" },
-    ...CPU,
-  ];
-  return {
-    id,
-    title,
-    headline,
-    metrics,
-    target,
-    clientArgs: (s) => [
-      "--mode",
-      "echo",
-      "--conns",
-      String(conns),
-      "--inflight",
-      String(inflight),
-      "--size",
-      String(size),
-      "--handshakes",
-      String(s.handshakes),
-      "--warmup",
-      String(s.warmupMs),
-      "--duration",
-      String(s.durationMs),
-    ],
-    budgetMs: (s) => 20_000 + s.warmupMs + s.durationMs,
-    extract: (report) => ({
-      metrics: pick(report, metrics.map((m) => m.key)),
-      error: trafficError(report),
-    }),
-  };
-}
+/** Issue 14's throughput targets; Deno has no peer with compression. */
+const DEFLATE_MSGS = { node: 3, deno: null, bun: 0.5 };
 
 /**
  * Every case by its id.
@@ -119,167 +57,69 @@ function echoCase(
  * ```
  */
 export const CASES: Record<CaseId, CaseDef> = {
-  echo1: echoCase(
-    "echo1",
-    "echo 100 × 1 × 32 B",
-    100,
-    1,
-    32,
-    "p99_us",
-    {
+  echo1: echoCase({
+    id: "echo1",
+    title: "echo 100 × 1 × 32 B",
+    conns: 100,
+    inflight: 1,
+    size: 32,
+    headline: "p99_us",
+    target: {
       metric: "p99_us",
       kind: "ratio",
       op: "<=",
       values: { node: 1.0, deno: 1.0, bun: 1.5 },
     },
-  ),
-  echo16: echoCase(
-    "echo16",
-    "echo 100 × 16 × 32 B",
-    100,
-    16,
-    32,
-    "msgs_per_s",
-    {
+  }),
+  echo16: echoCase({
+    id: "echo16",
+    title: "echo 100 × 16 × 32 B",
+    conns: 100,
+    inflight: 16,
+    size: 32,
+    headline: "msgs_per_s",
+    target: {
       metric: "msgs_per_s",
       kind: "ratio",
       op: ">=",
       values: { node: 3.0, deno: 3.0, bun: 0.6 },
     },
-  ),
-  echo16k: echoCase(
-    "echo16k",
-    "echo 10 × 16 × 16 KiB",
-    10,
-    16,
-    16 * 1024,
-    "mb_per_s",
-    {
+  }),
+  echo16k: echoCase({
+    id: "echo16k",
+    title: "echo 10 × 16 × 16 KiB",
+    conns: 10,
+    inflight: 16,
+    size: 16 * 1024,
+    headline: "mb_per_s",
+    target: {
       metric: "mb_per_s",
       kind: "ratio",
       op: ">=",
       values: { node: 1.0, deno: 1.0, bun: 0.7 },
     },
-  ),
-  bcast: {
+  }),
+  bcast: bcastCase({
     id: "bcast",
     title: "broadcast to 1,000",
-    headline: "deliveries_per_s",
-    metrics: [
-      {
-        key: "deliveries_per_s",
-        label: "deliveries/s",
-        unit: "msg/s",
-        better: "higher",
-      },
-      { key: "p50_us", label: "p50 latency", unit: "µs", better: "lower" },
-      { key: "p99_us", label: "p99 latency", unit: "µs", better: "lower" },
-      ...CPU,
-    ],
+    size: 32,
     target: {
       metric: "deliveries_per_s",
       kind: "ratio",
       op: ">=",
       values: { node: 10, deno: 10, bun: 0.3 },
     },
-    clientArgs: (s) => [
-      "--mode",
-      "bcast",
-      "--conns",
-      "1000",
-      "--outstanding",
-      "256",
-      "--size",
-      "32",
-      "--handshakes",
-      String(s.handshakes),
-      "--warmup",
-      String(s.warmupMs),
-      "--duration",
-      String(s.durationMs),
-    ],
-    budgetMs: (s) => 30_000 + s.warmupMs + s.durationMs,
-    extract: (report) => {
-      const metrics = pick(report, [
-        "p50_us",
-        "p99_us",
-        "client_cpu_pct",
-        "server_cpu_pct",
-        "other_cpu_pct",
-      ]);
-      const rate = num(report, "msgs_per_s");
-      if (rate !== null) metrics.deliveries_per_s = rate;
-      let error = trafficError(report);
-      if (error === null && (num(report, "per_subscriber_min") ?? 0) === 0) {
-        error = "A subscriber received nothing during the measurement";
-      }
-      return { metrics, error };
-    },
-  },
-  idle: {
+  }),
+  idle: idleCase({
     id: "idle",
     title: "10,000 idle connections",
-    headline: "rss_per_conn_kib",
-    metrics: [
-      {
-        key: "handshakes_per_s",
-        label: "handshakes/s",
-        unit: "/s",
-        better: "higher",
-      },
-      {
-        key: "rss_per_conn_kib",
-        label: "RSS per connection",
-        unit: "KiB",
-        better: "lower",
-      },
-      {
-        key: "rss_pinged_per_conn_kib",
-        label: "RSS per connection after one ping each",
-        unit: "KiB",
-        better: "lower",
-      },
-      { key: "alive", label: "answering", unit: "conns", better: "higher" },
-    ],
     target: {
       metric: "rss_per_conn_kib",
       kind: "absolute",
       op: "<=",
       values: { node: 3, deno: 3, bun: 3 },
     },
-    clientArgs: (s) => [
-      "--mode",
-      "idle",
-      "--conns",
-      String(s.idleConns),
-      "--handshakes",
-      String(s.handshakes),
-      "--settle",
-      "1000",
-    ],
-    budgetMs: (s) => 30_000 + Math.ceil(s.idleConns / 200),
-    extract: (report, s) => {
-      const metrics = pick(report, ["handshakes_per_s", "alive"]);
-      const opened = num(report, "opened") ?? 0;
-      const before = num(report, "rss_before_kib");
-      const after = num(report, "rss_after_kib");
-      if (opened > 0 && before !== null && after !== null && before >= 0) {
-        metrics.rss_per_conn_kib = (after - before) / opened;
-        const pinged = num(report, "rss_checked_kib");
-        if (pinged !== null && pinged >= 0) {
-          metrics.rss_pinged_per_conn_kib = (pinged - before) / opened;
-        }
-      }
-      let error: string | null = typeof report.error === "string"
-        ? report.error
-        : null;
-      const alive = num(report, "alive") ?? 0;
-      if (error === null && alive < s.idleConns) {
-        error = `Only ${alive} of ${s.idleConns} connections answered a ping`;
-      }
-      return { metrics, error };
-    },
-  },
+  }),
   maxconn: {
     id: "maxconn",
     title: "concurrent connections",
@@ -326,4 +166,58 @@ export const CASES: Record<CaseId, CaseDef> = {
       return { metrics, error };
     },
   },
+  echo_deflate: echoCase({
+    id: "echo_deflate",
+    title: "echo 100 × 16 × 400 B JSON, deflate (anyws shared)",
+    conns: 100,
+    inflight: 16,
+    size: JSON_SIZE,
+    headline: "msgs_per_s",
+    compression: SHARED,
+    target: {
+      metric: "msgs_per_s",
+      kind: "ratio",
+      op: ">=",
+      values: DEFLATE_MSGS,
+    },
+  }),
+  echo_deflate_dedicated: echoCase({
+    id: "echo_deflate_dedicated",
+    title: "echo 100 × 16 × 400 B JSON, deflate (anyws dedicated)",
+    conns: 100,
+    inflight: 16,
+    size: JSON_SIZE,
+    headline: "msgs_per_s",
+    compression: DEDICATED,
+    target: {
+      metric: "msgs_per_s",
+      kind: "ratio",
+      op: ">=",
+      values: DEFLATE_MSGS,
+    },
+  }),
+  bcast_deflate: bcastCase({
+    id: "bcast_deflate",
+    title: "broadcast 400 B JSON to 1,000, deflate (anyws shared)",
+    size: JSON_SIZE,
+    compression: SHARED,
+    target: {
+      metric: "deliveries_per_s",
+      kind: "ratio",
+      op: ">=",
+      values: { node: 10, deno: null, bun: 0.5 },
+    },
+  }),
+  idle_deflate: idleCase({
+    id: "idle_deflate",
+    title: "10,000 idle compressed connections (anyws shared)",
+    compression: SHARED,
+    target: {
+      metric: "rss_per_conn_kib",
+      kind: "delta",
+      baseline: "idle",
+      op: "<=",
+      values: { node: 0.5, deno: 0.5, bun: 0.5 },
+    },
+  }),
 };

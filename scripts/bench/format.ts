@@ -6,7 +6,7 @@
  */
 
 /**
- * A figure for a table, with its unit (`µs`, `KiB`, `MB/s`, `%`) where the
+ * A figure for a table, with its unit (`µs`, `KiB`, `B`, `MB/s`, `%`) where the
  * unit is written; "–" when there is none.
  *
  * @example
@@ -15,6 +15,7 @@
  * formatNumber(1_234_567); // "1.23 M"
  * formatNumber(23_456, "µs"); // "23.5 ms"
  * formatNumber(2.5, "KiB"); // "2.50 KiB"
+ * formatNumber(273.6, "B"); // "274 B"
  * ```
  */
 export function formatNumber(value: number | undefined, unit = ""): string {
@@ -33,6 +34,7 @@ export function formatNumber(value: number | undefined, unit = ""): string {
   else text = value.toFixed(2);
   if (unit === "µs") return `${text} µs`;
   if (unit === "KiB") return `${text} KiB`;
+  if (unit === "B") return `${text} B`;
   if (unit === "MB/s") return `${text} MB/s`;
   if (unit === "%") return `${text}%`;
   return text;

@@ -1,20 +1,55 @@
 /**
  * The load client of every benchmark: `bench_client.c` (one epoll thread,
- * the same for every server), compiled with `cc -O2` into `.bench/`, run
- * pinned to core 1 in a process group of its own, killed after its budget.
- * It prints one JSON object, its report, as its last line.
+ * the same for every server) with `bench_pmd.c` (permessage-deflate, on
+ * zlib) and `bench_chat.c` (the JSON messages), compiled with `cc -O2 ...
+ * -lz` into `.bench/`, run pinned to core 1 in a process group of its own,
+ * killed after its budget. It prints one JSON object, its report, as its
+ * last line.
  *
  * @module
  */
 
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { ROOT, SCRATCH } from "./paths.ts";
 import { forgetGroup, killGroup, tail, trackGroup } from "./processes.ts";
 
-const CLIENT_SOURCE = join(ROOT, "scripts", "bench", "bench_client.c");
+const SOURCE_DIR = join(ROOT, "scripts", "bench");
+const CLIENT_SOURCES = ["bench_client.c", "bench_pmd.c", "bench_chat.c"].map((
+  name,
+) => join(SOURCE_DIR, name));
+const CLIENT_HEADERS = ["bench_pmd.h", "bench_chat.h"].map((name) =>
+  join(SOURCE_DIR, name)
+);
 const CLIENT = join(SCRATCH, "bench_client");
+
+/**
+ * Why a failed compile failed, in one line a person can act on: zlib's
+ * headers or library missing (the client needs them for
+ * permessage-deflate), no C compiler, or the compiler's own words.
+ *
+ * @example
+ * ```ts
+ * import { compileFailure } from "./load_client.ts";
+ * compileFailure("bench_pmd.h:27:10: fatal error: zlib.h: No such file or directory", null);
+ * // "Cannot compile the load client: zlib's headers are missing (zlib.h) ..."
+ * ```
+ */
+export function compileFailure(
+  stderr: string,
+  spawnError: string | null,
+): string {
+  if (spawnError !== null) {
+    return `Cannot compile the load client: no C compiler (cc: ${spawnError}); install gcc (Debian: apt-get install gcc)`;
+  }
+  if (
+    /zlib\.h/.test(stderr) || /cannot find -lz|-lz: No such file/.test(stderr)
+  ) {
+    return "Cannot compile the load client: zlib's headers are missing (zlib.h) or its library (-lz); the client needs them for permessage-deflate. Install zlib1g-dev (npm run setup does)";
+  }
+  return `Cannot compile the load client with cc: ${tail(stderr, 20)}`;
+}
 
 /**
  * The load client's JSON report (its last line of output).
@@ -118,8 +153,10 @@ export function runClient(
 }
 
 /**
- * Compiles the load client with `cc -O2` unless it is newer than its source
- * and than every file of `alsoNewerThan`; returns why it failed, or `null`.
+ * Compiles the load client with `cc -O2 ... -lz` into `output` (default
+ * `.bench/bench_client`) unless it is newer than its sources and headers
+ * and than every file of `alsoNewerThan`; returns why it failed (see
+ * {@link compileFailure}), or `null`.
  *
  * @example
  * ```ts
@@ -128,20 +165,21 @@ export function runClient(
  * if (error !== null) throw new Error(error);
  * ```
  */
-export function compileClient(alsoNewerThan: string[] = []): string | null {
-  mkdirSync(SCRATCH, { recursive: true });
-  const built = existsSync(CLIENT) ? statSync(CLIENT).mtimeMs : -1;
-  const fresh = [CLIENT_SOURCE, ...alsoNewerThan].every((file) =>
-    built >= statSync(file).mtimeMs
+export function compileClient(
+  alsoNewerThan: string[] = [],
+  output: string = CLIENT,
+): string | null {
+  mkdirSync(dirname(output), { recursive: true });
+  const built = existsSync(output) ? statSync(output).mtimeMs : -1;
+  const fresh = [...CLIENT_SOURCES, ...CLIENT_HEADERS, ...alsoNewerThan].every(
+    (file) => built >= statSync(file).mtimeMs,
   );
   if (fresh) return null;
   const cc = spawnSync(
     "cc",
-    ["-O2", "-Wall", "-o", CLIENT, CLIENT_SOURCE],
+    ["-O2", "-Wall", "-o", output, ...CLIENT_SOURCES, "-lz"],
     { encoding: "utf8" },
   );
   if (cc.status === 0) return null;
-  return `Cannot compile the load client with cc: ${
-    cc.error?.message ?? tail(cc.stderr ?? "", 20)
-  }`;
+  return compileFailure(cc.stderr ?? "", cc.error?.message ?? null);
 }

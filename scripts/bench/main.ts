@@ -1,14 +1,17 @@
 /**
  * The side-by-side benchmark (`npm run bench`): anyws
  * (`examples/bench_server.ts`) on Node 24, Deno and Bun against the native
- * peer of each runtime (`ws` on Node, `Deno.serve` + `Deno.upgradeWebSocket`,
- * `Bun.serve`), all obeying the same contract (`/echo`, `/bcast`), all
- * driven by the same load client (`scripts/bench/bench_client.c`, compiled
- * here with `cc -O2` into `.bench/`) in its own process.
+ * peers of each runtime (`ws` and `ws` with `bufferutil` on Node,
+ * `Deno.serve` + `Deno.upgradeWebSocket`, `Bun.serve`), all obeying the
+ * same contract (`/echo`, `/bcast`), all driven by the same load client
+ * (`scripts/bench/bench_client.c`, compiled here with `cc -O2 ... -lz` into
+ * `.bench/`) in its own process. The compression cases (`*_deflate*`) run
+ * every server with permessage-deflate on; a peer without it (Deno.serve)
+ * is reported as n/a.
  *
  * ```sh
- * node scripts/bench/main.ts                      # full run (~12 min), writes docs/bench/
- * node scripts/bench/main.ts --quick              # ~2 min, 1 pass, writes .bench/
+ * node scripts/bench/main.ts                      # full run (~22 min), writes docs/bench/
+ * node scripts/bench/main.ts --quick              # ~4 min, 1 pass, writes .bench/
  * node scripts/bench/main.ts --passes 5 --cases echo16,bcast --runtimes node,bun
  * node scripts/bench/main.ts --quick --dry-run    # print the settings, measure nothing
  * npm run bench -- --quick                        # the same as --quick
@@ -50,7 +53,29 @@ import { fail, npmConfigArgs, parseSettings } from "./options.ts";
 import { SCRATCH } from "./paths.ts";
 import { type RunRecord, writeReport } from "./report.ts";
 import { describeSample, measureSample, type Sample } from "./sample.ts";
-import { type Impl, RUNTIME_DEFS, serverVersions } from "./servers.ts";
+import {
+  type Impl,
+  type Runtime,
+  RUNTIME_DEFS,
+  serverCommand,
+  serverVersions,
+} from "./servers.ts";
+
+/** One server of a runtime: anyws, or one of its native peers. */
+interface ServerChoice {
+  impl: Impl;
+  peer?: string;
+}
+
+function serversOf(runtime: Runtime): ServerChoice[] {
+  return [
+    { impl: "anyws" },
+    ...RUNTIME_DEFS[runtime].peers.map((peer): ServerChoice => ({
+      impl: "native",
+      peer: peer.id,
+    })),
+  ];
+}
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -85,10 +110,12 @@ async function main(): Promise<void> {
   const versions = serverVersions();
   const info = machine();
   const load = Number(info.loadAverageAtStart);
+  const serverCount = settings.runtimes.reduce(
+    (sum, runtime) => sum + serversOf(runtime).length,
+    0,
+  );
   console.error(
-    `bench: ${settings.passes} pass(es) × ${settings.cases.length} case(s) × ${
-      settings.runtimes.length * 2
-    } servers; load average ${info.loadAverageAtStart}${
+    `bench: ${settings.passes} pass(es) × ${settings.cases.length} case(s) × ${serverCount} servers; load average ${info.loadAverageAtStart}${
       load > 0.7 ? " (high: other work may distort the figures)" : ""
     }; pinning ${settings.pin ? "on" : "off"}`,
   );
@@ -96,27 +123,39 @@ async function main(): Promise<void> {
   const samples: Sample[] = [];
   const started = performance.now();
   for (let pass = 1; pass <= settings.passes; pass++) {
-    const order: Impl[] = pass % 2 === 1
-      ? ["anyws", "native"]
-      : ["native", "anyws"];
     for (const caseId of settings.cases) {
+      const caseDef = CASES[caseId];
       for (const runtime of settings.runtimes) {
-        for (const impl of order) {
+        // anyws first on odd passes, last on even ones.
+        const order = serversOf(runtime);
+        if (pass % 2 === 0) order.reverse();
+        for (const { impl, peer } of order) {
+          const name = peer ?? "anyws";
+          const progress =
+            `[pass ${pass}/${settings.passes}] ${caseId} ${runtime} ${name}`;
+          const how = serverCommand(
+            runtime,
+            impl,
+            peer,
+            caseDef.deflate?.anyws ?? null,
+          );
+          if ("unsupported" in how) {
+            console.error(`${progress}: n/a (${how.unsupported})`);
+            continue;
+          }
           const sample = await measureSample(
             settings,
             pass,
-            CASES[caseId],
+            caseDef,
             runtime,
             impl,
+            peer,
           );
           samples.push(sample);
-          const name = impl === "anyws"
-            ? "anyws"
-            : RUNTIME_DEFS[runtime].nativeLabel;
           console.error(
-            `[pass ${pass}/${settings.passes}] ${caseId} ${runtime} ${name}: ${
-              describeSample(sample)
-            } (${(sample.wallMs / 1000).toFixed(1)} s)`,
+            `${progress}: ${describeSample(sample)} (${
+              (sample.wallMs / 1000).toFixed(1)
+            } s)`,
           );
         }
       }

@@ -48,7 +48,7 @@ export interface Settings {
 
 const HELP = `Usage: node scripts/bench/main.ts [options]
 
-  --quick              1 pass, 0.5 s warm-up, 1.5 s measurement (~2 min)
+  --quick              1 pass, 0.5 s warm-up, 1.5 s measurement (~4 min)
   --passes N           interleaved passes (default 3; --quick: 1)
   --cases LIST         ${CASE_IDS.join(",")}
   --runtimes LIST      ${RUNTIMES.join(",")}

@@ -7,13 +7,13 @@
  * @module
  */
 
-import type { CaseDef, CaseId } from "./case_model.ts";
+import { type CaseDef, type CaseId, isCpu } from "./case_model.ts";
 import { CASES } from "./cases.ts";
 import { formatNumber } from "./format.ts";
 import { type ClientReport, runClient } from "./load_client.ts";
 import type { Settings } from "./options.ts";
 import { freePort, startServer, stopServer, tail } from "./processes.ts";
-import { type Impl, type Runtime, RUNTIME_DEFS } from "./servers.ts";
+import { type Impl, type Runtime, serverCommand } from "./servers.ts";
 
 /**
  * One measurement: one case on one server in one pass.
@@ -25,7 +25,8 @@ import { type Impl, type Runtime, RUNTIME_DEFS } from "./servers.ts";
  *   pass: 1,
  *   case: "echo16",
  *   runtime: "node",
- *   impl: "anyws",
+ *   impl: "native",
+ *   peer: "ws+bufferutil",
  *   metrics: { msgs_per_s: 250_000 },
  *   error: null,
  *   client: null,
@@ -38,6 +39,11 @@ export interface Sample {
   case: CaseId;
   runtime: Runtime;
   impl: Impl;
+  /**
+   * A native sample's peer (servers.ts `PeerDef.id`); absent in results
+   * recorded when each runtime had one peer (then it is the first).
+   */
+  peer?: string;
   metrics: Record<string, number>;
   error: string | null;
   /** The client's JSON line, as reported. */
@@ -46,7 +52,10 @@ export interface Sample {
 }
 
 /**
- * Measures one case on one server: starts it, runs the load client, stops it.
+ * Measures one case on one server (anyws, or the native peer `peer`):
+ * starts it, runs the load client, stops it. A peer that cannot run the
+ * case (a compression case on Deno.serve) gives a sample with that error:
+ * callers skip such peers (see `serverCommand`).
  *
  * @example
  * ```ts
@@ -54,7 +63,7 @@ export interface Sample {
  * import { parseSettings } from "./options.ts";
  * import { measureSample } from "./sample.ts";
  * const settings = parseSettings(["--quick"]);
- * const sample = await measureSample(settings, 1, CASES.echo1, "node", "anyws");
+ * const sample = await measureSample(settings, 1, CASES.echo1, "node", "native", "ws+bufferutil");
  * console.log(sample.error ?? sample.metrics.p99_us);
  * ```
  */
@@ -64,6 +73,7 @@ export async function measureSample(
   caseDef: CaseDef,
   runtime: Runtime,
   impl: Impl,
+  peer?: string,
 ): Promise<Sample> {
   const started = performance.now();
   const sample: Sample = {
@@ -71,13 +81,24 @@ export async function measureSample(
     case: caseDef.id,
     runtime,
     impl,
+    ...(impl === "native" && peer !== undefined ? { peer } : {}),
     metrics: {},
     error: null,
     client: null,
     wallMs: 0,
   };
+  const how = serverCommand(
+    runtime,
+    impl,
+    peer,
+    caseDef.deflate?.anyws ?? null,
+  );
+  if ("unsupported" in how) {
+    sample.error = how.unsupported;
+    return sample;
+  }
   const port = await freePort();
-  const server = await startServer(RUNTIME_DEFS[runtime][impl], port, {
+  const server = await startServer(how.command, port, {
     pin: settings.pin,
   });
   if ("error" in server) {
@@ -132,12 +153,18 @@ export function describeSample(sample: Sample): string {
   if (sample.error !== null) return `error: ${sample.error}`;
   const parts: string[] = [];
   for (const metric of def.metrics) {
-    if (metric.unit === "%") continue;
+    if (isCpu(metric)) continue;
     const value = sample.metrics[metric.key];
     if (value === undefined) continue;
     // formatNumber already names some units ("MB/s"): do not say it twice.
     const label = metric.unit === metric.label ? "" : ` ${metric.label}`;
     parts.push(`${formatNumber(value, metric.unit)}${label}`);
+  }
+  const extension = sample.client?.extension;
+  if (def.deflate !== undefined) {
+    parts.push(
+      typeof extension === "string" ? `agreed "${extension}"` : "no extension",
+    );
   }
   const cl = sample.metrics.client_cpu_pct;
   const sv = sample.metrics.server_cpu_pct;

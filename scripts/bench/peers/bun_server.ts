@@ -8,17 +8,27 @@
  *   connection subscribed to (it reaches every subscriber, the sender
  *   included).
  *
- * No compression, messages up to 128 MiB, a backpressure limit large enough
- * that nothing is dropped, no idle timeout, 127.0.0.1 only. Run:
- * `bun scripts/bench/peers/bun_server.ts PORT`; prints a ready line.
+ * Messages up to 128 MiB, a backpressure limit large enough that nothing
+ * is dropped, no idle timeout, 127.0.0.1 only. Run:
+ * `bun scripts/bench/peers/bun_server.ts [--deflate] PORT`; prints a ready
+ * line.
+ *
+ * Without `--deflate`, no compression (`perMessageDeflate: false`). With
+ * it, `perMessageDeflate: true` (Bun's shared compressor and decompressor),
+ * and every `send` and `publish` asks for compression (their `compress`
+ * argument `true`): Bun compresses only the messages sent that way, there
+ * is no size threshold.
  *
  * @module
  */
 
+import process from "node:process";
+import { type PeerFlags, peerFlags } from "./peer_flags.ts";
+
 /** The few members of a Bun `ServerWebSocket` used here. */
 interface BunSocket {
   data: { bcast: boolean };
-  send(message: string | Uint8Array): number;
+  send(message: string | Uint8Array, compress?: boolean): number;
   subscribe(topic: string): void;
 }
 
@@ -26,7 +36,11 @@ interface BunSocket {
 interface BunServer {
   readonly port: number;
   upgrade(request: Request, options: { data: { bcast: boolean } }): boolean;
-  publish(topic: string, message: string | Uint8Array): number;
+  publish(
+    topic: string,
+    message: string | Uint8Array,
+    compress?: boolean,
+  ): number;
 }
 
 /** The members of the `Bun` global used here. */
@@ -49,18 +63,29 @@ interface BunSubset {
 }
 
 const bun = (globalThis as unknown as { Bun: BunSubset }).Bun;
-const port = Number(bun.argv[2] ?? 8080);
+let flags: PeerFlags;
+try {
+  flags = peerFlags(bun.argv.slice(2), {
+    name: "bun_server",
+    deflate: true,
+    bufferutil: "bufferutil is a ws add-on",
+  });
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
+}
+const compress = flags.deflate;
 
 const server: BunServer = bun.serve({
   hostname: "127.0.0.1",
-  port,
+  port: flags.port,
   fetch(request, server) {
     const bcast = new URL(request.url).pathname === "/bcast";
     if (server.upgrade(request, { data: { bcast } })) return undefined;
     return new Response("Expected a WebSocket upgrade", { status: 426 });
   },
   websocket: {
-    perMessageDeflate: false,
+    perMessageDeflate: compress,
     maxPayloadLength: 128 * 1024 * 1024,
     backpressureLimit: 1024 * 1024 * 1024,
     closeOnBackpressureLimit: false,
@@ -69,10 +94,16 @@ const server: BunServer = bun.serve({
       if (ws.data.bcast) ws.subscribe("bcast");
     },
     message(ws, message) {
-      if (ws.data.bcast) server.publish("bcast", message);
-      else ws.send(message);
+      if (ws.data.bcast) server.publish("bcast", message, compress);
+      else ws.send(message, compress);
     },
   },
 });
 
-console.log(`bun_server listening on ws://127.0.0.1:${server.port}`);
+console.log(
+  `bun_server listening on ws://127.0.0.1:${server.port} (${
+    compress
+      ? "perMessageDeflate: true, send and publish with compress: true"
+      : "no compression"
+  })`,
+);

@@ -9,9 +9,18 @@
  *
  * No compression, no idle timeout, 127.0.0.1 only. Run:
  * `deno run -A scripts/bench/peers/deno_server.ts PORT`; prints a ready line.
+ * `--deflate` is refused: Deno.serve has no permessage-deflate (its
+ * WebSocket server never negotiates RFC 7692, deno#7681), so the
+ * compression cases report this peer as "n/a".
  *
  * @module
  */
+
+import process from "node:process";
+import { type PeerFlags, peerFlags } from "./peer_flags.ts";
+
+/** Why Deno's native server cannot take part in the compression cases. */
+const NO_DEFLATE = "Deno.serve has no permessage-deflate (deno#7681)";
 
 /** The members of the `Deno` global used here. */
 interface DenoSubset {
@@ -31,12 +40,22 @@ interface DenoSubset {
 }
 
 const deno = (globalThis as unknown as { Deno: DenoSubset }).Deno;
-const port = Number(deno.args[0] ?? 8080);
+let flags: PeerFlags;
+try {
+  flags = peerFlags(deno.args, {
+    name: "deno_server",
+    deflate: NO_DEFLATE,
+    bufferutil: "bufferutil is a ws add-on",
+  });
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
+}
 const bcast = new Set<WebSocket>();
 
 deno.serve({
   hostname: "127.0.0.1",
-  port,
+  port: flags.port,
   onListen(address) {
     console.log(`deno_server listening on ws://127.0.0.1:${address.port}`);
   },

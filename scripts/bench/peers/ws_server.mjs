@@ -6,22 +6,90 @@
  * - `/bcast` sends every message to all open `/bcast` connections, the
  *   sender included: a loop of `ws.send`, which is how `ws` broadcasts.
  *
- * No compression, messages up to 128 MiB, 127.0.0.1 only. Run:
- * `node scripts/bench/peers/ws_server.mjs PORT`; prints a ready line.
+ * Messages up to 128 MiB, 127.0.0.1 only. Run:
+ * `node scripts/bench/peers/ws_server.mjs [--deflate] [--bufferutil] PORT`;
+ * prints a ready line saying what it uses.
+ *
+ * - Without `--bufferutil`, ws is told not to load its native add-on
+ *   (`WS_NO_BUFFER_UTIL`, read by ws/lib/buffer-util.js), so this is ws
+ *   alone even where `bufferutil` is installed. With it, ws must be using
+ *   the add-on's native `mask`/`unmask` (not its JavaScript fallback), or
+ *   the server refuses to start.
+ * - Without `--deflate`, no compression (`perMessageDeflate: false`). With
+ *   it, `perMessageDeflate: { threshold: 0 }`: every message is compressed.
+ *   ws applies its threshold (default 1024 bytes) only when it sends
+ *   without context takeover (server_no_context_takeover agreed), so with
+ *   a browser's offer it compresses a 400 B message anyway; `threshold: 0`
+ *   makes that hold for every offer. Everything else is ws's default:
+ *   context takeover both ways unless the client's offer asks otherwise,
+ *   15-bit windows, zlib's default level and memLevel 8,
+ *   `concurrencyLimit` 10.
  *
  * @module
  */
 
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import process from "node:process";
-import { WebSocketServer } from "ws";
+import { peerFlags } from "./peer_flags.ts";
 
-const port = Number(process.argv[2] ?? process.env.PORT ?? 8080);
+let flags;
+try {
+  flags = peerFlags(process.argv.slice(2), {
+    name: "ws_server",
+    deflate: true,
+    bufferutil: true,
+  });
+} catch (error) {
+  console.error(error.message);
+  process.exit(2);
+}
+
+// ws reads this once, when it first loads (hence the dynamic import below).
+if (!flags.bufferutil) process.env.WS_NO_BUFFER_UTIL = "1";
+else delete process.env.WS_NO_BUFFER_UTIL;
+const { WebSocketServer } = await import("ws");
+
+/**
+ * What ws masks and unmasks with: "native bufferutil X" when ws wrapped the
+ * add-on and the add-on is native, otherwise a reason it is not.
+ */
+function maskingOf() {
+  const require = createRequire(import.meta.url);
+  const wsDir = dirname(require.resolve("ws/package.json"));
+  // The module instance ws itself uses (same resolved file, same cache).
+  const wsBufferUtil = require(join(wsDir, "lib", "buffer-util.js"));
+  if (!String(wsBufferUtil.mask).includes("bufferUtil.mask")) {
+    return { native: false, text: "ws's JavaScript masking" };
+  }
+  const fromWs = createRequire(join(wsDir, "index.js"));
+  const addonDir = dirname(fromWs.resolve("bufferutil/package.json"));
+  const addon = fromWs("bufferutil");
+  const version = fromWs(join(addonDir, "package.json")).version;
+  if (!String(addon.mask).includes("[native code]")) {
+    return {
+      native: false,
+      text: `bufferutil ${version}'s JavaScript fallback (no native build)`,
+    };
+  }
+  return { native: true, text: `bufferutil ${version}, native` };
+}
+
+const masking = maskingOf();
+if (flags.bufferutil !== masking.native) {
+  console.error(
+    `ws_server: ${
+      flags.bufferutil ? "--bufferutil asked for" : "without --bufferutil,"
+    } but ws uses ${masking.text}`,
+  );
+  process.exit(1);
+}
+
 const bcast = new Set();
-
 const wss = new WebSocketServer({
   host: "127.0.0.1",
-  port,
-  perMessageDeflate: false,
+  port: flags.port,
+  perMessageDeflate: flags.deflate ? { threshold: 0 } : false,
   maxPayload: 128 * 1024 * 1024,
   clientTracking: false,
 });
@@ -46,5 +114,9 @@ wss.on("error", (error) => {
 });
 wss.on("listening", () => {
   const address = wss.address();
-  console.log(`ws_server listening on ws://127.0.0.1:${address.port}`);
+  console.log(
+    `ws_server listening on ws://127.0.0.1:${address.port} (${masking.text}; ${
+      flags.deflate ? "perMessageDeflate { threshold: 0 }" : "no compression"
+    })`,
+  );
 });
