@@ -33,12 +33,20 @@ export interface DenoListener {
 /** The members of the `Deno` global the engine calls. */
 export interface DenoSubset {
   listen(
-    options: { hostname: string; port: number; transport?: "tcp" },
+    options: {
+      hostname: string;
+      port: number;
+      transport?: "tcp";
+      reusePort?: boolean;
+    },
   ): DenoListener;
   listenTls(options: {
     hostname: string;
     port: number;
     cert: string;
     key: string;
+    reusePort?: boolean;
   }): DenoListener;
+  /** Only with `--unstable-net`: how the engine tells that the flag is on. */
+  listenDatagram?: unknown;
 }

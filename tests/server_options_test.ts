@@ -32,6 +32,8 @@ describe("DEFAULT_SERVER_OPTIONS", () => {
       requireOrigin: false,
       requireProtocol: false,
       rateLimit: { messages: 10_000, interval: 1_000, action: "close" },
+      deflate: false,
+      reusePort: false,
     });
   });
 
