@@ -33,8 +33,8 @@ describe("RestartPolicy", () => {
     const policy = new RestartPolicy({ maxCrashes: 3, window: 1000 });
     assert.ok("delay" in policy.crashed(1, 0, 5));
     assert.ok("delay" in policy.crashed(2, 100, 5));
-    assert.ok("delay" in policy.crashed(1, 1100, 5)); // the first aged out
-    assert.deepEqual(policy.crashed(2, 1150, 5), {
+    assert.ok("delay" in policy.crashed(1, 1050, 5)); // the first aged out
+    assert.deepEqual(policy.crashed(2, 1080, 5), {
       reason: "workers crashed 3 times within 1 s",
     });
   });
