@@ -4,7 +4,11 @@
  *
  * - `/echo` sends every message back with the same opcode;
  * - `/bcast` sends every message to all open `/bcast` connections, the
- *   sender included, with one `broadcast` call.
+ *   sender included, with one broadcast call (to the room `bcast`).
+ *
+ * With `--redis URL` (or `REDIS_URL`) it joins the cluster on that Redis:
+ * a `/bcast` message then reaches the `/bcast` connections of every node,
+ * so a load generator can measure cross-node delivery.
  *
  * Accepts messages up to 128 MiB in any number of fragments; no extensions;
  * prints nothing per message. Runs unchanged with `deno run -A`, `bun` and
@@ -13,25 +17,38 @@
  * @module
  */
 
-import { type Connection, Server } from "../mod.ts";
+import { Server, type ServerOptions } from "../mod.ts";
 import { args, env } from "./_env.ts";
 
-const port = Number(args()[0] ?? env("PORT", "8080"));
-const server = new Server<{ bcast?: boolean }>({
+const argv = args();
+const redisFlag = argv.indexOf("--redis");
+const redis = redisFlag >= 0 ? argv[redisFlag + 1] : env("REDIS_URL", "");
+const positional = argv.filter((_, i) =>
+  i !== redisFlag && i !== redisFlag + 1
+);
+const port = Number(positional[0] ?? env("PORT", "8080"));
+
+const options: ServerOptions = {
   hostname: "127.0.0.1",
   port,
   maxMessageSize: 128 * 1024 * 1024,
   maxBufferedAmount: 512 * 1024 * 1024,
   rateLimit: false,
-});
-const isBroadcast = (conn: Connection<{ bcast?: boolean }>): boolean =>
-  conn.data.bcast === true;
+};
+if (redis !== "") {
+  // Loaded only for a cluster: a single node never loads the Redis client.
+  const { redisBackplane } = await import("../engines/redis.ts");
+  options.backplane = redisBackplane({ url: redis });
+  options.cluster = { nodeName: `bench-${port}` };
+}
+const server = new Server(options);
+const everyBroadcaster = server.room("bcast");
 
 server.on("open", (request, conn) => {
-  if (request.path === "/bcast") conn.data.bcast = true;
+  if (request.path === "/bcast") conn.join("bcast");
 });
 server.on("message", (data, conn) => {
-  if (conn.data.bcast) server.broadcast(data, isBroadcast);
+  if (conn.rooms.size > 0) everyBroadcaster.broadcast(data);
   else conn.send(data);
 });
 server.on("error", () => {});
