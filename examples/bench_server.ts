@@ -23,9 +23,9 @@ import { args, env } from "./_env.ts";
 const argv = args();
 const redisFlag = argv.indexOf("--redis");
 const redis = redisFlag >= 0 ? argv[redisFlag + 1] : env("REDIS_URL", "");
-const positional = argv.filter((_, i) =>
-  i !== redisFlag && i !== redisFlag + 1
-);
+const positional = redisFlag < 0
+  ? argv
+  : argv.filter((_, i) => i !== redisFlag && i !== redisFlag + 1);
 const port = Number(positional[0] ?? env("PORT", "8080"));
 
 const options: ServerOptions = {
