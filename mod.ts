@@ -58,6 +58,7 @@ export type {
 } from "./src/cluster/backplane.ts";
 export type {
   ClusterAnswer,
+  ClusterNodeOptions,
   ClusterStats,
 } from "./src/cluster/cluster_node.ts";
 export type { ClusterMember, PresenceChange } from "./src/cluster/presence.ts";

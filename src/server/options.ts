@@ -224,7 +224,8 @@ export interface ServerOptions {
   /**
    * Share the port with other processes that bind it with `reusePort` too
    * (SO_REUSEPORT: the kernel spreads the connections among them; Linux).
-   * On Deno it needs `--unstable-net`. Default `false`.
+   * An engine whose runtime needs a flag for it rejects the listen with an
+   * error naming the flag. Default `false`.
    */
   reusePort?: boolean;
   /**
