@@ -17,9 +17,8 @@ import process from "node:process";
 import { availableParallelism } from "node:os";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Server, type ServerOptions } from "../mod.ts";
-import { redisBackplane } from "../engines/redis.ts";
 import {
   CLI_USAGE,
   type CliConfig,
@@ -52,6 +51,19 @@ async function loadHandler(config: CliConfig): Promise<HandlerModule> {
   return module;
 }
 
+/** The Redis engine, loaded only for `--redis` (`redis` is an optional peer dependency). */
+async function loadRedis(): Promise<typeof import("../engines/redis.ts")> {
+  try {
+    return await import("../engines/redis.ts");
+  } catch (error) {
+    throw new CliError(
+      `--redis needs the redis package (npm install redis): ${
+        firstLine(error)
+      }`,
+    );
+  }
+}
+
 async function readPem(path: string, flag: string): Promise<string> {
   try {
     return await readFile(path, "utf8");
@@ -79,6 +91,7 @@ async function start(config: CliConfig): Promise<void> {
   const worker = process.env[WORKER_ENV];
   if (worker !== undefined) options.reusePort = true;
   if (config.redis !== undefined) {
+    const { redisBackplane } = await loadRedis();
     options.backplane = redisBackplane({ url: config.redis });
     options.cluster = worker === undefined ? {} : { nodeName: `w${worker}` };
   }
@@ -134,7 +147,10 @@ try {
   });
   if (config.command === "help") console.log(CLI_USAGE);
   else if (config.workers > 1 && process.env[WORKER_ENV] === undefined) {
-    process.exit(await supervise(config, args));
+    // Workers run this very file (main.ts here, main.js in the npm package).
+    process.exit(
+      await supervise(config, args, fileURLToPath(import.meta.url)),
+    );
   } else await start(config);
 } catch (error) {
   console.error(`anyws: ${firstLine(error)}`);

@@ -23,7 +23,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
 import { type CliConfig, CliError } from "./config.ts";
 import { RestartPolicy, type RestartPolicyOptions } from "./restart_policy.ts";
 
@@ -32,8 +31,6 @@ export const WORKER_ENV = "ANYWS_WORKER";
 
 /** How long workers get to close their clients after SIGTERM, in ms. */
 const SHUTDOWN_TIMEOUT = 15_000;
-
-const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 
 interface Worker {
   slot: number;
@@ -52,12 +49,14 @@ interface Worker {
  * import { supervise } from "./workers.ts";
  * const args = ["start", "--workers", "2", "--redis", "redis://127.0.0.1:6379"];
  * const config = parseCliConfig(args, {});
- * if (config.workers > 1) console.log("exit code", await supervise(config, args.slice(1)));
+ * const main = new URL("./main.ts", import.meta.url).pathname;
+ * if (config.workers > 1) console.log("exit code", await supervise(config, args.slice(1), main));
  * ```
  */
 export async function supervise(
   config: CliConfig,
   args: readonly string[],
+  main: string,
   policyOptions?: RestartPolicyOptions,
 ): Promise<number> {
   if (process.platform !== "linux") {
@@ -81,7 +80,7 @@ export async function supervise(
   const start = (slot: number): void => {
     restarts.delete(slot);
     if (stopping) return;
-    const [command, commandArgs] = workerCommand(workerArgs);
+    const [command, commandArgs] = workerCommand(main, workerArgs);
     const child = spawn(command, commandArgs, {
       env: { ...process.env, [WORKER_ENV]: String(slot) },
       stdio: ["pipe", "pipe", "pipe"],
@@ -196,16 +195,19 @@ export async function supervise(
   return await finished;
 }
 
-/** How to run `cli/main.ts` again with this runtime (Deno with `--unstable-net` for reusePort). */
-function workerCommand(args: readonly string[]): [string, string[]] {
+/** How to run the CLI's `main` again with this runtime (Deno with `--unstable-net` for reusePort). */
+function workerCommand(
+  main: string,
+  args: readonly string[],
+): [string, string[]] {
   if ("Deno" in globalThis) {
     return [
       process.execPath,
-      ["run", "-A", "--unstable-net", MAIN, ...args],
+      ["run", "-A", "--unstable-net", main, ...args],
     ];
   }
   // Node and Bun: the same executable and runtime flags.
-  return [process.execPath, [...process.execArgv, MAIN, ...args]];
+  return [process.execPath, [...process.execArgv, main, ...args]];
 }
 
 function forwardLines(
