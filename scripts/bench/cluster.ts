@@ -226,6 +226,8 @@ function runGenerator(plan: LoadPlan): Promise<LoadReport> {
           samples: 0,
           crossNode: plan.ports.length > 1,
           generatorCpuPct: 0,
+          serverCpuUsPerDelivery: null,
+          redisCpuPct: null,
           error: `generator ${signal ?? `exit ${code}`}: ${
             tail(stderr || stdout)
           }`,
@@ -252,6 +254,7 @@ interface EchoRow {
 async function broadcastRuns(
   options: Options,
   redis: string,
+  redisPid: number | undefined,
 ): Promise<BroadcastRow[]> {
   const rows: BroadcastRow[] = [];
   for (const processes of options.processes) {
@@ -269,6 +272,8 @@ async function broadcastRuns(
           durationMs: options.durationMs,
           window: options.window,
           rate: options.rate,
+          serverPids: servers.map(({ server }) => server.pid),
+          redisPid,
         };
         const throughput = await runGenerator({ ...base, mode: "throughput" });
         const latency = await runGenerator({ ...base, mode: "latency" });
@@ -302,6 +307,8 @@ function emptyReport(error: string): LoadReport {
     samples: 0,
     crossNode: false,
     generatorCpuPct: 0,
+    serverCpuUsPerDelivery: null,
+    redisCpuPct: null,
     error,
   };
 }
@@ -431,13 +438,13 @@ function render(
   lines.push("## Broadcast deliveries per second");
   lines.push("");
   lines.push(
-    `Every sender keeps ${options.window} messages in flight until the probe on the next process received them (cross-node); a delivery is one message received by one connection.`,
+    `Every sender keeps ${options.window} messages in flight until the probe on the next process received them (cross-node); a delivery is one message received by one connection. Server CPU per delivery is the CPU time of all server processes (read from /proc) over the deliveries counted meanwhile: on a shared machine it tells the servers' cost better than deliveries/s, which also depend on what else runs.`,
   );
   lines.push("");
   lines.push(
-    "| processes | anyws | Socket.IO | anyws / Socket.IO | target | generator CPU (anyws / Socket.IO) |",
+    "| processes | anyws | Socket.IO | anyws / Socket.IO | target | server CPU µs per delivery (anyws / Socket.IO) | generator CPU (anyws / Socket.IO) |",
   );
-  lines.push("| ---: | ---: | ---: | ---: | --- | ---: |");
+  lines.push("| ---: | ---: | ---: | ---: | --- | ---: | ---: |");
   for (const p of options.processes) {
     const a = row(p, "anyws")?.throughput;
     const s = row(p, "socketio")?.throughput;
@@ -452,9 +459,9 @@ function render(
     lines.push(
       `| ${p} | ${fmt(a?.deliveriesPerS)} | ${
         fmt(s?.deliveriesPerS)
-      } | ${ratio} | ${target} | ${a?.generatorCpuPct ?? "–"}% / ${
-        s?.generatorCpuPct ?? "–"
-      }% |`,
+      } | ${ratio} | ${target} | ${fmt(a?.serverCpuUsPerDelivery)} / ${
+        fmt(s?.serverCpuUsPerDelivery)
+      } | ${a?.generatorCpuPct ?? "–"}% / ${s?.generatorCpuPct ?? "–"}% |`,
     );
   }
   lines.push("");
@@ -525,7 +532,7 @@ const started = new Date();
 const redis = await RedisServer.start();
 let markdown = "";
 try {
-  const rows = await broadcastRuns(options, redis.url);
+  const rows = await broadcastRuns(options, redis.url, redis.pid);
   const echo = options.echo ? await echoRuns(options, redis.url) : [];
   markdown = render(options, rows, echo, started);
   console.log(JSON.stringify({ options, broadcast: rows, echo }));

@@ -23,6 +23,7 @@
  * @module
  */
 
+import { readFileSync } from "node:fs";
 import process from "node:process";
 import WebSocket from "ws";
 
@@ -55,6 +56,10 @@ export interface LoadPlan {
   warmupMs: number;
   /** Counting, in ms. */
   durationMs: number;
+  /** The server processes, whose CPU time is read while counting (Linux). */
+  serverPids?: number[];
+  /** The redis-server process, likewise. */
+  redisPid?: number;
 }
 
 /**
@@ -77,6 +82,10 @@ export interface LoadReport {
   crossNode: boolean;
   /** The generator's own CPU use, in % of one core, while counting. */
   generatorCpuPct: number;
+  /** The servers' CPU time (all processes) per delivery, in µs, when known. */
+  serverCpuUsPerDelivery: number | null;
+  /** redis-server's CPU use, in % of one core, when known. */
+  redisCpuPct: number | null;
   error: string | null;
 }
 
@@ -160,6 +169,19 @@ async function openAll(
   return links;
 }
 
+/** CPU seconds (user + system) of `pid` so far, or NaN (not Linux, gone). */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces): utime is the
+    // 14th field, stime the 15th, in clock ticks (100 per second).
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 function percentile(sorted: number[], q: number): number | null {
   if (sorted.length === 0) return null;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -197,8 +219,12 @@ export async function runLoad(plan: LoadPlan): Promise<LoadReport> {
     samples: 0,
     crossNode: servers > 1,
     generatorCpuPct: 0,
+    serverCpuUsPerDelivery: null,
+    redisCpuPct: null,
     error: null,
   };
+  const serversCpu = () =>
+    (plan.serverPids ?? []).reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   try {
     // Probes: the first receiver of each server.
     const probe = (server: number) => (payload: string) => {
@@ -276,6 +302,8 @@ export async function runLoad(plan: LoadPlan): Promise<LoadReport> {
     await new Promise((resolve) => setTimeout(resolve, plan.warmupMs));
     const start = performance.now();
     const cpu = process.cpuUsage();
+    const serversAtStart = serversCpu();
+    const redisAtStart = cpuSeconds(plan.redisPid ?? -1);
     const deliveredAtStart = delivered;
     const sentAtStart = sent.reduce((a, b) => a + b, 0);
     recording = true;
@@ -283,11 +311,21 @@ export async function runLoad(plan: LoadPlan): Promise<LoadReport> {
     recording = false;
     const seconds = (performance.now() - start) / 1000;
     const used = process.cpuUsage(cpu);
+    const serversUsed = serversCpu() - serversAtStart;
+    const redisUsed = cpuSeconds(plan.redisPid ?? -1) - redisAtStart;
     stopped = true;
     clearInterval(ticker);
     report.deliveriesPerS = Math.round(
       (delivered - deliveredAtStart) / seconds,
     );
+    if (Number.isFinite(serversUsed) && plan.serverPids?.length) {
+      report.serverCpuUsPerDelivery = Math.round(
+        serversUsed * 1e8 / Math.max(1, delivered - deliveredAtStart),
+      ) / 100;
+    }
+    if (Number.isFinite(redisUsed)) {
+      report.redisCpuPct = Math.round(redisUsed * 100 / seconds);
+    }
     report.sentPerS = Math.round(
       (sent.reduce((a, b) => a + b, 0) - sentAtStart) / seconds,
     );
