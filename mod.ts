@@ -46,8 +46,27 @@ export type {
   SendOptions,
   WebSocketConnection,
 } from "./src/driver/connection.ts";
-export type { Group } from "./src/server/group.ts";
+export type { Group, SendFilter } from "./src/server/group.ts";
 export type { ConnectionSet } from "./src/server/connection_set.ts";
+
+// Clusters (a backplane: `redisBackplane` from "@anyws/anyws/engines/redis")
+export type { ClusterOptions } from "./src/server/cluster_binding.ts";
+export type { ServerCluster } from "./src/server/server_cluster.ts";
+export type {
+  Backplane,
+  BackplaneHandler,
+  BackplaneStatus,
+} from "./src/cluster/backplane.ts";
+export type {
+  ClusterAnswer,
+  ClusterNodeOptions,
+  ClusterStats,
+} from "./src/cluster/cluster_node.ts";
+export type { ClusterMember, PresenceChange } from "./src/cluster/presence.ts";
+export {
+  ClusterError,
+  type ClusterErrorCode,
+} from "./src/cluster/cluster_error.ts";
 
 // Options
 export {

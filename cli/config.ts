@@ -53,6 +53,10 @@ export interface CliConfig {
   limits: CliLimits;
   /** Allowed origins (`--origins a,b` or `*`), when given. */
   origins?: string[];
+  /** The Redis backplane's URL (`--redis`): the server becomes a cluster node. */
+  redis?: string;
+  /** Worker processes sharing the port (`--workers N`, `auto` = cores); 1 runs no supervisor. */
+  workers: number;
 }
 
 /**
@@ -80,7 +84,7 @@ export interface CliLimits {
 /** Flag name → [config key, environment variable, kind]. */
 const OPTIONS: Record<
   string,
-  [key: string, env: string, kind: "string" | "port" | "count" | "list"]
+  [key: string, env: string, kind: Kind]
 > = {
   "--host": ["host", "WEBSOCKET_HOST", "string"],
   "--port": ["port", "WEBSOCKET_PORT", "port"],
@@ -105,7 +109,14 @@ const OPTIONS: Record<
   ],
   "--ping-interval": ["pingInterval", "WEBSOCKET_PING_INTERVAL", "count"],
   "--idle-timeout": ["idleTimeout", "WEBSOCKET_IDLE_TIMEOUT", "count"],
+  "--redis": ["redis", "WEBSOCKET_REDIS_URL", "redis"],
+  "--workers": ["workers", "WEBSOCKET_WORKERS", "workers"],
 };
+
+type Kind = "string" | "port" | "count" | "list" | "redis" | "workers";
+
+/** Most worker processes `--workers` accepts. */
+const MAX_WORKERS = 1024;
 
 const LIMIT_KEYS = new Set([
   "maxMessageSize",
@@ -142,6 +153,12 @@ Options (environment variable in brackets; flags win over the environment):
   --max-connections-per-ip N  [WEBSOCKET_MAX_CONNECTIONS_PER_IP] (0: no limit)
   --ping-interval MS          [WEBSOCKET_PING_INTERVAL] (30000; 0 disables)
   --idle-timeout MS           [WEBSOCKET_IDLE_TIMEOUT] (60000; 0 disables)
+  --redis URL                 join a cluster on this Redis (redis:// or rediss://)
+                              [WEBSOCKET_REDIS_URL]: broadcasts, rooms, users and
+                              presence span every server on it
+  --workers N|auto            N worker processes share the port (SO_REUSEPORT,
+                              Linux), restarted when they die; auto = one per
+                              core; N > 1 needs --redis [WEBSOCKET_WORKERS] (1)
   --quiet                     no log line per connection
   --help                      this text`;
 
@@ -159,6 +176,7 @@ Options (environment variable in brackets; flags win over the environment):
 export function parseCliConfig(
   args: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
+  machine: { cores: number } = { cores: 1 },
 ): CliConfig {
   const flags = new Map<string, string>();
   let command: CliConfig["command"] | undefined;
@@ -193,13 +211,16 @@ export function parseCliConfig(
     port: 8080,
     quiet,
     limits: {},
+    workers: 1,
   };
   const record = config as unknown as Record<string, unknown>;
   for (const [flag, [key, envName, kind]] of Object.entries(OPTIONS)) {
     const raw = flags.get(flag) ?? nonEmpty(env[envName]);
     if (raw === undefined) continue;
     const source = flags.has(flag) ? flag : envName;
-    const value = convert(raw, kind, source);
+    const value = kind === "workers"
+      ? workersOf(raw, source, machine.cores)
+      : convert(raw, kind, source);
     if (LIMIT_KEYS.has(key)) {
       (config.limits as Record<string, unknown>)[key] = value;
     } else {
@@ -209,7 +230,24 @@ export function parseCliConfig(
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
     throw new CliError("TLS needs both --tls-cert and --tls-key");
   }
+  if (config.workers > 1 && config.redis === undefined) {
+    throw new CliError(
+      `--workers ${config.workers} needs a backplane: add --redis URL (or WEBSOCKET_REDIS_URL); without one, rooms, broadcasts and presence would split across the workers`,
+    );
+  }
   return config;
+}
+
+/** `auto` (one per core) or a count from 1 to {@link MAX_WORKERS}. */
+function workersOf(raw: string, source: string, cores: number): number {
+  if (raw.trim().toLowerCase() === "auto") return Math.max(1, cores);
+  const count = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(count >= 1 && count <= MAX_WORKERS)) {
+    throw new CliError(
+      `Invalid number of workers in ${source}: ${raw} (1 to ${MAX_WORKERS}, or auto)`,
+    );
+  }
+  return count;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -218,10 +256,17 @@ function nonEmpty(value: string | undefined): string | undefined {
 
 function convert(
   raw: string,
-  kind: "string" | "port" | "count" | "list",
+  kind: Exclude<Kind, "workers">,
   source: string,
 ): string | number | string[] {
   switch (kind) {
+    case "redis":
+      if (!/^rediss?:\/\/[^\s]+$/i.test(raw.trim())) {
+        throw new CliError(
+          `Invalid Redis URL in ${source}: ${raw} (redis://host:port or rediss://host:port)`,
+        );
+      }
+      return raw.trim();
     case "string":
       if (raw.trim() === "") throw new CliError(`Empty value for ${source}`);
       return raw;

@@ -7,14 +7,17 @@
  *     node cli/main.ts start --port 8080
  *
  * Without `--handler` it runs the demo chat app. `--help` lists the options.
+ * `--redis URL` makes the server a node of a cluster; `--workers N` runs a
+ * supervisor with N worker processes on one port (cli/workers.ts).
  *
  * @module
  */
 
 import process from "node:process";
+import { availableParallelism } from "node:os";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Server, type ServerOptions } from "../mod.ts";
 import {
   CLI_USAGE,
@@ -22,6 +25,7 @@ import {
   CliError,
   parseCliConfig,
 } from "./config.ts";
+import { supervise, WORKER_ENV } from "./workers.ts";
 
 /** A handler module: Larafony's `registerDefaultHandlers`, as a function. */
 type HandlerModule = { register?: (server: Server) => unknown };
@@ -47,6 +51,19 @@ async function loadHandler(config: CliConfig): Promise<HandlerModule> {
   return module;
 }
 
+/** The Redis engine, loaded only for `--redis` (`redis` is an optional peer dependency). */
+async function loadRedis(): Promise<typeof import("../engines/redis.ts")> {
+  try {
+    return await import("../engines/redis.ts");
+  } catch (error) {
+    throw new CliError(
+      `--redis needs the redis package (npm install redis): ${
+        firstLine(error)
+      }`,
+    );
+  }
+}
+
 async function readPem(path: string, flag: string): Promise<string> {
   try {
     return await readFile(path, "utf8");
@@ -69,6 +86,14 @@ async function start(config: CliConfig): Promise<void> {
       cert: await readPem(config.tlsCert, "--tls-cert"),
       key: await readPem(config.tlsKey, "--tls-key"),
     };
+  }
+  // A worker of `--workers`: shares the port with its siblings.
+  const worker = process.env[WORKER_ENV];
+  if (worker !== undefined) options.reusePort = true;
+  if (config.redis !== undefined) {
+    const { redisBackplane } = await loadRedis();
+    options.backplane = redisBackplane({ url: config.redis });
+    options.cluster = worker === undefined ? {} : { nodeName: `w${worker}` };
   }
   const server = new Server(options);
   const log = config.quiet ? () => {} : (line: string) => console.log(line);
@@ -102,6 +127,12 @@ async function start(config: CliConfig): Promise<void> {
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+  if (worker !== undefined) {
+    // The supervisor holds our stdin open: its end means the supervisor died.
+    process.stdin.on("end", () => void stop("supervisor gone"));
+    process.stdin.on("error", () => void stop("supervisor gone"));
+    process.stdin.resume();
+  }
 }
 
 function firstLine(error: unknown): string {
@@ -110,9 +141,17 @@ function firstLine(error: unknown): string {
 }
 
 try {
-  const config = parseCliConfig(process.argv.slice(2), process.env);
+  const args = process.argv.slice(2);
+  const config = parseCliConfig(args, process.env, {
+    cores: availableParallelism(),
+  });
   if (config.command === "help") console.log(CLI_USAGE);
-  else await start(config);
+  else if (config.workers > 1 && process.env[WORKER_ENV] === undefined) {
+    // Workers run this very file (main.ts here, main.js in the npm package).
+    process.exit(
+      await supervise(config, args, fileURLToPath(import.meta.url)),
+    );
+  } else await start(config);
 } catch (error) {
   console.error(`anyws: ${firstLine(error)}`);
   process.exit(error instanceof CliError ? 2 : 1);

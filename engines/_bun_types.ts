@@ -67,6 +67,7 @@ export interface BunSubset {
     hostname: string;
     port: number;
     allowHalfOpen?: boolean;
+    reusePort?: boolean;
     tls?: { cert: string; key: string };
     socket: BunSocketHandler<Data>;
   }): BunListener;

@@ -38,13 +38,19 @@ export interface DenoListener {
 /** The members of the `Deno` global the engine calls. */
 export interface DenoSubset {
   listen(
-    options: { hostname: string; port: number; transport?: "tcp" },
+    options: {
+      hostname: string;
+      port: number;
+      transport?: "tcp";
+      reusePort?: boolean;
+    },
   ): DenoListener;
   listenTls(options: {
     hostname: string;
     port: number;
     cert: string;
     key: string;
+    reusePort?: boolean;
   }): DenoListener;
   connect(options: {
     hostname: string;
@@ -56,4 +62,6 @@ export interface DenoSubset {
     conn: DenoConn,
     options: { hostname: string; caCerts?: string[] },
   ): Promise<DenoTlsConn>;
+  /** Only with `--unstable-net`: how the engine tells that the flag is on. */
+  listenDatagram?: unknown;
 }

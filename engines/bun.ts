@@ -456,6 +456,7 @@ export function bunEngine(options: BunEngineOptions = {}): Engine {
           hostname,
           port,
           allowHalfOpen: true,
+          ...(listenOptions.reusePort ? { reusePort: true } : {}),
           ...(tls === undefined
             ? {}
             : { tls: { cert: tls.cert, key: tls.key } }),

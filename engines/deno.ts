@@ -418,9 +418,28 @@ export function denoEngine(options: DenoEngineOptions = {}): Engine {
       const deno = (globalThis as unknown as { Deno: DenoSubset }).Deno;
       const { hostname, port, tls } = listenOptions;
       try {
+        // Deno 2.9 ends the process (exit code 70, nothing to catch) when
+        // reusePort is passed without --unstable-net; that flag (or
+        // "unstable": ["net"] in deno.json) is what exposes listenDatagram.
+        const reuse = listenOptions.reusePort === true
+          ? { reusePort: true }
+          : {};
+        if (
+          listenOptions.reusePort && typeof deno.listenDatagram !== "function"
+        ) {
+          throw new Error(
+            'reusePort on Deno needs --unstable-net (or "unstable": ["net"] in deno.json)',
+          );
+        }
         const listener = tls === undefined
-          ? deno.listen({ hostname, port, transport: "tcp" })
-          : deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key });
+          ? deno.listen({ hostname, port, transport: "tcp", ...reuse })
+          : deno.listenTls({
+            hostname,
+            port,
+            cert: tls.cert,
+            key: tls.key,
+            ...reuse,
+          });
         return Promise.resolve(
           new DenoListenerHandle(listener, hostname, accept, options),
         );

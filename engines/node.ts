@@ -349,6 +349,8 @@ export function nodeEngine(options: NodeEngineOptions = {}): Engine {
         server.listen({
           host: listenOptions.hostname,
           port: listenOptions.port,
+          // SO_REUSEPORT (Node >= 22.12; Linux and a few BSDs).
+          ...(listenOptions.reusePort ? { reusePort: true } : {}),
         }, () => {
           server.off("error", reject);
           // Errors on an already listening server (such as EMFILE on accept)

@@ -31,10 +31,12 @@ export interface BenchServerFlags {
   port: number;
   /** The server's `deflate` option: `false`, or the options to use. */
   deflate: false | DeflateOptions;
+  /** The Redis URL of a cluster (`--redis URL` or `REDIS_URL`), or `""`. */
+  redis: string;
 }
 
 const USAGE =
-  "usage: bench_server.ts [--deflate[=shared|dedicated]] [--deflate-threshold=BYTES] [PORT]";
+  "usage: bench_server.ts [--deflate[=shared|dedicated]] [--deflate-threshold=BYTES] [--redis URL] [PORT]";
 
 function mode(text: string, from: string): DeflateMode {
   if (text === "shared" || text === "dedicated") return text;
@@ -78,8 +80,13 @@ export function benchServerFlags(
     ? null
     : threshold(envThreshold, "DEFLATE_THRESHOLD");
   let portText: string | null = null;
-  for (const arg of argv) {
-    if (arg === "--deflate") {
+  let redis = env("REDIS_URL") ?? "";
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--redis") {
+      redis = argv[++i] ?? "";
+      if (redis === "") throw new Error(`--redis needs a URL\n${USAGE}`);
+    } else if (arg === "--deflate") {
       deflateMode = "shared";
     } else if (arg.startsWith("--deflate=")) {
       deflateMode = mode(arg.slice("--deflate=".length), "--deflate");
@@ -107,10 +114,11 @@ export function benchServerFlags(
         `A deflate threshold without --deflate (or DEFLATE) compresses nothing\n${USAGE}`,
       );
     }
-    return { port, deflate: false };
+    return { port, deflate: false, redis };
   }
   return {
     port,
+    redis,
     deflate: bytes === null
       ? { mode: deflateMode }
       : { mode: deflateMode, threshold: bytes },

@@ -21,6 +21,23 @@ describe("bench_server.ts flags", () => {
     assert.deepEqual(benchServerFlags(["9001"], noEnv), {
       port: 9001,
       deflate: false,
+      redis: "",
+    });
+  });
+
+  test("--redis URL (or REDIS_URL) makes it a cluster node; the flag wins", () => {
+    assert.equal(
+      benchServerFlags(["--redis", "redis://127.0.0.1:1", "9001"], noEnv).redis,
+      "redis://127.0.0.1:1",
+    );
+    const env = envOf({ REDIS_URL: "redis://a:1" });
+    assert.equal(benchServerFlags([], env).redis, "redis://a:1");
+    assert.equal(
+      benchServerFlags(["--redis", "redis://b:2"], env).redis,
+      "redis://b:2",
+    );
+    assert.throws(() => benchServerFlags(["--redis"], noEnv), {
+      message: /^--redis needs a URL/,
     });
   });
 
@@ -33,6 +50,7 @@ describe("bench_server.ts flags", () => {
     assert.deepEqual(benchServerFlags(["--deflate", "0"], noEnv), {
       port: 0,
       deflate: { mode: "shared" },
+      redis: "",
     });
   });
 
@@ -42,7 +60,7 @@ describe("bench_server.ts flags", () => {
         ["9001", "--deflate=dedicated", "--deflate-threshold=0"],
         noEnv,
       ),
-      { port: 9001, deflate: { mode: "dedicated", threshold: 0 } },
+      { port: 9001, deflate: { mode: "dedicated", threshold: 0 }, redis: "" },
     );
   });
 

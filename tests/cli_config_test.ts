@@ -69,6 +69,14 @@ const VALUED: ReadonlyArray<
     45000,
     "limits.idleTimeout",
   ],
+  [
+    "--redis",
+    "WEBSOCKET_REDIS_URL",
+    "redis://10.0.0.5:6379",
+    "redis://10.0.0.5:6379",
+    "redis",
+  ],
+  ["--workers", "WEBSOCKET_WORKERS", "1", 1, "workers"],
 ];
 
 /** Reads `host` or `limits.maxConnections` out of a config. */
@@ -88,6 +96,7 @@ describe("parseCliConfig: defaults", () => {
       port: 8080,
       quiet: false,
       limits: {},
+      workers: 1,
     });
   });
 
@@ -173,6 +182,7 @@ describe("parseCliConfig: every option", () => {
         pingInterval: 4,
         idleTimeout: 5,
       },
+      workers: 1,
     });
   });
 
@@ -550,7 +560,7 @@ describe("CLI_USAGE", () => {
     for (const [, flag, takesValue] of listed) {
       const args = takesValue === undefined ? ["start", flag] : [
         "start",
-        `${flag}=1`,
+        `${flag}=${flag === "--redis" ? "redis://r.test" : "1"}`,
         ...(flag === "--tls-cert"
           ? ["--tls-key=1"]
           : flag === "--tls-key"
@@ -559,5 +569,59 @@ describe("CLI_USAGE", () => {
       ];
       assert.doesNotThrow(() => parseCliConfig(args, {}), `${flag}`);
     }
+  });
+});
+
+describe("parseCliConfig: clusters and workers", () => {
+  test("--redis and WEBSOCKET_REDIS_URL set the backplane URL (redis:// or rediss://)", () => {
+    assert.equal(
+      parseCliConfig(["start", "--redis", "redis://10.0.0.5:6379"], {}).redis,
+      "redis://10.0.0.5:6379",
+    );
+    assert.equal(
+      parseCliConfig(["start"], { WEBSOCKET_REDIS_URL: "rediss://r.test" })
+        .redis,
+      "rediss://r.test",
+    );
+    assert.match(
+      parseError(["start", "--redis", "http://x"]).message,
+      /^Invalid Redis URL in --redis: http:\/\/x/,
+    );
+  });
+
+  test("--workers N, WEBSOCKET_WORKERS, and auto (one per core)", () => {
+    const redis = ["--redis", "redis://127.0.0.1:6379"];
+    assert.equal(
+      parseCliConfig(["start", "--workers", "4", ...redis], {}).workers,
+      4,
+    );
+    assert.equal(
+      parseCliConfig(["start", ...redis], { WEBSOCKET_WORKERS: "3" }).workers,
+      3,
+    );
+    assert.equal(
+      parseCliConfig(["start", "--workers", "auto", ...redis], {}, {
+        cores: 8,
+      }).workers,
+      8,
+    );
+    for (const bad of ["0", "-1", "1.5", "many", "1025"]) {
+      assert.match(
+        parseError(["start", `--workers=${bad}`, ...redis]).message,
+        /^Invalid number of workers in --workers: .* \(1 to 1024, or auto\)$/,
+      );
+    }
+  });
+
+  test("more than one worker without a backplane is refused: rooms would split", () => {
+    assert.match(
+      parseError(["start", "--workers", "2"]).message,
+      /^--workers 2 needs a backplane: add --redis URL \(or WEBSOCKET_REDIS_URL\)/,
+    );
+    assert.equal(parseCliConfig(["start", "--workers", "1"], {}).workers, 1);
+    assert.equal(
+      parseCliConfig(["start", "--workers", "auto"], {}, { cores: 1 }).workers,
+      1,
+    );
   });
 });

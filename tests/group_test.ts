@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import type { Connection } from "../src/driver/connection.ts";
 import { Group, type SharedSink } from "../src/server/group.ts";
 import { SharedMessage } from "../src/driver/shared_message.ts";
+import { Frame } from "../src/protocol/frame.ts";
 
 const encodeMessage = (message: string | Uint8Array): Uint8Array =>
   SharedMessage.of(message).plainFrame();
@@ -135,5 +136,81 @@ describe("Group", () => {
     assert.equal(group.size, 2);
     assert.deepEqual([...group].map((c) => c.id), ["a", "b"]);
     assert.equal(group.broadcast("x"), 2);
+  });
+});
+
+describe("Group on a clustered server (a remote side)", () => {
+  function clustered(members: FakeConnection[]) {
+    const published: Array<{ frame: Uint8Array; except: string | undefined }> =
+      [];
+    const list = members as unknown as Member[];
+    const group = new Group(
+      () => list,
+      () => list.length,
+      (frame, except) => published.push({ frame, except }),
+    );
+    return { group, published };
+  }
+
+  test("the other nodes get the very frame bytes the local members were sent (framed once)", () => {
+    const a = new FakeConnection("a");
+    const { group, published } = clustered([a]);
+    assert.equal(group.emit("said", { text: "hi" }), 1);
+    assert.equal(published.length, 1);
+    assert.equal(published[0].frame, a.frames[0]); // the same object
+    assert.equal(published[0].except, undefined);
+  });
+
+  test("a group with no local member still publishes once", () => {
+    const { group, published } = clustered([]);
+    assert.equal(group.broadcast("x"), 0);
+    assert.deepEqual(published.map((p) => p.frame), [encodeMessage("x")]);
+  });
+
+  test("{ except } leaves one connection out here and names it for the other nodes", () => {
+    const a = new FakeConnection("a");
+    const b = new FakeConnection("b");
+    const { group, published } = clustered([a, b]);
+    assert.equal(group.broadcast("x", { except: "a" }), 1);
+    assert.equal(a.frames.length, 0);
+    assert.equal(b.frames.length, 1);
+    assert.equal(published[0].except, "a");
+    const asConn = b as unknown as Connection;
+    assert.equal(group.emit("e", 1, { except: asConn }), 1);
+    assert.equal(published[1].except, "b");
+    assert.equal(a.frames.length, 1);
+  });
+
+  test("a filter function cannot cross nodes: a UsageError, nothing sent anywhere", () => {
+    const a = new FakeConnection("a");
+    const { group, published } = clustered([a]);
+    assert.throws(
+      () => group.broadcast("x", () => true),
+      (error: Error) =>
+        error.name === "UsageError" && /cannot cross nodes/.test(error.message),
+    );
+    assert.equal(a.frames.length, 0);
+    assert.equal(published.length, 0);
+  });
+
+  test("a control frame cannot be broadcast across nodes: a UsageError", () => {
+    const { group, published } = clustered([new FakeConnection("a")]);
+    assert.throws(
+      () => group.broadcast(Frame.ping()),
+      (error: Error) => error.name === "UsageError",
+    );
+    assert.equal(published.length, 0);
+  });
+
+  test("group.local sends to this node's members only, and takes a filter", () => {
+    const a = new FakeConnection("a");
+    const b = new FakeConnection("b");
+    const { group, published } = clustered([a, b]);
+    assert.equal(group.local.broadcast("x", (conn) => conn.id === "b"), 1);
+    assert.equal(b.frames.length, 1);
+    assert.equal(a.frames.length, 0);
+    assert.equal(published.length, 0);
+    const plain = groupOf([a]);
+    assert.equal(plain.local, plain); // without a cluster: the group itself
   });
 });

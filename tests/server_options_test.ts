@@ -33,6 +33,7 @@ describe("DEFAULT_SERVER_OPTIONS", () => {
       requireProtocol: false,
       rateLimit: { messages: 10_000, interval: 1_000, action: "close" },
       deflate: false,
+      reusePort: false,
     });
   });
 

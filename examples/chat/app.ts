@@ -66,6 +66,20 @@
  * so a page can drop the copies a reconnect's `history` repeats. The
  * assistant's `from` in `typing` is `{id: "assistant", nick: "assistant"}`.
  *
+ * ## On several nodes
+ *
+ * On a clustered server (`--redis`, `--workers`) the chat spans every node:
+ * messages, typing, `system` notices and private messages reach people on
+ * any node, and `presence` and `rooms` list everybody. Each connection's
+ * user (`conn.setUser`) is its nickname, so the cluster's presence carries
+ * it. Each node sends `presence` and `rooms` to its own connections when a
+ * room changes anywhere (its own joins and leaves, and the `presence`
+ * events of the others). Nicknames are unique within a room as far as this
+ * node's view of the others goes (one Redis round trip behind). `history`
+ * is what the node the page is on saw sent in the room: messages said on
+ * another node before this page entered are not in it, and private
+ * messages reach people in the sender's room only.
+ *
  * @module
  */
 
@@ -189,7 +203,15 @@ export function register(server: Server, options: ChatOptions = {}): void {
       return new Response(PAGE_HTML, { headers: PAGE_HEADERS });
     }
     if (get && pathname === "/healthz") {
-      const health = { status: "ok", connections: server.connections.size };
+      const health = cluster === undefined
+        ? { status: "ok", connections: server.connections.size }
+        : {
+          status: "ok",
+          connections: server.connections.size,
+          node: cluster.id,
+          nodes: cluster.nodes().length,
+          backplane: cluster.status,
+        };
       return new Response(JSON.stringify(health), {
         headers: {
           "Content-Type": "application/json",
@@ -208,7 +230,16 @@ export function register(server: Server, options: ChatOptions = {}): void {
     nick: state.nick,
   });
 
+  const cluster = server.cluster;
+
   const membersOf = (room: string): Peer[] => {
+    if (cluster !== undefined) {
+      // Every member has said hello (entering needs it): the user is the nick.
+      return cluster.roomMembers(room).map((member) => ({
+        id: member.connection,
+        nick: member.user ?? "?",
+      }));
+    }
     const members: Peer[] = [];
     for (const member of server.room(room)) {
       const state = states.get(member);
@@ -219,12 +250,23 @@ export function register(server: Server, options: ChatOptions = {}): void {
 
   const roomList = (): Array<{ name: string; size: number }> => {
     const names = new Set(listed);
-    for (const name of server.rooms()) names.add(name);
-    return [...names].map((name) => ({ name, size: server.room(name).size }));
+    for (const name of cluster?.rooms() ?? server.rooms()) names.add(name);
+    return [...names].map((name) => ({
+      name,
+      size: cluster?.roomSize(name) ?? server.room(name).size,
+    }));
   };
 
+  // Each node tells its own connections (see "On several nodes").
   const pushRooms = (): void => {
-    server.emit("rooms", { rooms: roomList() });
+    server.local.emit("rooms", { rooms: roomList() });
+  };
+
+  const pushPresence = (room: string): void => {
+    server.room(room).local.emit("presence", {
+      room,
+      members: membersOf(room),
+    });
   };
 
   const toRoom = (room: string, event: string, data: unknown): void => {
@@ -247,6 +289,11 @@ export function register(server: Server, options: ChatOptions = {}): void {
   /** Whether another connection in `room` goes by `nick`. */
   const nickTaken = (room: string, nick: string, self: Connection): boolean => {
     const key = nickKey(nick);
+    if (cluster !== undefined) {
+      return membersOf(room).some((peer) =>
+        peer.id !== self.id && nickKey(peer.nick) === key
+      );
+    }
     for (const member of server.room(room)) {
       const state = member === self ? undefined : states.get(member);
       if (state !== undefined && nickKey(state.nick) === key) return true;
@@ -277,12 +324,14 @@ export function register(server: Server, options: ChatOptions = {}): void {
     const old = states.get(conn);
     if (old === undefined) {
       states.set(conn, { nick: data.nick, room: undefined, asking: false });
+      conn.setUser(data.nick);
     } else if (old.nick !== data.nick) {
       if (old.room !== undefined && nickTaken(old.room, data.nick, conn)) {
         refuse("hello", `Nickname ${data.nick} is taken in #${old.room}`);
       }
       const before = old.nick;
       old.nick = data.nick;
+      conn.setUser(data.nick);
       if (old.room !== undefined) {
         toRoom(old.room, "system", {
           room: old.room,
@@ -337,7 +386,7 @@ export function register(server: Server, options: ChatOptions = {}): void {
       event: "typing",
       data: { room, from: peerOf(conn, state), typing: data.typing },
     });
-    server.room(room).broadcast(text, (other) => other !== conn);
+    server.room(room).broadcast(text, { except: conn });
     return null;
   }, { schema: TYPING });
 
@@ -345,20 +394,26 @@ export function register(server: Server, options: ChatOptions = {}): void {
     const state = stateOf(conn, "private");
     const target = server.connections.get(data.to);
     const targetState = target && states.get(target);
-    if (target === undefined || targetState === undefined) {
+    // On another node: a member of the sender's room, as presence lists it.
+    const to = target !== undefined && targetState !== undefined
+      ? peerOf(target, targetState)
+      : cluster !== undefined && state.room !== undefined
+      ? membersOf(state.room).find((peer) => peer.id === data.to)
+      : undefined;
+    if (to === undefined) {
       refuse("private", "That person is no longer connected");
     }
-    if (target === conn) {
+    if (to.id === conn.id) {
       refuse("private", "You cannot send a private message to yourself");
     }
     const message = {
       id: nextId(),
       from: peerOf(conn, state),
-      to: peerOf(target, targetState),
+      to,
       text: data.text,
       at: Date.now(),
     };
-    target.emit("private", message);
+    server.connection(to.id).emit("private", message);
     conn.emit("private", message);
     return { id: message.id };
   }, { schema: PRIVATE });
@@ -368,7 +423,7 @@ export function register(server: Server, options: ChatOptions = {}): void {
   server.on("join", ({ room }, conn) => {
     const state = states.get(conn);
     if (state === undefined) return;
-    toRoom(room, "presence", { room, members: membersOf(room) });
+    pushPresence(room);
     toRoom(room, "system", {
       room,
       text: `${state.nick} joined #${room}`,
@@ -382,7 +437,7 @@ export function register(server: Server, options: ChatOptions = {}): void {
     const state = states.get(conn);
     if (state === undefined) return;
     if (size === 0) histories.delete(room);
-    toRoom(room, "presence", { room, members: membersOf(room) });
+    pushPresence(room);
     toRoom(room, "typing", {
       room,
       from: peerOf(conn, state),
@@ -394,6 +449,12 @@ export function register(server: Server, options: ChatOptions = {}): void {
       at: Date.now(),
       who: peerOf(conn, state),
     });
+    pushRooms();
+  });
+
+  // A room changed on another node (or a node died): tell ours.
+  server.on("presence", ({ room }) => {
+    pushPresence(room);
     pushRooms();
   });
 

@@ -488,6 +488,11 @@ export class ClusterNode {
     return count;
   }
 
+  /** The rooms that have members on the other live nodes (from the replicas). */
+  remoteRooms(): IterableIterator<string> {
+    return this.#remoteSizes.keys();
+  }
+
   /** The ids of the live nodes, this one first. */
   nodes(): string[] {
     return [this.id, ...this.#peers.keys()];

@@ -128,6 +128,12 @@ export interface ListenOptions {
   port: number;
   /** Serve TLS with this certificate and key. */
   tls?: TlsOptions;
+  /**
+   * Share the port with other processes that set it too (SO_REUSEPORT:
+   * the kernel spreads connections among them). An engine that cannot
+   * rejects the listen with an error saying why.
+   */
+  reusePort?: boolean;
 }
 
 /**

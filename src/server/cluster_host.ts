@@ -25,16 +25,16 @@ import type { PresenceChange, PresenceSnapshot } from "../cluster/presence.ts";
  */
 export interface ClusterServerView {
   /** The open connections. */
-  readonly connections: Iterable<Connection> & {
+  readonly connections: Iterable<Connection<unknown>> & {
     readonly size: number;
-    get(id: string): Connection | undefined;
+    get(id: string): Connection<unknown> | undefined;
   };
   /** The connections in `name`. */
-  room(name: string): Iterable<Connection> & { readonly size: number };
+  room(name: string): Iterable<Connection<unknown>> & { readonly size: number };
   /** The connections in any of `rooms`, each once. */
-  to(...rooms: string[]): Iterable<Connection>;
+  to(...rooms: string[]): Iterable<Connection<unknown>>;
   /** The connections of `user`. */
-  user(user: string): Iterable<Connection>;
+  user(user: string): Iterable<Connection<unknown>>;
 }
 
 /**
@@ -109,6 +109,6 @@ export function serverHost(
 }
 
 /** Server connections take encoded frames (see `Group`); the public type does not say so. */
-function queue(conn: Connection, message: SharedMessage): void {
-  (conn as Connection & SharedSink).sendShared(message);
+function queue(conn: Connection<unknown>, message: SharedMessage): void {
+  (conn as Connection<unknown> & SharedSink).sendShared(message);
 }

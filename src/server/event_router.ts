@@ -32,6 +32,7 @@ export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
   "pong",
   "join",
   "leave",
+  "presence",
   "connection",
   "upgrade",
   "request",

@@ -30,9 +30,54 @@ export interface SharedSink {
 }
 
 /**
+ * Who a group send leaves out: `except` is a connection (or its id) that
+ * does not get the message, wherever it is in the cluster.
+ *
+ * @example
+ * ```ts
+ * import { Server } from "@anyws/anyws";
+ * import type { SendFilter } from "@anyws/anyws";
+ * const server = new Server({ port: 0 });
+ * server.on("typing", (_data, conn) => {
+ *   const everyoneElse: SendFilter = { except: conn };
+ *   server.room("lobby").emit("typing", { from: conn.id }, everyoneElse);
+ * });
+ * ```
+ */
+export interface SendFilter {
+  /** The connection (or connection id) left out. */
+  except?: Connection | string;
+}
+
+/**
+ * Where a group's sends go beyond this node (the groups of a clustered
+ * server): the frame encoded once for the local members, and the id of the
+ * connection left out.
+ *
+ * @example
+ * ```ts
+ * import type { RemoteSend } from "./group.ts";
+ * const remote: RemoteSend = (frame, except) => console.log(frame.length, except);
+ * ```
+ */
+export type RemoteSend = (
+  frame: Uint8Array,
+  except: string | undefined,
+) => void;
+
+/**
  * Several connections addressed as one. Every send encodes the frame once and
  * queues the same bytes on each member; a connection that belongs to the
  * group through several rooms still gets each message once.
+ *
+ * On a clustered server (`new Server({ backplane })`) a group spans every
+ * node: a send reaches its members on the other nodes too, with the same
+ * frame bytes. Iteration and {@link Group.size} are this node's members (a
+ * connection on another node is not an object here; see `server.cluster`
+ * for cluster-wide sizes and members), and so is the count a send returns.
+ * A filter function cannot cross nodes: leave one connection out with
+ * `{ except: conn }`, or filter among this node's members with
+ * {@link Group.local}.
  *
  * @example
  * ```ts
@@ -50,14 +95,30 @@ export class Group<
 > implements Iterable<Connection<Data, Out>> {
   #members: () => Iterable<Connection<Data, Out> & SharedSink>;
   #size: () => number;
+  #remote: RemoteSend | undefined;
 
-  /** A live view: `members` is called each time the group is used. */
+  /**
+   * A live view: `members` is called each time the group is used; `remote`
+   * carries each send to the other nodes of a cluster.
+   */
   constructor(
     members: () => Iterable<Connection<Data, Out> & SharedSink>,
     size: () => number,
+    remote?: RemoteSend,
   ) {
     this.#members = members;
     this.#size = size;
+    this.#remote = remote;
+  }
+
+  /**
+   * The same group on this node only: its sends stay here, and they take
+   * a filter function. Without a cluster, the group itself.
+   */
+  get local(): Group<Data, Out> {
+    return this.#remote === undefined
+      ? this
+      : new Group(this.#members, this.#size);
   }
 
   /** How many connections are in the group now. */
@@ -65,30 +126,57 @@ export class Group<
     return this.#size();
   }
 
-  /** Sends `{"event": event, "data": data}` to every member; returns the count. */
-  emit<K extends string & keyof Out>(event: K, data?: Out[K]): number {
-    return this.broadcast(JSON.stringify({ event, data }));
+  /**
+   * Sends `{"event": event, "data": data}` to every member (but
+   * `filter.except`); returns the count of local members it was queued on.
+   */
+  emit<K extends string & keyof Out>(
+    event: K,
+    data?: Out[K],
+    filter?: SendFilter,
+  ): number {
+    return this.broadcast(JSON.stringify({ event, data }), filter);
   }
 
   /**
-   * Sends `message` to every member `filter` accepts, with the rules of
-   * `conn.send`; returns the count. A message is encoded once and the same
+   * Sends `message` to every member `filter` accepts (a function, or
+   * `{ except }`), with the rules of `conn.send`; returns the count of
+   * local members it was queued on. A message is encoded once and the same
    * bytes are queued on every member (compressed once for the members that
-   * agreed to permessage-deflate without context takeover). A control frame goes to each member
-   * through `conn.send` (a close frame starts each one's closing
-   * handshake). Throws a `UsageError` for a frame `conn.send` refuses and
-   * for a fragment: a broadcast is a whole message.
+   * agreed to permessage-deflate without context takeover) and, on a
+   * clustered server, published once to the other nodes. A control frame
+   * goes to each member through `conn.send` (a close frame starts each
+   * one's closing handshake). Throws a `UsageError` for a frame `conn.send`
+   * refuses and for a fragment (a broadcast is a whole message); on a
+   * clustered server also for a filter function and a control frame, which
+   * cannot cross nodes (send those with {@link Group.local}).
    */
   broadcast(
     message: Message,
-    filter?: (conn: Connection<Data, Out>) => boolean,
+    filter?: ((conn: Connection<Data, Out>) => boolean) | SendFilter,
   ): number {
     let count = 0;
+    const remote = this.#remote;
+    const accepts = typeof filter === "function" ? filter : undefined;
+    const except = typeof filter === "object" && filter !== null
+      ? exceptId(filter.except)
+      : undefined;
+    if (remote !== undefined && accepts !== undefined) {
+      throw new UsageError(
+        "A filter function cannot cross nodes: pass { except: conn }, or send to this node's members with group.local",
+      );
+    }
     if (message instanceof Frame) {
       checkSendable(message, 0);
       if (isControl(message.opcode)) {
+        if (remote !== undefined) {
+          throw new UsageError(
+            "A control frame cannot be broadcast across nodes: send it with group.local",
+          );
+        }
         for (const conn of this.#members()) {
-          if (filter !== undefined && !filter(conn)) continue;
+          if (conn.id === except) continue;
+          if (accepts !== undefined && !accepts(conn)) continue;
           if (conn.send(message)) count++;
         }
         return count;
@@ -100,18 +188,27 @@ export class Group<
       }
     }
     let shared: SharedMessage | undefined;
-    for (const conn of this.#members()) {
-      if (filter !== undefined && !filter(conn)) continue;
-      shared ??= message instanceof Frame
+    const make = (): SharedMessage =>
+      message instanceof Frame
         ? new SharedMessage(message.opcode === Opcode.Text, message.payload)
-        : SharedMessage.of(message);
+        : SharedMessage.of(message as string | Uint8Array);
+    for (const conn of this.#members()) {
+      if (conn.id === except) continue;
+      if (accepts !== undefined && !accepts(conn)) continue;
+      shared ??= make();
       if (conn.sendShared(shared)) count++;
     }
+    // The same frame bytes the local members were sent (framed once).
+    if (remote !== undefined) remote((shared ?? make()).plainFrame(), except);
     return count;
   }
 
-  /** The members, each once. */
+  /** The members on this node, each once. */
   [Symbol.iterator](): Iterator<Connection<Data, Out>> {
     return this.#members()[Symbol.iterator]();
   }
+}
+
+function exceptId(except: Connection | string | undefined): string | undefined {
+  return typeof except === "string" ? except : except?.id;
 }

@@ -14,6 +14,8 @@ import {
 import type { UpgradeRequest } from "../protocol/server_handshake.ts";
 import type { HttpRequest } from "../protocol/http_request.ts";
 import type { OriginRule } from "./origin_policy.ts";
+import type { Backplane } from "../cluster/backplane.ts";
+import type { ClusterOptions } from "./cluster_binding.ts";
 
 /**
  * What an {@link Authorize} hook answers: `true`/`false`, or an object that
@@ -219,6 +221,23 @@ export interface ServerOptions {
    * options, or `false`. Default `false`.
    */
   deflate?: boolean | DeflateOptions;
+  /**
+   * Share the port with other processes that bind it with `reusePort` too
+   * (SO_REUSEPORT: the kernel spreads the connections among them; Linux).
+   * An engine whose runtime needs a flag for it rejects the listen with an
+   * error naming the flag. Default `false`.
+   */
+  reusePort?: boolean;
+  /**
+   * Makes this server a node of a cluster: broadcasts, rooms, users, a
+   * connection id on another node and presence span every server on the
+   * same backplane (e.g. `redisBackplane({ url })` from
+   * `@anyws/anyws/engines/redis`). The server starts the node in `listen()`
+   * and closes it, and the backplane, in `stop()`. docs/cluster.md.
+   */
+  backplane?: Backplane;
+  /** The cluster node's settings (with `backplane`): namespace, node name, heartbeat, timeouts. */
+  cluster?: ClusterOptions;
 }
 
 /**
@@ -234,12 +253,25 @@ export type ResolvedServerOptions =
   & Required<
     Omit<
       ServerOptions,
-      "tls" | "paths" | "protocols" | "authorize" | "request" | "deflate"
+      | "tls"
+      | "paths"
+      | "protocols"
+      | "authorize"
+      | "request"
+      | "deflate"
+      | "backplane"
+      | "cluster"
     >
   >
   & Pick<
     ServerOptions,
-    "tls" | "paths" | "protocols" | "authorize" | "request"
+    | "tls"
+    | "paths"
+    | "protocols"
+    | "authorize"
+    | "request"
+    | "backplane"
+    | "cluster"
   >
   & {
     /** The permessage-deflate settings, or `false` when it is off. */
@@ -279,6 +311,7 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ResolvedServerOptions> = Object
     requireProtocol: false,
     rateLimit: { messages: 10_000, interval: 1_000, action: "close" as const },
     deflate: false as const,
+    reusePort: false,
   });
 
 /**
@@ -388,6 +421,32 @@ export function resolveServerOptions(
     const value = resolved[key];
     if (value !== undefined && typeof value !== "function") {
       throw new UsageError(`Invalid option ${key}: not a function`);
+    }
+  }
+  if (typeof resolved.reusePort !== "boolean") {
+    throw new UsageError("Invalid option reusePort: true or false");
+  }
+  const { backplane, cluster } = resolved;
+  if (
+    backplane !== undefined &&
+    (typeof backplane !== "object" || backplane === null ||
+      !["publish", "subscribe", "onStatus", "close"].every((method) =>
+        typeof (backplane as unknown as Record<string, unknown>)[method] ===
+          "function"
+      ))
+  ) {
+    throw new UsageError(
+      "Invalid option backplane: a Backplane (publish, subscribe, onStatus, close), e.g. redisBackplane({ url })",
+    );
+  }
+  if (cluster !== undefined) {
+    if (typeof cluster !== "object" || cluster === null) {
+      throw new UsageError("Invalid option cluster: an object");
+    }
+    if (backplane === undefined) {
+      throw new UsageError(
+        "Invalid option cluster: it needs a backplane (the backplane option)",
+      );
     }
   }
   const { protocols, paths } = resolved;

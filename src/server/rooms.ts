@@ -7,7 +7,7 @@
 
 import type { ServerConnection } from "./server_connection.ts";
 import type { EventMap } from "../driver/connection.ts";
-import { Group } from "./group.ts";
+import { Group, type RemoteSend } from "./group.ts";
 import { Membership } from "../shared/membership.ts";
 
 /** What a membership change reports: the room and its new size. */
@@ -16,6 +16,30 @@ export interface Presence {
   room: string;
   /** How many connections are in it now. */
   size: number;
+}
+
+/**
+ * Where room and user sends go beyond this node: set on the rooms of a
+ * clustered server.
+ *
+ * @example
+ * ```ts
+ * import type { RemoteGroups } from "./rooms.ts";
+ * const remote: RemoteGroups = {
+ *   toRooms: (rooms, frame, except) => console.log(rooms, frame.length, except),
+ *   toUser: (user, frame, except) => console.log(user, frame.length, except),
+ * };
+ * ```
+ */
+export interface RemoteGroups {
+  /** Publishes `frame` for the members of any of `rooms` on the other nodes. */
+  toRooms(
+    rooms: readonly string[],
+    frame: Uint8Array,
+    except: string | undefined,
+  ): void;
+  /** Publishes `frame` for the connections of `user` on the other nodes. */
+  toUser(user: string, frame: Uint8Array, except: string | undefined): void;
 }
 
 /**
@@ -37,6 +61,8 @@ export interface Presence {
 export class Rooms<Data, Out extends EventMap> {
   #rooms = new Membership<ServerConnection<Data>>();
   #users = new Membership<ServerConnection<Data>>();
+  /** The other nodes, for a clustered server: every group made after it is set reaches them. */
+  remote: RemoteGroups | undefined;
   #onPresence: (
     kind: "join" | "leave",
     presence: Presence,
@@ -59,6 +85,7 @@ export class Rooms<Data, Out extends EventMap> {
     return new Group(
       () => this.#rooms.membersOf(name),
       () => this.#rooms.size(name),
+      this.#toRooms([name]),
     );
   }
 
@@ -69,15 +96,24 @@ export class Rooms<Data, Out extends EventMap> {
       let size = 0;
       for (const _ of members()) size++;
       return size;
-    });
+    }, this.#toRooms(rooms));
   }
 
   /** Every open connection of `user` (a live view). */
   user(user: string): Group<Data, Out> {
+    const remote = this.remote;
     return new Group(
       () => this.#users.membersOf(user),
       () => this.#users.size(user),
+      remote && ((frame, except) => remote.toUser(user, frame, except)),
     );
+  }
+
+  #toRooms(rooms: readonly string[]): RemoteSend | undefined {
+    const remote = this.remote;
+    if (remote === undefined) return undefined;
+    const names = [...rooms];
+    return (frame, except) => remote.toRooms(names, frame, except);
   }
 
   /** The names of the rooms that have members. */

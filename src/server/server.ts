@@ -19,7 +19,10 @@ import { ReadyState } from "../protocol/protocol_events.ts";
 import { ConnectionSet } from "./connection_set.ts";
 import { defaultEngine } from "./default_engine.ts";
 import type { AnyHandler } from "../events/event_registry.ts";
-import { Group } from "./group.ts";
+import { Group, type SendFilter } from "./group.ts";
+import { ClusterBinding } from "./cluster_binding.ts";
+import type { ServerCluster } from "./server_cluster.ts";
+import type { PresenceChange } from "../cluster/presence.ts";
 import { startHeartbeat } from "./heartbeat.ts";
 import { systemClock } from "../shared/clock.ts";
 import {
@@ -133,6 +136,11 @@ export class Server<
   readonly options: ResolvedServerOptions;
   /** Open connections: `size`, `get(id)`, iteration. */
   readonly connections: ConnectionSet<Data>;
+  /**
+   * The cluster, when this server is a node of one (the `backplane`
+   * option): cluster-wide sizes, members and counts, and queries.
+   */
+  readonly cluster: ServerCluster | undefined;
 
   #core: ServerCore<Data, Out>;
   #engine: Engine | undefined;
@@ -140,6 +148,7 @@ export class Server<
   #everyone: Group<Data, Out>;
   #stopHeartbeat: (() => void) | undefined;
   #stopping: Promise<void> | undefined;
+  #cluster: ClusterBinding<Data, Out> | undefined;
 
   /**
    * `new Server(options)` runs on the current runtime's engine;
@@ -159,7 +168,16 @@ export class Server<
     );
     const open = this.#core.connections.open;
     this.connections = new ConnectionSet(open);
-    this.#everyone = new Group(() => open.values(), () => open.size);
+    const { backplane, cluster } = this.options;
+    if (backplane !== undefined) {
+      this.#cluster = new ClusterBinding(this.#core, this, backplane, cluster);
+    }
+    this.cluster = this.#cluster?.view;
+    this.#everyone = new Group(
+      () => open.values(),
+      () => open.size,
+      this.#cluster?.toAll,
+    );
   }
 
   /** The bound port (valid once {@link listen} resolved). */
@@ -222,13 +240,25 @@ export class Server<
     event: "drain",
     handler: (bufferedAmount: number, conn: Connection<Data, Out>) => unknown,
   ): () => void;
-  /** A connection joined a room; `size` is the room's new member count. */
+  /**
+   * A connection joined a room; `size` is the room's new member count (on
+   * every node, for a clustered server).
+   */
   on(
     event: "join" | "leave",
     handler: (
       presence: { room: string; size: number },
       conn: Connection<Data, Out>,
     ) => unknown,
+  ): () => void;
+  /**
+   * A connection on another node of the cluster joined or left a room (or
+   * its node died or stopped): with the room's cluster-wide size after it.
+   * Joins and leaves of this server's connections are `join` and `leave`.
+   */
+  on(
+    event: "presence",
+    handler: (change: PresenceChange) => unknown,
   ): () => void;
   /**
    * A client sent `{"event": event, "data": data}`; `data` is only ever what
@@ -303,27 +333,57 @@ export class Server<
   }
 
   /**
-   * Sends `message` to every open connection `filter` accepts, with the
-   * rules of `conn.send`. A message is encoded once and the same bytes are
-   * queued on every connection; a control frame (ping, pong, close) is sent
-   * to each as `conn.send` would. Throws a `UsageError` for a frame
-   * `conn.send` refuses, and for a fragment (a broadcast is a whole
-   * message). Returns how many connections it was queued on.
+   * Sends `message` to every open connection `filter` accepts (a function,
+   * or `{ except: conn }`), with the rules of `conn.send`. A message is
+   * encoded once and the same bytes are queued on every connection (and,
+   * on a clustered server, published once for the other nodes); a control
+   * frame (ping, pong, close) is sent to each as `conn.send` would. Throws
+   * a `UsageError` for a frame `conn.send` refuses, and for a fragment (a
+   * broadcast is a whole message); on a clustered server also for a filter
+   * function and a control frame, which cannot cross nodes (use
+   * {@link local}). Returns how many local connections it was queued on.
    */
   broadcast(
     message: Message,
-    filter?: (conn: Connection<Data, Out>) => boolean,
+    filter?: ((conn: Connection<Data, Out>) => boolean) | SendFilter,
   ): number {
     return this.#everyone.broadcast(message, filter);
   }
 
-  /** Broadcasts `{"event": event, "data": data}`; returns how many connections it was queued on. */
+  /** Broadcasts `{"event": event, "data": data}`; returns how many local connections it was queued on. */
   emit<K extends string & keyof Out>(
     event: K,
     data?: Out[K],
-    filter?: (conn: Connection<Data, Out>) => boolean,
+    filter?: ((conn: Connection<Data, Out>) => boolean) | SendFilter,
   ): number {
     return this.broadcast(JSON.stringify({ event, data }), filter);
+  }
+
+  /**
+   * Every open connection of this server as one group whose sends stay on
+   * this node (they take filter functions). Without a cluster, the same as
+   * {@link broadcast}'s audience.
+   */
+  get local(): Group<Data, Out> {
+    return this.#everyone.local;
+  }
+
+  /**
+   * The connection with this id as a group of at most one: open here, or,
+   * on a clustered server, on another node (a send is then published for
+   * the node that has it; it returns 0, the local count).
+   */
+  connection(id: string): Group<Data, Out> {
+    const open = this.#core.connections.open;
+    const cluster = this.#cluster;
+    return new Group(
+      () => {
+        const conn = open.get(id);
+        return conn === undefined ? [] : [conn];
+      },
+      () => open.has(id) ? 1 : 0,
+      cluster && ((frame) => cluster.toConnection(id, frame)),
+    );
   }
 
   /** The connections in `room` (a live view; empty when nobody is in it). */
@@ -352,12 +412,13 @@ export class Server<
   /** Binds and starts accepting; resolves once listening ({@link port} is then the bound port). */
   async listen(): Promise<void> {
     if (this.#listener) throw new Error("Server is already listening");
+    this.#cluster?.assertOpen();
     this.#engine ??= defaultEngine();
     this.#core.useEngine(this.#engine);
-    const { hostname, port, tls } = this.options;
+    const { hostname, port, tls, reusePort } = this.options;
     const core = this.#core;
     this.#listener = await this.#engine.listen(
-      { hostname, port, tls },
+      { hostname, port, tls, ...(reusePort ? { reusePort } : {}) },
       (transport) => core.accept(new ServerConnection<Data>(core, transport)),
     );
     this.#stopHeartbeat = startHeartbeat(
@@ -365,6 +426,7 @@ export class Server<
       this.options,
       () => core.connections.open.values(),
     );
+    this.#cluster?.start();
   }
 
   /**
@@ -386,6 +448,9 @@ export class Server<
     } = options;
     this.#stopHeartbeat?.();
     this.#stopHeartbeat = undefined;
+    // First the goodbye: the others drop this node's presence at once, and
+    // the closes below publish nothing.
+    await this.#cluster?.close().catch((error) => this.#core.errored(error));
     const listener = this.#listener;
     this.#listener = undefined;
     await listener?.close();

@@ -26,9 +26,38 @@ import { EventRouter, RESERVED_EVENTS } from "./event_router.ts";
 import { FallbackLog } from "./fallback_log.ts";
 import type { RequestHandler, ResolvedServerOptions } from "./options.ts";
 import { TokenBucket } from "./rate_limiter.ts";
-import { Rooms } from "./rooms.ts";
+import { type Presence, Rooms } from "./rooms.ts";
 import { decideUpgrade } from "./upgrade_policy.ts";
 import type { EventMap } from "../driver/connection.ts";
+
+/**
+ * What a clustered server's core tells its cluster (see
+ * `cluster_binding.ts`): every join and leave (the answer is the presence
+ * the `join`/`leave` event reports, with the cluster-wide size), every
+ * change of user, and every close (once, before its leaves).
+ *
+ * @example
+ * ```ts
+ * import type { CoreCluster } from "./server_core.ts";
+ * const none: CoreCluster<unknown> = {
+ *   presence: (_kind, presence) => presence,
+ *   userChanged: () => {},
+ *   closed: () => {},
+ * };
+ * ```
+ */
+export interface CoreCluster<Data> {
+  /** `conn` joined or left a room; returns the presence to report. */
+  presence(
+    kind: "join" | "leave",
+    presence: Presence,
+    conn: ServerConnection<Data>,
+  ): Presence;
+  /** `conn`'s user changed. */
+  userChanged(conn: ServerConnection<Data>, user: string | undefined): void;
+  /** `conn` closed (its `close` event and its leaves are next). */
+  closed(conn: ServerConnection<Data>): void;
+}
 
 /**
  * One server's state and its side of the driver contract.
@@ -63,6 +92,8 @@ export class ServerCore<Data, Out extends EventMap>
   requestHandler: RequestHandler | undefined;
   /** The handlers registered for names other than the reserved ones. */
   customEvents = 0;
+  /** The cluster this server is a node of, if any. */
+  cluster: CoreCluster<Data> | undefined;
   #router: EventRouter<Data>;
   #fallbackLog = new FallbackLog();
   #hostname: () => string;
@@ -86,8 +117,12 @@ export class ServerCore<Data, Out extends EventMap>
       const conn = args[1] instanceof ServerConnection ? args[1] : undefined;
       this.errored(error, conn);
     });
-    this.rooms = new Rooms(
-      (kind, presence, conn) => this.events.dispatch(kind, presence, conn),
+    this.rooms = new Rooms((kind, presence, conn) =>
+      this.events.dispatch(
+        kind,
+        this.cluster?.presence(kind, presence, conn) ?? presence,
+        conn,
+      )
     );
     this.#router = new EventRouter(
       this.events,
@@ -206,6 +241,7 @@ export class ServerCore<Data, Out extends EventMap>
 
   closed(conn: ServerConnection<Data>, info: CloseInfo): void {
     this.connections.closed(conn);
+    this.cluster?.closed(conn);
     this.events.dispatch("close", info, conn);
     this.rooms.removeAll(conn);
   }
@@ -228,6 +264,7 @@ export class ServerCore<Data, Out extends EventMap>
 
   setUser(conn: ServerConnection<Data>, user: string | undefined): void {
     this.rooms.setUser(conn, user);
+    this.cluster?.userChanged(conn, user);
   }
 
   released(conn: ServerConnection<Data>): void {
