@@ -5,6 +5,8 @@
  * @module
  */
 
+import { sha1 } from "./sha1.ts";
+
 // RFC 6455 §1.3: the GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11".
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
@@ -21,7 +23,8 @@ function base64(bytes: Uint8Array): string {
 /**
  * Computes the `Sec-WebSocket-Accept` value for a `Sec-WebSocket-Key`
  * (RFC 6455 §4.2.2: base64 of the SHA-1 of the key concatenated with the
- * GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"), with Web Crypto.
+ * GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"), synchronously (`sha1.ts`:
+ * no round trip through Web Crypto's asynchronous digest per handshake).
  *
  * @param key The client's `Sec-WebSocket-Key`, as received.
  * @returns The 28-character base64 accept value.
@@ -29,15 +32,11 @@ function base64(bytes: Uint8Array): string {
  * @example
  * ```ts
  * import { computeAcceptKey } from "./accept_key.ts";
- * await computeAcceptKey("dGhlIHNhbXBsZSBub25jZQ=="); // "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+ * computeAcceptKey("dGhlIHNhbXBsZSBub25jZQ=="); // "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
  * ```
  */
-export async function computeAcceptKey(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest(
-    "SHA-1",
-    encoder.encode(key + GUID),
-  );
-  return base64(new Uint8Array(digest));
+export function computeAcceptKey(key: string): string {
+  return base64(sha1(encoder.encode(key + GUID)));
 }
 
 /**
@@ -50,7 +49,7 @@ export async function computeAcceptKey(key: string): Promise<string> {
  * ```ts
  * import { computeAcceptKey, generateKey } from "./accept_key.ts";
  * const key = generateKey();
- * const expected = await computeAcceptKey(key);
+ * const expected = computeAcceptKey(key);
  * ```
  */
 export function generateKey(): string {
