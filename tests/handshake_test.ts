@@ -83,6 +83,19 @@ describe("computeAcceptKey", () => {
       "HSmrc0sMlYUkAGmm5OPpG2HaGWk=",
     );
   });
+
+  test("gives base64 of Web Crypto's SHA-1 for random, odd and non-ASCII keys", async () => {
+    const keys = ["", "a", "é", "ключ", "\u{1F600}", "x".repeat(100)];
+    for (let i = 0; i < 20; i++) keys.push(generateKey());
+    for (const key of keys) {
+      const digest = await crypto.subtle.digest(
+        "SHA-1",
+        encoder.encode(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"),
+      );
+      const expected = btoa(String.fromCharCode(...new Uint8Array(digest)));
+      assert.equal(computeAcceptKey(key), expected, JSON.stringify(key));
+    }
+  });
 });
 
 describe("validateUpgrade: table of requests and statuses", () => {
@@ -524,6 +537,14 @@ describe("generateKey", () => {
     assert.match(a, /^[A-Za-z0-9+/]{22}==$/);
     assert.equal(atob(a).length, 16);
     assert.notEqual(a, b);
+  });
+
+  test("encodes its random bytes as btoa does", () => {
+    for (let i = 0; i < 50; i++) {
+      const key = generateKey();
+      const raw = atob(key);
+      assert.equal(btoa(raw), key);
+    }
   });
 
   test("generates keys that validateUpgrade accepts", () => {

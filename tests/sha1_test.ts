@@ -8,7 +8,9 @@ function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function webCryptoSha1(bytes: Uint8Array): Promise<string> {
+async function webCryptoSha1(
+  bytes: Uint8Array<ArrayBuffer>,
+): Promise<string> {
   return hex(new Uint8Array(await crypto.subtle.digest("SHA-1", bytes)));
 }
 

@@ -181,8 +181,37 @@ type Phase = typeof Phase[keyof typeof Phase];
 const INCOMPLETE: ScanResult = Object.freeze({ state: "incomplete" });
 
 /**
+ * The field lines of a head as one string, a name, a colon and the value
+ * (without OWS) per line, lines joined by LF, as pairs in order.
+ *
+ * @example
+ * ```ts
+ * import { fieldPairs } from "./_head_scanner.ts";
+ * console.log(fieldPairs("Host:a\nUpgrade:websocket")); // [ [ "Host", "a" ], [ "Upgrade", "websocket" ] ]
+ * ```
+ */
+export function fieldPairs(fields: string): Array<readonly [string, string]> {
+  const pairs: Array<readonly [string, string]> = [];
+  if (fields === "") return pairs;
+  let start = 0;
+  while (start <= fields.length) {
+    let end = fields.indexOf("\n", start);
+    if (end === -1) end = fields.length;
+    const colon = fields.indexOf(":", start);
+    pairs.push([fields.slice(start, colon), fields.slice(colon + 1, end)]);
+    start = end + 1;
+  }
+  return pairs;
+}
+
+/**
  * Splits a head into lines and reads its field lines; the start-line goes
  * to `startLine`, which returns a failure or `undefined`. One per message.
+ *
+ * Lines are read in place, by offsets into the chunk; the field lines are
+ * copied, without their OWS and CR LF, into one buffer that becomes one
+ * string when the head is complete ({@link HeadScanner.fields}): a head
+ * costs a few objects, not a few per field.
  *
  * @example
  * ```ts
@@ -197,7 +226,7 @@ const INCOMPLETE: ScanResult = Object.freeze({ state: "incomplete" });
  *   maxStartLineBytes: 16384,
  * }, () => undefined);
  * const result = scanner.push(new TextEncoder().encode("HTTP/1.1 101 \r\nA: b\r\n\r\n"));
- * console.log(result.state, scanner.rawHeaders); // "complete" [ [ "A", "b" ] ]
+ * console.log(result.state, scanner.fields, scanner.rawHeaders); // "complete" "A:b" [ [ "A", "b" ] ]
  * ```
  */
 export class HeadScanner {
@@ -209,7 +238,11 @@ export class HeadScanner {
   /** The current incomplete line, copied from earlier chunks. */
   #partial: Uint8Array = EMPTY;
   #partialLength = 0;
-  #rawHeaders: Array<readonly [string, string]> = [];
+  /** The field lines read so far: `name:value` and LF each (see `fields`). */
+  #fieldBytes: Uint8Array = EMPTY;
+  #fieldLength = 0;
+  #fieldCount = 0;
+  #fields = "";
   #error: ScanResult | undefined;
 
   /**
@@ -227,9 +260,18 @@ export class HeadScanner {
     this.#startLine = startLine;
   }
 
-  /** The field lines read so far, in order, names as received, values without OWS. */
+  /**
+   * Once complete: the field lines as one string, each a name as received,
+   * a colon and the value without OWS, joined by LF (names hold no colon,
+   * values no line break); `""` without fields.
+   */
+  get fields(): string {
+    return this.#fields;
+  }
+
+  /** Once complete: the field lines, in order, names as received, values without OWS. */
   get rawHeaders(): Array<readonly [string, string]> {
-    return this.#rawHeaders;
+    return fieldPairs(this.#fields);
   }
 
   /**
@@ -252,30 +294,39 @@ export class HeadScanner {
       const budget = this.#grammar.maxHeadBytes - this.#consumed -
         this.#partialLength;
       const end = length - pos > budget ? pos + budget : length;
-      const lf = bytes.subarray(pos, end).indexOf(LF);
+      let lf = bytes.indexOf(LF, pos);
+      if (lf >= end) lf = -1;
       if (lf === -1) {
-        const error = this.#stash(bytes.subarray(pos, end));
+        const error = this.#stash(bytes, pos, end);
         if (error !== undefined) return error;
         if (end < length) return this.#headTooLarge();
         return INCOMPLETE;
       }
-      let line = bytes.subarray(pos, pos + lf);
+      let line = bytes;
+      let lineStart = pos;
+      let lineEnd = lf;
       if (this.#partialLength !== 0) {
-        const error = this.#stash(line);
+        const error = this.#stash(bytes, pos, lf);
         if (error !== undefined) return error;
-        line = this.#partial.subarray(0, this.#partialLength);
+        line = this.#partial;
+        lineStart = 0;
+        lineEnd = this.#partialLength;
       }
-      pos += lf + 1;
-      this.#consumed += line.length + 1;
+      pos = lf + 1;
+      this.#consumed += lineEnd - lineStart + 1;
       this.#partialLength = 0;
-      const error = this.#line(line);
+      const error = this.#line(line, lineStart, lineEnd, length - pos);
       if (error !== undefined) return error;
       // (#line may have moved the phase on: widen the narrowed type.)
       if ((this.#phase as Phase) === Phase.Complete) {
         this.#partial = EMPTY;
+        this.#fields = this.#fieldLength === 0
+          ? ""
+          : latin1(this.#fieldBytes.subarray(0, this.#fieldLength - 1));
+        this.#fieldBytes = EMPTY;
         return {
           state: "complete",
-          rest: pos === length ? new Uint8Array(0) : bytes.slice(pos),
+          rest: pos === length ? EMPTY : bytes.slice(pos),
         };
       }
     }
@@ -285,7 +336,8 @@ export class HeadScanner {
   #fail(kind: HeadFailureKind, message: string): ScanResult {
     this.#phase = Phase.Error;
     this.#partial = EMPTY;
-    this.#rawHeaders = [];
+    this.#fieldBytes = EMPTY;
+    this.#fieldLength = 0;
     return (this.#error = { state: "error", failure: { kind, message } });
   }
 
@@ -306,18 +358,21 @@ export class HeadScanner {
   }
 
   /**
-   * Appends a piece of an incomplete line to the partial-line buffer, after a
-   * quick check that rejects control bytes (and obs-text where it cannot be)
-   * as soon as they arrive; the full syntax is checked once the line is
-   * complete.
+   * Appends `chunk[start..end)`, a piece of an incomplete line, to the
+   * partial-line buffer, after a quick check that rejects control bytes
+   * (and obs-text where it cannot be) as soon as they arrive; the full
+   * syntax is checked once the line is complete.
    */
-  #stash(chunk: Uint8Array): ScanResult | undefined {
-    const n = chunk.length;
+  #stash(
+    chunk: Uint8Array,
+    start: number,
+    end: number,
+  ): ScanResult | undefined {
     const top = this.#phase === Phase.Start &&
         this.#grammar.startLineAllowsObsText
       ? 0x100
       : DEL;
-    for (let i = 0; i < n; i++) {
+    for (let i = start; i < end; i++) {
       const b = chunk[i];
       if ((b < SP && b !== HTAB && b !== CR) || b === DEL || b >= top) {
         return this.#fail(
@@ -326,7 +381,7 @@ export class HeadScanner {
         );
       }
     }
-    const needed = this.#partialLength + n;
+    const needed = this.#partialLength + end - start;
     if (needed > this.#partial.length) {
       const grown = new Uint8Array(
         Math.max(needed, this.#partial.length * 2, 256),
@@ -334,11 +389,14 @@ export class HeadScanner {
       grown.set(this.#partial.subarray(0, this.#partialLength));
       this.#partial = grown;
     }
-    this.#partial.set(chunk, this.#partialLength);
+    const partial = this.#partial;
+    for (let i = start, at = this.#partialLength; i < end; i++, at++) {
+      partial[at] = chunk[i];
+    }
     this.#partialLength = needed;
     if (this.#phase === Phase.Start) {
       // The CR of the CR LF may already be here: it does not count.
-      const content = this.#partial[needed - 1] === CR ? needed - 1 : needed;
+      const content = partial[needed - 1] === CR ? needed - 1 : needed;
       if (content > this.#grammar.maxStartLineBytes) {
         return this.#startLineTooLong();
       }
@@ -346,40 +404,53 @@ export class HeadScanner {
     return undefined;
   }
 
-  /** Handles one complete line (without its LF). */
-  #line(line: Uint8Array): ScanResult | undefined {
-    const n = line.length;
+  /**
+   * Handles one complete line, `line[start..end)` without its LF;
+   * `ahead` bytes of the chunk follow it (to size the field buffer).
+   */
+  #line(
+    line: Uint8Array,
+    start: number,
+    end: number,
+    ahead: number,
+  ): ScanResult | undefined {
     // RFC 9112 §2.2: "Although the line terminator for the start-line and
     // fields is the sequence CRLF, a recipient MAY recognize a single LF as a
     // line terminator" — we do not: a bare LF is an error.
-    if (n === 0 || line[n - 1] !== CR) {
+    if (end === start || line[end - 1] !== CR) {
       return this.#fail("invalid", `Bare LF in ${this.#grammar.noun} head`);
     }
-    const content = line.subarray(0, n - 1);
-    if (this.#phase === Phase.Fields) return this.#field(content);
+    const contentEnd = end - 1;
+    if (this.#phase === Phase.Fields) {
+      return this.#field(line, start, contentEnd, ahead);
+    }
     // RFC 9112 §2.2: "a server that is expecting to receive and parse a
     // request-line SHOULD ignore at least one empty line (CRLF) received
     // prior to the request-line."
-    if (content.length === 0 && this.#grammar.skipEmptyLinesBeforeStart) {
+    if (contentEnd === start && this.#grammar.skipEmptyLinesBeforeStart) {
       return undefined;
     }
-    if (content.length > this.#grammar.maxStartLineBytes) {
+    if (contentEnd - start > this.#grammar.maxStartLineBytes) {
       return this.#startLineTooLong();
     }
-    const failure = this.#startLine(content);
+    const failure = this.#startLine(line.subarray(start, contentEnd));
     if (failure !== undefined) return this.#fail(failure.kind, failure.message);
     this.#phase = Phase.Fields;
     return undefined;
   }
 
   // RFC 9112 §5: field-line = field-name ":" OWS field-value OWS
-  #field(line: Uint8Array): ScanResult | undefined {
-    const n = line.length;
-    if (n === 0) {
+  #field(
+    line: Uint8Array,
+    start: number,
+    end: number,
+    ahead: number,
+  ): ScanResult | undefined {
+    if (end === start) {
       this.#phase = Phase.Complete;
       return undefined;
     }
-    const first = line[0];
+    const first = line[start];
     if (first === SP || first === HTAB) {
       // RFC 9112 §5.2: "A server that receives an obs-fold in a request
       // message ... MUST either reject the message by sending a 400 (Bad
@@ -394,16 +465,16 @@ export class HeadScanner {
         "Invalid header field: obsolete line folding",
       );
     }
-    if (this.#rawHeaders.length >= this.#grammar.maxHeaderCount) {
+    if (this.#fieldCount >= this.#grammar.maxHeaderCount) {
       return this.#fail(
         "too-many-fields",
         `Too many header fields: more than ${this.#grammar.maxHeaderCount}`,
       );
     }
-    let colon = 0;
-    while (colon < n && line[colon] < 0x80 && TCHAR[line[colon]]) colon++;
-    if (colon === n || line[colon] !== COLON) {
-      if (colon > 0 && (line[colon] === SP || line[colon] === HTAB)) {
+    let colon = start;
+    while (colon < end && line[colon] < 0x80 && TCHAR[line[colon]]) colon++;
+    if (colon === end || line[colon] !== COLON) {
+      if (colon > start && (line[colon] === SP || line[colon] === HTAB)) {
         // RFC 9112 §5.1: "A server MUST reject, with a response status code
         // of 400 (Bad Request), any received request message that contains
         // whitespace between a header field name and colon. A proxy MUST
@@ -416,33 +487,50 @@ export class HeadScanner {
       }
       return this.#fail("invalid", "Invalid header field name");
     }
-    if (colon === 0) {
+    if (colon === start) {
       return this.#fail("invalid", "Invalid header field name: empty");
     }
     // RFC 9110 §5.5: field-value = *field-content; field-vchar = VCHAR /
     // obs-text. obs-text (non-ASCII) is refused here, as are controls.
-    let start = colon + 1;
-    let stop = n;
-    for (let i = start; i < n; i++) {
+    let valueStart = colon + 1;
+    let valueEnd = end;
+    for (let i = valueStart; i < end; i++) {
       const b = line[i];
       if ((b < SP && b !== HTAB) || b >= DEL) {
         return this.#fail(
           "invalid",
-          `Invalid header field value: ${latin1(line.subarray(0, colon))}`,
+          `Invalid header field value: ${latin1(line.subarray(start, colon))}`,
         );
       }
     }
     // RFC 9112 §5.1: OWS around the value is not part of it.
-    while (start < stop && (line[start] === SP || line[start] === HTAB)) {
-      start++;
+    while (
+      valueStart < valueEnd &&
+      (line[valueStart] === SP || line[valueStart] === HTAB)
+    ) valueStart++;
+    while (
+      valueEnd > valueStart &&
+      (line[valueEnd - 1] === SP || line[valueEnd - 1] === HTAB)
+    ) valueEnd--;
+    // Kept as `name:value` and LF, for `fields`.
+    const size = colon - start + 1 + valueEnd - valueStart + 1;
+    let at = this.#fieldLength;
+    if (at + size > this.#fieldBytes.length) {
+      // Sized for the rest of the chunk at once: a head that arrives whole
+      // takes one buffer.
+      const rest = Math.min(ahead, this.#grammar.maxHeadBytes - this.#consumed);
+      const grown = new Uint8Array(
+        Math.max(at + size + rest, this.#fieldBytes.length * 2, 256),
+      );
+      grown.set(this.#fieldBytes.subarray(0, at));
+      this.#fieldBytes = grown;
     }
-    while (stop > start && (line[stop - 1] === SP || line[stop - 1] === HTAB)) {
-      stop--;
-    }
-    this.#rawHeaders.push([
-      latin1(line.subarray(0, colon)),
-      latin1(line.subarray(start, stop)),
-    ]);
+    const out = this.#fieldBytes;
+    for (let i = start; i <= colon; i++) out[at++] = line[i];
+    for (let i = valueStart; i < valueEnd; i++) out[at++] = line[i];
+    out[at++] = LF;
+    this.#fieldLength = at;
+    this.#fieldCount++;
     return undefined;
   }
 }

@@ -12,12 +12,41 @@ const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 const encoder = new TextEncoder();
 
+// RFC 4648 §4: the base64 alphabet.
+const ALPHABET =
+  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/** RFC 4648 §4 base64, with "=" padding. */
 function base64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i++) {
-    binary += String.fromCharCode(bytes[i]);
+  let text = "";
+  const n = bytes.length;
+  let i = 0;
+  for (; i + 2 < n; i += 3) {
+    const triple = bytes[i] << 16 | bytes[i + 1] << 8 | bytes[i + 2];
+    text += ALPHABET[triple >> 18] + ALPHABET[triple >> 12 & 63] +
+      ALPHABET[triple >> 6 & 63] + ALPHABET[triple & 63];
   }
-  return btoa(binary);
+  if (i + 1 === n) {
+    const b = bytes[i];
+    text += ALPHABET[b >> 2] + ALPHABET[b << 4 & 63] + "==";
+  } else if (i + 2 === n) {
+    const pair = bytes[i] << 8 | bytes[i + 1];
+    text += ALPHABET[pair >> 10] + ALPHABET[pair >> 4 & 63] +
+      ALPHABET[pair << 2 & 63] + "=";
+  }
+  return text;
+}
+
+/** `text` as bytes: one per character when it is ASCII, else UTF-8. */
+function bytesOf(text: string): Uint8Array {
+  const n = text.length;
+  const bytes = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) return encoder.encode(text);
+    bytes[i] = c;
+  }
+  return bytes;
 }
 
 /**
@@ -36,7 +65,7 @@ function base64(bytes: Uint8Array): string {
  * ```
  */
 export function computeAcceptKey(key: string): string {
-  return base64(sha1(encoder.encode(key + GUID)));
+  return base64(sha1(bytesOf(key + GUID)));
 }
 
 /**

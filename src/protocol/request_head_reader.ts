@@ -182,13 +182,11 @@ export class RequestHeadReader {
       const { kind, message } = result.failure;
       return this.#error = { state: "error", status: STATUS[kind], message };
     }
-    // The usual method and version as shared literals: open connections
-    // then keep no copy of them each.
     const request = new ParsedRequest(
-      this.#method === "GET" ? "GET" : this.#method,
+      this.#method,
       this.#target,
-      this.#version === "1.1" ? "1.1" : this.#version,
-      this.#scanner.rawHeaders,
+      this.#version,
+      this.#scanner.fields,
     );
     return { state: "complete", request, rest: result.rest };
   }
@@ -196,34 +194,52 @@ export class RequestHeadReader {
   // RFC 9112 §3: request-line = method SP request-target SP HTTP-version
   #requestLine(line: Uint8Array): HeadFailure | undefined {
     const n = line.length;
+    let first = -1;
+    let second = -1;
+    let spaces = 0;
     for (let i = 0; i < n; i++) {
       const b = line[i];
       if (b < SP || b >= 0x7f) {
         return invalid(`Invalid character in request line: ${hex(b)}`);
       }
+      if (b === SP) {
+        if (spaces === 0) first = i;
+        else second = i;
+        spaces++;
+      }
     }
-    const parts = latin1(line).split(" ");
-    if (parts.length !== 3) return invalid("Invalid request line");
-    const [method, target, protocol] = parts;
+    if (spaces !== 2) return invalid("Invalid request line");
+    const text = latin1(line);
+    // The usual method and version as shared literals: open connections
+    // then keep no copy of them each.
+    const method = first === 3 && text.startsWith("GET")
+      ? "GET"
+      : text.slice(0, first);
     if (!isToken(method)) return invalid("Invalid request line: bad method");
+    const target = text.slice(first + 1, second);
     // RFC 9112 §3.2: a request-target never contains a fragment ("#").
     if (target.length === 0 || target.includes("#")) {
       return invalid("Invalid request line: bad request-target");
     }
-    // RFC 9112 §2.3: HTTP-version = HTTP-name "/" DIGIT "." DIGIT
-    const version = /^HTTP\/([0-9])\.([0-9])$/.exec(protocol);
-    if (version === null) {
-      return invalid("Invalid request line: bad HTTP version");
-    }
-    if (version[1] !== "1") {
-      return {
-        kind: "unsupported-version",
-        message: `Unsupported HTTP version: ${version[1]}.${version[2]}`,
-      };
+    const protocol = text.slice(second + 1);
+    if (protocol === "HTTP/1.1") {
+      this.#version = "1.1";
+    } else {
+      // RFC 9112 §2.3: HTTP-version = HTTP-name "/" DIGIT "." DIGIT
+      const version = /^HTTP\/([0-9])\.([0-9])$/.exec(protocol);
+      if (version === null) {
+        return invalid("Invalid request line: bad HTTP version");
+      }
+      if (version[1] !== "1") {
+        return {
+          kind: "unsupported-version",
+          message: `Unsupported HTTP version: ${version[1]}.${version[2]}`,
+        };
+      }
+      this.#version = `${version[1]}.${version[2]}`;
     }
     this.#method = method;
     this.#target = target;
-    this.#version = `${version[1]}.${version[2]}`;
     return undefined;
   }
 }

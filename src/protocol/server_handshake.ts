@@ -22,8 +22,9 @@
  * | `Sec-WebSocket-Protocol` with a non-token or repeated element | 400    |
  * | `Sec-WebSocket-Extensions` not matching the §9.1 grammar      | 400    |
  *
- * Header fields are read from `request.rawHeaders` (so repeated fields are
- * seen); `request.headers` is not consulted. Syntax errors of the head itself
+ * Header fields are read line by line (`fieldText`: the text a
+ * `RequestHeadReader` keeps, or `request.rawHeaders`), so repeated fields
+ * are seen; `request.headers` is not consulted. Syntax errors of the head itself
  * (400, 414, 431, 505) are answered earlier, by `RequestHeadReader`.
  *
  * @module
@@ -33,7 +34,7 @@ import type { ExtensionOffer } from "./extensions.ts";
 import { parseExtensions } from "./extensions.ts";
 import { listElements, listHasToken } from "./http_fields.ts";
 import { isToken, isValidHost } from "./http_fields.ts";
-import type { HttpRequest } from "./http_request.ts";
+import { fieldText, type HttpRequest } from "./http_request.ts";
 
 /**
  * What a valid upgrade request asks for.
@@ -114,15 +115,85 @@ function refuse(
  * ```
  */
 export function isWebSocketUpgrade(request: HttpRequest): boolean {
-  const raw = request.rawHeaders;
-  for (let i = 0; i < raw.length; i++) {
-    const name = raw[i][0];
+  const text = fieldText(request);
+  const length = text.length;
+  for (let start = 0; start < length;) {
+    let end = text.indexOf("\n", start);
+    if (end === -1) end = length;
+    const colon = text.indexOf(":", start);
     if (
-      name.length === 7 && name.toLowerCase() === "upgrade" &&
-      listHasToken(raw[i][1], "websocket")
+      fieldOf(text, start, colon) === Field.Upgrade &&
+      listHasToken(text.slice(colon + 1, end), "websocket")
     ) return true;
+    start = end + 1;
   }
   return false;
+}
+
+/** The header fields the handshake reads, by a number. */
+const Field = {
+  Other: 0,
+  Host: 1,
+  Origin: 2,
+  Upgrade: 3,
+  Connection: 4,
+  ContentLength: 5,
+  Key: 6,
+  TransferEncoding: 7,
+  Version: 8,
+  Protocol: 9,
+  Extensions: 10,
+} as const;
+type Field = typeof Field[keyof typeof Field];
+
+/** Whether `text[start..)` is `lower`, ASCII case-insensitively. */
+function nameIs(text: string, start: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    let c = text.charCodeAt(start + i);
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/**
+ * Which field the name `text[start..end)` is (names are case-insensitive,
+ * RFC 9110 §5.1), without making a string of it.
+ */
+function fieldOf(text: string, start: number, end: number): Field {
+  switch (end - start) {
+    case 4:
+      return nameIs(text, start, "host") ? Field.Host : Field.Other;
+    case 6:
+      return nameIs(text, start, "origin") ? Field.Origin : Field.Other;
+    case 7:
+      return nameIs(text, start, "upgrade") ? Field.Upgrade : Field.Other;
+    case 10:
+      return nameIs(text, start, "connection") ? Field.Connection : Field.Other;
+    case 14:
+      return nameIs(text, start, "content-length")
+        ? Field.ContentLength
+        : Field.Other;
+    case 17:
+      return nameIs(text, start, "sec-websocket-key")
+        ? Field.Key
+        : nameIs(text, start, "transfer-encoding")
+        ? Field.TransferEncoding
+        : Field.Other;
+    case 21:
+      return nameIs(text, start, "sec-websocket-version")
+        ? Field.Version
+        : Field.Other;
+    case 22:
+      return nameIs(text, start, "sec-websocket-protocol")
+        ? Field.Protocol
+        : Field.Other;
+    case 24:
+      return nameIs(text, start, "sec-websocket-extensions")
+        ? Field.Extensions
+        : Field.Other;
+  }
+  return Field.Other;
 }
 
 // RFC 6455 §4.1: the key is "a randomly selected 16-byte value that has been
@@ -182,8 +253,9 @@ export function validateUpgrade(request: HttpRequest): UpgradeValidation {
     targetHost = absolute[1];
   }
 
-  // One pass over the raw lines (cheaper than Headers lookups, and it sees
-  // repeated fields that Headers would combine).
+  // One pass over the field lines (cheaper than Headers lookups, and it
+  // sees repeated fields that Headers would combine); only the values read
+  // become strings.
   let hosts = 0;
   let origins = 0;
   let keys = 0;
@@ -196,49 +268,56 @@ export function validateUpgrade(request: HttpRequest): UpgradeValidation {
   let connection = false;
   let transferEncoding = false;
   let contentLength = true;
-  const protocolLines: string[] = [];
-  const extensionLines: string[] = [];
-  const raw = request.rawHeaders;
-  for (let i = 0; i < raw.length; i++) {
-    const value = raw[i][1];
-    switch (raw[i][0].toLowerCase()) {
-      case "host":
+  let protocolLines: string[] | undefined;
+  let extensionLines: string[] | undefined;
+  const text = fieldText(request);
+  const length = text.length;
+  for (let start = 0; start < length;) {
+    let end = text.indexOf("\n", start);
+    if (end === -1) end = length;
+    const colon = text.indexOf(":", start);
+    const field = fieldOf(text, start, colon);
+    start = end + 1;
+    if (field === Field.Other) continue;
+    const value = text.slice(colon + 1, end);
+    switch (field) {
+      case Field.Host:
         hosts++;
         host = value;
         break;
-      case "origin":
+      case Field.Origin:
         origins++;
         origin = value;
         break;
-      case "sec-websocket-key":
+      case Field.Key:
         keys++;
         key = value;
         break;
-      case "sec-websocket-version":
+      case Field.Version:
         versions++;
         wsVersion = value;
         break;
-      case "upgrade":
+      case Field.Upgrade:
         // RFC 6455 §4.2.1: "An |Upgrade| header field containing the value
         // "websocket", treated as an ASCII case-insensitive value."
         upgrade ||= listHasToken(value, "websocket");
         break;
-      case "connection":
+      case Field.Connection:
         // RFC 6455 §4.2.1: "A |Connection| header field that includes the
         // token "Upgrade", treated as an ASCII case-insensitive value."
         connection ||= listHasToken(value, "upgrade");
         break;
-      case "transfer-encoding":
+      case Field.TransferEncoding:
         transferEncoding = true;
         break;
-      case "content-length":
+      case Field.ContentLength:
         contentLength &&= /^0(?:[ \t]*,[ \t]*0)*$/.test(value);
         break;
-      case "sec-websocket-protocol":
-        protocolLines.push(value);
+      case Field.Protocol:
+        (protocolLines ??= []).push(value);
         break;
-      case "sec-websocket-extensions":
-        extensionLines.push(value);
+      case Field.Extensions:
+        (extensionLines ??= []).push(value);
         break;
     }
   }
@@ -297,7 +376,11 @@ export function validateUpgrade(request: HttpRequest): UpgradeValidation {
   // characters in the range U+0021 to U+007E not including separator
   // characters as defined in [RFC2616] and MUST all be unique strings."
   const protocols: string[] = [];
-  for (let i = 0; i < protocolLines.length; i++) {
+  for (
+    let i = 0;
+    protocolLines !== undefined && i < protocolLines.length;
+    i++
+  ) {
     const elements = listElements(protocolLines[i]);
     for (let j = 0; j < elements.length; j++) {
       const protocol = elements[j];
@@ -312,7 +395,7 @@ export function validateUpgrade(request: HttpRequest): UpgradeValidation {
   }
 
   let extensions: ExtensionOffer[] = [];
-  if (extensionLines.length !== 0) {
+  if (extensionLines !== undefined) {
     const parsed = parseExtensions(extensionLines.join(","));
     if (parsed === null) {
       return refuse(400, "Invalid header: Sec-WebSocket-Extensions");
