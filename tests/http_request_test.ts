@@ -151,6 +151,58 @@ describe("RequestHeadReader: parsing", () => {
     }
   });
 
+  test("reads heads pushed in turns by many readers without mixing their fields", () => {
+    // Readers share scratch space within one push: what a reader has read
+    // must survive the pushes of others in between.
+    const heads = [0, 1, 2].map((n) =>
+      `GET /r${n} HTTP/1.1\r\nHost: h${n}\r\nX-N: ${n}\r\n` +
+      `X-Long: ${String(n).repeat(40)}\r\n\r\n`
+    );
+    for (const piece of [1, 7, 20]) {
+      const readers = heads.map(() => new RequestHeadReader());
+      const results: Array<RequestHeadResult | undefined> = [];
+      for (
+        let at = 0;
+        results.filter(Boolean).length < heads.length;
+        at += piece
+      ) {
+        heads.forEach((head, n) => {
+          if (results[n] !== undefined || at >= head.length) return;
+          const result = readers[n].push(bytes(head.slice(at, at + piece)));
+          if (result.state !== "incomplete") results[n] = result;
+        });
+      }
+      results.forEach((result, n) => {
+        const { request } = complete(result!);
+        assert.equal(request.path, `/r${n}`);
+        assert.deepEqual(request.rawHeaders, [
+          ["Host", `h${n}`],
+          ["X-N", String(n)],
+          ["X-Long", String(n).repeat(40)],
+        ], `piece ${piece}`);
+      });
+    }
+  });
+
+  test("reads a head whose fields pass the shared scratch space (a large maxHeadBytes)", () => {
+    const fields = Array.from(
+      { length: 40 },
+      (_, i) => `X-F${i}: ${"v".repeat(1000)}`,
+    );
+    const head = `GET / HTTP/1.1\r\n${fields.join("\r\n")}\r\n\r\n`;
+    for (const chunks of [1, 3]) {
+      const reader = new RequestHeadReader({ maxHeadBytes: 65536 });
+      const size = Math.ceil(head.length / chunks);
+      let result: RequestHeadResult = { state: "incomplete" };
+      for (let at = 0; at < head.length; at += size) {
+        result = reader.push(bytes(head.slice(at, at + size)));
+      }
+      const { request } = complete(result);
+      assert.equal(request.rawHeaders.length, 40);
+      assert.deepEqual(request.rawHeaders[39], ["X-F39", "v".repeat(1000)]);
+    }
+  });
+
   test("skips empty lines before the request-line", () => {
     const { request } = complete(
       new RequestHeadReader().push(

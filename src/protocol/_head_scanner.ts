@@ -113,6 +113,18 @@ const DEL = 0x7f;
 
 const EMPTY = new Uint8Array(0);
 
+/** ASCII text (the field lines and a request-line are nothing else). */
+const ascii = new TextDecoder();
+
+// Scratch: the field lines one `push` reads, written and read within the
+// call (what an incomplete head has read is copied to the scanner's own
+// buffer before it returns). Shared, so a head read in one chunk makes no
+// buffer of its own.
+const fieldScratch = new Uint8Array(16384);
+// Scratch: the start-line handed to the reader's parser, valid during the
+// call only (a view of it is cheaper than one of the chunk on some engines).
+const lineScratch = new Uint8Array(8192);
+
 /**
  * The bytes as a string, one character per byte (ISO-8859-1: ASCII as is,
  * obs-text as U+0080–U+00FF; a `TextDecoder("latin1")` would be
@@ -238,7 +250,12 @@ export class HeadScanner {
   /** The current incomplete line, copied from earlier chunks. */
   #partial: Uint8Array = EMPTY;
   #partialLength = 0;
-  /** The field lines read so far: `name:value` and LF each (see `fields`). */
+  /**
+   * Where the field lines read so far are (`name:value` and LF each, see
+   * `fields`): the shared scratch during a push, else `#fieldBytes`.
+   */
+  #out: Uint8Array = EMPTY;
+  /** The scanner's own copy, for a head that spans chunks. */
   #fieldBytes: Uint8Array = EMPTY;
   #fieldLength = 0;
   #fieldCount = 0;
@@ -288,6 +305,7 @@ export class HeadScanner {
       );
     }
     const length = bytes.length;
+    this.#out = this.#fieldLength === 0 ? fieldScratch : this.#fieldBytes;
     let pos = 0;
     while (pos < length) {
       // Bytes the head may still take, the LF of the current line included.
@@ -300,7 +318,7 @@ export class HeadScanner {
         const error = this.#stash(bytes, pos, end);
         if (error !== undefined) return error;
         if (end < length) return this.#headTooLarge();
-        return INCOMPLETE;
+        return this.#incomplete();
       }
       let line = bytes;
       let lineStart = pos;
@@ -322,13 +340,27 @@ export class HeadScanner {
         this.#partial = EMPTY;
         this.#fields = this.#fieldLength === 0
           ? ""
-          : latin1(this.#fieldBytes.subarray(0, this.#fieldLength - 1));
-        this.#fieldBytes = EMPTY;
+          : ascii.decode(this.#out.subarray(0, this.#fieldLength - 1));
+        this.#out = this.#fieldBytes = EMPTY;
         return {
           state: "complete",
           rest: pos === length ? EMPTY : bytes.slice(pos),
         };
       }
+    }
+    return this.#incomplete();
+  }
+
+  /** The end of a push before the end of the head: keep what is in the scratch. */
+  #incomplete(): ScanResult {
+    if (this.#out === fieldScratch) {
+      if (this.#fieldLength > 0) {
+        this.#fieldBytes = fieldScratch.slice(
+          0,
+          Math.max(this.#fieldLength, 256),
+        );
+      }
+      this.#out = EMPTY;
     }
     return INCOMPLETE;
   }
@@ -336,7 +368,7 @@ export class HeadScanner {
   #fail(kind: HeadFailureKind, message: string): ScanResult {
     this.#phase = Phase.Error;
     this.#partial = EMPTY;
-    this.#fieldBytes = EMPTY;
+    this.#out = this.#fieldBytes = EMPTY;
     this.#fieldLength = 0;
     return (this.#error = { state: "error", failure: { kind, message } });
   }
@@ -433,7 +465,13 @@ export class HeadScanner {
     if (contentEnd - start > this.#grammar.maxStartLineBytes) {
       return this.#startLineTooLong();
     }
-    const failure = this.#startLine(line.subarray(start, contentEnd));
+    const size = contentEnd - start;
+    let view: Uint8Array;
+    if (size <= lineScratch.length) {
+      for (let i = 0; i < size; i++) lineScratch[i] = line[start + i];
+      view = lineScratch.subarray(0, size);
+    } else view = line.subarray(start, contentEnd);
+    const failure = this.#startLine(view);
     if (failure !== undefined) return this.#fail(failure.kind, failure.message);
     this.#phase = Phase.Fields;
     return undefined;
@@ -515,17 +553,17 @@ export class HeadScanner {
     // Kept as `name:value` and LF, for `fields`.
     const size = colon - start + 1 + valueEnd - valueStart + 1;
     let at = this.#fieldLength;
-    if (at + size > this.#fieldBytes.length) {
-      // Sized for the rest of the chunk at once: a head that arrives whole
-      // takes one buffer.
+    if (at + size > this.#out.length) {
+      // Past the scratch (a maxHeadBytes over its size), or past our own
+      // buffer: a buffer sized for the rest of the chunk at once.
       const rest = Math.min(ahead, this.#grammar.maxHeadBytes - this.#consumed);
       const grown = new Uint8Array(
-        Math.max(at + size + rest, this.#fieldBytes.length * 2, 256),
+        Math.max(at + size + rest, this.#out.length * 2, 256),
       );
-      grown.set(this.#fieldBytes.subarray(0, at));
-      this.#fieldBytes = grown;
+      grown.set(this.#out.subarray(0, at));
+      this.#out = this.#fieldBytes = grown;
     }
-    const out = this.#fieldBytes;
+    const out = this.#out;
     for (let i = start; i <= colon; i++) out[at++] = line[i];
     for (let i = valueStart; i < valueEnd; i++) out[at++] = line[i];
     out[at++] = LF;

@@ -34,8 +34,9 @@ import {
   type HeadFailureKind,
   HeadScanner,
   hex,
-  latin1,
 } from "./_head_scanner.ts";
+
+const ascii = new TextDecoder();
 
 /**
  * Limits applied while reading a request head. Every limit is checked as
@@ -209,7 +210,8 @@ export class RequestHeadReader {
       }
     }
     if (spaces !== 2) return invalid("Invalid request line");
-    const text = latin1(line);
+    // Checked above: ASCII only.
+    const text = ascii.decode(line);
     // The usual method and version as shared literals: open connections
     // then keep no copy of them each.
     const method = first === 3 && text.startsWith("GET")

@@ -131,7 +131,7 @@ export function isWebSocketUpgrade(request: HttpRequest): boolean {
 }
 
 /** The header fields the handshake reads, by a number. */
-const Field = {
+const Field = Object.freeze({
   Other: 0,
   Host: 1,
   Origin: 2,
@@ -143,7 +143,7 @@ const Field = {
   Version: 8,
   Protocol: 9,
   Extensions: 10,
-} as const;
+} as const);
 type Field = typeof Field[keyof typeof Field];
 
 /** Whether `text[start..)` is `lower`, ASCII case-insensitively. */

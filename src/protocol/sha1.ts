@@ -130,7 +130,7 @@ export function sha1(message: Uint8Array): Uint8Array {
   const left = length - whole;
   const blocks = left < 56 ? 1 : 2;
   tail.fill(0);
-  tail.set(message.subarray(whole), 0);
+  for (let i = 0; i < left; i++) tail[i] = message[whole + i];
   tail[left] = 0x80;
   const end = blocks * 64;
   const high = Math.floor(length / 0x20000000);
