@@ -2,6 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { isToken } from "../src/protocol/http_fields.ts";
 import {
+  fieldText,
   type HttpRequest,
   releaseParsedFields,
 } from "../src/protocol/http_request.ts";
@@ -148,6 +149,51 @@ describe("RequestHeadReader: parsing", () => {
         ? input.slice(HEAD.length)
         : input.slice(HEAD.length, cut);
       assert.deepEqual(rest, expectedRest, `cut at ${cut}`);
+    }
+  });
+
+  test("reads a head in one chunk exactly as byte by byte", () => {
+    // One chunk takes the quick path (string functions), one byte at a time
+    // the byte-by-byte one: both must give the same request.
+    const heads = [
+      HEAD,
+      "GET / HTTP/1.1\r\n\r\n",
+      "GET / HTTP/1.0\r\nA:\r\nB: \t \r\nC:x:y: z\r\n\r\n",
+      "OPTIONS * HTTP/1.1\r\nHost:a\r\nX-Tab:\tv\t\r\n\r\n",
+      "GET http://a.example/p?q HTTP/1.1\r\nHOST: a.example\r\n\r\n",
+      `GET / HTTP/1.1\r\n${"F: v\r\n".repeat(100)}\r\n`,
+    ];
+    for (const head of heads) {
+      const whole = complete(new RequestHeadReader().push(bytes(head)));
+      const split = complete(byteByByte(bytes(head)).result);
+      assert.deepEqual(snapshot(whole.request), snapshot(split.request), head);
+      assert.equal(
+        fieldText(whole.request),
+        fieldText(split.request),
+        head,
+      );
+    }
+  });
+
+  test("refuses in one chunk what it refuses byte by byte", () => {
+    const heads = [
+      "GET / HTTP/1.1\r\nA : b\r\n\r\n",
+      "GET / HTTP/1.1\r\n b: c\r\n\r\n",
+      "GET / HTTP/1.1\r\nA: b\x7f\r\n\r\n",
+      "GET / HTTP/1.1\r\nA: b\x00\r\n\r\n",
+      "GET / HTTP/1.1\r\nA: \xe9\r\n\r\n",
+      "GET /\t HTTP/1.1\r\n\r\n",
+      "GET / HTTP/1.1\nA: b\r\n\r\n",
+      "GET / HTTP/1.1\r\nA: b\n\r\n",
+      "GET / HTTP/2.0\r\n\r\n",
+      `GET / HTTP/1.1\r\n${"F: v\r\n".repeat(101)}\r\n`,
+    ];
+    for (const head of heads) {
+      // The status is the same; the message may differ (byte by byte, a
+      // bad byte is refused before its line is complete).
+      const [whole] = errorOf(new RequestHeadReader().push(bytes(head)));
+      const [split] = errorOf(byteByByte(bytes(head)).result);
+      assert.equal(whole, split, JSON.stringify(head));
     }
   });
 

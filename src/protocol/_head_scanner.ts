@@ -6,6 +6,13 @@
  * and the field lines (RFC 9112 §5). The start-line is handed to the
  * reader's own parser. Used by `RequestHeadReader` and `ResponseHeadReader`.
  *
+ * A head that arrives whole in one chunk, the usual case, is read with the
+ * runtime's string functions: one decode, a few `indexOf`s and two regular
+ * expressions, no loop over its bytes in JavaScript (such loops cost the
+ * engines' optimizing compilers more than they save on a head). Anything
+ * else (a head in pieces, a head the quick checks refuse) goes byte by
+ * byte, which also finds the exact error.
+ *
  * Strict, on both sides (RFC 9112 leaves these to the recipient): lines end
  * in CR LF, a bare LF is an error (§2.2); no line folding (obs-fold, §5.2)
  * and no whitespace before the first field line; field names are tokens
@@ -113,17 +120,22 @@ const DEL = 0x7f;
 
 const EMPTY = new Uint8Array(0);
 
-/** ASCII text (the field lines and a request-line are nothing else). */
+/** ASCII text (a head the quick path reads, and field lines, are nothing else). */
 const ascii = new TextDecoder();
 
-// Scratch: the field lines one `push` reads, written and read within the
-// call (what an incomplete head has read is copied to the scanner's own
-// buffer before it returns). Shared, so a head read in one chunk makes no
-// buffer of its own.
+// Scratch: the field lines one `push` reads byte by byte, written and read
+// within the call (what an incomplete head has read is copied to the
+// scanner's own buffer before it returns).
 const fieldScratch = new Uint8Array(16384);
-// Scratch: the start-line handed to the reader's parser, valid during the
-// call only (a view of it is cheaper than one of the chunk on some engines).
-const lineScratch = new Uint8Array(8192);
+
+// RFC 9112 §2.1, §5.1: what the quick path accepts as a start-line (visible
+// ASCII and SP) and as the field lines (field-name ":" OWS field-value OWS
+// CRLF, each; field-value as visible ASCII, SP and HTAB). Anything else
+// goes byte by byte, which names the error.
+const START_LINE = /^[\x20-\x7e]+$/;
+const FIELD_LINES = /^(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e]*\r\n)+$/;
+/** The shortest field line, `x:` and CR LF. */
+const SHORTEST_FIELD_LINE = 4;
 
 /**
  * The bytes as a string, one character per byte (ISO-8859-1: ASCII as is,
@@ -193,13 +205,15 @@ type Phase = typeof Phase[keyof typeof Phase];
 const INCOMPLETE: ScanResult = Object.freeze({ state: "incomplete" });
 
 /**
- * The field lines of a head as one string, a name, a colon and the value
- * (without OWS) per line, lines joined by LF, as pairs in order.
+ * The field lines of a head (as {@link HeadScanner.fields} keeps them: as
+ * received, joined by CR LF) as pairs, in order: the name as received, the
+ * value without the whitespace around it (RFC 9112 §5.1: OWS is not part
+ * of the value).
  *
  * @example
  * ```ts
  * import { fieldPairs } from "./_head_scanner.ts";
- * console.log(fieldPairs("Host:a\nUpgrade:websocket")); // [ [ "Host", "a" ], [ "Upgrade", "websocket" ] ]
+ * console.log(fieldPairs("Host: a\r\nUpgrade:websocket ")); // [ [ "Host", "a" ], [ "Upgrade", "websocket" ] ]
  * ```
  */
 export function fieldPairs(fields: string): Array<readonly [string, string]> {
@@ -207,23 +221,36 @@ export function fieldPairs(fields: string): Array<readonly [string, string]> {
   if (fields === "") return pairs;
   let start = 0;
   while (start <= fields.length) {
-    let end = fields.indexOf("\n", start);
+    let end = fields.indexOf("\r\n", start);
     if (end === -1) end = fields.length;
     const colon = fields.indexOf(":", start);
-    pairs.push([fields.slice(start, colon), fields.slice(colon + 1, end)]);
-    start = end + 1;
+    pairs.push([
+      fields.slice(start, colon),
+      trimOws(fields.slice(colon + 1, end)),
+    ]);
+    start = end + 2;
   }
   return pairs;
 }
 
 /**
+ * `value` without the SP and HTAB around it (RFC 9112 §5.1 OWS). A field
+ * value holds no other whitespace (the scanner refused it), so `trim()`
+ * does exactly that.
+ *
+ * @example
+ * ```ts
+ * import { trimOws } from "./_head_scanner.ts";
+ * console.log(trimOws(" \twebsocket ")); // "websocket"
+ * ```
+ */
+export function trimOws(value: string): string {
+  return value.trim();
+}
+
+/**
  * Splits a head into lines and reads its field lines; the start-line goes
  * to `startLine`, which returns a failure or `undefined`. One per message.
- *
- * Lines are read in place, by offsets into the chunk; the field lines are
- * copied, without their OWS and CR LF, into one buffer that becomes one
- * string when the head is complete ({@link HeadScanner.fields}): a head
- * costs a few objects, not a few per field.
  *
  * @example
  * ```ts
@@ -238,12 +265,12 @@ export function fieldPairs(fields: string): Array<readonly [string, string]> {
  *   maxStartLineBytes: 16384,
  * }, () => undefined);
  * const result = scanner.push(new TextEncoder().encode("HTTP/1.1 101 \r\nA: b\r\n\r\n"));
- * console.log(result.state, scanner.fields, scanner.rawHeaders); // "complete" "A:b" [ [ "A", "b" ] ]
+ * console.log(result.state, scanner.fields, scanner.rawHeaders); // "complete" "A: b" [ [ "A", "b" ] ]
  * ```
  */
 export class HeadScanner {
   #grammar: HeadGrammar;
-  #startLine: (line: Uint8Array) => HeadFailure | undefined;
+  #startLine: (line: string) => HeadFailure | undefined;
   #phase: Phase = Phase.Start;
   /** Bytes of complete lines consumed so far (LF included). */
   #consumed = 0;
@@ -251,8 +278,8 @@ export class HeadScanner {
   #partial: Uint8Array = EMPTY;
   #partialLength = 0;
   /**
-   * Where the field lines read so far are (`name:value` and LF each, see
-   * `fields`): the shared scratch during a push, else `#fieldBytes`.
+   * Where the field lines read so far are (as received, CR LF after each,
+   * see `fields`): the shared scratch during a push, else `#fieldBytes`.
    */
   #out: Uint8Array = EMPTY;
   /** The scanner's own copy, for a head that spans chunks. */
@@ -266,21 +293,22 @@ export class HeadScanner {
    * A scanner for one head.
    *
    * @param grammar The limits and what differs between requests and responses.
-   * @param startLine Parses the start-line (without CR LF; its bytes are
-   * valid only during the call).
+   * @param startLine Parses the start-line (without CR LF; one character per
+   * byte, as {@link latin1} gives them).
    */
   constructor(
     grammar: HeadGrammar,
-    startLine: (line: Uint8Array) => HeadFailure | undefined,
+    startLine: (line: string) => HeadFailure | undefined,
   ) {
     this.#grammar = grammar;
     this.#startLine = startLine;
   }
 
   /**
-   * Once complete: the field lines as one string, each a name as received,
-   * a colon and the value without OWS, joined by LF (names hold no colon,
-   * values no line break); `""` without fields.
+   * Once complete: the field lines as one string, as received (a name, a
+   * colon, the value with any whitespace around it), joined by CR LF (no
+   * line holds a CR or LF of its own); `""` without fields. See
+   * {@link fieldPairs}.
    */
   get fields(): string {
     return this.#fields;
@@ -303,6 +331,10 @@ export class HeadScanner {
           capitalized(this.#grammar.noun)
         } head already complete: push after complete`,
       );
+    }
+    if (this.#consumed === 0 && this.#partialLength === 0) {
+      const whole = this.#wholeHead(bytes);
+      if (whole !== undefined) return whole;
     }
     const length = bytes.length;
     this.#out = this.#fieldLength === 0 ? fieldScratch : this.#fieldBytes;
@@ -340,7 +372,7 @@ export class HeadScanner {
         this.#partial = EMPTY;
         this.#fields = this.#fieldLength === 0
           ? ""
-          : ascii.decode(this.#out.subarray(0, this.#fieldLength - 1));
+          : ascii.decode(this.#out.subarray(0, this.#fieldLength - 2));
         this.#out = this.#fieldBytes = EMPTY;
         return {
           state: "complete",
@@ -349,6 +381,59 @@ export class HeadScanner {
       }
     }
     return this.#incomplete();
+  }
+
+  /**
+   * The quick path: a head that starts at the first byte of `bytes` and
+   * ends in it, within every limit, made of nothing but what the two
+   * regular expressions accept, read with string functions. `undefined`
+   * when the head is not such a one (then it is read byte by byte).
+   */
+  #wholeHead(bytes: Uint8Array): ScanResult | undefined {
+    const { maxHeadBytes, maxStartLineBytes, maxHeaderCount } = this.#grammar;
+    // The end of the head: the LF of a CR LF CR LF, found line by line.
+    const length = bytes.length;
+    const lf = bytes.indexOf(LF);
+    if (lf < 1) return undefined; // no line, or an empty one first
+    let end = -1;
+    for (let next = lf; next !== -1; next = bytes.indexOf(LF, next + 1)) {
+      if (next + 1 > maxHeadBytes) return undefined;
+      if (bytes[next - 1] !== CR) return undefined; // a bare LF
+      if (bytes[next - 2] === LF) {
+        end = next + 1;
+        break;
+      }
+    }
+    if (end === -1) return undefined;
+    const text = ascii.decode(end === length ? bytes : bytes.subarray(0, end));
+    // Not ASCII (the decoder made fewer or other characters): byte by byte.
+    if (text.length !== end) return undefined;
+    const lineEnd = lf - 1;
+    if (lineEnd > maxStartLineBytes) return undefined;
+    const line = text.slice(0, lineEnd);
+    if (!START_LINE.test(line)) return undefined;
+    let fields = "";
+    if (end > lf + 3) {
+      const block = text.slice(lf + 1, end - 2);
+      if (!FIELD_LINES.test(block)) return undefined;
+      if (block.length > maxHeaderCount * SHORTEST_FIELD_LINE) {
+        let count = 0;
+        for (let at = 0; at < block.length; at = block.indexOf("\n", at) + 1) {
+          count++;
+        }
+        if (count > maxHeaderCount) return undefined;
+      }
+      fields = block.slice(0, -2);
+    }
+    const failure = this.#startLine(line);
+    if (failure !== undefined) return this.#fail(failure.kind, failure.message);
+    this.#consumed = end;
+    this.#phase = Phase.Complete;
+    this.#fields = fields;
+    return {
+      state: "complete",
+      rest: end === length ? EMPTY : bytes.slice(end),
+    };
   }
 
   /** The end of a push before the end of the head: keep what is in the scratch. */
@@ -465,13 +550,7 @@ export class HeadScanner {
     if (contentEnd - start > this.#grammar.maxStartLineBytes) {
       return this.#startLineTooLong();
     }
-    const size = contentEnd - start;
-    let view: Uint8Array;
-    if (size <= lineScratch.length) {
-      for (let i = 0; i < size; i++) lineScratch[i] = line[start + i];
-      view = lineScratch.subarray(0, size);
-    } else view = line.subarray(start, contentEnd);
-    const failure = this.#startLine(view);
+    const failure = this.#startLine(latin1(line.subarray(start, contentEnd)));
     if (failure !== undefined) return this.#fail(failure.kind, failure.message);
     this.#phase = Phase.Fields;
     return undefined;
@@ -530,9 +609,7 @@ export class HeadScanner {
     }
     // RFC 9110 §5.5: field-value = *field-content; field-vchar = VCHAR /
     // obs-text. obs-text (non-ASCII) is refused here, as are controls.
-    let valueStart = colon + 1;
-    let valueEnd = end;
-    for (let i = valueStart; i < end; i++) {
+    for (let i = colon + 1; i < end; i++) {
       const b = line[i];
       if ((b < SP && b !== HTAB) || b >= DEL) {
         return this.#fail(
@@ -541,17 +618,8 @@ export class HeadScanner {
         );
       }
     }
-    // RFC 9112 §5.1: OWS around the value is not part of it.
-    while (
-      valueStart < valueEnd &&
-      (line[valueStart] === SP || line[valueStart] === HTAB)
-    ) valueStart++;
-    while (
-      valueEnd > valueStart &&
-      (line[valueEnd - 1] === SP || line[valueEnd - 1] === HTAB)
-    ) valueEnd--;
-    // Kept as `name:value` and LF, for `fields`.
-    const size = colon - start + 1 + valueEnd - valueStart + 1;
+    // Kept as received, with CR LF, for `fields`.
+    const size = end - start + 2;
     let at = this.#fieldLength;
     if (at + size > this.#out.length) {
       // Past the scratch (a maxHeadBytes over its size), or past our own
@@ -564,8 +632,8 @@ export class HeadScanner {
       this.#out = this.#fieldBytes = grown;
     }
     const out = this.#out;
-    for (let i = start; i <= colon; i++) out[at++] = line[i];
-    for (let i = valueStart; i < valueEnd; i++) out[at++] = line[i];
+    for (let i = start; i < end; i++) out[at++] = line[i];
+    out[at++] = CR;
     out[at++] = LF;
     this.#fieldLength = at;
     this.#fieldCount++;

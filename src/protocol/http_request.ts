@@ -64,9 +64,10 @@ function splitTarget(target: string): [path: string, query: string] {
 }
 
 /**
- * The header fields of `request` as one string: a name as received, a
- * colon and the value per line, lines joined by LF (`""` without fields).
- * A request read by a {@link RequestHeadReader} keeps its fields this way:
+ * The header fields of `request` as one string: the field lines joined by
+ * CR LF, each a name as received, a colon and the value, maybe with SP or
+ * HTAB around it (`""` without fields). A request read by a
+ * {@link RequestHeadReader} keeps its fields this way, as received:
  * reading them from it creates nothing; other requests are joined from
  * their `rawHeaders`.
  *
@@ -78,7 +79,7 @@ function splitTarget(target: string): [path: string, query: string] {
  *   new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\nUpgrade:  websocket \r\n\r\n"),
  * );
  * if (result.state === "complete") {
- *   console.log(fieldText(result.request)); // "Host:a\nUpgrade:websocket"
+ *   console.log(fieldText(result.request)); // "Host: a\r\nUpgrade:  websocket "
  * }
  * ```
  */
@@ -87,7 +88,7 @@ export function fieldText(request: HttpRequest): string {
   const raw = request.rawHeaders;
   let text = "";
   for (let i = 0; i < raw.length; i++) {
-    text += (i === 0 ? "" : "\n") + raw[i][0] + ":" + raw[i][1];
+    text += (i === 0 ? "" : "\r\n") + raw[i][0] + ":" + raw[i][1];
   }
   return text;
 }
@@ -117,8 +118,8 @@ export function releaseParsedFields(request: HttpRequest): void {
 }
 
 /**
- * A parsed request head. It keeps its header fields as one string (a name,
- * a colon and the value per line) and builds `rawHeaders`, `headers` and
+ * A parsed request head. It keeps its header fields as one string (the
+ * field lines as received) and builds `rawHeaders`, `headers` and
  * `query` from it on first use: a server holding many idle connections
  * keeps a few strings per connection, not an array and two strings per
  * field.
@@ -135,8 +136,8 @@ export class ParsedRequest implements HttpRequest {
 
   /**
    * A request; `target` is split into `path` and `query` here. `fields`:
-   * the header fields as {@link fieldText} gives them (names hold no colon
-   * and values no line break: the reader checked).
+   * the header field lines as {@link fieldText} gives them (names hold no
+   * colon and lines no CR or LF: the reader checked).
    */
   constructor(method: string, target: string, version: string, fields: string) {
     this.method = method;

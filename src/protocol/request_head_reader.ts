@@ -36,7 +36,8 @@ import {
   hex,
 } from "./_head_scanner.ts";
 
-const ascii = new TextDecoder();
+/** A request-line holds visible ASCII and SP only. */
+const REQUEST_LINE_CHARACTERS = /^[\x20-\x7e]*$/;
 
 /**
  * Limits applied while reading a request head. Every limit is checked as
@@ -193,37 +194,32 @@ export class RequestHeadReader {
   }
 
   // RFC 9112 §3: request-line = method SP request-target SP HTTP-version
-  #requestLine(line: Uint8Array): HeadFailure | undefined {
-    const n = line.length;
-    let first = -1;
-    let second = -1;
-    let spaces = 0;
-    for (let i = 0; i < n; i++) {
-      const b = line[i];
-      if (b < SP || b >= 0x7f) {
-        return invalid(`Invalid character in request line: ${hex(b)}`);
-      }
-      if (b === SP) {
-        if (spaces === 0) first = i;
-        else second = i;
-        spaces++;
+  #requestLine(line: string): HeadFailure | undefined {
+    if (!REQUEST_LINE_CHARACTERS.test(line)) {
+      for (let i = 0; i < line.length; i++) {
+        const c = line.charCodeAt(i);
+        if (c < SP || c >= 0x7f) {
+          return invalid(`Invalid character in request line: ${hex(c)}`);
+        }
       }
     }
-    if (spaces !== 2) return invalid("Invalid request line");
-    // Checked above: ASCII only.
-    const text = ascii.decode(line);
+    const first = line.indexOf(" ");
+    const second = line.indexOf(" ", first + 1);
+    if (first === -1 || second === -1 || line.indexOf(" ", second + 1) !== -1) {
+      return invalid("Invalid request line");
+    }
     // The usual method and version as shared literals: open connections
     // then keep no copy of them each.
-    const method = first === 3 && text.startsWith("GET")
+    const method = first === 3 && line.startsWith("GET")
       ? "GET"
-      : text.slice(0, first);
+      : line.slice(0, first);
     if (!isToken(method)) return invalid("Invalid request line: bad method");
-    const target = text.slice(first + 1, second);
+    const target = line.slice(first + 1, second);
     // RFC 9112 §3.2: a request-target never contains a fragment ("#").
     if (target.length === 0 || target.includes("#")) {
       return invalid("Invalid request line: bad request-target");
     }
-    const protocol = text.slice(second + 1);
+    const protocol = line.slice(second + 1);
     if (protocol === "HTTP/1.1") {
       this.#version = "1.1";
     } else {

@@ -35,6 +35,7 @@ import { parseExtensions } from "./extensions.ts";
 import { listElements, listHasToken } from "./http_fields.ts";
 import { isToken, isValidHost } from "./http_fields.ts";
 import { fieldText, type HttpRequest } from "./http_request.ts";
+import { trimOws } from "./_head_scanner.ts";
 
 /**
  * What a valid upgrade request asks for.
@@ -116,80 +117,87 @@ function refuse(
  */
 export function isWebSocketUpgrade(request: HttpRequest): boolean {
   const text = fieldText(request);
+  const lower = asciiLowerCase(text);
   const length = text.length;
   for (let start = 0; start < length;) {
-    let end = text.indexOf("\n", start);
+    let end = lower.indexOf("\r\n", start);
     if (end === -1) end = length;
-    const colon = text.indexOf(":", start);
+    const colon = lower.indexOf(":", start);
     if (
-      fieldOf(text, start, colon) === Field.Upgrade &&
-      listHasToken(text.slice(colon + 1, end), "websocket")
+      fieldOf(lower, start, colon) === Field.Upgrade &&
+      listHasToken(trimOws(lower.slice(colon + 1, end)), "websocket")
     ) return true;
-    start = end + 1;
+    start = end + 2;
   }
   return false;
 }
 
-/** The header fields the handshake reads, by a number. */
-const Field = Object.freeze({
-  Other: 0,
-  Host: 1,
-  Origin: 2,
-  Upgrade: 3,
-  Connection: 4,
-  ContentLength: 5,
-  Key: 6,
-  TransferEncoding: 7,
-  Version: 8,
-  Protocol: 9,
-  Extensions: 10,
-} as const);
-type Field = typeof Field[keyof typeof Field];
-
-/** Whether `text[start..)` is `lower`, ASCII case-insensitively. */
-function nameIs(text: string, start: number, lower: string): boolean {
-  for (let i = 0; i < lower.length; i++) {
-    let c = text.charCodeAt(start + i);
-    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
-    if (c !== lower.charCodeAt(i)) return false;
-  }
-  return true;
+/**
+ * `text` with A–Z in lower case, each character where it was (a request
+ * read by the reader is ASCII; `toLowerCase()` may lengthen other text).
+ */
+function asciiLowerCase(text: string): string {
+  const lower = text.toLowerCase();
+  return lower.length === text.length
+    ? lower
+    : text.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
 
+/** The header fields the handshake reads, by a number. */
+const Field = Object.freeze(
+  {
+    Other: 0,
+    Host: 1,
+    Origin: 2,
+    Upgrade: 3,
+    Connection: 4,
+    ContentLength: 5,
+    Key: 6,
+    TransferEncoding: 7,
+    Version: 8,
+    Protocol: 9,
+    Extensions: 10,
+  } as const,
+);
+type Field = typeof Field[keyof typeof Field];
+
 /**
- * Which field the name `text[start..end)` is (names are case-insensitive,
- * RFC 9110 §5.1), without making a string of it.
+ * Which field the name `lower[start..end)` is: `lower` is the field lines
+ * in lower case (names are case-insensitive, RFC 9110 §5.1). Compared in
+ * place, without making a string of the name.
  */
-function fieldOf(text: string, start: number, end: number): Field {
+function fieldOf(lower: string, start: number, end: number): Field {
   switch (end - start) {
     case 4:
-      return nameIs(text, start, "host") ? Field.Host : Field.Other;
+      return lower.startsWith("host", start) ? Field.Host : Field.Other;
     case 6:
-      return nameIs(text, start, "origin") ? Field.Origin : Field.Other;
+      return lower.startsWith("origin", start) ? Field.Origin : Field.Other;
     case 7:
-      return nameIs(text, start, "upgrade") ? Field.Upgrade : Field.Other;
+      return lower.startsWith("upgrade", start) ? Field.Upgrade : Field.Other;
     case 10:
-      return nameIs(text, start, "connection") ? Field.Connection : Field.Other;
+      return lower.startsWith("connection", start)
+        ? Field.Connection
+        : Field.Other;
     case 14:
-      return nameIs(text, start, "content-length")
+      return lower.startsWith("content-length", start)
         ? Field.ContentLength
         : Field.Other;
     case 17:
-      return nameIs(text, start, "sec-websocket-key")
+      return lower.startsWith("sec-websocket-key", start)
         ? Field.Key
-        : nameIs(text, start, "transfer-encoding")
+        : lower.startsWith("transfer-encoding", start)
         ? Field.TransferEncoding
         : Field.Other;
     case 21:
-      return nameIs(text, start, "sec-websocket-version")
+      return lower.startsWith("sec-websocket-version", start)
         ? Field.Version
         : Field.Other;
     case 22:
-      return nameIs(text, start, "sec-websocket-protocol")
+      return lower.startsWith("sec-websocket-protocol", start)
         ? Field.Protocol
         : Field.Other;
     case 24:
-      return nameIs(text, start, "sec-websocket-extensions")
+      return lower.startsWith("sec-websocket-extensions", start)
         ? Field.Extensions
         : Field.Other;
   }
@@ -271,15 +279,23 @@ export function validateUpgrade(request: HttpRequest): UpgradeValidation {
   let protocolLines: string[] | undefined;
   let extensionLines: string[] | undefined;
   const text = fieldText(request);
+  // Names are matched in a lower-case copy; values are read from the text
+  // as received (the key is case-sensitive).
+  const lower = asciiLowerCase(text);
   const length = text.length;
   for (let start = 0; start < length;) {
-    let end = text.indexOf("\n", start);
+    let end = lower.indexOf("\r\n", start);
     if (end === -1) end = length;
-    const colon = text.indexOf(":", start);
-    const field = fieldOf(text, start, colon);
-    start = end + 1;
+    const colon = lower.indexOf(":", start);
+    const field = fieldOf(lower, start, colon);
+    const from = colon + 1;
+    start = end + 2;
     if (field === Field.Other) continue;
-    const value = text.slice(colon + 1, end);
+    const value = trimOws(
+      field === Field.Upgrade || field === Field.Connection
+        ? lower.slice(from, end)
+        : text.slice(from, end),
+    );
     switch (field) {
       case Field.Host:
         hosts++;
