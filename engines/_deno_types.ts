@@ -33,7 +33,9 @@ export interface DenoListener {
 /** The members of the `Deno` global the engine calls. */
 export interface DenoSubset {
   listen(
-    options: { hostname: string; port: number; transport?: "tcp" },
+    options:
+      | { hostname: string; port: number; transport?: "tcp" }
+      | { transport: "unix"; path: string },
   ): DenoListener;
   listenTls(options: {
     hostname: string;

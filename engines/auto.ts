@@ -12,6 +12,7 @@ import type {
   ListenOptions,
 } from "../src/driver/engine.ts";
 import { runtimeDeflate } from "./deflate.ts";
+import { adoptNodeSocket } from "./node_socket.ts";
 
 /**
  * The runtimes anyws has an engine for.
@@ -115,5 +116,8 @@ export function autoEngine(options: AutoEngineOptions = {}): Engine {
       engine ??= loadEngine(runtime, options);
       return (await engine).listen(listenOptions, accept);
     },
+    // Every runtime's node:http hands its 'upgrade' listeners a node:net
+    // (or node:net-like) socket: one adopter for all.
+    adopt: adoptNodeSocket,
   };
 }

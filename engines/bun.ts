@@ -17,6 +17,7 @@ import type {
 import type { BunSocket, BunSocketHandler, BunSubset } from "./_bun_types.ts";
 import { DEFAULT_HIGH_WATER_MARK, WriteQueue } from "./_write_queue.ts";
 import { runtimeDeflate } from "./deflate.ts";
+import { adoptNodeSocket } from "./node_socket.ts";
 
 /**
  * Options for {@link bunEngine}.
@@ -282,11 +283,10 @@ export function bunEngine(options: BunEngineOptions = {}): Engine {
       accept: AcceptTransport,
     ): Promise<Listener> {
       const bun = (globalThis as unknown as { Bun: BunSubset }).Bun;
-      const { hostname, port, tls } = listenOptions;
+      const { hostname, port, tls, path } = listenOptions;
       try {
         const listener = bun.listen<BunTransport>({
-          hostname,
-          port,
+          ...(path === undefined ? { hostname, port } : { unix: path }),
           allowHalfOpen: true,
           ...(tls === undefined
             ? {}
@@ -296,7 +296,8 @@ export function bunEngine(options: BunEngineOptions = {}): Engine {
         let closed = false;
         return Promise.resolve({
           hostname,
-          port: listener.port,
+          port: path === undefined ? listener.port : 0,
+          path,
           close(): Promise<void> {
             if (!closed) {
               closed = true;
@@ -310,5 +311,7 @@ export function bunEngine(options: BunEngineOptions = {}): Engine {
         return Promise.reject(error);
       }
     },
+    // Bun's node:http hands its 'upgrade' listeners a node:net socket.
+    adopt: adoptNodeSocket,
   };
 }

@@ -18,6 +18,7 @@ import type {
 import type { DenoConn, DenoListener, DenoSubset } from "./_deno_types.ts";
 import { DEFAULT_HIGH_WATER_MARK, WriteQueue } from "./_write_queue.ts";
 import { runtimeDeflate } from "./deflate.ts";
+import { adoptNodeSocket } from "./node_socket.ts";
 
 /**
  * Options for {@link denoEngine}.
@@ -237,6 +238,7 @@ class DenoTransport implements Transport {
 class DenoListenerHandle implements Listener {
   readonly hostname: string;
   readonly port: number;
+  readonly path: string | undefined;
   #listener: DenoListener;
   #closed = false;
   #loop: Promise<void>;
@@ -250,6 +252,9 @@ class DenoListenerHandle implements Listener {
     this.#listener = listener;
     this.hostname = hostname;
     this.port = "port" in listener.addr ? listener.addr.port : 0;
+    this.path = "path" in listener.addr
+      ? (listener.addr as { path: string }).path
+      : undefined;
     this.#loop = this.#acceptLoop(accept, options);
   }
 
@@ -313,9 +318,16 @@ export function denoEngine(options: DenoEngineOptions = {}): Engine {
       accept: AcceptTransport,
     ): Promise<Listener> {
       const deno = (globalThis as unknown as { Deno: DenoSubset }).Deno;
-      const { hostname, port, tls } = listenOptions;
+      const { hostname, port, tls, path } = listenOptions;
       try {
-        const listener = tls === undefined
+        if (path !== undefined && tls !== undefined) {
+          throw new Error(
+            "The Deno engine cannot serve TLS on a Unix socket: terminate TLS in the proxy",
+          );
+        }
+        const listener = path !== undefined
+          ? deno.listen({ transport: "unix", path })
+          : tls === undefined
           ? deno.listen({ hostname, port, transport: "tcp" })
           : deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key });
         return Promise.resolve(
@@ -325,5 +337,7 @@ export function denoEngine(options: DenoEngineOptions = {}): Engine {
         return Promise.reject(error);
       }
     },
+    // Deno's node:http hands its 'upgrade' listeners a node:net-like socket.
+    adopt: adoptNodeSocket,
   };
 }

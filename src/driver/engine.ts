@@ -128,6 +128,12 @@ export interface ListenOptions {
   port: number;
   /** Serve TLS with this certificate and key. */
   tls?: TlsOptions;
+  /**
+   * Listen on this Unix domain socket path instead of `hostname:port`
+   * (behind a reverse proxy on the same machine). The engine does not
+   * remove a socket file left by an earlier process.
+   */
+  path?: string;
 }
 
 /**
@@ -145,8 +151,10 @@ export interface ListenOptions {
 export interface Listener {
   /** The bound interface. */
   readonly hostname: string;
-  /** The bound port (the real one when 0 was asked for). */
+  /** The bound port (the real one when 0 was asked for; 0 on a Unix socket). */
   readonly port: number;
+  /** The Unix domain socket path, when listening on one. */
+  readonly path?: string;
   /**
    * Stops accepting and releases the listening socket. Accepted transports
    * stay open. Resolves when the listener is closed.
@@ -202,6 +210,14 @@ export interface Engine {
   readonly deflate?: DeflateImplementation;
   /** Binds and starts accepting. Rejects if the address cannot be bound. */
   listen(options: ListenOptions, accept: AcceptTransport): Promise<Listener>;
+  /**
+   * Takes over a socket another server accepted (a `node:http` server's
+   * `'upgrade'` socket): it becomes a transport like an accepted one, and
+   * `head` (the bytes already read from it) is its first `onData`.
+   * Engines that cannot adopt a socket leave it out. Throws a `TypeError`
+   * for a value that is not a socket the engine knows.
+   */
+  adopt?(socket: unknown, head: Uint8Array, accept: AcceptTransport): void;
 }
 
 /**

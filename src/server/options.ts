@@ -145,6 +145,13 @@ export interface ServerOptions {
   port?: number;
   /** Serve `wss://` with this PEM certificate and key. */
   tls?: TlsOptions;
+  /**
+   * Listen on this Unix domain socket path instead of `hostname:port`
+   * (behind a reverse proxy on the same machine). Remove a socket file left
+   * by an earlier process before listening. Connections through it have an
+   * empty `remoteAddress`, so they share one `maxConnectionsPerIp` count.
+   */
+  socketPath?: string;
   /** Largest message accepted, summed over its fragments (close 1009 beyond). Default 16 MiB. */
   maxMessageSize?: number;
   /** Largest single frame accepted (close 1009 beyond). Default: `maxMessageSize`. */
@@ -234,12 +241,18 @@ export type ResolvedServerOptions =
   & Required<
     Omit<
       ServerOptions,
-      "tls" | "paths" | "protocols" | "authorize" | "request" | "deflate"
+      | "tls"
+      | "paths"
+      | "protocols"
+      | "authorize"
+      | "request"
+      | "deflate"
+      | "socketPath"
     >
   >
   & Pick<
     ServerOptions,
-    "tls" | "paths" | "protocols" | "authorize" | "request"
+    "tls" | "paths" | "protocols" | "authorize" | "request" | "socketPath"
   >
   & {
     /** The permessage-deflate settings, or `false` when it is off. */
@@ -382,6 +395,17 @@ export function resolveServerOptions(
       `Invalid option rateLimit: ${
         JSON.stringify(rateLimit)
       } (false, or { messages: integer > 0, interval: ms > 0, action?: "close" | "drop" })`,
+    );
+  }
+  const { socketPath } = resolved;
+  if (
+    socketPath !== undefined &&
+    (typeof socketPath !== "string" || socketPath === "")
+  ) {
+    throw new UsageError(
+      `Invalid option socketPath: ${
+        JSON.stringify(socketPath)
+      } (a file system path)`,
     );
   }
   for (const key of ["authorize", "request"] as const) {

@@ -175,10 +175,12 @@ export class Server<
   /**
    * `ws://host:port` or `wss://host:port`, with an address a person can
    * open: listening on every interface (`0.0.0.0`, `::`) gives the
-   * loopback address.
+   * loopback address. On a Unix socket: `ws+unix://` and its path.
    */
   get url(): string {
     const scheme = this.options.tls ? "wss" : "ws";
+    const socketPath = this.#listener?.path ?? this.options.socketPath;
+    if (socketPath !== undefined) return `${scheme}+unix://${socketPath}`;
     const bound = this.hostname;
     const hostname = bound === "0.0.0.0"
       ? "127.0.0.1"
@@ -354,10 +356,10 @@ export class Server<
     if (this.#listener) throw new Error("Server is already listening");
     this.#engine ??= defaultEngine();
     this.#core.useEngine(this.#engine);
-    const { hostname, port, tls } = this.options;
+    const { hostname, port, tls, socketPath } = this.options;
     const core = this.#core;
     this.#listener = await this.#engine.listen(
-      { hostname, port, tls },
+      { hostname, port, tls, path: socketPath },
       (transport) => core.accept(new ConnectionDriver<Data>(core, transport)),
     );
     this.#stopHeartbeat = startHeartbeat(
