@@ -15,6 +15,7 @@ import type { UpgradeRequest } from "../protocol/server_handshake.ts";
 import type { ConnectionDriver } from "./connection_driver.ts";
 import type { Clock } from "../shared/clock.ts";
 import type { FlushScheduler } from "./flush_scheduler.ts";
+import type { TrafficCounters } from "./traffic_counters.ts";
 
 /**
  * The answer of the server's upgrade policy for one request.
@@ -43,7 +44,28 @@ export type UpgradeDecision =
     status: number;
     body?: string;
     headers?: Record<string, string>;
+    /** The server option (or hook) that refused, for logs: `"origins"`, `"authorize"`... */
+    cause?: string;
   };
+
+/**
+ * A request the HTTP side refused with an error answer of its own (not one
+ * of the application's request handler).
+ *
+ * @example
+ * ```ts
+ * import type { Refusal } from "./driver_host.ts";
+ * const refusal: Refusal = { status: 403, reason: "Origin not allowed", cause: "origins" };
+ * ```
+ */
+export interface Refusal {
+  /** The HTTP status sent. */
+  status: number;
+  /** Why, as sent in the body. */
+  reason: string;
+  /** The server option (or hook) that refused, when one did. */
+  cause?: string;
+}
 
 /** The options a driver follows (a server's options have them all). */
 export interface DriverOptions {
@@ -94,4 +116,10 @@ export interface DriverHost<Data = Record<string, unknown>> {
   closed(conn: ConnectionDriver<Data>, info: CloseInfo): void;
   /** The transport is gone, whether or not the connection ever opened. */
   released(conn: ConnectionDriver<Data>): void;
+  /** What the drivers count as they run (bytes, sends, flow control). */
+  readonly counters: TrafficCounters;
+  /** The HTTP side refused the request (`conn.request` is empty when its head was unreadable). */
+  rejected(conn: ConnectionDriver<Data>, refusal: Refusal): void;
+  /** The application's request handler answered a plain request with `status`. */
+  served(conn: ConnectionDriver<Data>, status: number): void;
 }

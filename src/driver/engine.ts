@@ -131,7 +131,7 @@ export interface ListenOptions {
   /**
    * Listen on this Unix domain socket path instead of `hostname:port`
    * (behind a reverse proxy on the same machine). The engine does not
-   * remove a socket file left by an earlier process.
+   * remove a socket file left by an earlier run.
    */
   path?: string;
 }
@@ -211,8 +211,9 @@ export interface Engine {
   /** Binds and starts accepting. Rejects if the address cannot be bound. */
   listen(options: ListenOptions, accept: AcceptTransport): Promise<Listener>;
   /**
-   * Takes over a socket another server accepted (a `node:http` server's
-   * `'upgrade'` socket): it becomes a transport like an accepted one, and
+   * Takes over a socket another server accepted (the socket a Node-style
+   * HTTP server hands its `'upgrade'` listeners): it becomes a transport
+   * like an accepted one, and
    * `head` (the bytes already read from it) is its first `onData`.
    * Engines that cannot adopt a socket leave it out. Throws a `TypeError`
    * for a value that is not a socket the engine knows.

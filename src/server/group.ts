@@ -30,6 +30,20 @@ export interface SharedSink {
 }
 
 /**
+ * Where groups count their broadcasts (a server's metrics).
+ *
+ * @example
+ * ```ts
+ * import type { BroadcastCounts } from "./group.ts";
+ * const counts: BroadcastCounts = { broadcasts: 0 };
+ * ```
+ */
+export interface BroadcastCounts {
+  /** Broadcasts addressed to at least one connection. */
+  broadcasts: number;
+}
+
+/**
  * Several connections addressed as one. Every send encodes the frame once and
  * queues the same bytes on each member; a connection that belongs to the
  * group through several rooms still gets each message once.
@@ -50,14 +64,20 @@ export class Group<
 > implements Iterable<Connection<Data, Out>> {
   #members: () => Iterable<Connection<Data, Out> & SharedSink>;
   #size: () => number;
+  #counts: BroadcastCounts | undefined;
 
-  /** A live view: `members` is called each time the group is used. */
+  /**
+   * A live view: `members` is called each time the group is used; a
+   * broadcast that reaches at least one member is counted in `counts`.
+   */
   constructor(
     members: () => Iterable<Connection<Data, Out> & SharedSink>,
     size: () => number,
+    counts?: BroadcastCounts,
   ) {
     this.#members = members;
     this.#size = size;
+    this.#counts = counts;
   }
 
   /** How many connections are in the group now. */
@@ -106,6 +126,9 @@ export class Group<
         ? new SharedMessage(message.opcode === Opcode.Text, message.payload)
         : SharedMessage.of(message);
       if (conn.sendShared(shared)) count++;
+    }
+    if (shared !== undefined && this.#counts !== undefined) {
+      this.#counts.broadcasts++;
     }
     return count;
   }

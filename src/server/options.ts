@@ -14,6 +14,7 @@ import {
 import type { UpgradeRequest } from "../protocol/server_handshake.ts";
 import type { HttpRequest } from "../protocol/http_request.ts";
 import type { OriginRule } from "./origin_policy.ts";
+import type { Logger, LoggerOptions } from "./logger.ts";
 
 /**
  * What an {@link Authorize} hook answers: `true`/`false`, or an object that
@@ -148,7 +149,7 @@ export interface ServerOptions {
   /**
    * Listen on this Unix domain socket path instead of `hostname:port`
    * (behind a reverse proxy on the same machine). Remove a socket file left
-   * by an earlier process before listening. Connections through it have an
+   * by an earlier run before listening. Connections through it have an
    * empty `remoteAddress`, so they share one `maxConnectionsPerIp` count.
    */
   socketPath?: string;
@@ -226,6 +227,26 @@ export interface ServerOptions {
    * options, or `false`. Default `false`.
    */
   deflate?: boolean | DeflateOptions;
+  /**
+   * Where the library logs: a {@link Logger}, or options for one (level,
+   * plain or JSON lines). It logs the requests it refuses (at info, when no
+   * `rejected` handler is registered) and the errors no `error` handler takes
+   * (at error, rate-limited). Default: none; unhandled errors then go to
+   * the fallback line on the console, and nothing else is printed.
+   */
+  logger?: Logger | LoggerOptions | false;
+  /**
+   * Serve the metrics in the Prometheus text format on this path of the
+   * HTTP side (`GET`, before the `request` handler), such as `"/metrics"`;
+   * OpenMetrics when the scraper asks for it. Default: not served.
+   */
+  metrics?: string;
+  /**
+   * Answer readiness probes on this path (`GET`, before the `request`
+   * handler), such as `"/readyz"`: 200 while the server takes new
+   * connections, 503 from `stop()` on. Default: not served.
+   */
+  readiness?: string;
 }
 
 /**
@@ -248,11 +269,22 @@ export type ResolvedServerOptions =
       | "request"
       | "deflate"
       | "socketPath"
+      | "logger"
+      | "metrics"
+      | "readiness"
     >
   >
   & Pick<
     ServerOptions,
-    "tls" | "paths" | "protocols" | "authorize" | "request" | "socketPath"
+    | "tls"
+    | "paths"
+    | "protocols"
+    | "authorize"
+    | "request"
+    | "socketPath"
+    | "logger"
+    | "metrics"
+    | "readiness"
   >
   & {
     /** The permessage-deflate settings, or `false` when it is off. */
@@ -407,6 +439,19 @@ export function resolveServerOptions(
         JSON.stringify(socketPath)
       } (a file system path)`,
     );
+  }
+  for (const key of ["metrics", "readiness"] as const) {
+    const value = resolved[key];
+    if (
+      value !== undefined &&
+      (typeof value !== "string" || !/^\/[\x21-\x7e]*$/.test(value))
+    ) {
+      throw new UsageError(
+        `Invalid option ${key}: ${JSON.stringify(value)} (a path such as "/${
+          key === "metrics" ? "metrics" : "readyz"
+        }")`,
+      );
+    }
   }
   for (const key of ["authorize", "request"] as const) {
     const value = resolved[key];

@@ -7,7 +7,7 @@
 
 import type { ConnectionDriver } from "../driver/connection_driver.ts";
 import type { EventMap } from "../driver/connection.ts";
-import { Group } from "./group.ts";
+import { type BroadcastCounts, Group } from "./group.ts";
 import { Membership } from "../shared/membership.ts";
 
 /** What a membership change reports: the room and its new size. */
@@ -42,16 +42,22 @@ export class Rooms<Data, Out extends EventMap> {
     presence: Presence,
     conn: ConnectionDriver<Data>,
   ) => void;
+  #counts: BroadcastCounts | undefined;
 
-  /** Rooms that report joins and leaves to `onPresence`. */
+  /**
+   * Rooms that report joins and leaves to `onPresence`; their groups count
+   * broadcasts in `counts`.
+   */
   constructor(
     onPresence: (
       kind: "join" | "leave",
       presence: Presence,
       conn: ConnectionDriver<Data>,
     ) => void,
+    counts?: BroadcastCounts,
   ) {
     this.#onPresence = onPresence;
+    this.#counts = counts;
   }
 
   /** The connections in `name` (a live view). */
@@ -59,6 +65,7 @@ export class Rooms<Data, Out extends EventMap> {
     return new Group(
       () => this.#rooms.membersOf(name),
       () => this.#rooms.size(name),
+      this.#counts,
     );
   }
 
@@ -69,7 +76,7 @@ export class Rooms<Data, Out extends EventMap> {
       let size = 0;
       for (const _ of members()) size++;
       return size;
-    });
+    }, this.#counts);
   }
 
   /** Every open connection of `user` (a live view). */
@@ -77,6 +84,7 @@ export class Rooms<Data, Out extends EventMap> {
     return new Group(
       () => this.#users.membersOf(user),
       () => this.#users.size(user),
+      this.#counts,
     );
   }
 

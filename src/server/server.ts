@@ -34,6 +34,9 @@ import {
   type StandardSchema,
   withSchema,
 } from "./validation.ts";
+import type { Counter, MetricsSnapshot } from "./metrics.ts";
+import type { MetricsFormat } from "./prometheus.ts";
+import type { RejectInfo } from "./rejection.ts";
 
 export { RESERVED_EVENTS } from "./event_router.ts";
 
@@ -79,6 +82,12 @@ export interface StopOptions {
   reason?: string;
   /** How long to wait for clients to answer, in ms, before dropping them. Default 5000. */
   timeout?: number;
+  /**
+   * How long to keep serving after readiness turned false, in ms, before
+   * closing the listener: time for a load balancer that polls the
+   * `readiness` path to stop sending new clients. Default 0.
+   */
+  grace?: number;
 }
 
 /**
@@ -97,6 +106,12 @@ export interface StopOptions {
   reason?: string;
   /** How long to wait for clients to answer, in ms, before dropping them. Default 5000. */
   timeout?: number;
+  /**
+   * How long to keep serving after readiness turned false, in ms, before
+   * closing the listener: time for a load balancer that polls the
+   * `readiness` path to stop sending new clients. Default 0.
+   */
+  grace?: number;
 }
 
 /**
@@ -159,7 +174,11 @@ export class Server<
     );
     const open = this.#core.connections.open;
     this.connections = new ConnectionSet(open);
-    this.#everyone = new Group(() => open.values(), () => open.size);
+    this.#everyone = new Group(
+      () => open.values(),
+      () => open.size,
+      this.#core.metrics,
+    );
   }
 
   /** The bound port (valid once {@link listen} resolved). */
@@ -210,6 +229,15 @@ export class Server<
   on(
     event: "close",
     handler: (info: CloseInfo, conn: Connection<Data, Out>) => unknown,
+  ): () => void;
+  /**
+   * The server refused a request (a handshake, or a plain HTTP request it
+   * answered itself): status, reason, the option that refused, the peer's
+   * address. Without a `rejected` handler, the `logger` (if any) logs it.
+   */
+  on(
+    event: "rejected",
+    handler: (info: RejectInfo) => unknown,
   ): () => void;
   /** A handler threw or rejected, or a peer broke the protocol. */
   on(
@@ -351,6 +379,43 @@ export class Server<
     return this.#core.rooms.user(user);
   }
 
+  /**
+   * The metrics as of now: connections, handshakes, messages, bytes, flow
+   * control, broadcasts, compression, and the counters added with
+   * {@link counter}. Reading them costs a pass over the open connections
+   * (for the buffered bytes); counting them costs additions.
+   */
+  metrics(): MetricsSnapshot {
+    return this.#core.snapshot();
+  }
+
+  /**
+   * The metrics in the Prometheus text format (or OpenMetrics), for an
+   * endpoint of your own (the `metrics` option serves them on the
+   * server's own port).
+   */
+  metricsText(format: MetricsFormat = "prometheus"): string {
+    return this.#core.metricsText(format);
+  }
+
+  /**
+   * A counter of your own (or of a backplane) in {@link metrics} and the
+   * exposition text, as `anyws_<name>_total`: the same object for the same
+   * name. `name` is `[a-z_][a-z0-9_]*`.
+   */
+  counter(name: string, help: string): Counter {
+    return this.#core.metrics.counter(name, help);
+  }
+
+  /**
+   * Whether the server takes new connections: true once listening (or
+   * attached), false from {@link stop} on. The `readiness` path answers
+   * with it.
+   */
+  get ready(): boolean {
+    return this.#core.ready;
+  }
+
   /** Binds and starts accepting; resolves once listening ({@link port} is then the bound port). */
   async listen(): Promise<void> {
     if (this.#listener) throw new Error("Server is already listening");
@@ -367,6 +432,8 @@ export class Server<
       this.options,
       () => core.connections.open.values(),
     );
+    core.stopping = false;
+    core.ready = true;
   }
 
   /**
@@ -385,7 +452,15 @@ export class Server<
       code = 1001,
       reason = "Server shutting down",
       timeout = 5000,
+      grace = 0,
     } = options;
+    this.#core.ready = false;
+    if (grace > 0) {
+      await new Promise<void>((resolve) =>
+        this.#core.clock.setTimeout(resolve, grace)
+      );
+    }
+    this.#core.stopping = true;
     this.#stopHeartbeat?.();
     this.#stopHeartbeat = undefined;
     const listener = this.#listener;

@@ -29,6 +29,17 @@ import { TokenBucket } from "./rate_limiter.ts";
 import { Rooms } from "./rooms.ts";
 import { decideUpgrade } from "./upgrade_policy.ts";
 import type { EventMap } from "../driver/connection.ts";
+import type { Refusal } from "../driver/driver_host.ts";
+import { TrafficCounters } from "../driver/traffic_counters.ts";
+import { isWebSocketUpgrade } from "../protocol/server_handshake.ts";
+import { type Logger, resolveLogger } from "./logger.ts";
+import { type MetricsSnapshot, ServerMetrics } from "./metrics.ts";
+import {
+  formatMetrics,
+  METRICS_CONTENT_TYPES,
+  negotiateMetricsFormat,
+} from "./prometheus.ts";
+import { describeRejection, type RejectInfo } from "./rejection.ts";
 
 /**
  * One server's state and its side of the driver contract.
@@ -62,8 +73,18 @@ export class ServerCore<Data, Out extends EventMap>
   requestHandler: RequestHandler | undefined;
   /** The handlers registered for names other than the reserved ones. */
   customEvents = 0;
+  /** What the drivers count (see `server.metrics()`). */
+  readonly counters: TrafficCounters = new TrafficCounters();
+  /** The rest of the metrics. */
+  readonly metrics: ServerMetrics = new ServerMetrics();
+  /** Where the library logs, if anywhere (the `logger` option). */
+  readonly logger: Logger | undefined;
+  /** Whether the server takes new connections: listening or attached, and not stopping. */
+  ready = false;
+  /** `stop()` has begun: new upgrades get 503. */
+  stopping = false;
   #router: EventRouter<Data>;
-  #fallbackLog = new FallbackLog();
+  #fallbackLog: FallbackLog;
   #hostname: () => string;
 
   /** The core of a server with `options`, its timers on `clock`. */
@@ -76,6 +97,12 @@ export class ServerCore<Data, Out extends EventMap>
     this.clock = clock;
     this.#hostname = hostname;
     this.requestHandler = options.request;
+    const logger = this.logger = resolveLogger(options.logger);
+    this.#fallbackLog = new FallbackLog(
+      logger === undefined
+        ? {}
+        : { write: (line) => logger.log("error", line, { event: "error" }) },
+    );
     this.scheduler = new FlushScheduler((error) => this.errored(error));
     this.events = new EventRegistry((error, event, args) => {
       if (event === "error") {
@@ -87,6 +114,7 @@ export class ServerCore<Data, Out extends EventMap>
     });
     this.rooms = new Rooms(
       (kind, presence, conn) => this.events.dispatch(kind, presence, conn),
+      this.metrics,
     );
     this.#router = new EventRouter(
       this.events,
@@ -128,6 +156,30 @@ export class ServerCore<Data, Out extends EventMap>
     this.#fallbackLog.flush();
   }
 
+  /** The metrics as of now (`server.metrics()`). */
+  snapshot(): MetricsSnapshot {
+    const { open } = this.connections;
+    let buffered = 0;
+    for (const conn of open.values()) buffered += conn.bufferedAmount;
+    return this.metrics.snapshot({
+      traffic: this.counters,
+      deflate: this.deflate,
+      open: open.size,
+      pending: this.connections.size - open.size,
+      buffered,
+      ready: this.ready,
+    });
+  }
+
+  /** The metrics as exposition text, in `format`. */
+  metricsText(format: "prometheus" | "openmetrics" = "prometheus"): string {
+    const help: Record<string, string> = {};
+    for (const counter of this.metrics.customCounters()) {
+      help[counter.name] = counter.help;
+    }
+    return formatMetrics(this.snapshot(), { format, help });
+  }
+
   // ── DriverHost ────────────────────────────────────────────────────────
 
   respond(
@@ -135,6 +187,8 @@ export class ServerCore<Data, Out extends EventMap>
     body: Uint8Array | null,
     remoteAddress: string,
   ): Response | Promise<Response> | undefined {
+    const builtin = this.#builtinResponse(request);
+    if (builtin !== undefined) return builtin;
     const handler = this.requestHandler;
     if (handler === undefined) return undefined;
     const host = request.headers.get("host") ?? this.#hostname();
@@ -158,6 +212,15 @@ export class ServerCore<Data, Out extends EventMap>
     upgrade: UpgradeRequest,
     remoteAddress: string,
   ): UpgradeDecision | Promise<UpgradeDecision> {
+    if (this.stopping) {
+      return {
+        accept: false,
+        status: 503,
+        body: "Server shutting down",
+        headers: { "Retry-After": "5" },
+        cause: "stopping",
+      };
+    }
     return decideUpgrade(this.options, request, upgrade, remoteAddress, {
       total: this.connections.size,
       fromAddress: this.connections.countFrom(remoteAddress),
@@ -165,11 +228,13 @@ export class ServerCore<Data, Out extends EventMap>
   }
 
   opened(conn: ConnectionDriver<Data>): void {
+    this.metrics.opened++;
     this.connections.opened(conn);
     this.events.dispatch("open", conn.request, conn);
   }
 
   message(conn: ConnectionDriver<Data>, data: string | Uint8Array): void {
+    this.metrics.messagesIn++;
     const { rateLimit } = this.options;
     if (rateLimit) {
       // Created on the first message: it would be full by then anyway, and
@@ -204,6 +269,7 @@ export class ServerCore<Data, Out extends EventMap>
   }
 
   closed(conn: ConnectionDriver<Data>, info: CloseInfo): void {
+    this.metrics.closed(info.code);
     this.connections.closed(conn);
     this.events.dispatch("close", info, conn);
     this.rooms.removeAll(conn);
@@ -233,11 +299,78 @@ export class ServerCore<Data, Out extends EventMap>
     this.connections.released(conn);
   }
 
+  rejected(conn: ConnectionDriver<Data>, refusal: Refusal): void {
+    const request = conn.request.method === "" ? undefined : conn.request;
+    const upgrade = request !== undefined && isWebSocketUpgrade(request);
+    this.metrics.refused(refusal.status, upgrade || request === undefined);
+    const info: RejectInfo = {
+      status: refusal.status,
+      reason: refusal.reason,
+      cause: refusal.cause,
+      remoteAddress: conn.remoteAddress,
+      request,
+      upgrade,
+    };
+    if (this.events.has("rejected")) {
+      this.events.dispatch("rejected", info, undefined);
+      return;
+    }
+    const logger = this.logger;
+    if (logger === undefined || !logger.enabled("info")) return;
+    logger.log("info", describeRejection(info), {
+      event: "rejected",
+      status: info.status,
+      reason: info.reason,
+      cause: info.cause,
+      remoteAddress: info.remoteAddress,
+      method: request?.method,
+      path: request?.path,
+      origin: request?.headers.get("origin") ?? undefined,
+    });
+  }
+
+  served(_conn: ConnectionDriver<Data>, status: number): void {
+    this.metrics.served(status);
+  }
+
   // ── internals ─────────────────────────────────────────────────────────
+
+  /** The metrics and readiness endpoints, when the request is for one. */
+  #builtinResponse(request: HttpRequest): Response | undefined {
+    const { metrics, readiness } = this.options;
+    if (metrics === undefined && readiness === undefined) return undefined;
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      return undefined;
+    }
+    if (request.path === metrics) {
+      const format = negotiateMetricsFormat(request.headers.get("accept"));
+      return new Response(this.metricsText(format), {
+        headers: {
+          "Content-Type": METRICS_CONTENT_TYPES[format],
+          "Cache-Control": "no-store",
+        },
+      });
+    }
+    if (request.path === readiness) {
+      const ready = this.ready;
+      return new Response(
+        JSON.stringify({ status: ready ? "ready" : "not ready" }),
+        {
+          status: ready ? 200 : 503,
+          headers: {
+            "Content-Type": "application/json",
+            "Cache-Control": "no-store",
+          },
+        },
+      );
+    }
+    return undefined;
+  }
 
   #overRate(conn: ConnectionDriver<Data>): void {
     const { rateLimit } = this.options;
     if (!rateLimit || conn.readyState !== ReadyState.Open) return;
+    this.metrics.rateLimited++;
     const error = new ProtocolError(
       "policy",
       `Rate limit exceeded: over ${rateLimit.messages} messages in ${rateLimit.interval} ms`,
