@@ -74,6 +74,11 @@ export {
   type RejectionHints,
 } from "./src/server/rejection.ts";
 export type { Counter, MetricsSnapshot } from "./src/server/metrics.ts";
+export type {
+  AttachOptions,
+  IncomingRequest,
+  UpgradeSource,
+} from "./src/server/attach.ts";
 export {
   formatMetrics,
   type FormatMetricsOptions,

@@ -30,7 +30,8 @@ export interface RejectInfo {
    * The server option (or hook) that refused, when one did: `"paths"`,
    * `"origins"`, `"requireOrigin"`, `"maxConnections"`,
    * `"maxConnectionsPerIp"`, `"requireProtocol"`, `"authorize"`,
-   * `"maxRequestBodySize"`, `"stopping"` (the server is shutting down).
+   * `"maxRequestBodySize"`, `"stopping"` (the server is shutting down),
+   * `"attach"` (a path not given to `attach()`).
    */
   cause: string | undefined;
   /** The peer's address (empty on a Unix socket). */
@@ -85,6 +86,8 @@ export const OPTION_HINTS: RejectionHints = (info) => {
       return "refused by the authorize hook";
     case "maxRequestBodySize":
       return "see the maxRequestBodySize option";
+    case "attach":
+      return "not a path given to attach()";
     default:
       return undefined;
   }

@@ -37,6 +37,15 @@ import {
 import type { Counter, MetricsSnapshot } from "./metrics.ts";
 import type { MetricsFormat } from "./prometheus.ts";
 import type { RejectInfo } from "./rejection.ts";
+import {
+  type AttachOptions,
+  foreignUpgradeRefusal,
+  type IncomingRequest,
+  isOwnUpgrade,
+  requestBytes,
+  type UpgradeSource,
+} from "./attach.ts";
+import { UsageError } from "../protocol/errors.ts";
 
 export { RESERVED_EVENTS } from "./event_router.ts";
 
@@ -155,6 +164,8 @@ export class Server<
   #everyone: Group<Data, Out>;
   #stopHeartbeat: (() => void) | undefined;
   #stopping: Promise<void> | undefined;
+  /** Removes the `'upgrade'` listeners of {@link attach}. */
+  #detachers = new Set<() => void>();
 
   /**
    * `new Server(options)` runs on the current runtime's engine;
@@ -419,21 +430,139 @@ export class Server<
   /** Binds and starts accepting; resolves once listening ({@link port} is then the bound port). */
   async listen(): Promise<void> {
     if (this.#listener) throw new Error("Server is already listening");
-    this.#engine ??= defaultEngine();
-    this.#core.useEngine(this.#engine);
+    const engine = this.#engine ??= defaultEngine();
+    if (this.#stopHeartbeat === undefined) this.#core.useEngine(engine);
     const { hostname, port, tls, socketPath } = this.options;
     const core = this.#core;
-    this.#listener = await this.#engine.listen(
+    this.#listener = await engine.listen(
       { hostname, port, tls, path: socketPath },
       (transport) => core.accept(new ConnectionDriver<Data>(core, transport)),
     );
-    this.#stopHeartbeat = startHeartbeat(
+    this.#start();
+  }
+
+  /**
+   * Takes a WebSocket upgrade from an HTTP server that owns the port: call
+   * it from a `node:http` or `node:https` server's `'upgrade'` event (on
+   * Node, Deno or Bun) with its three arguments. The socket then belongs to
+   * this server, and the request goes through every check of a request on
+   * a port of its own (paths, Origin, `authorize`, subprotocols, limits),
+   * then backpressure, rate limits and timers apply as usual. Decide first
+   * whether the request is this server's: it answers every request it is
+   * given. See {@link attach} for the one-line form.
+   */
+  handleUpgrade(
+    request: IncomingRequest,
+    socket: unknown,
+    head: Uint8Array,
+  ): void {
+    const core = this.#core;
+    // After stop(), the request is refused with 503 until listen() or
+    // attach() starts the server again.
+    const engine = core.stopping
+      ? this.#engine ??= defaultEngine()
+      : this.#startAttached();
+    const adopt = adopterOf(engine);
+    adopt(
+      socket,
+      requestBytes(request, head),
+      (transport) => core.accept(new ConnectionDriver<Data>(core, transport)),
+    );
+  }
+
+  /**
+   * Takes the WebSocket upgrades of `source`, a `node:http` or
+   * `node:https` server (what Express's `app.listen()` returns, Fastify's
+   * `fastify.server`...), to `options.path` (every path by default).
+   * An upgrade to another path, or to another protocol, is left to the
+   * server's other `'upgrade'` listeners; with none, a WebSocket upgrade to
+   * another path is refused with 404. Returns a function that detaches;
+   * {@link stop} detaches too. Readiness turns true.
+   */
+  attach(source: UpgradeSource, options: AttachOptions = {}): () => void {
+    const paths = attachPaths(options.path);
+    this.#startAttached();
+    const core = this.#core;
+    const listener = (
+      request: IncomingRequest,
+      socket: unknown,
+      head: Uint8Array,
+    ): void => {
+      try {
+        if (isOwnUpgrade(request, paths)) {
+          this.handleUpgrade(request, socket, head);
+        } else if (source.listenerCount("upgrade") <= 1) {
+          // Nobody else listens: the socket would hang.
+          if (isOwnUpgrade(request, undefined)) {
+            this.#refuseForeign(request, socket);
+          } else this.handleUpgrade(request, socket, head);
+        }
+      } catch (error) {
+        core.errored(error);
+        (socket as { destroy?: () => void } | null)?.destroy?.();
+      }
+    };
+    source.on("upgrade", listener);
+    const detach = (): void => {
+      if (!this.#detachers.delete(detach)) return;
+      source.off("upgrade", listener);
+    };
+    this.#detachers.add(detach);
+    return detach;
+  }
+
+  /** Starts the heartbeat (once per run) and readiness. */
+  #start(): void {
+    const core = this.#core;
+    this.#stopHeartbeat ??= startHeartbeat(
       core.clock,
       this.options,
       () => core.connections.open.values(),
     );
     core.stopping = false;
     core.ready = true;
+  }
+
+  /** The engine, started for sockets adopted from an HTTP server. */
+  #startAttached(): Engine {
+    const engine = this.#engine ??= defaultEngine();
+    adopterOf(engine);
+    if (this.#stopHeartbeat === undefined) this.#core.useEngine(engine);
+    this.#start();
+    return engine;
+  }
+
+  /** A WebSocket upgrade to a path not attached, that nobody else takes: 404. */
+  #refuseForeign(request: IncomingRequest, socket: unknown): void {
+    const core = this.#core;
+    const adopt = adopterOf(this.#engine ??= defaultEngine());
+    const refusal = foreignUpgradeRefusal(request);
+    adopt(socket, new Uint8Array(0), (transport) => {
+      core.metrics.refused(404, true);
+      core.reportRejection({
+        status: 404,
+        reason: "Not Found",
+        cause: "attach",
+        remoteAddress: transport.remoteAddress,
+        request: refusal.request,
+        upgrade: true,
+      });
+      transport.write(refusal.response);
+      transport.end();
+      // As after any refusal: the peer has closeTimeout to close its side.
+      const timer = core.clock.setTimeout(
+        () => transport.abort(),
+        this.options.closeTimeout || 5000,
+      );
+      return {
+        onData() {},
+        onDrain() {},
+        onEnd() {},
+        onClose() {
+          core.clock.clearTimeout(timer);
+        },
+      };
+    });
   }
 
   /**
@@ -461,6 +590,7 @@ export class Server<
       );
     }
     this.#core.stopping = true;
+    for (const detach of [...this.#detachers]) detach();
     this.#stopHeartbeat?.();
     this.#stopHeartbeat = undefined;
     const listener = this.#listener;
@@ -477,6 +607,33 @@ export class Server<
     }
     this.#core.flushLog();
   }
+}
+
+/** The engine's `adopt`, bound; a `UsageError` when it has none. */
+function adopterOf(engine: Engine): NonNullable<Engine["adopt"]> {
+  const adopt = engine.adopt;
+  if (adopt === undefined) {
+    throw new UsageError(
+      `The ${engine.name} engine cannot take sockets from an HTTP server: use the runtime's engine`,
+    );
+  }
+  return adopt.bind(engine);
+}
+
+/** The `path` option of attach(), checked. */
+function attachPaths(
+  path: string | readonly string[] | undefined,
+): readonly string[] | undefined {
+  if (path === undefined) return undefined;
+  const paths = typeof path === "string" ? [path] : [...path];
+  for (const item of paths) {
+    if (typeof item !== "string" || !item.startsWith("/")) {
+      throw new UsageError(
+        `Invalid attach path: ${JSON.stringify(item)} (a path such as "/ws")`,
+      );
+    }
+  }
+  return paths;
 }
 
 function isEngine(value: unknown): value is Engine {

@@ -303,14 +303,22 @@ export class ServerCore<Data, Out extends EventMap>
     const request = conn.request.method === "" ? undefined : conn.request;
     const upgrade = request !== undefined && isWebSocketUpgrade(request);
     this.metrics.refused(refusal.status, upgrade || request === undefined);
-    const info: RejectInfo = {
+    this.reportRejection({
       status: refusal.status,
       reason: refusal.reason,
       cause: refusal.cause,
       remoteAddress: conn.remoteAddress,
       request,
       upgrade,
-    };
+    });
+  }
+
+  /**
+   * A refused request, to the `rejected` handlers, or else to the logger
+   * (at info).
+   */
+  reportRejection(info: RejectInfo): void {
+    const { request } = info;
     if (this.events.has("rejected")) {
       this.events.dispatch("rejected", info, undefined);
       return;
