@@ -1,8 +1,8 @@
 /**
- * Attaching a server to an HTTP server that already owns the port
- * (`node:http`, `node:https`, Express, Fastify... on Node, and the
- * `node:http` of Deno and Bun): its `'upgrade'` event hands over a socket,
- * the parsed request and the bytes read after its head.
+ * Attaching a server to an HTTP server that already owns the port (Node's
+ * HTTP and HTTPS servers, Express, Fastify..., and the Node-compatible HTTP
+ * servers of the other runtimes): its `'upgrade'` event hands over a
+ * socket, the parsed request and the bytes read after its head.
  *
  * The design: the request head is rebuilt, byte for byte as far as the HTTP
  * server kept it (method, target, version, `rawHeaders` in order, original
@@ -22,7 +22,7 @@ import type { HttpRequest } from "../protocol/http_request.ts";
 import { RequestHeadReader } from "../protocol/request_head_reader.ts";
 
 /**
- * What the server reads of an HTTP server's request (a `node:http`
+ * What the server reads of an HTTP server's request (Node's
  * `IncomingMessage` has it all).
  *
  * @example
@@ -48,15 +48,14 @@ export interface IncomingRequest {
 }
 
 /**
- * What {@link Server.attach} needs of an HTTP server: `node:http` and
- * `node:https` servers (and what Express's `app.listen()` and Fastify's
+ * What `server.attach()` needs of an HTTP server: Node's HTTP and HTTPS
+ * servers (and what Express's `app.listen()` and Fastify's
  * `fastify.server` return) have it.
  *
  * @example
  * ```ts
  * import type { UpgradeSource } from "@anyws/anyws";
- * import { createServer } from "node:http";
- * const source: UpgradeSource = createServer();
+ * const upgrades = (source: UpgradeSource) => source.listenerCount("upgrade");
  * ```
  */
 export interface UpgradeSource {
@@ -94,8 +93,8 @@ const encoder = new TextEncoder();
 /**
  * The request head as the HTTP server received it (`rawHeaders` keeps the
  * names' case and the fields' order), followed by `head`, the bytes the
- * server read after it. Header text is Latin-1 in `node:http` (each byte
- * one character); anything beyond is encoded as UTF-8.
+ * server read after it. Header text is Latin-1 in Node's HTTP parser (each
+ * byte one character); anything beyond is encoded as UTF-8.
  *
  * @example
  * ```ts

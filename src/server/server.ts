@@ -443,8 +443,8 @@ export class Server<
 
   /**
    * Takes a WebSocket upgrade from an HTTP server that owns the port: call
-   * it from a `node:http` or `node:https` server's `'upgrade'` event (on
-   * Node, Deno or Bun) with its three arguments. The socket then belongs to
+   * it from the `'upgrade'` event of an HTTP or HTTPS server of Node's API
+   * (on every runtime) with its three arguments. The socket then belongs to
    * this server, and the request goes through every check of a request on
    * a port of its own (paths, Origin, `authorize`, subprotocols, limits),
    * then backpressure, rate limits and timers apply as usual. Decide first
@@ -471,8 +471,8 @@ export class Server<
   }
 
   /**
-   * Takes the WebSocket upgrades of `source`, a `node:http` or
-   * `node:https` server (what Express's `app.listen()` returns, Fastify's
+   * Takes the WebSocket upgrades of `source`, an HTTP or HTTPS server of
+   * Node's API (what Express's `app.listen()` returns, Fastify's
    * `fastify.server`...), to `options.path` (every path by default).
    * An upgrade to another path, or to another protocol, is left to the
    * server's other `'upgrade'` listeners; with none, a WebSocket upgrade to
