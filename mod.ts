@@ -70,7 +70,9 @@ export {
 } from "./src/server/logger.ts";
 export {
   describeRejection,
+  OPTION_HINTS,
   type RejectInfo,
+  rejectionFields,
   type RejectionHints,
 } from "./src/server/rejection.ts";
 export type { Counter, MetricsSnapshot } from "./src/server/metrics.ts";

@@ -18,6 +18,7 @@ import type { BunSocket, BunSocketHandler, BunSubset } from "./_bun_types.ts";
 import { DEFAULT_HIGH_WATER_MARK, WriteQueue } from "./_write_queue.ts";
 import { runtimeDeflate } from "./deflate.ts";
 import { adoptNodeSocket } from "./node_socket.ts";
+import { listenError } from "./_listen_error.ts";
 
 /**
  * Options for {@link bunEngine}.
@@ -308,7 +309,9 @@ export function bunEngine(options: BunEngineOptions = {}): Engine {
           },
         });
       } catch (error) {
-        return Promise.reject(error);
+        return Promise.reject(
+          listenError(error, path ?? `${hostname}:${port}`),
+        );
       }
     },
     // Bun's node:http hands its 'upgrade' listeners a node:net socket.

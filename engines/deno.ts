@@ -19,6 +19,7 @@ import type { DenoConn, DenoListener, DenoSubset } from "./_deno_types.ts";
 import { DEFAULT_HIGH_WATER_MARK, WriteQueue } from "./_write_queue.ts";
 import { runtimeDeflate } from "./deflate.ts";
 import { adoptNodeSocket } from "./node_socket.ts";
+import { listenError } from "./_listen_error.ts";
 
 /**
  * Options for {@link denoEngine}.
@@ -334,7 +335,9 @@ export function denoEngine(options: DenoEngineOptions = {}): Engine {
           new DenoListenerHandle(listener, hostname, accept, options),
         );
       } catch (error) {
-        return Promise.reject(error);
+        return Promise.reject(
+          listenError(error, path ?? `${hostname}:${port}`),
+        );
       }
     },
     // Deno's node:http hands its 'upgrade' listeners a node:net-like socket.

@@ -127,6 +127,35 @@ export function describeRejection(
   }`;
 }
 
+/**
+ * The structured fields of a refusal, for JSON log lines.
+ *
+ * @example
+ * ```ts
+ * import { rejectionFields } from "./rejection.ts";
+ * const fields = rejectionFields({
+ *   status: 429, reason: "Too many connections from your address",
+ *   cause: "maxConnectionsPerIp", remoteAddress: "10.0.0.7",
+ *   request: undefined, upgrade: true,
+ * });
+ * console.log(fields.status, fields.cause); // 429 "maxConnectionsPerIp"
+ * ```
+ */
+export function rejectionFields(info: RejectInfo): Record<string, unknown> {
+  const { request } = info;
+  return {
+    event: "rejected",
+    status: info.status,
+    reason: info.reason,
+    cause: info.cause,
+    remoteAddress: info.remoteAddress,
+    upgrade: info.upgrade,
+    method: request?.method,
+    path: request?.path,
+    origin: request?.headers.get("origin") ?? undefined,
+  };
+}
+
 /** The reason, with the request's own value where it is the point. */
 function detail(info: RejectInfo): string {
   const origin = info.request?.headers.get("origin");

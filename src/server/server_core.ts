@@ -39,7 +39,11 @@ import {
   METRICS_CONTENT_TYPES,
   negotiateMetricsFormat,
 } from "./prometheus.ts";
-import { describeRejection, type RejectInfo } from "./rejection.ts";
+import {
+  describeRejection,
+  type RejectInfo,
+  rejectionFields,
+} from "./rejection.ts";
 
 /**
  * One server's state and its side of the driver contract.
@@ -318,23 +322,13 @@ export class ServerCore<Data, Out extends EventMap>
    * (at info).
    */
   reportRejection(info: RejectInfo): void {
-    const { request } = info;
     if (this.events.has("rejected")) {
       this.events.dispatch("rejected", info, undefined);
       return;
     }
     const logger = this.logger;
     if (logger === undefined || !logger.enabled("info")) return;
-    logger.log("info", describeRejection(info), {
-      event: "rejected",
-      status: info.status,
-      reason: info.reason,
-      cause: info.cause,
-      remoteAddress: info.remoteAddress,
-      method: request?.method,
-      path: request?.path,
-      origin: request?.headers.get("origin") ?? undefined,
-    });
+    logger.log("info", describeRejection(info), rejectionFields(info));
   }
 
   served(_conn: ConnectionDriver<Data>, status: number): void {
