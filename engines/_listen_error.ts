@@ -25,7 +25,7 @@ const REASONS: Readonly<Record<string, string>> = Object.freeze({
  * ```ts
  * import { listenError } from "./_listen_error.ts";
  * const raw = Object.assign(new Error("Failed to listen at 127.0.0.1"), { code: "EADDRINUSE" });
- * console.log(listenError(raw, "127.0.0.1:8080").message);
+ * console.log((listenError(raw, "127.0.0.1:8080") as Error).message);
  * // "listen EADDRINUSE: address already in use 127.0.0.1:8080"
  * ```
  */

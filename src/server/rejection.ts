@@ -68,7 +68,7 @@ export type RejectionHints = (info: RejectInfo) => string | undefined;
  * console.log(hint); // "set the origins option to allow it"
  * ```
  */
-export const OPTION_HINTS: RejectionHints = (info) => {
+export const OPTION_HINTS: RejectionHints = (info): string | undefined => {
   switch (info.cause) {
     case "origins":
       return "set the origins option to allow it";
