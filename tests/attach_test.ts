@@ -380,6 +380,38 @@ describe("attach(): upgrades that are not ours", () => {
     }
   });
 
+  test("during stop()'s grace an attached upgrade is served and readiness stays false; after it, 503", async () => {
+    const http = createServer();
+    const port = await listen(http);
+    const server = new Server();
+    server.on("message", (data, conn) => conn.send(data));
+    http.on("upgrade", (request, socket, head) => {
+      server.handleUpgrade(request, socket, head);
+    });
+    try {
+      const first = await RawClient.connect(port);
+      await first.handshake("/");
+      assert.equal(server.ready, true);
+      const stopping = server.stop({ grace: 300, timeout: 500 });
+      const during = await RawClient.connect(port);
+      await during.handshake("/");
+      during.sendFrame(OP.Text, "in the grace");
+      assert.equal(await during.readText(), "in the grace");
+      assert.equal(server.ready, false);
+      first.destroy();
+      during.destroy();
+      await stopping;
+      const late = await RawClient.connect(port);
+      const response = await late.handshake("/", { expect101: false });
+      assert.equal(response.status, 503);
+      late.destroy();
+      assert.equal(server.ready, false);
+    } finally {
+      await stopServer(server);
+      await close(http);
+    }
+  });
+
   test("attach() refuses a path that is not a path", () => {
     const server = new Server();
     assert.throws(

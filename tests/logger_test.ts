@@ -281,6 +281,35 @@ describe("a server's logging", () => {
     }
   });
 
+  test("a logger that throws cannot keep the refusal from the client", async () => {
+    const printed = await capturingConsole(async () => {
+      const server = new Server({
+        hostname: HOST,
+        port: 0,
+        logger: {
+          enabled: () => true,
+          log: () => {
+            throw new Error("log sink down");
+          },
+        },
+      });
+      await server.listen();
+      try {
+        assert.equal(
+          await refusedHandshake(server, { Origin: "http://evil.example" }),
+          403,
+        );
+      } finally {
+        await stopServer(server);
+      }
+    });
+    // The logger's own failure goes to the last resort, the console.
+    assert.ok(
+      printed.some((line) => /log sink down/.test(line)),
+      printed.join(),
+    );
+  });
+
   test("a Logger object of the application's own is used as it is", async () => {
     const records: Array<[string, string, Record<string, unknown>?]> = [];
     const logger: Logger = {

@@ -216,7 +216,12 @@ export class HttpPhase<Data> {
     const length = Number(lengthField);
     const limit = this.#host.options.maxRequestBodySize;
     if (length > limit) {
-      this.#reject(413, `Content Too Large: the limit is ${limit} bytes`);
+      this.#reject(
+        413,
+        `Content Too Large: the limit is ${limit} bytes`,
+        undefined,
+        "maxRequestBodySize",
+      );
       return;
     }
     this.#body = { request, chunks: [], received: 0, length };
@@ -295,9 +300,10 @@ export class HttpPhase<Data> {
     cause?: string,
   ): void {
     if (this.#step === Step.Done) return;
-    const response = buildErrorResponse(status, { body: message, headers });
+    this.#answer(buildErrorResponse(status, { body: message, headers }));
+    // Reported once the answer is on its way: a failing report (a logger
+    // that throws) cannot keep it from the client.
     this.#host.rejected(this.#driver, { status, reason: message, cause });
-    this.#answer(response);
   }
 
   #answer(response: Uint8Array): void {

@@ -457,9 +457,10 @@ export class Server<
     head: Uint8Array,
   ): void {
     const core = this.#core;
-    // After stop(), the request is refused with 503 until listen() or
-    // attach() starts the server again.
-    const engine = core.stopping
+    // From stop() on (its grace period included), a request does not
+    // start the server again: during the grace it is served, after it
+    // refused with 503, until listen() or attach().
+    const engine = this.#stopping !== undefined || core.stopping
       ? this.#engine ??= defaultEngine()
       : this.#startAttached();
     const adopt = adopterOf(engine);

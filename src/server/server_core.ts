@@ -103,9 +103,15 @@ export class ServerCore<Data, Out extends EventMap>
     this.requestHandler = options.request;
     const logger = this.logger = resolveLogger(options.logger);
     this.#fallbackLog = new FallbackLog(
-      logger === undefined
-        ? {}
-        : { write: (line) => logger.log("error", line, { event: "error" }) },
+      logger === undefined ? {} : {
+        write: (line) => {
+          try {
+            logger.log("error", line, { event: "error" });
+          } catch {
+            console.error(line);
+          }
+        },
+      },
     );
     this.scheduler = new FlushScheduler((error) => this.errored(error));
     this.events = new EventRegistry((error, event, args) => {
@@ -327,8 +333,14 @@ export class ServerCore<Data, Out extends EventMap>
       return;
     }
     const logger = this.logger;
-    if (logger === undefined || !logger.enabled("info")) return;
-    logger.log("info", describeRejection(info), rejectionFields(info));
+    if (logger === undefined) return;
+    try {
+      if (!logger.enabled("info")) return;
+      logger.log("info", describeRejection(info), rejectionFields(info));
+    } catch (error) {
+      // The application's logger failed: the last resort says so.
+      this.#fallbackLog.error(error);
+    }
   }
 
   served(_conn: ConnectionDriver<Data>, status: number): void {
