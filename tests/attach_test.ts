@@ -224,10 +224,12 @@ describe("attach(node:http server): every check of an anyws port applies", () =>
       raw.pause();
       await waitFor(() => last?.readyState === 1, 2000, "open");
       const conn = last!;
-      const chunk = new Uint8Array(900);
-      for (let i = 0; i < 5000 && conn.readyState === 1; i++) {
+      // As on a port of our own (limits_test): send until the cap is hit,
+      // whatever the kernel's socket buffers absorb first.
+      const chunk = new Uint8Array(32 * 1024);
+      for (let i = 0; i < 10_000 && conn.readyState === 1; i++) {
         conn.send(chunk);
-        if (i % 50 === 0) await delay(0);
+        await delay(0);
       }
       await waitFor(() => conn.readyState === 3, 5000, "closed");
       assert.equal(server.metrics().backpressure.bufferLimitCloses, 1);
@@ -412,12 +414,23 @@ describe("attach(): upgrades that are not ours", () => {
     }
   });
 
-  test("attach() refuses a path that is not a path", () => {
+  test("attach() refuses a path that is not a path, and a second attach to the same server", async () => {
     const server = new Server();
     assert.throws(
       () => server.attach(createServer(), { path: "ws" }),
       /Invalid attach path: "ws"/,
     );
+    const http = createServer();
+    const detach = server.attach(http, { path: "/a" });
+    assert.throws(
+      () => server.attach(http, { path: "/b" }),
+      /already attached to that HTTP server/,
+    );
+    detach();
+    server.attach(http, { path: "/b" });
+    assert.equal(http.listenerCount("upgrade"), 1);
+    await server.stop();
+    assert.equal(http.listenerCount("upgrade"), 0);
   });
 });
 

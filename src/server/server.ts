@@ -166,6 +166,8 @@ export class Server<
   #stopping: Promise<void> | undefined;
   /** Removes the `'upgrade'` listeners of {@link attach}. */
   #detachers = new Set<() => void>();
+  /** The HTTP servers {@link attach} listens to. */
+  #sources = new Set<UpgradeSource>();
 
   /**
    * `new Server(options)` runs on the current runtime's engine;
@@ -482,6 +484,12 @@ export class Server<
    */
   attach(source: UpgradeSource, options: AttachOptions = {}): () => void {
     const paths = attachPaths(options.path);
+    if (this.#sources.has(source)) {
+      // Two listeners would each take the same socket.
+      throw new UsageError(
+        "This server is already attached to that HTTP server: detach first",
+      );
+    }
     this.#startAttached();
     const core = this.#core;
     const listener = (
@@ -504,8 +512,10 @@ export class Server<
       }
     };
     source.on("upgrade", listener);
+    this.#sources.add(source);
     const detach = (): void => {
       if (!this.#detachers.delete(detach)) return;
+      this.#sources.delete(source);
       source.off("upgrade", listener);
     };
     this.#detachers.add(detach);
