@@ -1,7 +1,7 @@
 /**
  * The backplane contract, for those who connect anyws servers through a
  * broker other than Redis, or test a multi-node application in one
- * process: a `Backplane` publishes and subscribes bytes on channels; an
+ * program: a `Backplane` publishes and subscribes bytes on channels; an
  * in-memory hub gives any number of servers one. Redis's backplane is
  * `redisBackplane` from `@anyws/anyws/engines/redis`.
  *

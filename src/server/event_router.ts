@@ -37,6 +37,7 @@ export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
   "upgrade",
   "request",
   "listening",
+  "rejected",
 ]);
 
 /** An acknowledgement id: a string of at most 128 characters or a finite number. */

@@ -9,7 +9,7 @@
 
 import type { CloseInfo } from "../driver/connection.ts";
 import { ServerConnection } from "./server_connection.ts";
-import type { ServerHost, UpgradeDecision } from "./server_host.ts";
+import type { Refusal, ServerHost, UpgradeDecision } from "./server_host.ts";
 import type { Clock } from "../shared/clock.ts";
 import type { Engine } from "../driver/engine.ts";
 import { DeflateContexts } from "../protocol/deflate/deflate_contexts.ts";
@@ -29,6 +29,20 @@ import { TokenBucket } from "./rate_limiter.ts";
 import { type Presence, Rooms } from "./rooms.ts";
 import { decideUpgrade } from "./upgrade_policy.ts";
 import type { EventMap } from "../driver/connection.ts";
+import { TrafficCounters } from "../driver/traffic_counters.ts";
+import { isWebSocketUpgrade } from "../protocol/server_handshake.ts";
+import { type Logger, resolveLogger } from "./logger.ts";
+import { type MetricsSnapshot, ServerMetrics } from "./metrics.ts";
+import {
+  formatMetrics,
+  METRICS_CONTENT_TYPES,
+  negotiateMetricsFormat,
+} from "./prometheus.ts";
+import {
+  describeRejection,
+  type RejectInfo,
+  rejectionFields,
+} from "./rejection.ts";
 
 /**
  * What a clustered server's core tells its cluster (see
@@ -94,8 +108,18 @@ export class ServerCore<Data, Out extends EventMap>
   customEvents = 0;
   /** The cluster this server is a node of, if any. */
   cluster: CoreCluster<Data> | undefined;
+  /** What the drivers count (see `server.metrics()`). */
+  readonly counters: TrafficCounters = new TrafficCounters();
+  /** The rest of the metrics. */
+  readonly metrics: ServerMetrics = new ServerMetrics();
+  /** Where the library logs, if anywhere (the `logger` option). */
+  readonly logger: Logger | undefined;
+  /** Whether the server takes new connections: listening or attached, and not stopping. */
+  ready = false;
+  /** `stop()` has begun: new upgrades get 503. */
+  stopping = false;
   #router: EventRouter<Data>;
-  #fallbackLog = new FallbackLog();
+  #fallbackLog: FallbackLog;
   #hostname: () => string;
 
   /** The core of a server with `options`, its timers on `clock`. */
@@ -108,6 +132,18 @@ export class ServerCore<Data, Out extends EventMap>
     this.clock = clock;
     this.#hostname = hostname;
     this.requestHandler = options.request;
+    const logger = this.logger = resolveLogger(options.logger);
+    this.#fallbackLog = new FallbackLog(
+      logger === undefined ? {} : {
+        write: (line) => {
+          try {
+            logger.log("error", line, { event: "error" });
+          } catch {
+            console.error(line);
+          }
+        },
+      },
+    );
     this.scheduler = new FlushScheduler((error) => this.errored(error));
     this.events = new EventRegistry((error, event, args) => {
       if (event === "error") {
@@ -117,12 +153,14 @@ export class ServerCore<Data, Out extends EventMap>
       const conn = args[1] instanceof ServerConnection ? args[1] : undefined;
       this.errored(error, conn);
     });
-    this.rooms = new Rooms((kind, presence, conn) =>
-      this.events.dispatch(
-        kind,
-        this.cluster?.presence(kind, presence, conn) ?? presence,
-        conn,
-      )
+    this.rooms = new Rooms(
+      (kind, presence, conn) =>
+        this.events.dispatch(
+          kind,
+          this.cluster?.presence(kind, presence, conn) ?? presence,
+          conn,
+        ),
+      this.metrics,
     );
     this.#router = new EventRouter(
       this.events,
@@ -164,6 +202,30 @@ export class ServerCore<Data, Out extends EventMap>
     this.#fallbackLog.flush();
   }
 
+  /** The metrics as of now (`server.metrics()`). */
+  snapshot(): MetricsSnapshot {
+    const { open } = this.connections;
+    let buffered = 0;
+    for (const conn of open.values()) buffered += conn.bufferedAmount;
+    return this.metrics.snapshot({
+      traffic: this.counters,
+      deflate: this.deflate,
+      open: open.size,
+      pending: this.connections.size - open.size,
+      buffered,
+      ready: this.ready,
+    });
+  }
+
+  /** The metrics as exposition text, in `format`. */
+  metricsText(format: "prometheus" | "openmetrics" = "prometheus"): string {
+    const help: Record<string, string> = {};
+    for (const counter of this.metrics.customCounters()) {
+      help[counter.name] = counter.help;
+    }
+    return formatMetrics(this.snapshot(), { format, help });
+  }
+
   // ── ServerHost ────────────────────────────────────────────────────────
 
   respond(
@@ -171,6 +233,8 @@ export class ServerCore<Data, Out extends EventMap>
     body: Uint8Array | null,
     remoteAddress: string,
   ): Response | Promise<Response> | undefined {
+    const builtin = this.#builtinResponse(request);
+    if (builtin !== undefined) return builtin;
     const handler = this.requestHandler;
     if (handler === undefined) return undefined;
     const host = request.headers.get("host") ?? this.#hostname();
@@ -194,6 +258,15 @@ export class ServerCore<Data, Out extends EventMap>
     upgrade: UpgradeRequest,
     remoteAddress: string,
   ): UpgradeDecision | Promise<UpgradeDecision> {
+    if (this.stopping) {
+      return {
+        accept: false,
+        status: 503,
+        body: "Server shutting down",
+        headers: { "Retry-After": "5" },
+        cause: "stopping",
+      };
+    }
     return decideUpgrade(this.options, request, upgrade, remoteAddress, {
       total: this.connections.size,
       fromAddress: this.connections.countFrom(remoteAddress),
@@ -201,11 +274,13 @@ export class ServerCore<Data, Out extends EventMap>
   }
 
   opened(conn: ServerConnection<Data>): void {
+    this.metrics.opened++;
     this.connections.opened(conn);
     this.events.dispatch("open", conn.request, conn);
   }
 
   message(conn: ServerConnection<Data>, data: string | Uint8Array): void {
+    this.metrics.messagesIn++;
     const { rateLimit } = this.options;
     if (rateLimit) {
       // Created on the first message: it would be full by then anyway, and
@@ -240,6 +315,7 @@ export class ServerCore<Data, Out extends EventMap>
   }
 
   closed(conn: ServerConnection<Data>, info: CloseInfo): void {
+    this.metrics.closed(info.code);
     this.connections.closed(conn);
     this.cluster?.closed(conn);
     this.events.dispatch("close", info, conn);
@@ -271,11 +347,82 @@ export class ServerCore<Data, Out extends EventMap>
     this.connections.released(conn);
   }
 
+  rejected(conn: ServerConnection<Data>, refusal: Refusal): void {
+    const request = conn.request.method === "" ? undefined : conn.request;
+    const upgrade = request !== undefined && isWebSocketUpgrade(request);
+    this.metrics.refused(refusal.status, upgrade || request === undefined);
+    this.reportRejection({
+      status: refusal.status,
+      reason: refusal.reason,
+      cause: refusal.cause,
+      remoteAddress: conn.remoteAddress,
+      request,
+      upgrade,
+    });
+  }
+
+  /**
+   * A refused request, to the `rejected` handlers, or else to the logger
+   * (at info).
+   */
+  reportRejection(info: RejectInfo): void {
+    if (this.events.has("rejected")) {
+      this.events.dispatch("rejected", info, undefined);
+      return;
+    }
+    const logger = this.logger;
+    if (logger === undefined) return;
+    try {
+      if (!logger.enabled("info")) return;
+      logger.log("info", describeRejection(info), rejectionFields(info));
+    } catch (error) {
+      // The application's logger failed: the last resort says so.
+      this.#fallbackLog.error(error);
+    }
+  }
+
+  served(_conn: ServerConnection<Data>, status: number): void {
+    this.metrics.served(status);
+  }
+
   // ── internals ─────────────────────────────────────────────────────────
+
+  /** The metrics and readiness endpoints, when the request is for one. */
+  #builtinResponse(request: HttpRequest): Response | undefined {
+    const { metrics, readiness } = this.options;
+    if (metrics === undefined && readiness === undefined) return undefined;
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      return undefined;
+    }
+    if (request.path === metrics) {
+      const format = negotiateMetricsFormat(request.headers.get("accept"));
+      return new Response(this.metricsText(format), {
+        headers: {
+          "Content-Type": METRICS_CONTENT_TYPES[format],
+          "Cache-Control": "no-store",
+        },
+      });
+    }
+    if (request.path === readiness) {
+      const ready = this.ready;
+      return new Response(
+        JSON.stringify({ status: ready ? "ready" : "not ready" }),
+        {
+          status: ready ? 200 : 503,
+          headers: {
+            "Content-Type": "application/json",
+            "Cache-Control": "no-store",
+          },
+        },
+      );
+    }
+    return undefined;
+  }
 
   #overRate(conn: ServerConnection<Data>): void {
     const { rateLimit } = this.options;
     if (!rateLimit || conn.readyState !== ReadyState.Open) return;
+    this.metrics.rateLimited++;
     const error = new ProtocolError(
       "policy",
       `Rate limit exceeded: over ${rateLimit.messages} messages in ${rateLimit.interval} ms`,
