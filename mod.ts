@@ -6,7 +6,9 @@
  *
  * This is what an application uses. The sans-I/O protocol core, for those
  * who bring their own I/O, is `@anyws/anyws/protocol`; the engines are
- * `@anyws/anyws/engines/{auto,deno,bun,node,memory}`.
+ * `@anyws/anyws/engines/{auto,deno,bun,node,memory,redis}`, and the
+ * contracts for writing one are `@anyws/anyws/engines` and
+ * `@anyws/anyws/cluster`.
  *
  * @example
  * ```ts
@@ -68,11 +70,7 @@ export type {
   ReconnectedInfo,
   ReconnectingInfo,
 } from "./src/client/client_events.ts";
-export {
-  backoffDelay,
-  type BackoffPolicy,
-  DEFAULT_BACKOFF,
-} from "./src/client/backoff.ts";
+export { type BackoffPolicy, DEFAULT_BACKOFF } from "./src/client/backoff.ts";
 export { type Disconnect, isRetryable } from "./src/client/reconnect_policy.ts";
 export {
   DEFAULT_QUEUE_LIMITS,
@@ -95,17 +93,12 @@ export {
 export type { WireLimits } from "./src/events/wire.ts";
 export type { ResponseHead } from "./src/protocol/response_head_reader.ts";
 
-// Clusters (a backplane: `redisBackplane` from "@anyws/anyws/engines/redis")
+// Clusters (a backplane: `redisBackplane` from "@anyws/anyws/engines/redis";
+// the contract and an in-memory hub: "@anyws/anyws/cluster")
 export type { ClusterOptions } from "./src/server/cluster_binding.ts";
 export type { ServerCluster } from "./src/server/server_cluster.ts";
 export type {
-  Backplane,
-  BackplaneHandler,
-  BackplaneStatus,
-} from "./src/cluster/backplane.ts";
-export type {
   ClusterAnswer,
-  ClusterNodeOptions,
   ClusterStats,
 } from "./src/cluster/cluster_node.ts";
 export type { ClusterMember, PresenceChange } from "./src/cluster/presence.ts";
@@ -159,26 +152,6 @@ export {
   type TimerHandle,
 } from "./src/shared/clock.ts";
 
-// The engine contract (for `new Server(engine, options)` and custom engines)
-export type {
-  AcceptTransport,
-  ConnectOptions,
-  ConnectTlsOptions,
-  DeflateImplementation,
-  Engine,
-  Listener,
-  ListenOptions,
-  TlsOptions,
-  Transport,
-  TransportHandler,
-} from "./src/driver/engine.ts";
-export type {
-  DeflateCodec,
-  Deflater,
-  DeflaterOptions,
-  Inflater,
-  MessageCodec,
-} from "./src/protocol/deflate/codec.ts";
 export {
   ConnectError,
   type ConnectFailure,
