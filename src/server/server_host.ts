@@ -72,4 +72,13 @@ export interface ServerHost<Data = Record<string, unknown>>
   leave(conn: ServerConnection<Data>, room: string): boolean;
   userOf(conn: ServerConnection<Data>): string | undefined;
   setUser(conn: ServerConnection<Data>, user: string | undefined): void;
+  /** Sends `event` as a request to the client of `conn` and resolves with its answer. */
+  ask(
+    conn: ServerConnection<Data>,
+    event: string,
+    data: unknown,
+    options: { timeout?: number } | undefined,
+  ): Promise<unknown>;
+  /** The application (or `stop()`) is closing `conn` on purpose. */
+  ending(conn: ServerConnection<Data>): void;
 }
