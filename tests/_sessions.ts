@@ -54,7 +54,13 @@ export interface LoggedServer {
  */
 export async function startLoggedServer(
   options: ServerOptions = {},
-  shared?: { engine: MemoryEngine; clock: FakeClock },
+  shared?: {
+    engine: MemoryEngine;
+    clock: FakeClock;
+    /** A log several servers write to, each line starting with `name`. */
+    log?: string[];
+    name?: string;
+  },
 ): Promise<LoggedServer> {
   const clock = shared?.clock ?? new FakeClock();
   const engine = shared?.engine ?? memoryEngine({ clock });
@@ -65,7 +71,11 @@ export async function startLoggedServer(
     idleTimeout: 0,
     ...options,
   });
-  const log: string[] = [];
+  const lines: string[] = shared?.log ?? [];
+  const prefix = shared?.name === undefined ? "" : `${shared.name} `;
+  const log = {
+    push: (line: string) => lines.push(prefix + line),
+  };
   server.on("open", (_request, conn) => {
     log.push(`open ${conn.id}`);
   });
@@ -99,7 +109,7 @@ export async function startLoggedServer(
     server,
     engine,
     clock,
-    log,
+    log: lines,
     url: `ws://127.0.0.1:${server.port}/`,
   };
 }
