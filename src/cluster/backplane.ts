@@ -14,7 +14,7 @@
  *
  * @example
  * ```ts
- * import type { BackplaneStatus } from "@anyws/anyws/engines/redis";
+ * import type { BackplaneStatus } from "@anyws/anyws/cluster";
  * const status: BackplaneStatus = "down";
  * ```
  */
@@ -28,7 +28,7 @@ export type BackplaneStatus = "up" | "down";
  *
  * @example
  * ```ts
- * import type { BackplaneHandler } from "@anyws/anyws/engines/redis";
+ * import type { BackplaneHandler } from "@anyws/anyws/cluster";
  * const handler: BackplaneHandler = (bytes) => console.log(bytes.length);
  * ```
  */
@@ -88,7 +88,7 @@ export interface SessionStorage {
  * @example
  * ```ts
  * import { MemoryHub } from "./memory_backplane.ts";
- * import { type Backplane } from "@anyws/anyws/engines/redis";
+ * import { type Backplane } from "@anyws/anyws/cluster";
  * const backplane: Backplane = new MemoryHub().backplane();
  * const off = backplane.subscribe("news", (bytes) => console.log(bytes));
  * await backplane.publish("news", new Uint8Array([1, 2, 3]));

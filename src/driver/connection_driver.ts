@@ -172,12 +172,19 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     this.remoteAddress = transport.remoteAddress;
     const { options } = host;
     if (options.handshakeTimeout > 0) {
-      this.#timer = host.clock.setTimeout(
-        () => this.#drop(),
-        options.handshakeTimeout,
-      );
+      this.#timer = host.clock.setTimeout(() => {
+        this.handshakeTimedOut();
+        this.#drop();
+      }, options.handshakeTimeout);
     }
   }
+
+  /**
+   * The handshake timer fired: the connection is dropped right after. A
+   * client records why; a server says nothing (a silent peer gets no
+   * answer).
+   */
+  protected handshakeTimedOut(): void {}
 
   // Methods, not private accessors: a private getter on the frame decoder's
   // hot path cost V8 over a quarter of its small-frame speed.

@@ -15,7 +15,7 @@ import type { DeflateCodec, MessageCodec } from "../protocol/deflate/codec.ts";
  *
  * @example
  * ```ts
- * import type { Transport } from "@anyws/anyws";
+ * import type { Transport } from "@anyws/anyws/engines";
  * function greet(transport: Transport): void {
  *   const ok = transport.write(new TextEncoder().encode("hello"));
  *   if (!ok) console.log("buffered; wait for drain");
@@ -69,7 +69,7 @@ export interface Transport {
  *
  * @example
  * ```ts
- * import type { TransportHandler } from "@anyws/anyws";
+ * import type { TransportHandler } from "@anyws/anyws/engines";
  * const handler: TransportHandler = {
  *   onData: (bytes) => console.log(bytes.length, "bytes"),
  *   onDrain: () => {},
@@ -101,7 +101,7 @@ export interface TransportHandler {
  *
  * @example
  * ```ts
- * import type { TlsOptions } from "@anyws/anyws";
+ * import type { TlsOptions } from "@anyws/anyws/engines";
  * const tls: TlsOptions = { cert: "-----BEGIN CERTIFICATE-----…", key: "-----BEGIN PRIVATE KEY-----…" };
  * ```
  */
@@ -117,7 +117,7 @@ export interface TlsOptions {
  *
  * @example
  * ```ts
- * import type { ListenOptions } from "@anyws/anyws";
+ * import type { ListenOptions } from "@anyws/anyws/engines";
  * const options: ListenOptions = { hostname: "127.0.0.1", port: 0 };
  * ```
  */
@@ -141,7 +141,7 @@ export interface ListenOptions {
  *
  * @example
  * ```ts
- * import type { ConnectTlsOptions } from "@anyws/anyws";
+ * import type { ConnectTlsOptions } from "@anyws/anyws/engines";
  * const tls: ConnectTlsOptions = {
  *   servername: "localhost",
  *   ca: "-----BEGIN CERTIFICATE-----…",
@@ -175,7 +175,7 @@ export interface ConnectTlsOptions {
  *
  * @example
  * ```ts
- * import type { ConnectOptions } from "@anyws/anyws";
+ * import type { ConnectOptions } from "@anyws/anyws/engines";
  * const options: ConnectOptions = {
  *   hostname: "example.com",
  *   port: 443,
@@ -207,7 +207,7 @@ export interface ConnectOptions {
  *
  * @example
  * ```ts
- * import type { Listener } from "@anyws/anyws";
+ * import type { Listener } from "@anyws/anyws/engines";
  * async function report(listener: Listener): Promise<void> {
  *   console.log(`listening on ${listener.hostname}:${listener.port}`);
  *   await listener.close();
@@ -249,7 +249,7 @@ export type AcceptTransport = (transport: Transport) => TransportHandler;
  *
  * @example
  * ```ts
- * import type { Engine } from "@anyws/anyws";
+ * import type { Engine } from "@anyws/anyws/engines";
  * async function start(engine: Engine): Promise<void> {
  *   const listener = await engine.listen({ hostname: "127.0.0.1", port: 0 }, (t) => ({
  *     onData: () => {}, onDrain: () => {}, onEnd: () => t.end(), onClose: () => {},
@@ -296,7 +296,7 @@ export interface Engine {
  *
  * @example
  * ```ts
- * import type { DeflateImplementation, Engine } from "@anyws/anyws";
+ * import type { DeflateImplementation, Engine } from "@anyws/anyws/engines";
  * function describe(engine: Engine): string {
  *   const deflate: DeflateImplementation | undefined = engine.deflate;
  *   return deflate ? `${deflate.codec.name} + ${deflate.messages?.name ?? "-"}` : "none";

@@ -6,11 +6,15 @@
 
 import type { TlsOptions } from "../driver/engine.ts";
 import { UsageError } from "../protocol/errors.ts";
-import {
-  type DeflateOptions,
-  type ResolvedDeflateOptions,
-  resolveDeflateOptions,
+import type {
+  DeflateOptions,
+  ResolvedDeflateOptions,
 } from "../protocol/deflate/options.ts";
+import {
+  checkRanges,
+  CONNECTION_OPTION_RANGES,
+  resolveDeflateOption,
+} from "../driver/connection_options.ts";
 import type { UpgradeRequest } from "../protocol/server_handshake.ts";
 import type { HttpRequest } from "../protocol/http_request.ts";
 import type { OriginRule } from "./origin_policy.ts";
@@ -352,18 +356,9 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ResolvedServerOptions> = Object
  * a failure on the first connection.
  */
 const RANGES: Readonly<Record<NumericKey, readonly [number, number]>> = {
+  ...CONNECTION_OPTION_RANGES,
   port: [0, 65535],
-  maxMessageSize: [1, 2 ** 53 - 1],
-  maxFrameSize: [1, 2 ** 53 - 1],
-  maxHeadBytes: [64, 1024 * 1024],
   maxRequestBodySize: [0, 2 ** 32],
-  maxHeaderCount: [1, 10_000],
-  handshakeTimeout: [0, 2 ** 31 - 1],
-  closeTimeout: [0, 2 ** 31 - 1],
-  pingInterval: [0, 2 ** 31 - 1],
-  idleTimeout: [0, 2 ** 31 - 1],
-  maxBufferedAmount: [0, 2 ** 53 - 1],
-  drainThreshold: [0, 2 ** 53 - 1],
   maxConnections: [0, 2 ** 31 - 1],
   maxConnectionsPerIp: [0, 2 ** 31 - 1],
   maxJsonSize: [0, 2 ** 30],
@@ -412,7 +407,7 @@ export function resolveServerOptions(
     ...DEFAULT_SERVER_OPTIONS,
     maxFrameSize: maxMessageSize,
     ...withoutUndefined(options),
-    deflate: resolveDeflate(deflate),
+    deflate: resolveDeflateOption(deflate),
     sessions: resolveSessions(options.sessions),
     clientScript: resolveClientScript(options.clientScript),
   };
@@ -423,20 +418,7 @@ export function resolveServerOptions(
       } (a host name or IP address, such as "127.0.0.1")`,
     );
   }
-  for (const key of Object.keys(RANGES) as NumericKey[]) {
-    const value = resolved[key];
-    const [min, max] = RANGES[key];
-    if (
-      typeof value !== "number" || !Number.isInteger(value) || value < min ||
-      value > max
-    ) {
-      throw new UsageError(
-        `Invalid option ${key}: ${
-          typeof value === "string" ? JSON.stringify(value) : String(value)
-        } (an integer from ${min} to ${max})`,
-      );
-    }
-  }
+  checkRanges(resolved as unknown as Record<string, unknown>, RANGES);
   const { rateLimit } = resolved;
   if (
     rateLimit !== false &&
@@ -552,22 +534,6 @@ function resolveClientScript(
     );
   }
   return clientScript;
-}
-
-/** The `deflate` option: off, on with the defaults, or on with these options. */
-function resolveDeflate(
-  deflate: boolean | DeflateOptions | undefined,
-): ResolvedDeflateOptions | false {
-  if (deflate === undefined || deflate === false) return false;
-  if (deflate === true) return resolveDeflateOptions({});
-  if (typeof deflate !== "object" || deflate === null) {
-    throw new UsageError(
-      `Invalid option deflate: ${
-        String(deflate)
-      } (true, false or deflate options)`,
-    );
-  }
-  return resolveDeflateOptions(deflate);
 }
 
 function withoutUndefined(options: ServerOptions): ServerOptions {

@@ -17,13 +17,13 @@ import type { Engine, Listener } from "../driver/engine.ts";
 import type { HttpRequest } from "../protocol/http_request.ts";
 import { ReadyState } from "../protocol/protocol_events.ts";
 import { ConnectionSet } from "./connection_set.ts";
-import { defaultEngine } from "./default_engine.ts";
+import { defaultEngine } from "../driver/default_engine.ts";
 import type { AnyHandler } from "../events/event_registry.ts";
 import { Group, type SendFilter } from "./group.ts";
 import { ClusterBinding } from "./cluster_binding.ts";
 import type { ServerCluster } from "./server_cluster.ts";
 import type { PresenceChange } from "../cluster/presence.ts";
-import { startHeartbeat } from "./heartbeat.ts";
+import { startHeartbeat } from "../driver/heartbeat.ts";
 import { systemClock } from "../shared/clock.ts";
 import {
   type RequestHandler,
