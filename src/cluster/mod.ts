@@ -1,7 +1,7 @@
 /**
  * The backplane contract, for those who connect anyws servers through a
  * broker other than Redis, or test a multi-node application in one
- * process: a `Backplane` publishes and subscribes bytes on channels; an
+ * program: a `Backplane` publishes and subscribes bytes on channels; an
  * in-memory hub gives any number of servers one. Redis's backplane is
  * `redisBackplane` from `@anyws/anyws/engines/redis`.
  *
@@ -24,6 +24,11 @@ export type {
   Backplane,
   BackplaneHandler,
   BackplaneStatus,
+  SessionStorage,
 } from "./backplane.ts";
 export type { ClusterNodeOptions } from "./cluster_node.ts";
-export { MemoryBackplane, MemoryHub } from "./memory_backplane.ts";
+export {
+  MemoryBackplane,
+  MemoryHub,
+  type MemoryHubOptions,
+} from "./memory_backplane.ts";
