@@ -24,6 +24,14 @@ import {
   until,
 } from "./_sessions.ts";
 
+/** The server's session counts are these. */
+function assertSessions(
+  target: LoggedServer,
+  expected: { handshaking: number; live: number; suspended: number },
+): void {
+  assert.deepEqual(target.server.sessions, expected);
+}
+
 async function stop(target: LoggedServer): Promise<void> {
   const stopping = target.server.stop({ timeout: 100 });
   // The close timers run on the fake clock.
@@ -62,11 +70,7 @@ describe("sessions: beginning one", () => {
     });
     assert.deepEqual(target.log, [`open ${session.id}`]);
     assert.equal(target.server.connections.get(session.id)?.id, session.id);
-    assert.deepEqual(target.server.sessions, {
-      handshaking: 0,
-      live: 1,
-      suspended: 0,
-    });
+    assertSessions(target, { handshaking: 0, live: 1, suspended: 0 });
     await stop(target);
   });
 
@@ -80,11 +84,7 @@ describe("sessions: beginning one", () => {
     await until(() => raw.received.length === 1, "the answer");
     // The library's hello means nothing here: no session message.
     assert.deepEqual(raw.received, [{ ack: 1, data: 3 }]);
-    assert.deepEqual(target.server.sessions, {
-      handshaking: 0,
-      live: 0,
-      suspended: 0,
-    });
+    assertSessions(target, { handshaking: 0, live: 0, suspended: 0 });
     await stop(target);
   });
 
@@ -137,11 +137,7 @@ describe("sessions: resume", () => {
     assert.equal(after.user, "ada");
     assert.deepEqual(after.data, { nick: "ada" });
     assert.equal(target.server.user("ada").size, 1);
-    assert.deepEqual(target.server.sessions, {
-      handshaking: 0,
-      live: 1,
-      suspended: 0,
-    });
+    assertSessions(target, { handshaking: 0, live: 1, suspended: 0 });
     // The new connection works, and the token changed.
     assert.equal(await client.request("add", [2, 3]), 5);
     client.close();
@@ -371,11 +367,7 @@ describe("sessions: hostile hellos", () => {
         assert.deepEqual(seen, [], "no open, no close");
       }
       assert.ok(target.log.some((line) => line.startsWith("error ")));
-      assert.deepEqual(target.server.sessions, {
-        handshaking: 0,
-        live: 0,
-        suspended: 0,
-      });
+      assertSessions(target, { handshaking: 0, live: 0, suspended: 0 });
       await stop(target);
     });
   }
@@ -568,11 +560,7 @@ describe("sessions: memory", () => {
     assert.equal(CYCLES, 10_000);
     assert.ok(target.server.sessions.suspended <= 100);
     await target.clock.flow(60_000);
-    assert.deepEqual(target.server.sessions, {
-      handshaking: 0,
-      live: 0,
-      suspended: 0,
-    });
+    assertSessions(target, { handshaking: 0, live: 0, suspended: 0 });
     assert.deepEqual(target.clock.timers(), []);
     await stop(target);
   });

@@ -103,7 +103,8 @@ export const EVENT_PROTOCOL_VERSION = 1;
 export function hasEventClientMarker(target: string): boolean {
   const query = target.indexOf("?");
   if (query < 0 || !target.includes(EVENT_CLIENT_PARAM, query)) return false;
-  const hash = target.indexOf("#", query);
+  const hash = target.indexOf("#");
+  if (hash >= 0 && hash < query) return false;
   return new URLSearchParams(
     target.slice(query + 1, hash < 0 ? undefined : hash),
   ).has(EVENT_CLIENT_PARAM);
