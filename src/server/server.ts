@@ -447,6 +447,7 @@ export class Server<
     this.#cluster?.assertOpen();
     this.#engine ??= defaultEngine();
     this.#core.useEngine(this.#engine);
+    this.#core.sessions.start();
     const { hostname, port, tls, reusePort } = this.options;
     const core = this.#core;
     this.#listener = await this.#engine.listen(

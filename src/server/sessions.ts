@@ -198,6 +198,8 @@ export class ServerSessions<Data> {
   readonly #handshakes = new Map<ServerConnection<Data>, Handshake>();
   /** Tokens whose snapshot is being written to the shared storage. */
   readonly #storing = new Map<string, Promise<void>>();
+  /** Between `stop()` and the next `start()`: nothing is kept. */
+  #stopped = false;
 
   /** The sessions of `host`'s event clients, under `settings`. */
   constructor(host: SessionHost<Data>, settings: SessionSettings) {
@@ -389,8 +391,14 @@ export class ServerSessions<Data> {
     return true;
   }
 
+  /** The server listens (again). */
+  start(): void {
+    this.#stopped = false;
+  }
+
   /** The server stopped: every timer and suspended session goes. */
   stop(): void {
+    this.#stopped = true;
     for (const handshake of this.#handshakes.values()) {
       this.#host.clock.clearTimeout(handshake.timer);
       handshake.timer = undefined;
@@ -499,6 +507,7 @@ export class ServerSessions<Data> {
 
   /** Keeps a session taken for a connection that went away before it was restored. */
   #putBack(token: string, snapshot: SessionSnapshot<Data>): void {
+    if (this.#stopped) return;
     const cluster = this.cluster;
     if (cluster === undefined) {
       this.#store.hold(token, snapshot);
