@@ -120,6 +120,33 @@ export {
   type ServerOptions,
 } from "./src/server/options.ts";
 export type { OriginRule } from "./src/server/origin_policy.ts";
+
+// Operating it: logs, refused requests, metrics
+export {
+  createLogger,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+} from "./src/server/logger.ts";
+export {
+  describeRejection,
+  OPTION_HINTS,
+  type RejectInfo,
+  rejectionFields,
+  type RejectionHints,
+} from "./src/server/rejection.ts";
+export type { Counter, MetricsSnapshot } from "./src/server/metrics.ts";
+export type {
+  AttachOptions,
+  IncomingRequest,
+  UpgradeSource,
+} from "./src/server/attach.ts";
+export {
+  formatMetrics,
+  type FormatMetricsOptions,
+  METRICS_CONTENT_TYPES,
+  type MetricsFormat,
+} from "./src/server/prometheus.ts";
 export type {
   DeflateMode,
   DeflateOptions,

@@ -129,6 +129,12 @@ export interface ListenOptions {
   /** Serve TLS with this certificate and key. */
   tls?: TlsOptions;
   /**
+   * Listen on this Unix domain socket path instead of `hostname:port`
+   * (behind a reverse proxy on the same machine). The engine does not
+   * remove a socket file left by an earlier run.
+   */
+  path?: string;
+  /**
    * Share the port with other processes that set it too (SO_REUSEPORT:
    * the kernel spreads connections among them). An engine that cannot
    * rejects the listen with an error saying why.
@@ -217,8 +223,10 @@ export interface ConnectOptions {
 export interface Listener {
   /** The bound interface. */
   readonly hostname: string;
-  /** The bound port (the real one when 0 was asked for). */
+  /** The bound port (the real one when 0 was asked for; 0 on a Unix socket). */
   readonly port: number;
+  /** The Unix domain socket path, when listening on one. */
+  readonly path?: string;
   /**
    * Stops accepting and releases the listening socket. Accepted transports
    * stay open. Resolves when the listener is closed.
@@ -286,6 +294,15 @@ export interface Engine {
    * serves may omit it.
    */
   connect?(options: ConnectOptions, accept: AcceptTransport): Promise<void>;
+  /**
+   * Takes over a socket another server accepted (the socket a Node-style
+   * HTTP server hands its `'upgrade'` listeners): it becomes a transport
+   * like an accepted one, and
+   * `head` (the bytes already read from it) is its first `onData`.
+   * Engines that cannot adopt a socket leave it out. Throws a `TypeError`
+   * for a value that is not a socket the engine knows.
+   */
+  adopt?(socket: unknown, head: Uint8Array, accept: AcceptTransport): void;
 }
 
 /**

@@ -128,9 +128,10 @@ export class ClusterBinding<Data, Out extends EventMap>
     }
   }
 
-  /** Joins the cluster (the server listens). */
+  /** Joins the cluster (the server listens, or is attached); once per run. */
   start(): void {
     this.assertOpen();
+    if (this.#running) return;
     this.#node.start();
     this.#running = true;
   }

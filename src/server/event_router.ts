@@ -51,6 +51,7 @@ export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
   "upgrade",
   "request",
   "listening",
+  "rejected",
 ]);
 
 /**

@@ -21,6 +21,7 @@ import type { OriginRule } from "./origin_policy.ts";
 import type { Backplane } from "../cluster/backplane.ts";
 import type { ClusterOptions } from "./cluster_binding.ts";
 import type { SessionSettings } from "./sessions.ts";
+import type { Logger, LoggerOptions } from "./logger.ts";
 
 /**
  * What an {@link Authorize} hook answers: `true`/`false`, or an object that
@@ -152,6 +153,13 @@ export interface ServerOptions {
   port?: number;
   /** Serve `wss://` with this PEM certificate and key. */
   tls?: TlsOptions;
+  /**
+   * Listen on this Unix domain socket path instead of `hostname:port`
+   * (behind a reverse proxy on the same machine). Remove a socket file left
+   * by an earlier run before listening. Connections through it have an
+   * empty `remoteAddress`, so they share one `maxConnectionsPerIp` count.
+   */
+  socketPath?: string;
   /** Largest message accepted, summed over its fragments (close 1009 beyond). Default 16 MiB. */
   maxMessageSize?: number;
   /** Largest single frame accepted (close 1009 beyond). Default: `maxMessageSize`. */
@@ -262,6 +270,26 @@ export interface ServerOptions {
    * `If-None-Match`). Default `false`.
    */
   clientScript?: boolean | string;
+  /**
+   * Where the library logs: a {@link Logger}, or options for one (level,
+   * plain or JSON lines). It logs the requests it refuses (at info, when no
+   * `rejected` handler is registered) and the errors no `error` handler takes
+   * (at error, rate-limited). Default: none; unhandled errors then go to
+   * the fallback line on the console, and nothing else is printed.
+   */
+  logger?: Logger | LoggerOptions | false;
+  /**
+   * Serve the metrics in the Prometheus text format on this path of the
+   * HTTP side (`GET`, before the `request` handler), such as `"/metrics"`;
+   * OpenMetrics when the scraper asks for it. Default: not served.
+   */
+  metrics?: string;
+  /**
+   * Answer readiness probes on this path (`GET`, before the `request`
+   * handler), such as `"/readyz"`: 200 while the server takes new
+   * connections, 503 from `stop()` on. Default: not served.
+   */
+  readiness?: string;
 }
 
 /**
@@ -287,6 +315,10 @@ export type ResolvedServerOptions =
       | "cluster"
       | "sessions"
       | "clientScript"
+      | "socketPath"
+      | "logger"
+      | "metrics"
+      | "readiness"
     >
   >
   & Pick<
@@ -298,6 +330,10 @@ export type ResolvedServerOptions =
     | "request"
     | "backplane"
     | "cluster"
+    | "socketPath"
+    | "logger"
+    | "metrics"
+    | "readiness"
   >
   & {
     /** The permessage-deflate settings, or `false` when it is off. */
@@ -432,6 +468,30 @@ export function resolveServerOptions(
         JSON.stringify(rateLimit)
       } (false, or { messages: integer > 0, interval: ms > 0, action?: "close" | "drop" })`,
     );
+  }
+  const { socketPath } = resolved;
+  if (
+    socketPath !== undefined &&
+    (typeof socketPath !== "string" || socketPath === "")
+  ) {
+    throw new UsageError(
+      `Invalid option socketPath: ${
+        JSON.stringify(socketPath)
+      } (a file system path)`,
+    );
+  }
+  for (const key of ["metrics", "readiness"] as const) {
+    const value = resolved[key];
+    if (
+      value !== undefined &&
+      (typeof value !== "string" || !/^\/[\x21-\x7e]*$/.test(value))
+    ) {
+      throw new UsageError(
+        `Invalid option ${key}: ${JSON.stringify(value)} (a path such as "/${
+          key === "metrics" ? "metrics" : "readyz"
+        }")`,
+      );
+    }
   }
   for (const key of ["authorize", "request"] as const) {
     const value = resolved[key];

@@ -33,13 +33,24 @@ import {
 } from "./options.ts";
 import { isCustomEvent, ServerCore } from "./server_core.ts";
 import { isLibraryEvent } from "../events/names.ts";
-import { UsageError } from "../protocol/errors.ts";
 import type { SessionCounts } from "./sessions.ts";
 import {
   type SchemaOutput,
   type StandardSchema,
   withSchema,
 } from "./validation.ts";
+import type { Counter, MetricsSnapshot } from "./metrics.ts";
+import type { MetricsFormat } from "./prometheus.ts";
+import type { RejectInfo } from "./rejection.ts";
+import {
+  type AttachOptions,
+  foreignUpgradeRefusal,
+  type IncomingRequest,
+  isOwnUpgrade,
+  requestBytes,
+  type UpgradeSource,
+} from "./attach.ts";
+import { UsageError } from "../protocol/errors.ts";
 
 export { RESERVED_EVENTS } from "./event_router.ts";
 
@@ -87,6 +98,12 @@ export interface StopOptions {
   reason?: string;
   /** How long to wait for clients to answer, in ms, before dropping them. Default 5000. */
   timeout?: number;
+  /**
+   * How long to keep serving after readiness turned false, in ms, before
+   * closing the listener: time for a load balancer that polls the
+   * `readiness` path to stop sending new clients. Default 0.
+   */
+  grace?: number;
 }
 
 /**
@@ -105,6 +122,12 @@ export interface StopOptions {
   reason?: string;
   /** How long to wait for clients to answer, in ms, before dropping them. Default 5000. */
   timeout?: number;
+  /**
+   * How long to keep serving after readiness turned false, in ms, before
+   * closing the listener: time for a load balancer that polls the
+   * `readiness` path to stop sending new clients. Default 0.
+   */
+  grace?: number;
 }
 
 /**
@@ -155,6 +178,10 @@ export class Server<
   #stopHeartbeat: (() => void) | undefined;
   #stopping: Promise<void> | undefined;
   #cluster: ClusterBinding<Data, Out> | undefined;
+  /** Removes the `'upgrade'` listeners of {@link attach}. */
+  #detachers = new Set<() => void>();
+  /** The HTTP servers {@link attach} listens to. */
+  #sources = new Set<UpgradeSource>();
 
   /**
    * `new Server(options)` runs on the current runtime's engine;
@@ -183,6 +210,7 @@ export class Server<
       () => open.values(),
       () => open.size,
       this.#cluster?.toAll,
+      this.#core.metrics,
     );
   }
 
@@ -207,10 +235,12 @@ export class Server<
   /**
    * `ws://host:port` or `wss://host:port`, with an address a person can
    * open: listening on every interface (`0.0.0.0`, `::`) gives the
-   * loopback address.
+   * loopback address. On a Unix socket: `ws+unix://` and its path.
    */
   get url(): string {
     const scheme = this.options.tls ? "wss" : "ws";
+    const socketPath = this.#listener?.path ?? this.options.socketPath;
+    if (socketPath !== undefined) return `${scheme}+unix://${socketPath}`;
     const bound = this.hostname;
     const hostname = bound === "0.0.0.0"
       ? "127.0.0.1"
@@ -247,6 +277,15 @@ export class Server<
   on(
     event: "close",
     handler: (info: CloseInfo, conn: Connection<Data, Out, Answers>) => unknown,
+  ): () => void;
+  /**
+   * The server refused a request (a handshake, or a plain HTTP request it
+   * answered itself): status, reason, the option that refused, the peer's
+   * address. Without a `rejected` handler, the `logger` (if any) logs it.
+   */
+  on(
+    event: "rejected",
+    handler: (info: RejectInfo) => unknown,
   ): () => void;
   /** A handler threw or rejected, or a peer broke the protocol. */
   on(
@@ -441,25 +480,197 @@ export class Server<
     return this.#core.rooms.user(user);
   }
 
+  /**
+   * The metrics as of now: connections, handshakes, messages, bytes, flow
+   * control, broadcasts, compression, and the counters added with
+   * {@link counter}. Reading them costs a pass over the open connections
+   * (for the buffered bytes); counting them costs additions.
+   */
+  metrics(): MetricsSnapshot {
+    return this.#core.snapshot();
+  }
+
+  /**
+   * The metrics in the Prometheus text format (or OpenMetrics), for an
+   * endpoint of your own (the `metrics` option serves them on the
+   * server's own port).
+   */
+  metricsText(format: MetricsFormat = "prometheus"): string {
+    return this.#core.metricsText(format);
+  }
+
+  /**
+   * A counter of your own (or of a backplane) in {@link metrics} and the
+   * exposition text, as `anyws_<name>_total`: the same object for the same
+   * name. `name` is `[a-z_][a-z0-9_]*`.
+   */
+  counter(name: string, help: string): Counter {
+    return this.#core.metrics.counter(name, help);
+  }
+
+  /**
+   * Whether the server takes new connections: true once listening (or
+   * attached), false from {@link stop} on. The `readiness` path answers
+   * with it.
+   */
+  get ready(): boolean {
+    return this.#core.ready;
+  }
+
   /** Binds and starts accepting; resolves once listening ({@link port} is then the bound port). */
   async listen(): Promise<void> {
     if (this.#listener) throw new Error("Server is already listening");
     this.#cluster?.assertOpen();
-    this.#engine ??= defaultEngine();
-    this.#core.useEngine(this.#engine);
-    this.#core.sessions.start();
-    const { hostname, port, tls, reusePort } = this.options;
+    const engine = this.#engine ??= defaultEngine();
+    if (this.#stopHeartbeat === undefined) this.#core.useEngine(engine);
+    const { hostname, port, tls, socketPath, reusePort } = this.options;
     const core = this.#core;
-    this.#listener = await this.#engine.listen(
-      { hostname, port, tls, ...(reusePort ? { reusePort } : {}) },
+    this.#listener = await engine.listen(
+      {
+        hostname,
+        port,
+        tls,
+        path: socketPath,
+        ...(reusePort ? { reusePort } : {}),
+      },
       (transport) => core.accept(new ServerConnection<Data>(core, transport)),
     );
-    this.#stopHeartbeat = startHeartbeat(
+    this.#start();
+  }
+
+  /**
+   * Takes a WebSocket upgrade from an HTTP server that owns the port: call
+   * it from the `'upgrade'` event of an HTTP or HTTPS server of Node's API
+   * (on every runtime) with its three arguments. The socket then belongs to
+   * this server, and the request goes through every check of a request on
+   * a port of its own (paths, Origin, `authorize`, subprotocols, limits),
+   * then backpressure, rate limits and timers apply as usual. Decide first
+   * whether the request is this server's: it answers every request it is
+   * given. See {@link attach} for the one-line form.
+   */
+  handleUpgrade(
+    request: IncomingRequest,
+    socket: unknown,
+    head: Uint8Array,
+  ): void {
+    const core = this.#core;
+    // From stop() on (its grace period included), a request does not
+    // start the server again: during the grace it is served, after it
+    // refused with 503, until listen() or attach().
+    const engine = this.#stopping !== undefined || core.stopping
+      ? this.#engine ??= defaultEngine()
+      : this.#startAttached();
+    const adopt = adopterOf(engine);
+    adopt(
+      socket,
+      requestBytes(request, head),
+      (transport) => core.accept(new ServerConnection<Data>(core, transport)),
+    );
+  }
+
+  /**
+   * Takes the WebSocket upgrades of `source`, an HTTP or HTTPS server of
+   * Node's API (what Express's `app.listen()` returns, Fastify's
+   * `fastify.server`...), to `options.path` (every path by default).
+   * An upgrade to another path, or to another protocol, is left to the
+   * server's other `'upgrade'` listeners; with none, a WebSocket upgrade to
+   * another path is refused with 404. Returns a function that detaches;
+   * {@link stop} detaches too. Readiness turns true.
+   */
+  attach(source: UpgradeSource, options: AttachOptions = {}): () => void {
+    const paths = attachPaths(options.path);
+    if (this.#sources.has(source)) {
+      // Two listeners would each take the same socket.
+      throw new UsageError(
+        "This server is already attached to that HTTP server: detach first",
+      );
+    }
+    this.#startAttached();
+    const core = this.#core;
+    const listener = (
+      request: IncomingRequest,
+      socket: unknown,
+      head: Uint8Array,
+    ): void => {
+      try {
+        if (isOwnUpgrade(request, paths)) {
+          this.handleUpgrade(request, socket, head);
+        } else if (source.listenerCount("upgrade") <= 1) {
+          // Nobody else listens: the socket would hang.
+          if (isOwnUpgrade(request, undefined)) {
+            this.#refuseForeign(request, socket);
+          } else this.handleUpgrade(request, socket, head);
+        }
+      } catch (error) {
+        core.errored(error);
+        (socket as { destroy?: () => void } | null)?.destroy?.();
+      }
+    };
+    source.on("upgrade", listener);
+    this.#sources.add(source);
+    const detach = (): void => {
+      if (!this.#detachers.delete(detach)) return;
+      this.#sources.delete(source);
+      source.off("upgrade", listener);
+    };
+    this.#detachers.add(detach);
+    return detach;
+  }
+
+  /** Starts the heartbeat (once per run) and readiness. */
+  #start(): void {
+    const core = this.#core;
+    this.#stopHeartbeat ??= startHeartbeat(
       core.clock,
       this.options,
       () => core.connections.open.values(),
     );
     this.#cluster?.start();
+    core.sessions.start();
+    core.stopping = false;
+    core.ready = true;
+  }
+
+  /** The engine, started for sockets adopted from an HTTP server. */
+  #startAttached(): Engine {
+    const engine = this.#engine ??= defaultEngine();
+    adopterOf(engine);
+    if (this.#stopHeartbeat === undefined) this.#core.useEngine(engine);
+    this.#start();
+    return engine;
+  }
+
+  /** A WebSocket upgrade to a path not attached, that nobody else takes: 404. */
+  #refuseForeign(request: IncomingRequest, socket: unknown): void {
+    const core = this.#core;
+    const adopt = adopterOf(this.#engine ??= defaultEngine());
+    const refusal = foreignUpgradeRefusal(request);
+    adopt(socket, new Uint8Array(0), (transport) => {
+      core.metrics.refused(404, true);
+      core.reportRejection({
+        status: 404,
+        reason: "Not Found",
+        cause: "attach",
+        remoteAddress: transport.remoteAddress,
+        request: refusal.request,
+        upgrade: true,
+      });
+      transport.write(refusal.response);
+      transport.end();
+      // As after any refusal: the peer has closeTimeout to close its side.
+      const timer = core.clock.setTimeout(
+        () => transport.abort(),
+        this.options.closeTimeout || 5000,
+      );
+      return {
+        onData() {},
+        onDrain() {},
+        onEnd() {},
+        onClose() {
+          core.clock.clearTimeout(timer);
+        },
+      };
+    });
   }
 
   /**
@@ -478,7 +689,16 @@ export class Server<
       code = 1001,
       reason = "Server shutting down",
       timeout = 5000,
+      grace = 0,
     } = options;
+    this.#core.ready = false;
+    if (grace > 0) {
+      await new Promise<void>((resolve) =>
+        this.#core.clock.setTimeout(resolve, grace)
+      );
+    }
+    this.#core.stopping = true;
+    for (const detach of [...this.#detachers]) detach();
     this.#stopHeartbeat?.();
     this.#stopHeartbeat = undefined;
     // First the goodbye: the others drop this node's presence at once, and
@@ -500,6 +720,33 @@ export class Server<
     this.#core.sessions.stop();
     this.#core.flushLog();
   }
+}
+
+/** The engine's `adopt`, bound; a `UsageError` when it has none. */
+function adopterOf(engine: Engine): NonNullable<Engine["adopt"]> {
+  const adopt = engine.adopt;
+  if (adopt === undefined) {
+    throw new UsageError(
+      `The ${engine.name} engine cannot take sockets from an HTTP server: use the runtime's engine`,
+    );
+  }
+  return adopt.bind(engine);
+}
+
+/** The `path` option of attach(), checked. */
+function attachPaths(
+  path: string | readonly string[] | undefined,
+): readonly string[] | undefined {
+  if (path === undefined) return undefined;
+  const paths = typeof path === "string" ? [path] : [...path];
+  for (const item of paths) {
+    if (typeof item !== "string" || !item.startsWith("/")) {
+      throw new UsageError(
+        `Invalid attach path: ${JSON.stringify(item)} (a path such as "/ws")`,
+      );
+    }
+  }
+  return paths;
 }
 
 function isEngine(value: unknown): value is Engine {

@@ -9,7 +9,7 @@
 
 import type { CloseInfo } from "../driver/connection.ts";
 import { ServerConnection } from "./server_connection.ts";
-import type { ServerHost, UpgradeDecision } from "./server_host.ts";
+import type { Refusal, ServerHost, UpgradeDecision } from "./server_host.ts";
 import { type Clock, followClock } from "../shared/clock.ts";
 import type { Engine } from "../driver/engine.ts";
 import { DeflateContexts } from "../protocol/deflate/deflate_contexts.ts";
@@ -34,6 +34,20 @@ import { ClientRequests } from "./client_requests.ts";
 import { answerClientScript } from "./client_script.ts";
 import { ServerSessions } from "./sessions.ts";
 import type { SessionSnapshot } from "./session_store.ts";
+import { TrafficCounters } from "../driver/traffic_counters.ts";
+import { isWebSocketUpgrade } from "../protocol/server_handshake.ts";
+import { type Logger, resolveLogger } from "./logger.ts";
+import { type MetricsSnapshot, ServerMetrics } from "./metrics.ts";
+import {
+  formatMetrics,
+  METRICS_CONTENT_TYPES,
+  negotiateMetricsFormat,
+} from "./prometheus.ts";
+import {
+  describeRejection,
+  type RejectInfo,
+  rejectionFields,
+} from "./rejection.ts";
 
 /**
  * What a clustered server's core tells its cluster (see
@@ -103,8 +117,18 @@ export class ServerCore<Data, Out extends EventMap>
   readonly sessions: ServerSessions<Data>;
   /** The server's requests to its clients, per connection with some waiting. */
   readonly requests: ClientRequests<ServerConnection<Data>>;
+  /** What the drivers count (see `server.metrics()`). */
+  readonly counters: TrafficCounters = new TrafficCounters();
+  /** The rest of the metrics. */
+  readonly metrics: ServerMetrics = new ServerMetrics();
+  /** Where the library logs, if anywhere (the `logger` option). */
+  readonly logger: Logger | undefined;
+  /** Whether the server takes new connections: listening or attached, and not stopping. */
+  ready = false;
+  /** `stop()` has begun: new upgrades get 503. */
+  stopping = false;
   #router: EventRouter<Data>;
-  #fallbackLog = new FallbackLog();
+  #fallbackLog: FallbackLog;
   #hostname: () => string;
 
   /** The core of a server with `options`, its timers on `clock`. */
@@ -117,6 +141,18 @@ export class ServerCore<Data, Out extends EventMap>
     this.clock = clock;
     this.#hostname = hostname;
     this.requestHandler = options.request;
+    const logger = this.logger = resolveLogger(options.logger);
+    this.#fallbackLog = new FallbackLog(
+      logger === undefined ? {} : {
+        write: (line) => {
+          try {
+            logger.log("error", line, { event: "error" });
+          } catch {
+            console.error(line);
+          }
+        },
+      },
+    );
     this.scheduler = new FlushScheduler((error) => this.errored(error));
     this.events = new EventRegistry((error, event, args) => {
       if (event === "error") {
@@ -126,12 +162,14 @@ export class ServerCore<Data, Out extends EventMap>
       const conn = args[1] instanceof ServerConnection ? args[1] : undefined;
       this.errored(error, conn);
     });
-    this.rooms = new Rooms((kind, presence, conn) =>
-      this.events.dispatch(
-        kind,
-        this.cluster?.presence(kind, presence, conn) ?? presence,
-        conn,
-      )
+    this.rooms = new Rooms(
+      (kind, presence, conn) =>
+        this.events.dispatch(
+          kind,
+          this.cluster?.presence(kind, presence, conn) ?? presence,
+          conn,
+        ),
+      this.metrics,
     );
     // The engine's clock replaces this one in listen(): follow it.
     const following = followClock(() => this.clock);
@@ -184,6 +222,30 @@ export class ServerCore<Data, Out extends EventMap>
     this.#fallbackLog.flush();
   }
 
+  /** The metrics as of now (`server.metrics()`). */
+  snapshot(): MetricsSnapshot {
+    const { open } = this.connections;
+    let buffered = 0;
+    for (const conn of open.values()) buffered += conn.bufferedAmount;
+    return this.metrics.snapshot({
+      traffic: this.counters,
+      deflate: this.deflate,
+      open: open.size,
+      pending: this.connections.size - open.size,
+      buffered,
+      ready: this.ready,
+    });
+  }
+
+  /** The metrics as exposition text, in `format`. */
+  metricsText(format: "prometheus" | "openmetrics" = "prometheus"): string {
+    const help: Record<string, string> = {};
+    for (const counter of this.metrics.customCounters()) {
+      help[counter.name] = counter.help;
+    }
+    return formatMetrics(this.snapshot(), { format, help });
+  }
+
   // ── ServerHost ────────────────────────────────────────────────────────
 
   respond(
@@ -196,6 +258,8 @@ export class ServerCore<Data, Out extends EventMap>
       const answer = answerClientScript(request, script);
       if (answer !== undefined) return answer;
     }
+    const builtin = this.#builtinResponse(request);
+    if (builtin !== undefined) return builtin;
     const handler = this.requestHandler;
     if (handler === undefined) return undefined;
     const host = request.headers.get("host") ?? this.#hostname();
@@ -219,6 +283,15 @@ export class ServerCore<Data, Out extends EventMap>
     upgrade: UpgradeRequest,
     remoteAddress: string,
   ): UpgradeDecision | Promise<UpgradeDecision> {
+    if (this.stopping) {
+      return {
+        accept: false,
+        status: 503,
+        body: "Server shutting down",
+        headers: { "Retry-After": "5" },
+        cause: "stopping",
+      };
+    }
     return decideUpgrade(this.options, request, upgrade, remoteAddress, {
       total: this.connections.size,
       fromAddress: this.connections.countFrom(remoteAddress),
@@ -226,6 +299,7 @@ export class ServerCore<Data, Out extends EventMap>
   }
 
   opened(conn: ServerConnection<Data>): void {
+    this.metrics.opened++;
     // An event client is opened for the application once its hello is answered.
     if (this.sessions.intercept(conn)) return;
     this.connections.opened(conn);
@@ -233,6 +307,7 @@ export class ServerCore<Data, Out extends EventMap>
   }
 
   message(conn: ServerConnection<Data>, data: string | Uint8Array): void {
+    this.metrics.messagesIn++;
     const { rateLimit } = this.options;
     if (rateLimit) {
       // Created on the first message: it would be full by then anyway, and
@@ -277,6 +352,7 @@ export class ServerCore<Data, Out extends EventMap>
   }
 
   closed(conn: ServerConnection<Data>, info: CloseInfo): void {
+    this.metrics.closed(info.code);
     this.requests.closed(conn, info.code);
     // An event client that never began its session: the application never saw it.
     if (this.sessions.closedHandshaking(conn)) return;
@@ -359,11 +435,82 @@ export class ServerCore<Data, Out extends EventMap>
     this.events.dispatch("resume", conn.request, conn);
   }
 
+  rejected(conn: ServerConnection<Data>, refusal: Refusal): void {
+    const request = conn.request.method === "" ? undefined : conn.request;
+    const upgrade = request !== undefined && isWebSocketUpgrade(request);
+    this.metrics.refused(refusal.status, upgrade || request === undefined);
+    this.reportRejection({
+      status: refusal.status,
+      reason: refusal.reason,
+      cause: refusal.cause,
+      remoteAddress: conn.remoteAddress,
+      request,
+      upgrade,
+    });
+  }
+
+  /**
+   * A refused request, to the `rejected` handlers, or else to the logger
+   * (at info).
+   */
+  reportRejection(info: RejectInfo): void {
+    if (this.events.has("rejected")) {
+      this.events.dispatch("rejected", info, undefined);
+      return;
+    }
+    const logger = this.logger;
+    if (logger === undefined) return;
+    try {
+      if (!logger.enabled("info")) return;
+      logger.log("info", describeRejection(info), rejectionFields(info));
+    } catch (error) {
+      // The application's logger failed: the last resort says so.
+      this.#fallbackLog.error(error);
+    }
+  }
+
+  served(_conn: ServerConnection<Data>, status: number): void {
+    this.metrics.served(status);
+  }
+
   // ── internals ─────────────────────────────────────────────────────────
+
+  /** The metrics and readiness endpoints, when the request is for one. */
+  #builtinResponse(request: HttpRequest): Response | undefined {
+    const { metrics, readiness } = this.options;
+    if (metrics === undefined && readiness === undefined) return undefined;
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      return undefined;
+    }
+    if (request.path === metrics) {
+      const format = negotiateMetricsFormat(request.headers.get("accept"));
+      return new Response(this.metricsText(format), {
+        headers: {
+          "Content-Type": METRICS_CONTENT_TYPES[format],
+          "Cache-Control": "no-store",
+        },
+      });
+    }
+    if (request.path === readiness) {
+      const ready = this.ready;
+      return new Response(
+        JSON.stringify({ status: ready ? "ready" : "not ready" }),
+        {
+          status: ready ? 200 : 503,
+          headers: {
+            "Content-Type": "application/json",
+            "Cache-Control": "no-store",
+          },
+        },
+      );
+    }
+    return undefined;
+  }
 
   #overRate(conn: ServerConnection<Data>): void {
     const { rateLimit } = this.options;
     if (!rateLimit || conn.readyState !== ReadyState.Open) return;
+    this.metrics.rateLimited++;
     const error = new ProtocolError(
       "policy",
       `Rate limit exceeded: over ${rateLimit.messages} messages in ${rateLimit.interval} ms`,
