@@ -8,6 +8,10 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { UsageError } from "../src/protocol/errors.ts";
+import type { EventMap } from "../src/driver/connection.ts";
+import { Server } from "../src/server/server.ts";
+import { memoryEngine } from "../engines/memory.ts";
+import { FakeClock } from "./_fake_clock.ts";
 import { isResumeToken } from "../src/events/session_messages.ts";
 import {
   DisconnectedError,
@@ -84,6 +88,10 @@ describe("sessions: beginning one", () => {
     await until(() => raw.received.length === 1, "the answer");
     // The library's hello means nothing here: no session message.
     assert.deepEqual(raw.received, [{ ack: 1, data: 3 }]);
+    assertSessions(target, { handshaking: 0, live: 0, suspended: 0 });
+    // Its end keeps nothing: it had no session.
+    raw.socket.drop();
+    await until(() => target.server.connections.size === 0, "closed");
     assertSessions(target, { handshaking: 0, live: 0, suspended: 0 });
     await stop(target);
   });
@@ -477,6 +485,41 @@ describe("requests both ways", () => {
       DisconnectedError,
     );
     await stop(target);
+  });
+
+  test("answers are typed by the server's fourth type parameter", async () => {
+    interface Out extends EventMap {
+      confirm: { q: string };
+    }
+    interface Answers extends EventMap {
+      confirm: boolean;
+    }
+    const clock = new FakeClock();
+    const engine = memoryEngine({ clock });
+    const server = new Server<Record<string, unknown>, EventMap, Out, Answers>(
+      engine,
+      { hostname: "127.0.0.1", port: 0 },
+    );
+    const answers: boolean[] = [];
+    server.on("open", async (_request, conn) => {
+      // The answer's type is Answers["confirm"]: no cast.
+      const yes: boolean = await conn.ask("confirm", { q: "sure?" });
+      answers.push(yes);
+    });
+    await server.listen();
+    const { client } = memoryClient({
+      server: server as unknown as Server,
+      engine,
+      clock,
+      log: [],
+      url: `ws://127.0.0.1:${server.port}/`,
+    });
+    client.on("confirm", (data) => (data as { q: string }).q === "sure?");
+    await until(() => answers.length === 1, "the typed answer");
+    assert.deepEqual(answers, [true]);
+    client.close();
+    await until(() => server.connections.size === 0, "closed");
+    await server.stop({ timeout: 100 });
   });
 
   test("past 1024 waiting requests on one connection the next rejects with TooManyRequestsError", async () => {
