@@ -49,6 +49,7 @@ export type {
   WebSocketConnection,
 } from "./src/driver/connection.ts";
 export type { Group, SendFilter } from "./src/server/group.ts";
+export type { SessionCounts, SessionSettings } from "./src/server/sessions.ts";
 export type { ConnectionSet } from "./src/server/connection_set.ts";
 
 // The client

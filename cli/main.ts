@@ -127,6 +127,8 @@ async function start(config: CliConfig): Promise<void> {
   const options: ServerOptions = {
     hostname: config.host,
     port: config.port,
+    // The browser event client at /anyws.js: the demo chat's page loads it.
+    clientScript: true,
     ...config.limits,
     logger,
     readiness: "/readyz",

@@ -24,6 +24,11 @@ export type {
   Backplane,
   BackplaneHandler,
   BackplaneStatus,
+  SessionStorage,
 } from "./backplane.ts";
 export type { ClusterNodeOptions } from "./cluster_node.ts";
-export { MemoryBackplane, MemoryHub } from "./memory_backplane.ts";
+export {
+  MemoryBackplane,
+  MemoryHub,
+  type MemoryHubOptions,
+} from "./memory_backplane.ts";

@@ -32,6 +32,8 @@ import {
   type ServerOptions,
 } from "./options.ts";
 import { isCustomEvent, ServerCore } from "./server_core.ts";
+import { isLibraryEvent } from "../events/names.ts";
+import type { SessionCounts } from "./sessions.ts";
 import {
   type SchemaOutput,
   type StandardSchema,
@@ -68,8 +70,10 @@ export { RESERVED_EVENTS } from "./event_router.ts";
  * ```
  */
 export interface MessageHandler<Data = Record<string, unknown>> {
-  /** A connection opened. */
+  /** A connection opened (for an event client: a new session began). */
   onOpen?(request: HttpRequest, conn: Connection<Data>): unknown;
+  /** An event client's session was resumed on a new connection. */
+  onResume?(request: HttpRequest, conn: Connection<Data>): unknown;
   /** A message arrived that no custom event handler took. */
   onMessage?(data: string | Uint8Array, conn: Connection<Data>): unknown;
   /** A connection closed. */
@@ -155,6 +159,7 @@ export class Server<
   Data = Record<string, unknown>,
   In extends EventMap = EventMap,
   Out extends EventMap = EventMap,
+  Answers extends EventMap = EventMap,
 > {
   /** The options in force, defaults filled in. */
   readonly options: ResolvedServerOptions;
@@ -209,6 +214,14 @@ export class Server<
     );
   }
 
+  /**
+   * The event clients' sessions now: connections waiting for their hello,
+   * connections with a session, suspended sessions kept in memory.
+   */
+  get sessions(): SessionCounts {
+    return this.#core.sessions.counts;
+  }
+
   /** The bound port (valid once {@link listen} resolved). */
   get port(): number {
     return this.#listener?.port ?? this.options.port;
@@ -240,23 +253,30 @@ export class Server<
     return `${scheme}://${host}:${this.port}`;
   }
 
-  /** A connection opened; `request` is its HTTP upgrade request. */
+  /**
+   * A connection opened; `request` is its HTTP upgrade request. An event
+   * client (`?anyws=1`) opens once its hello is answered, and only for a
+   * new session: a restored one is `resume`.
+   */
   on(
-    event: "open",
-    handler: (request: HttpRequest, conn: Connection<Data, Out>) => unknown,
+    event: "open" | "resume",
+    handler: (
+      request: HttpRequest,
+      conn: Connection<Data, Out, Answers>,
+    ) => unknown,
   ): () => void;
   /** A message arrived: a string for text, a Uint8Array for binary. */
   on(
     event: "message",
     handler: (
       data: string | Uint8Array,
-      conn: Connection<Data, Out>,
+      conn: Connection<Data, Out, Answers>,
     ) => unknown,
   ): () => void;
   /** A connection closed. */
   on(
     event: "close",
-    handler: (info: CloseInfo, conn: Connection<Data, Out>) => unknown,
+    handler: (info: CloseInfo, conn: Connection<Data, Out, Answers>) => unknown,
   ): () => void;
   /**
    * The server refused a request (a handshake, or a plain HTTP request it
@@ -272,13 +292,16 @@ export class Server<
     event: "error",
     handler: (
       error: unknown,
-      conn: Connection<Data, Out> | undefined,
+      conn: Connection<Data, Out, Answers> | undefined,
     ) => unknown,
   ): () => void;
   /** A connection's `bufferedAmount` fell back under `drainThreshold`. */
   on(
     event: "drain",
-    handler: (bufferedAmount: number, conn: Connection<Data, Out>) => unknown,
+    handler: (
+      bufferedAmount: number,
+      conn: Connection<Data, Out, Answers>,
+    ) => unknown,
   ): () => void;
   /**
    * A connection joined a room; `size` is the room's new member count (on
@@ -288,7 +311,7 @@ export class Server<
     event: "join" | "leave",
     handler: (
       presence: { room: string; size: number },
-      conn: Connection<Data, Out>,
+      conn: Connection<Data, Out, Answers>,
     ) => unknown,
   ): () => void;
   /**
@@ -308,7 +331,7 @@ export class Server<
     event: K,
     handler: (
       data: SchemaOutput<Schema>,
-      conn: Connection<Data, Out>,
+      conn: Connection<Data, Out, Answers>,
     ) => unknown,
     options: { schema: Schema },
   ): () => void;
@@ -318,7 +341,7 @@ export class Server<
    */
   on<K extends string & keyof In>(
     event: K,
-    handler: (data: In[K], conn: Connection<Data, Out>) => unknown,
+    handler: (data: In[K], conn: Connection<Data, Out, Answers>) => unknown,
   ): () => void;
   /**
    * Adds a handler for `event`; several handlers per event run in
@@ -329,6 +352,11 @@ export class Server<
     handler: AnyHandler,
     options?: { schema?: StandardSchema },
   ): () => void {
+    if (isLibraryEvent(event)) {
+      throw new UsageError(
+        `Event names starting with "anyws:" are reserved for the library: ${event}`,
+      );
+    }
     if (options?.schema !== undefined) {
       handler = withSchema(event, options.schema, handler);
     }
@@ -350,6 +378,9 @@ export class Server<
     const offs: Array<() => void> = [];
     if (handler.onOpen) {
       offs.push(this.on("open", handler.onOpen.bind(handler)));
+    }
+    if (handler.onResume) {
+      offs.push(this.on("resume", handler.onResume.bind(handler)));
     }
     if (handler.onMessage) {
       offs.push(this.on("message", handler.onMessage.bind(handler)));
@@ -595,6 +626,7 @@ export class Server<
       () => core.connections.open.values(),
     );
     this.#cluster?.start();
+    core.sessions.start();
     core.stopping = false;
     core.ready = true;
   }
@@ -684,6 +716,8 @@ export class Server<
       for (const driver of connections.every()) driver.terminate();
       await connections.whenAllReleased(1000, clock);
     }
+    // The sessions closed on purpose were discarded; none is left to resume.
+    this.#core.sessions.stop();
     this.#core.flushLog();
   }
 }

@@ -10,12 +10,13 @@
 import type { CloseInfo } from "../driver/connection.ts";
 import { ServerConnection } from "./server_connection.ts";
 import type { Refusal, ServerHost, UpgradeDecision } from "./server_host.ts";
-import type { Clock } from "../shared/clock.ts";
+import { type Clock, followClock } from "../shared/clock.ts";
 import type { Engine } from "../driver/engine.ts";
 import { DeflateContexts } from "../protocol/deflate/deflate_contexts.ts";
 import { FlushScheduler } from "../driver/flush_scheduler.ts";
 import { CloseCode } from "../protocol/close_code.ts";
 import { ProtocolError, UsageError } from "../protocol/errors.ts";
+import { isLibraryEvent } from "../events/names.ts";
 import { FrameBuffers } from "../protocol/frame_buffers.ts";
 import type { HttpRequest } from "../protocol/http_request.ts";
 import { ReadyState } from "../protocol/protocol_events.ts";
@@ -29,6 +30,10 @@ import { TokenBucket } from "./rate_limiter.ts";
 import { type Presence, Rooms } from "./rooms.ts";
 import { decideUpgrade } from "./upgrade_policy.ts";
 import type { EventMap } from "../driver/connection.ts";
+import { ClientRequests } from "./client_requests.ts";
+import { answerClientScript } from "./client_script.ts";
+import { ServerSessions } from "./sessions.ts";
+import type { SessionSnapshot } from "./session_store.ts";
 import { TrafficCounters } from "../driver/traffic_counters.ts";
 import { isWebSocketUpgrade } from "../protocol/server_handshake.ts";
 import { type Logger, resolveLogger } from "./logger.ts";
@@ -108,6 +113,10 @@ export class ServerCore<Data, Out extends EventMap>
   customEvents = 0;
   /** The cluster this server is a node of, if any. */
   cluster: CoreCluster<Data> | undefined;
+  /** The sessions of the event clients (hello, resume, suspend). */
+  readonly sessions: ServerSessions<Data>;
+  /** The server's requests to its clients, per connection with some waiting. */
+  readonly requests: ClientRequests<ServerConnection<Data>>;
   /** What the drivers count (see `server.metrics()`). */
   readonly counters: TrafficCounters = new TrafficCounters();
   /** The rest of the metrics. */
@@ -162,11 +171,22 @@ export class ServerCore<Data, Out extends EventMap>
         ),
       this.metrics,
     );
-    this.#router = new EventRouter(
-      this.events,
-      options,
-      (error, conn) => this.errored(error, conn),
-    );
+    // The engine's clock replaces this one in listen(): follow it.
+    const following = followClock(() => this.clock);
+    this.requests = new ClientRequests({ clock: following });
+    this.sessions = new ServerSessions<Data>({
+      clock: following,
+      open: this.connections.open,
+      limits: options,
+      handshakeTimeout: options.handshakeTimeout,
+      began: (conn, restored) => this.#began(conn, restored),
+      errored: (error, conn) => this.errored(error, conn),
+    }, options.sessions);
+    this.#router = new EventRouter(this.events, options, {
+      errored: (error, conn) => this.errored(error, conn),
+      answered: (conn, answer) => this.requests.settle(conn, answer),
+      libraryEvent: (conn, event) => this.sessions.libraryEvent(conn, event),
+    });
   }
 
   /**
@@ -233,6 +253,11 @@ export class ServerCore<Data, Out extends EventMap>
     body: Uint8Array | null,
     remoteAddress: string,
   ): Response | Promise<Response> | undefined {
+    const script = this.options.clientScript;
+    if (script !== false) {
+      const answer = answerClientScript(request, script);
+      if (answer !== undefined) return answer;
+    }
     const builtin = this.#builtinResponse(request);
     if (builtin !== undefined) return builtin;
     const handler = this.requestHandler;
@@ -275,6 +300,8 @@ export class ServerCore<Data, Out extends EventMap>
 
   opened(conn: ServerConnection<Data>): void {
     this.metrics.opened++;
+    // An event client is opened for the application once its hello is answered.
+    if (this.sessions.intercept(conn)) return;
     this.connections.opened(conn);
     this.events.dispatch("open", conn.request, conn);
   }
@@ -294,10 +321,20 @@ export class ServerCore<Data, Out extends EventMap>
         return;
       }
     }
-    if (
-      this.customEvents > 0 && typeof data === "string" &&
-      this.#router.route(conn, data)
-    ) return;
+    const sessions = this.sessions;
+    if (sessions.handshaking(conn)) {
+      sessions.received(conn, data);
+      return;
+    }
+    if (typeof data === "string") {
+      // JSON is parsed only when something can take it: an event handler,
+      // a request waiting for its answer, an event client's protocol.
+      const eventClient = sessions.has(conn);
+      if (
+        (this.customEvents > 0 || eventClient || this.requests.has(conn)) &&
+        this.#router.route(conn, data, eventClient)
+      ) return;
+    }
     this.events.dispatch("message", data, conn);
   }
 
@@ -316,9 +353,14 @@ export class ServerCore<Data, Out extends EventMap>
 
   closed(conn: ServerConnection<Data>, info: CloseInfo): void {
     this.metrics.closed(info.code);
+    this.requests.closed(conn, info.code);
+    // An event client that never began its session: the application never saw it.
+    if (this.sessions.closedHandshaking(conn)) return;
     this.connections.closed(conn);
     this.cluster?.closed(conn);
     this.events.dispatch("close", info, conn);
+    // Its snapshot, if it is suspended, is taken before it leaves its rooms.
+    this.sessions.closed(conn, info);
     this.rooms.removeAll(conn);
   }
 
@@ -345,6 +387,52 @@ export class ServerCore<Data, Out extends EventMap>
 
   released(conn: ServerConnection<Data>): void {
     this.connections.released(conn);
+  }
+
+  ask(
+    conn: ServerConnection<Data>,
+    event: string,
+    data: unknown,
+    options: { timeout?: number } | undefined,
+  ): Promise<unknown> {
+    if (isLibraryEvent(event)) {
+      return Promise.reject(
+        new UsageError(`Event names starting with "anyws:" are reserved`),
+      );
+    }
+    return this.requests.request(
+      conn,
+      (text) => conn.send(text),
+      event,
+      data,
+      options,
+    );
+  }
+
+  ending(conn: ServerConnection<Data>): void {
+    this.sessions.ending(conn);
+  }
+
+  /**
+   * An event client's session began (its session message is sent): it is
+   * open for the application now. A resumed one gets its user and rooms
+   * back (a `join` each, as at any join: presence saw it leave when its
+   * connection dropped), then `resume`; a new one gets `open`.
+   */
+  #began(
+    conn: ServerConnection<Data>,
+    restored: SessionSnapshot<Data> | undefined,
+  ): void {
+    this.connections.opened(conn);
+    if (restored === undefined) {
+      this.events.dispatch("open", conn.request, conn);
+      return;
+    }
+    if (restored.user !== undefined) this.setUser(conn, restored.user);
+    for (const room of restored.rooms) {
+      if (!conn.join(room) && conn.readyState !== ReadyState.Open) break;
+    }
+    this.events.dispatch("resume", conn.request, conn);
   }
 
   rejected(conn: ServerConnection<Data>, refusal: Refusal): void {
@@ -436,5 +524,5 @@ export class ServerCore<Data, Out extends EventMap>
 
 /** Whether `event` is a name a client's JSON message may trigger. */
 export function isCustomEvent(event: string): boolean {
-  return !RESERVED_EVENTS.has(event);
+  return !RESERVED_EVENTS.has(event) && !isLibraryEvent(event);
 }

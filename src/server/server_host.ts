@@ -93,6 +93,15 @@ export interface ServerHost<Data = Record<string, unknown>>
   leave(conn: ServerConnection<Data>, room: string): boolean;
   userOf(conn: ServerConnection<Data>): string | undefined;
   setUser(conn: ServerConnection<Data>, user: string | undefined): void;
+  /** Sends `event` as a request to the client of `conn` and resolves with its answer. */
+  ask(
+    conn: ServerConnection<Data>,
+    event: string,
+    data: unknown,
+    options: { timeout?: number } | undefined,
+  ): Promise<unknown>;
+  /** The application (or `stop()`) is closing `conn` on purpose. */
+  ending(conn: ServerConnection<Data>): void;
   /** The HTTP side refused the request (`conn.request` is empty when its head was unreadable). */
   rejected(conn: ServerConnection<Data>, refusal: Refusal): void;
   /** The application's request handler answered a plain request with `status`. */
