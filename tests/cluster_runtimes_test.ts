@@ -247,7 +247,7 @@ describe("a cluster of a Deno, a Bun and a Node server on one Redis", () => {
           redis.url,
         ]);
         const [, port] = await server.line(
-          /^bench_server listening on ws:\/\/127\.0\.0\.1:(\d+)$/,
+          /^bench_server listening on ws:\/\/127\.0\.0\.1:(\d+) \(no compression\)$/,
           60_000,
         );
         servers.push({ server, port: Number(port) });

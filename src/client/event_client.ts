@@ -45,6 +45,7 @@ import {
 import type { Disconnect } from "./reconnect_policy.ts";
 import { SendQueue, utf8Length } from "./send_queue.ts";
 import type { SocketCloseEvent, SocketLike } from "./socket_like.ts";
+import { webSocketUrl } from "./websocket_url.ts";
 
 /**
  * Options of {@link EventClient.request}.
@@ -155,7 +156,7 @@ export class EventClient<
    * URL or option that cannot work.
    */
   constructor(url: string | URL, options: EventClientOptions = {}) {
-    const parsed = parseUrl(url);
+    const parsed = webSocketUrl(url);
     this.url = parsed.href;
     this.#options = resolveClientOptions(options);
     if (this.#options.session) {
@@ -747,29 +748,6 @@ export class EventClient<
   #reportError(error: Error): void {
     if (this.#events.has("error")) this.#events.emit("error", error);
   }
-}
-
-/** The URL as a WebSocket URL; throws a `UsageError` when it cannot be one. */
-function parseUrl(url: string | URL): URL {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError(`Invalid URL: ${url}`);
-  }
-  if (parsed.protocol === "http:") parsed.protocol = "ws:";
-  else if (parsed.protocol === "https:") parsed.protocol = "wss:";
-  if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") {
-    throw new UsageError(
-      `Unsupported URL scheme ${parsed.protocol} (use ws:, wss:, http: or https:)`,
-    );
-  }
-  // RFC 6455 §3: "Fragment identifiers are meaningless in the context of
-  // WebSocket URIs and MUST NOT be used on these URIs."
-  if (parsed.hash !== "") {
-    throw new UsageError(`A WebSocket URL has no fragment: ${parsed.href}`);
-  }
-  return parsed;
 }
 
 /** Bytes a socket can send: over a plain ArrayBuffer (a copy otherwise). */

@@ -6,16 +6,22 @@
 
 import type { TlsOptions } from "../driver/engine.ts";
 import { UsageError } from "../protocol/errors.ts";
-import {
-  type DeflateOptions,
-  type ResolvedDeflateOptions,
-  resolveDeflateOptions,
+import type {
+  DeflateOptions,
+  ResolvedDeflateOptions,
 } from "../protocol/deflate/options.ts";
+import {
+  checkRanges,
+  CONNECTION_OPTION_RANGES,
+  resolveDeflateOption,
+} from "../driver/connection_options.ts";
 import type { UpgradeRequest } from "../protocol/server_handshake.ts";
 import type { HttpRequest } from "../protocol/http_request.ts";
 import type { OriginRule } from "./origin_policy.ts";
 import type { Backplane } from "../cluster/backplane.ts";
 import type { ClusterOptions } from "./cluster_binding.ts";
+import type { SessionSettings } from "./sessions.ts";
+import type { Logger, LoggerOptions } from "./logger.ts";
 
 /**
  * What an {@link Authorize} hook answers: `true`/`false`, or an object that
@@ -147,6 +153,13 @@ export interface ServerOptions {
   port?: number;
   /** Serve `wss://` with this PEM certificate and key. */
   tls?: TlsOptions;
+  /**
+   * Listen on this Unix domain socket path instead of `hostname:port`
+   * (behind a reverse proxy on the same machine). Remove a socket file left
+   * by an earlier run before listening. Connections through it have an
+   * empty `remoteAddress`, so they share one `maxConnectionsPerIp` count.
+   */
+  socketPath?: string;
   /** Largest message accepted, summed over its fragments (close 1009 beyond). Default 16 MiB. */
   maxMessageSize?: number;
   /** Largest single frame accepted (close 1009 beyond). Default: `maxMessageSize`. */
@@ -238,6 +251,45 @@ export interface ServerOptions {
   backplane?: Backplane;
   /** The cluster node's settings (with `backplane`): namespace, node name, heartbeat, timeouts. */
   cluster?: ClusterOptions;
+  /**
+   * Session resume for event clients (those connecting with `?anyws=1`,
+   * like anyws's `EventClient`): a client that reconnects within `window`
+   * ms after its connection dropped gets back its id, rooms, user and
+   * `data`, and the server emits `resume` instead of `open`. `false`: every
+   * connection begins a new session. Default `true`: a window of 120,000
+   * ms and at most 10,000 suspended sessions (the oldest go first). On a
+   * clustered server whose backplane has a shared storage (Redis) the
+   * sessions are kept there and resume on any node; `data` must then be
+   * JSON. docs/design.md, "Sessions and requests".
+   */
+  sessions?: boolean | { window?: number; maxSessions?: number };
+  /**
+   * Serve the browser event client, one dependency-free ES module, on
+   * this server's port: `true` at `/anyws.js`, or a path of your own.
+   * It is answered before the `request` handler, with an ETag (and 304 to
+   * `If-None-Match`). Default `false`.
+   */
+  clientScript?: boolean | string;
+  /**
+   * Where the library logs: a {@link Logger}, or options for one (level,
+   * plain or JSON lines). It logs the requests it refuses (at info, when no
+   * `rejected` handler is registered) and the errors no `error` handler takes
+   * (at error, rate-limited). Default: none; unhandled errors then go to
+   * the fallback line on the console, and nothing else is printed.
+   */
+  logger?: Logger | LoggerOptions | false;
+  /**
+   * Serve the metrics in the Prometheus text format on this path of the
+   * HTTP side (`GET`, before the `request` handler), such as `"/metrics"`;
+   * OpenMetrics when the scraper asks for it. Default: not served.
+   */
+  metrics?: string;
+  /**
+   * Answer readiness probes on this path (`GET`, before the `request`
+   * handler), such as `"/readyz"`: 200 while the server takes new
+   * connections, 503 from `stop()` on. Default: not served.
+   */
+  readiness?: string;
 }
 
 /**
@@ -261,6 +313,12 @@ export type ResolvedServerOptions =
       | "deflate"
       | "backplane"
       | "cluster"
+      | "sessions"
+      | "clientScript"
+      | "socketPath"
+      | "logger"
+      | "metrics"
+      | "readiness"
     >
   >
   & Pick<
@@ -272,10 +330,18 @@ export type ResolvedServerOptions =
     | "request"
     | "backplane"
     | "cluster"
+    | "socketPath"
+    | "logger"
+    | "metrics"
+    | "readiness"
   >
   & {
     /** The permessage-deflate settings, or `false` when it is off. */
     readonly deflate: ResolvedDeflateOptions | false;
+    /** Session resume: on or off, its window and bound. */
+    readonly sessions: SessionSettings;
+    /** The path the browser client is served at, or `false`. */
+    readonly clientScript: string | false;
   };
 
 /**
@@ -312,6 +378,12 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ResolvedServerOptions> = Object
     rateLimit: { messages: 10_000, interval: 1_000, action: "close" as const },
     deflate: false as const,
     reusePort: false,
+    sessions: Object.freeze({
+      enabled: true,
+      window: 120_000,
+      maxSessions: 10_000,
+    }),
+    clientScript: false as const,
   });
 
 /**
@@ -320,18 +392,9 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ResolvedServerOptions> = Object
  * a failure on the first connection.
  */
 const RANGES: Readonly<Record<NumericKey, readonly [number, number]>> = {
+  ...CONNECTION_OPTION_RANGES,
   port: [0, 65535],
-  maxMessageSize: [1, 2 ** 53 - 1],
-  maxFrameSize: [1, 2 ** 53 - 1],
-  maxHeadBytes: [64, 1024 * 1024],
   maxRequestBodySize: [0, 2 ** 32],
-  maxHeaderCount: [1, 10_000],
-  handshakeTimeout: [0, 2 ** 31 - 1],
-  closeTimeout: [0, 2 ** 31 - 1],
-  pingInterval: [0, 2 ** 31 - 1],
-  idleTimeout: [0, 2 ** 31 - 1],
-  maxBufferedAmount: [0, 2 ** 53 - 1],
-  drainThreshold: [0, 2 ** 53 - 1],
   maxConnections: [0, 2 ** 31 - 1],
   maxConnectionsPerIp: [0, 2 ** 31 - 1],
   maxJsonSize: [0, 2 ** 30],
@@ -380,7 +443,9 @@ export function resolveServerOptions(
     ...DEFAULT_SERVER_OPTIONS,
     maxFrameSize: maxMessageSize,
     ...withoutUndefined(options),
-    deflate: resolveDeflate(deflate),
+    deflate: resolveDeflateOption(deflate),
+    sessions: resolveSessions(options.sessions),
+    clientScript: resolveClientScript(options.clientScript),
   };
   if (typeof resolved.hostname !== "string" || resolved.hostname === "") {
     throw new UsageError(
@@ -389,20 +454,7 @@ export function resolveServerOptions(
       } (a host name or IP address, such as "127.0.0.1")`,
     );
   }
-  for (const key of Object.keys(RANGES) as NumericKey[]) {
-    const value = resolved[key];
-    const [min, max] = RANGES[key];
-    if (
-      typeof value !== "number" || !Number.isInteger(value) || value < min ||
-      value > max
-    ) {
-      throw new UsageError(
-        `Invalid option ${key}: ${
-          typeof value === "string" ? JSON.stringify(value) : String(value)
-        } (an integer from ${min} to ${max})`,
-      );
-    }
-  }
+  checkRanges(resolved as unknown as Record<string, unknown>, RANGES);
   const { rateLimit } = resolved;
   if (
     rateLimit !== false &&
@@ -416,6 +468,30 @@ export function resolveServerOptions(
         JSON.stringify(rateLimit)
       } (false, or { messages: integer > 0, interval: ms > 0, action?: "close" | "drop" })`,
     );
+  }
+  const { socketPath } = resolved;
+  if (
+    socketPath !== undefined &&
+    (typeof socketPath !== "string" || socketPath === "")
+  ) {
+    throw new UsageError(
+      `Invalid option socketPath: ${
+        JSON.stringify(socketPath)
+      } (a file system path)`,
+    );
+  }
+  for (const key of ["metrics", "readiness"] as const) {
+    const value = resolved[key];
+    if (
+      value !== undefined &&
+      (typeof value !== "string" || !/^\/[\x21-\x7e]*$/.test(value))
+    ) {
+      throw new UsageError(
+        `Invalid option ${key}: ${JSON.stringify(value)} (a path such as "/${
+          key === "metrics" ? "metrics" : "readyz"
+        }")`,
+      );
+    }
   }
   for (const key of ["authorize", "request"] as const) {
     const value = resolved[key];
@@ -467,20 +543,57 @@ export function resolveServerOptions(
   return resolved;
 }
 
-/** The `deflate` option: off, on with the defaults, or on with these options. */
-function resolveDeflate(
-  deflate: boolean | DeflateOptions | undefined,
-): ResolvedDeflateOptions | false {
-  if (deflate === undefined || deflate === false) return false;
-  if (deflate === true) return resolveDeflateOptions({});
-  if (typeof deflate !== "object" || deflate === null) {
+/** The `sessions` option: on with the defaults, off, or on with these bounds. */
+function resolveSessions(
+  sessions: ServerOptions["sessions"],
+): SessionSettings {
+  const defaults = DEFAULT_SERVER_OPTIONS.sessions;
+  if (sessions === undefined || sessions === true) return defaults;
+  if (sessions === false) return { ...defaults, enabled: false };
+  const usage =
+    "(true, false, or { window?: ms from 1 to 2147483647, maxSessions?: integer from 0 to 2147483647 })";
+  if (typeof sessions !== "object" || sessions === null) {
     throw new UsageError(
-      `Invalid option deflate: ${
-        String(deflate)
-      } (true, false or deflate options)`,
+      `Invalid option sessions: ${String(sessions)} ${usage}`,
     );
   }
-  return resolveDeflateOptions(deflate);
+  const { window = defaults.window, maxSessions = defaults.maxSessions } =
+    sessions;
+  for (
+    const [name, value, min] of [
+      ["window", window, 1],
+      ["maxSessions", maxSessions, 0],
+    ] as const
+  ) {
+    if (
+      typeof value !== "number" || !Number.isInteger(value) || value < min ||
+      value > 2 ** 31 - 1
+    ) {
+      throw new UsageError(
+        `Invalid option sessions.${name}: ${String(value)} ${usage}`,
+      );
+    }
+  }
+  return { enabled: true, window, maxSessions };
+}
+
+/** The `clientScript` option: off, `/anyws.js`, or a path. */
+function resolveClientScript(
+  clientScript: ServerOptions["clientScript"],
+): string | false {
+  if (clientScript === undefined || clientScript === false) return false;
+  if (clientScript === true) return "/anyws.js";
+  if (
+    typeof clientScript !== "string" ||
+    !/^\/[^\s?#]{0,1023}$/.test(clientScript)
+  ) {
+    throw new UsageError(
+      `Invalid option clientScript: ${
+        JSON.stringify(clientScript)
+      } (true, false, or a path such as "/anyws.js": starts with /, no query, no spaces)`,
+    );
+  }
+  return clientScript;
 }
 
 function withoutUndefined(options: ServerOptions): ServerOptions {

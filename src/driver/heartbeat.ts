@@ -1,12 +1,13 @@
 /**
- * The server's heartbeat: one timer for all connections, pinging the
- * silent ones and closing those silent past the idle timeout.
+ * The heartbeat: one timer for many connections (a server's) or for one (a
+ * client's), pinging the silent ones and closing those silent past the
+ * idle timeout.
  *
  * @module
  */
 
-import type { ServerConnection } from "./server_connection.ts";
 import type { Clock } from "../shared/clock.ts";
+import type { ConnectionDriver } from "./connection_driver.ts";
 
 /**
  * Starts the heartbeat of `connections` every `pingInterval` (or
@@ -17,8 +18,8 @@ import type { Clock } from "../shared/clock.ts";
  * ```ts
  * import { startHeartbeat } from "./heartbeat.ts";
  * import { systemClock } from "../shared/clock.ts";
- * import type { ServerConnection } from "./server_connection.ts";
- * const open = new Map<string, ServerConnection<unknown>>();
+ * import type { ConnectionDriver } from "./connection_driver.ts";
+ * const open = new Map<string, ConnectionDriver<unknown>>();
  * const stop = startHeartbeat(systemClock, { pingInterval: 30_000, idleTimeout: 60_000 }, () => open.values());
  * stop?.();
  * ```
@@ -26,7 +27,7 @@ import type { Clock } from "../shared/clock.ts";
 export function startHeartbeat<Data>(
   clock: Clock,
   options: { pingInterval: number; idleTimeout: number },
-  connections: () => Iterable<ServerConnection<Data>>,
+  connections: () => Iterable<ConnectionDriver<Data>>,
 ): (() => void) | undefined {
   const { pingInterval, idleTimeout } = options;
   const tick = pingInterval || idleTimeout;

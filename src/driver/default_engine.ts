@@ -1,19 +1,20 @@
 /**
- * The engine a `Server` created without one runs on. The server layer does
- * not import the engines: the package's entry point (`mod.ts`) registers
- * the runtime's engine here, so `new Server(options)` works there, while
- * the layers below stay free of any runtime.
+ * The engine a `Server` or a client created without one runs on. The
+ * layers under `mod.ts` do not import the engines: the package's entry
+ * point registers the runtime's engine here, so `new Server(options)` and
+ * `connect(url)` work there, while the layers below stay free of any
+ * runtime.
  *
  * @module
  */
 
-import type { Engine } from "../driver/engine.ts";
+import type { Engine } from "./engine.ts";
 import { UsageError } from "../protocol/errors.ts";
 
 let factory: (() => Engine) | undefined;
 
 /**
- * Sets what `new Server(options)` (no engine given) runs on.
+ * Sets what `new Server(options)` and `connect(url)` (no engine given) run on.
  *
  * @example
  * ```ts
@@ -28,8 +29,8 @@ export function setDefaultEngine(create: () => Engine): void {
 
 /**
  * A new default engine; throws a `UsageError` when none was registered
- * (the server was imported from inside the package, not from its entry
- * point, and given no engine).
+ * (the server or client was imported from inside the package, not from
+ * its entry point, and given no engine).
  *
  * @example
  * ```ts
@@ -40,7 +41,7 @@ export function setDefaultEngine(create: () => Engine): void {
 export function defaultEngine(): Engine {
   if (factory === undefined) {
     throw new UsageError(
-      "No engine: pass one (new Server(engine, options)) or import Server from @anyws/anyws",
+      "No engine: pass one (new Server(engine, options), connect(url, { engine })) or import from @anyws/anyws, which picks the runtime's",
     );
   }
   return factory();

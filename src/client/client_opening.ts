@@ -1,0 +1,263 @@
+/**
+ * The client's side of the opening handshake, as the driver's opening
+ * phase: read the server's response head, check it against what was
+ * offered (RFC 6455 §4.1), agree on permessage-deflate (RFC 7692 §5), then
+ * open the connection, or fail it with a reason (and the HTTP status of a
+ * refusal).
+ *
+ * @module
+ */
+
+import { computeAcceptKey } from "../protocol/accept_key.ts";
+import { validateAcceptResponse } from "../protocol/client_handshake.ts";
+import { acceptDeflateResponse } from "../protocol/deflate/client_negotiation.ts";
+import type { DeflateContexts } from "../protocol/deflate/deflate_contexts.ts";
+import { PerMessageDeflate } from "../protocol/deflate/per_message_deflate.ts";
+import type { ExtensionOffer } from "../protocol/extensions.ts";
+import {
+  type ResponseHead,
+  ResponseHeadReader,
+} from "../protocol/response_head_reader.ts";
+import type { OpeningPhase, OpenInit } from "../driver/connection_driver.ts";
+
+/**
+ * Why a connection attempt failed before it opened.
+ *
+ * @example
+ * ```ts
+ * import type { HandshakeFailure } from "./client_opening.ts";
+ * const refused: HandshakeFailure = {
+ *   message: "Unexpected response status: 503",
+ *   status: 503,
+ *   retryAfter: 5,
+ * };
+ * ```
+ */
+export interface HandshakeFailure {
+  /** What went wrong, for an error message. */
+  readonly message: string;
+  /** The HTTP status of a response that was not 101. */
+  readonly status?: number;
+  /** That response's `Retry-After`, in seconds. */
+  readonly retryAfter?: number;
+  /** That response's head. */
+  readonly response?: ResponseHead;
+}
+
+/**
+ * What the client offered, to check the response against.
+ *
+ * @example
+ * ```ts
+ * import type { ClientOffer } from "./client_opening.ts";
+ * const offer: ClientOffer = {
+ *   key: "dGhlIHNhbXBsZSBub25jZQ==",
+ *   protocols: ["chat"],
+ *   deflate: undefined,
+ *   limits: { maxHeadBytes: 16384, maxHeaderCount: 100 },
+ * };
+ * ```
+ */
+export interface ClientOffer {
+  /** The `Sec-WebSocket-Key` sent. */
+  readonly key: string;
+  /** The subprotocols offered. */
+  readonly protocols: readonly string[];
+  /** permessage-deflate's contexts and offers, when it was offered. */
+  readonly deflate:
+    | { contexts: DeflateContexts; offers: readonly ExtensionOffer[] }
+    | undefined;
+  /** Bounds of the response head. */
+  readonly limits: { maxHeadBytes: number; maxHeaderCount: number };
+}
+
+/**
+ * Where the opening phase reports: the client connection.
+ *
+ * @example
+ * ```ts
+ * import type { OpeningTarget } from "./client_opening.ts";
+ * const target: OpeningTarget = {
+ *   opened: () => true,
+ *   failed: (failure) => console.error(failure.message),
+ * };
+ * ```
+ */
+export interface OpeningTarget {
+  /** The handshake succeeded with `response`: open the connection. */
+  opened(init: OpenInit, response: ResponseHead): boolean;
+  /** The handshake failed: drop the connection for this reason. */
+  failed(failure: HandshakeFailure): void;
+}
+
+/**
+ * Reads and checks one server's answer to the client's upgrade request.
+ * The accept key is computed while the request travels, so that checking
+ * the answer waits for nothing in the usual case.
+ *
+ * @example
+ * ```ts
+ * import { ClientOpening } from "./client_opening.ts";
+ * const opening = new ClientOpening({
+ *   opened: () => true,
+ *   failed: (failure) => console.error(failure.message),
+ * }, {
+ *   key: "dGhlIHNhbXBsZSBub25jZQ==",
+ *   protocols: [],
+ *   deflate: undefined,
+ *   limits: { maxHeadBytes: 16384, maxHeaderCount: 100 },
+ * });
+ * opening.onData(new TextEncoder().encode("HTTP/1.1 404 Not Found\r\n\r\n"));
+ * // failed: "Unexpected response status: 404"
+ * ```
+ */
+export class ClientOpening implements OpeningPhase {
+  readonly #target: OpeningTarget;
+  readonly #offer: ClientOffer;
+  #reader: ResponseHeadReader | undefined;
+  #accept: string | undefined;
+  #response: ResponseHead | undefined;
+  /** Bytes after the head, kept until the head is checked. */
+  #early: Uint8Array[] | undefined;
+  #peerEnded = false;
+  #done = false;
+
+  /** Starts computing the expected accept key; the driver feeds the bytes. */
+  constructor(target: OpeningTarget, offer: ClientOffer) {
+    this.#target = target;
+    this.#offer = offer;
+    this.#reader = new ResponseHeadReader(offer.limits);
+    computeAcceptKey(offer.key).then(
+      (accept) => {
+        this.#accept = accept;
+        if (this.#response !== undefined) this.#check();
+      },
+      (error) =>
+        this.#fail({
+          message: `Could not compute the accept key: ${String(error)}`,
+        }),
+    );
+  }
+
+  onData(bytes: Uint8Array): void {
+    if (this.#done) return;
+    if (this.#response !== undefined) {
+      // Frames right behind the 101, while the accept key is computed.
+      (this.#early ??= []).push(bytes.slice());
+      return;
+    }
+    const result = this.#reader!.push(bytes);
+    switch (result.state) {
+      case "incomplete":
+        return;
+      case "error":
+        this.#fail({
+          message: `Invalid handshake response: ${result.message}`,
+        });
+        return;
+    }
+    this.#reader = undefined;
+    this.#response = result.response;
+    if (result.rest.length > 0) this.#early = [result.rest.slice()];
+    if (this.#accept !== undefined) this.#check();
+  }
+
+  onEnd(): boolean {
+    if (this.#done) return true;
+    if (this.#response !== undefined) {
+      // The whole answer is here: the server may have closed right after
+      // its close frame. The connection opens and reads it.
+      this.#peerEnded = true;
+      return false;
+    }
+    this.#fail({
+      message:
+        "The server closed the connection before answering the handshake",
+    });
+    return true;
+  }
+
+  #check(): void {
+    if (this.#done) return;
+    const response = this.#response!;
+    const offer = this.#offer;
+    const deflate = offer.deflate;
+    const checked = validateAcceptResponse(response, {
+      accept: this.#accept!,
+      protocols: offer.protocols,
+      extensions: deflate === undefined ? [] : ["permessage-deflate"],
+    });
+    if (!checked.ok) {
+      const refused = response.status !== 101;
+      this.#fail({
+        message: refused
+          ? `The server refused the upgrade: ${response.status}${
+            response.reason === "" ? "" : ` ${response.reason}`
+          }`
+          : `Invalid handshake response: ${checked.message}`,
+        ...(refused
+          ? {
+            status: response.status,
+            retryAfter: retryAfterSeconds(response.headers.get("retry-after")),
+            response,
+          }
+          : { response }),
+      });
+      return;
+    }
+    let perMessageDeflate: PerMessageDeflate | undefined;
+    if (deflate !== undefined) {
+      // RFC 7692 §5: the client fails the connection when the answer is not
+      // one of the offers it made.
+      const agreed = acceptDeflateResponse(
+        response.headers.get("sec-websocket-extensions"),
+        deflate.offers,
+        deflate.contexts.options,
+      );
+      if (!agreed.ok) {
+        this.#fail({
+          message: `Invalid handshake response: ${agreed.message}`,
+          response,
+        });
+        return;
+      }
+      if (agreed.parameters !== undefined) {
+        perMessageDeflate = new PerMessageDeflate(
+          deflate.contexts,
+          agreed.parameters,
+          "client",
+        );
+      }
+    }
+    this.#done = true;
+    const early = this.#early;
+    this.#early = undefined;
+    this.#target.opened({
+      protocol: checked.protocol ?? "",
+      early,
+      peerEnded: this.#peerEnded,
+      deflate: perMessageDeflate,
+    }, response);
+  }
+
+  #fail(failure: HandshakeFailure): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#early = undefined;
+    this.#reader = undefined;
+    this.#target.failed(failure);
+  }
+}
+
+/**
+ * RFC 9110 §10.2.3: `Retry-After = HTTP-date / delay-seconds`, as seconds
+ * from now; `undefined` when absent or unreadable.
+ */
+function retryAfterSeconds(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  const text = value.trim();
+  if (/^[0-9]+$/.test(text)) return Number(text);
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
