@@ -49,6 +49,8 @@ const ABORTED = 4;
 const CLOSED = 8;
 /** A write returned false (or a drain was asked for): onDrain once all is sent. */
 const NEED_DRAIN = 16;
+/** Node's own socket: each read is a buffer of its own (readsAreFresh). */
+const FRESH_READS = 32;
 
 /**
  * One Node socket, seen as a Transport.
@@ -96,8 +98,14 @@ export class NodeTransport implements Transport {
     }
   };
 
-  constructor(socket: Socket, accept: AcceptTransport) {
+  /**
+   * Makes `socket` a transport and hands it to `accept`. `freshReads`: the
+   * socket is Node's own, whose every read is a new buffer (views of it
+   * may be kept; see {@link Transport.readsAreFresh}).
+   */
+  constructor(socket: Socket, accept: AcceptTransport, freshReads = false) {
     this.#socket = socket;
+    if (freshReads) this.#flags = FRESH_READS;
     socket.setNoDelay(true);
     this.#handler = accept(this);
     // Shared listeners that find the transport on the socket: no closures
@@ -119,6 +127,10 @@ export class NodeTransport implements Transport {
   /** The peer's port, as the socket reports it. */
   get remotePort(): number {
     return this.#socket.remotePort ?? 0;
+  }
+
+  get readsAreFresh(): boolean {
+    return (this.#flags & FRESH_READS) !== 0;
   }
 
   /** The socket's 'data' event. */
@@ -152,13 +164,32 @@ export class NodeTransport implements Transport {
 
   write(bytes: Uint8Array): boolean {
     if (this.#flags & DONE) return true;
+    if (this.#send(bytes)) return true;
+    this.#flags |= NEED_DRAIN;
+    return false;
+  }
+
+  writeChunks(chunks: readonly Uint8Array[]): boolean {
+    if (this.#flags & DONE) return true;
+    // Corked, the writes are handed to the kernel together when uncorked:
+    // one writev() of all the chunks, none copied.
+    const socket = this.#socket;
+    socket.cork();
+    let ok = true;
+    for (let i = 0; i < chunks.length; i++) ok = this.#send(chunks[i]);
+    socket.uncork();
+    if (ok) return true;
+    this.#flags |= NEED_DRAIN;
+    return false;
+  }
+
+  /** One socket.write(), counted; its result. */
+  #send(bytes: Uint8Array): boolean {
     const size = bytes.length;
     this.#unsent += size;
     if (this.#oldest < 0) this.#oldest = size;
     else (this.#behind ??= []).push(size);
-    if (this.#socket.write(bytes, this.#written)) return true;
-    this.#flags |= NEED_DRAIN;
-    return false;
+    return this.#socket.write(bytes, this.#written);
   }
 
   requestDrain(): boolean {

@@ -555,6 +555,36 @@ function conformance(
     );
 
     check(
+      "readsAreFresh is claimed by Node's own sockets only, and holds: each read in a buffer of its own, left intact",
+      async () => {
+        const h = harness();
+        const reads: Array<[Uint8Array, Uint8Array]> = [];
+        const { listener, nextConn } = await serve(h, {
+          data: (_conn, bytes) => reads.push([bytes, bytes.slice()]),
+        }, tls?.());
+        const client = await h.connect(listener.port);
+        const conn = await nextConn();
+        let sent = 0;
+        for (let i = 0; i < 40; i++) {
+          client.write(pattern(100 + i * 97, sent));
+          sent += 100 + i * 97;
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        }
+        await conn.waiter.until(() => conn.received === sent, "every byte");
+        assert.equal(
+          conn.transport.readsAreFresh === true,
+          name.startsWith("node engine"),
+        );
+        if (conn.transport.readsAreFresh) {
+          const buffers = new Set(reads.map(([bytes]) => bytes.buffer));
+          assert.equal(buffers.size, reads.length);
+          for (const [bytes, copy] of reads) assert.deepEqual(bytes, copy);
+        }
+        await listener.close();
+      },
+    );
+
+    check(
       "Listener.close() stops accepting; accepted transports stay open",
       async () => {
         const h = harness();

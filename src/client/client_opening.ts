@@ -115,37 +115,23 @@ export class ClientOpening implements OpeningPhase {
   readonly #target: OpeningTarget;
   readonly #offer: ClientOffer;
   #reader: ResponseHeadReader | undefined;
-  #accept: string | undefined;
+  readonly #accept: string;
   #response: ResponseHead | undefined;
   /** Bytes after the head, kept until the head is checked. */
   #early: Uint8Array[] | undefined;
   #peerEnded = false;
   #done = false;
 
-  /** Starts computing the expected accept key; the driver feeds the bytes. */
+  /** Computes the expected accept key; the driver feeds the bytes. */
   constructor(target: OpeningTarget, offer: ClientOffer) {
     this.#target = target;
     this.#offer = offer;
     this.#reader = new ResponseHeadReader(offer.limits);
-    computeAcceptKey(offer.key).then(
-      (accept) => {
-        this.#accept = accept;
-        if (this.#response !== undefined) this.#check();
-      },
-      (error) =>
-        this.#fail({
-          message: `Could not compute the accept key: ${String(error)}`,
-        }),
-    );
+    this.#accept = computeAcceptKey(offer.key);
   }
 
   onData(bytes: Uint8Array): void {
     if (this.#done) return;
-    if (this.#response !== undefined) {
-      // Frames right behind the 101, while the accept key is computed.
-      (this.#early ??= []).push(bytes.slice());
-      return;
-    }
     const result = this.#reader!.push(bytes);
     switch (result.state) {
       case "incomplete":
@@ -159,7 +145,7 @@ export class ClientOpening implements OpeningPhase {
     this.#reader = undefined;
     this.#response = result.response;
     if (result.rest.length > 0) this.#early = [result.rest.slice()];
-    if (this.#accept !== undefined) this.#check();
+    this.#check();
   }
 
   onEnd(): boolean {
@@ -183,7 +169,7 @@ export class ClientOpening implements OpeningPhase {
     const offer = this.#offer;
     const deflate = offer.deflate;
     const checked = validateAcceptResponse(response, {
-      accept: this.#accept!,
+      accept: this.#accept,
       protocols: offer.protocols,
       extensions: deflate === undefined ? [] : ["permessage-deflate"],
     });
