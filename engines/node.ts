@@ -131,7 +131,7 @@ function connectSocket(
       if (settled) return;
       detach();
       try {
-        // Node's sockets read each chunk into a new buffer.
+        // Node's own socket (fresh reads, corked writes).
         new NodeTransport(socket, accept, true);
       } catch (error) {
         // accept() threw: the connection is of no use to anyone.
@@ -212,7 +212,7 @@ export function nodeEngine(options: NodeEngineOptions = {}): Engine {
       accept: AcceptTransport,
     ): Promise<Listener> {
       const onSocket = (socket: Socket): void => {
-        // Node's sockets read each chunk into a new buffer.
+        // Node's own socket (fresh reads, corked writes).
         new NodeTransport(socket, accept, true);
       };
       const serverOptions = { allowHalfOpen: true, highWaterMark };

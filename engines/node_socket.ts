@@ -49,8 +49,12 @@ const ABORTED = 4;
 const CLOSED = 8;
 /** A write returned false (or a drain was asked for): onDrain once all is sent. */
 const NEED_DRAIN = 16;
-/** Node's own socket: each read is a buffer of its own (readsAreFresh). */
-const FRESH_READS = 32;
+/**
+ * Node's own socket (not a compatibility socket of Deno or Bun): each read
+ * is a buffer of its own (readsAreFresh), and corked writes leave in one
+ * writev().
+ */
+const NODE_OWN = 32;
 
 /**
  * One Node socket, seen as a Transport.
@@ -99,13 +103,14 @@ export class NodeTransport implements Transport {
   };
 
   /**
-   * Makes `socket` a transport and hands it to `accept`. `freshReads`: the
+   * Makes `socket` a transport and hands it to `accept`. `nodeOwn`: the
    * socket is Node's own, whose every read is a new buffer (views of it
-   * may be kept; see {@link Transport.readsAreFresh}).
+   * may be kept; see {@link Transport.readsAreFresh}) and whose corked
+   * writes leave together.
    */
-  constructor(socket: Socket, accept: AcceptTransport, freshReads = false) {
+  constructor(socket: Socket, accept: AcceptTransport, nodeOwn = false) {
     this.#socket = socket;
-    if (freshReads) this.#flags = FRESH_READS;
+    if (nodeOwn) this.#flags = NODE_OWN;
     socket.setNoDelay(true);
     this.#handler = accept(this);
     // Shared listeners that find the transport on the socket: no closures
@@ -130,7 +135,7 @@ export class NodeTransport implements Transport {
   }
 
   get readsAreFresh(): boolean {
-    return (this.#flags & FRESH_READS) !== 0;
+    return (this.#flags & NODE_OWN) !== 0;
   }
 
   /** The socket's 'data' event. */
@@ -171,13 +176,16 @@ export class NodeTransport implements Transport {
 
   writeChunks(chunks: readonly Uint8Array[]): boolean {
     if (this.#flags & DONE) return true;
-    // Corked, the writes are handed to the kernel together when uncorked:
-    // one writev() of all the chunks, none copied.
+    // Node's own socket, corked, hands the writes to the kernel together
+    // when uncorked: one writev() of all the chunks, none copied. Other
+    // sockets get them one by one (corked, Bun's compatibility socket let
+    // an adopted connection's drain come while its peer read nothing).
     const socket = this.#socket;
-    socket.cork();
+    const cork = (this.#flags & NODE_OWN) !== 0;
+    if (cork) socket.cork();
     let ok = true;
     for (let i = 0; i < chunks.length; i++) ok = this.#send(chunks[i]);
-    socket.uncork();
+    if (cork) socket.uncork();
     if (ok) return true;
     this.#flags |= NEED_DRAIN;
     return false;
