@@ -138,6 +138,8 @@ export class ClientSocket implements SocketLike {
   /** The connection ended before it opened because `close()` was called. */
   #abandoned = false;
   #closeInfo: CloseInfo | undefined;
+  /** close() or terminate() was called: an abnormal end is no news. */
+  #endedByUs = false;
   #stopHeartbeat: (() => void) | undefined;
 
   /**
@@ -332,6 +334,7 @@ export class ClientSocket implements SocketLike {
       throw new UsageError("Close reason longer than 123 bytes");
     }
     if (this.#state === CLOSING || this.#state === CLOSED) return;
+    this.#endedByUs = true;
     if (this.#state === CONNECTING) {
       this.#abandoned = true;
       this.#state = CLOSING;
@@ -344,6 +347,7 @@ export class ClientSocket implements SocketLike {
   /** Drops the connection at once, without a closing handshake. */
   terminate(): void {
     if (this.#state === CLOSED) return;
+    this.#endedByUs = true;
     if (this.#state === CONNECTING) {
       this.#abandoned = true;
       this.#state = CLOSING;
@@ -359,16 +363,35 @@ export class ClientSocket implements SocketLike {
     offer: ConstructorParameters<typeof ClientConnection>[3],
     started: number,
   ): TransportHandler {
+    if (this.#abandoned) {
+      // close() came first: send nothing (the request may carry
+      // credentials) and report the end once the transport is gone.
+      transport.abort();
+      return {
+        onData() {},
+        onDrain() {},
+        onEnd() {},
+        onClose: () => this.#released(),
+      };
+    }
     const host = this.#host;
     const { handshakeTimeout } = host.options;
     if (handshakeTimeout > 0) {
       // The rest of the handshake gets what the connect left of the time.
       const left = handshakeTimeout - (host.clock.now() - started);
-      host.options = { ...host.options, handshakeTimeout: Math.max(1, left) };
+      host.options = {
+        ...host.options,
+        handshakeTimeout: Math.max(1, Math.ceil(left)),
+      };
     }
-    const conn = new ClientConnection(host, transport, request, offer);
+    const conn = new ClientConnection(
+      host,
+      transport,
+      request,
+      offer,
+      handshakeTimeout,
+    );
     this.#conn = conn;
-    if (this.#abandoned) conn.terminate();
     return conn;
   }
 
@@ -416,8 +439,16 @@ export class ClientSocket implements SocketLike {
   #released(): void {
     this.#stopHeartbeat?.();
     this.#stopHeartbeat = undefined;
-    if (this.#closeInfo !== undefined) {
-      this.#finish(this.#closeInfo);
+    const info = this.#closeInfo;
+    if (info !== undefined) {
+      // RFC 6455 §7.1.5: no close frame came (1006). Unless we dropped
+      // it, the server did: mid-frame, or right after the 101.
+      if (info.code === 1006 && !this.#endedByUs) {
+        const message =
+          "The server closed the connection without a close frame (1006)";
+        this.#emitError(message, new Error(message));
+      }
+      this.#finish(info);
       return;
     }
     const failure: HandshakeFailure = this.#conn?.handshakeFailure ??
