@@ -33,8 +33,6 @@ import {
   startScripted,
 } from "./_scripted_server.ts";
 
-const encoder = new TextEncoder();
-
 // ── the check for crashes ───────────────────────────────────────────────
 
 const problems: string[] = [];
