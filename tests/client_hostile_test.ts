@@ -357,15 +357,19 @@ describe("a hostile handshake: error, then close 1006", () => {
 
   hostile("a server that closes without answering", async () => {
     await handshakeFails(
-      (p) => p.socket.end(),
+      (p) => {
+        p.socket.end();
+      },
       /^The server closed the connection before answering the handshake$/,
     );
   });
 
   hostile("a server that resets without answering", async () => {
     await handshakeFails(
-      (p) => p.socket.resetAndDestroy(),
-      /./,
+      (p) => {
+        p.socket.resetAndDestroy();
+      },
+      /^The connection closed during the handshake$/,
     );
   });
 
