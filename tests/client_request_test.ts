@@ -3,8 +3,10 @@
 // not the scheme's default (IPv6 literals in brackets), the handshake's own
 // fields in order, subprotocols checked as distinct HTTP tokens, extra
 // header fields (a record or a Headers object) checked for names, CR/LF,
-// non-ASCII and the fields the handshake sets itself, and Origin. Every
-// refusal is a UsageError thrown before a byte is built.
+// non-ASCII and the fields the handshake sets itself, and Origin; TLS
+// options. Every refusal is a UsageError thrown before a byte is built, by
+// ClientSocket and by connect() (which would otherwise retry a hopeless
+// attempt forever).
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -14,6 +16,7 @@ import {
 } from "../src/protocol/client_request.ts";
 import { UsageError } from "../src/protocol/errors.ts";
 import { ClientSocket } from "../src/client/client_socket.ts";
+import { connect } from "../src/client/connect.ts";
 import { memoryEngine } from "../engines/memory.ts";
 
 const KEY = "dGhlIHNhbXBsZSBub25jZQ==";
@@ -313,4 +316,72 @@ describe("Origin", () => {
       "X-Last: 1",
     ]);
   });
+});
+
+describe("everything is checked before connecting", () => {
+  const engine = memoryEngine();
+  const bad: Array<[string, string, Record<string, unknown>, RegExp]> = [
+    [
+      "TLS options on ws://",
+      "ws://127.0.0.1:1/",
+      { tls: { ca: "x" } },
+      /need a wss:\/\/ URL/,
+    ],
+    ["an empty tls.servername", "wss://127.0.0.1:1/", {
+      tls: { servername: "" },
+    }, /tls\.servername/],
+    ["a tls.ca that is not PEM text", "wss://127.0.0.1:1/", {
+      tls: { ca: [1] },
+    }, /tls\.ca/],
+    ["a tls.rejectUnauthorized that is not a boolean", "wss://127.0.0.1:1/", {
+      tls: { rejectUnauthorized: "no" },
+    }, /rejectUnauthorized/],
+    ["a header with CR/LF", "ws://127.0.0.1:1/", {
+      headers: { "X-A": "a\r\nb" },
+    }, /U\+000D/],
+    [
+      "a handshake header",
+      "ws://127.0.0.1:1/",
+      { headers: { Host: "x" } },
+      /set by the handshake/,
+    ],
+    [
+      "a non-ASCII Origin",
+      "ws://127.0.0.1:1/",
+      { origin: "https://é.example" },
+      /Origin/,
+    ],
+    ["a subprotocol offered twice", "ws://127.0.0.1:1/", {
+      protocols: ["a", "a"],
+    }, /offered twice/],
+    [
+      "a URL of another scheme",
+      "ftp://127.0.0.1:1/",
+      {},
+      /Unsupported URL scheme/,
+    ],
+  ];
+
+  for (const [what, url, options, message] of bad) {
+    test(`ClientSocket and connect() throw a UsageError for ${what}`, () => {
+      assert.throws(
+        () => new ClientSocket(url, { ...options, engine }),
+        (error: unknown) =>
+          error instanceof UsageError && message.test(error.message),
+      );
+      // connect() must throw too, not create a client that fails (and
+      // retries) every attempt.
+      let thrown: unknown;
+      try {
+        connect(url, { ...options, engine, session: false, reconnect: false })
+          .close();
+      } catch (error) {
+        thrown = error;
+      }
+      assert.ok(
+        thrown instanceof UsageError && message.test(thrown.message),
+        `connect() threw ${thrown}`,
+      );
+    });
+  }
 });

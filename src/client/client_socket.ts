@@ -11,7 +11,12 @@
 
 import { defaultEngine } from "../driver/default_engine.ts";
 import type { DriverHost, DriverOptions } from "../driver/driver_host.ts";
-import type { Engine, Transport, TransportHandler } from "../driver/engine.ts";
+import type {
+  DeflateImplementation,
+  Engine,
+  Transport,
+  TransportHandler,
+} from "../driver/engine.ts";
 import { FlushScheduler } from "../driver/flush_scheduler.ts";
 import { startHeartbeat } from "../driver/heartbeat.ts";
 import { generateKey } from "../protocol/accept_key.ts";
@@ -152,45 +157,26 @@ export class ClientSocket implements SocketLike {
     url: string | URL,
     options: ClientSocketOptions | string | readonly string[] = {},
   ) {
-    const target = webSocketUrl(url);
+    const {
+      target,
+      resolved,
+      given,
+      engine,
+      secure,
+      implementation,
+      offers,
+      key,
+      request,
+    } = prepare(url, options);
     this.url = target.href;
-    const resolved = this.#resolved = resolveClientSocketOptions(
-      typeof options === "string" || Array.isArray(options)
-        ? { protocols: options as string | readonly string[] }
-        : options as ClientSocketOptions,
-    );
-    const given = typeof options === "object" && !Array.isArray(options)
-      ? options as ClientSocketOptions
-      : {};
-    const engine = given.engine ?? (sharedEngine ??= defaultEngine());
-    if (engine.connect === undefined) {
-      throw new UsageError(
-        `The ${engine.name} engine cannot open connections`,
+    this.#resolved = resolved;
+    const deflate = implementation === undefined || resolved.deflate === false
+      ? undefined
+      : new DeflateContexts(
+        implementation.codec,
+        resolved.deflate,
+        implementation.messages,
       );
-    }
-    const secure = target.protocol === "wss:";
-    if (resolved.tls !== undefined && !secure) {
-      throw new UsageError(
-        `TLS options need a wss:// URL (got ${target.href})`,
-      );
-    }
-    let deflate: DeflateContexts | undefined;
-    let offers: ExtensionOffer[] = [];
-    if (resolved.deflate !== false) {
-      const implementation = engine.deflate;
-      if (implementation !== undefined) {
-        deflate = new DeflateContexts(
-          implementation.codec,
-          resolved.deflate,
-          implementation.messages,
-        );
-        offers = deflateOffers(resolved.deflate);
-      } else if (resolved.deflateRequired) {
-        throw new UsageError(
-          `The ${engine.name} engine has no DEFLATE: permessage-deflate cannot be offered`,
-        );
-      }
-    }
     const host = this.#host = new SocketHost(
       resolved.driver,
       deflate,
@@ -205,14 +191,6 @@ export class ClientSocket implements SocketLike {
         released: () => this.#released(),
       },
     );
-    const key = generateKey();
-    const request = buildUpgradeRequest(target, {
-      key,
-      protocols: resolved.protocols,
-      extensions: offers,
-      origin: resolved.origin,
-      headers: resolved.headers,
-    });
     const offer = {
       key,
       protocols: resolved.protocols,
@@ -227,7 +205,7 @@ export class ClientSocket implements SocketLike {
     const { handshakeTimeout } = resolved.driver;
     const started = host.clock.now();
     const port = target.port === "" ? (secure ? 443 : 80) : Number(target.port);
-    engine.connect({
+    engine.connect!({
       hostname: target.hostname,
       port,
       ...(secure ? { tls: resolved.tls ?? {} } : {}),
@@ -497,6 +475,88 @@ export class ClientSocket implements SocketLike {
       }
     }
   }
+}
+
+/**
+ * Throws the `UsageError` that `new ClientSocket(url, options)` would
+ * throw for a URL or an option that cannot work, without connecting:
+ * for a caller that creates sockets later (such as a reconnecting client),
+ * so that a mistake fails at once instead of at every attempt.
+ *
+ * @example
+ * ```ts
+ * import { checkClientSocket } from "./client_socket.ts";
+ * try {
+ *   checkClientSocket("ws://example.com/", { headers: { "X-Id": "a\r\nb" } });
+ * } catch (error) {
+ *   console.log((error as Error).message); // Invalid character in the X-Id header: U+000D
+ * }
+ * ```
+ */
+export function checkClientSocket(
+  url: string | URL,
+  options: ClientSocketOptions | string | readonly string[] = {},
+): void {
+  prepare(url, options);
+}
+
+/** Everything a socket needs before it connects, checked. */
+function prepare(
+  url: string | URL,
+  options: ClientSocketOptions | string | readonly string[],
+) {
+  const target = webSocketUrl(url);
+  const given = typeof options === "object" && !Array.isArray(options)
+    ? options as ClientSocketOptions
+    : {};
+  const resolved = resolveClientSocketOptions(
+    typeof options === "string" || Array.isArray(options)
+      ? { protocols: options as string | readonly string[] }
+      : options as ClientSocketOptions,
+  );
+  const engine = given.engine ?? (sharedEngine ??= defaultEngine());
+  if (engine.connect === undefined) {
+    throw new UsageError(
+      `The ${engine.name} engine cannot open connections`,
+    );
+  }
+  const secure = target.protocol === "wss:";
+  if (resolved.tls !== undefined && !secure) {
+    throw new UsageError(
+      `TLS options need a wss:// URL (got ${target.href})`,
+    );
+  }
+  let implementation: DeflateImplementation | undefined;
+  let offers: ExtensionOffer[] = [];
+  if (resolved.deflate !== false) {
+    implementation = engine.deflate;
+    if (implementation !== undefined) {
+      offers = deflateOffers(resolved.deflate);
+    } else if (resolved.deflateRequired) {
+      throw new UsageError(
+        `The ${engine.name} engine has no DEFLATE: permessage-deflate cannot be offered`,
+      );
+    }
+  }
+  const key = generateKey();
+  const request = buildUpgradeRequest(target, {
+    key,
+    protocols: resolved.protocols,
+    extensions: offers,
+    origin: resolved.origin,
+    headers: resolved.headers,
+  });
+  return {
+    target,
+    resolved,
+    given,
+    engine,
+    secure,
+    implementation,
+    offers,
+    key,
+    request,
+  };
 }
 
 /** What a socket hears from its connection. */
