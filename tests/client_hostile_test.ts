@@ -639,6 +639,65 @@ describe("a hostile server after the handshake: error, close frame and close eve
   );
 });
 
+describe("closes and silence from the server", () => {
+  hostile(
+    "a close with a code and reason, then the server ends TCP: clean, the code echoed",
+    async () => {
+      const peer = await server((p) =>
+        p.write(concat(p.switching(), close(closeBody(1001, "going away"))))
+      );
+      const watched = client(peer);
+      const event = await closeOf(watched);
+      assert.deepEqual(
+        { code: event.code, reason: event.reason, wasClean: event.wasClean },
+        { code: 1001, reason: "going away", wasClean: true },
+      );
+      assert.deepEqual(watched.errors, []);
+      assert.equal((await (await peer.peer()).nextClose()).code, 1001);
+    },
+  );
+
+  hostile(
+    "an empty close frame: close 1005, answered with an empty close frame",
+    async () => {
+      const peer = await server((p) =>
+        p.write(concat(p.switching(), close(new Uint8Array(0))))
+      );
+      const watched = client(peer);
+      const event = await closeOf(watched);
+      assert.equal(event.code, 1005);
+      assert.equal(event.wasClean, true);
+      const p = await peer.peer();
+      await p.nextClose();
+      assert.equal(
+        p.frames.find((f) => f.opcode === OP.Close)!.payload.length,
+        0,
+      );
+    },
+  );
+
+  hostile(
+    "a server that never answers pings: the client pings, then fails with 1011 after idleTimeout",
+    async () => {
+      const peer = await server((p) => p.write(p.switching()));
+      const watched = client(peer, { pingInterval: 50, idleTimeout: 200 });
+      const event = await closeOf(watched);
+      assert.deepEqual(watched.errors, [
+        "Keepalive timeout: no data from the peer",
+      ]);
+      assert.equal(event.code, 1011);
+      assert.equal(event.wasClean, false);
+      const ms = Date.now() - watched.started;
+      assert.ok(ms >= 200 && ms < 3000, `closed after ${ms} ms`);
+      const pings = (await peer.peer()).frames.filter((f) =>
+        f.opcode === OP.Ping
+      );
+      assert.ok(pings.length >= 2, `${pings.length} pings`);
+      assert.ok(pings.every((f) => f.masked), "client frames are masked");
+    },
+  );
+});
+
 // ── the client API around connecting ────────────────────────────────────
 
 describe("the client API while connecting", () => {
