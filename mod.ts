@@ -6,7 +6,9 @@
  *
  * This is what an application uses. The sans-I/O protocol core, for those
  * who bring their own I/O, is `@anyws/anyws/protocol`; the engines are
- * `@anyws/anyws/engines/{auto,deno,bun,node,memory}`.
+ * `@anyws/anyws/engines/{auto,deno,bun,node,memory,redis}`, and the
+ * contracts for writing one are `@anyws/anyws/engines` and
+ * `@anyws/anyws/cluster`.
  *
  * @example
  * ```ts
@@ -47,6 +49,7 @@ export type {
   WebSocketConnection,
 } from "./src/driver/connection.ts";
 export type { Group, SendFilter } from "./src/server/group.ts";
+export type { SessionCounts, SessionSettings } from "./src/server/sessions.ts";
 export type { ConnectionSet } from "./src/server/connection_set.ts";
 
 // The client
@@ -68,11 +71,7 @@ export type {
   ReconnectedInfo,
   ReconnectingInfo,
 } from "./src/client/client_events.ts";
-export {
-  backoffDelay,
-  type BackoffPolicy,
-  DEFAULT_BACKOFF,
-} from "./src/client/backoff.ts";
+export { type BackoffPolicy, DEFAULT_BACKOFF } from "./src/client/backoff.ts";
 export { type Disconnect, isRetryable } from "./src/client/reconnect_policy.ts";
 export {
   DEFAULT_QUEUE_LIMITS,
@@ -95,17 +94,12 @@ export {
 export type { WireLimits } from "./src/events/wire.ts";
 export type { ResponseHead } from "./src/protocol/response_head_reader.ts";
 
-// Clusters (a backplane: `redisBackplane` from "@anyws/anyws/engines/redis")
+// Clusters (a backplane: `redisBackplane` from "@anyws/anyws/engines/redis";
+// the contract and an in-memory hub: "@anyws/anyws/cluster")
 export type { ClusterOptions } from "./src/server/cluster_binding.ts";
 export type { ServerCluster } from "./src/server/server_cluster.ts";
 export type {
-  Backplane,
-  BackplaneHandler,
-  BackplaneStatus,
-} from "./src/cluster/backplane.ts";
-export type {
   ClusterAnswer,
-  ClusterNodeOptions,
   ClusterStats,
 } from "./src/cluster/cluster_node.ts";
 export type { ClusterMember, PresenceChange } from "./src/cluster/presence.ts";
@@ -126,6 +120,33 @@ export {
   type ServerOptions,
 } from "./src/server/options.ts";
 export type { OriginRule } from "./src/server/origin_policy.ts";
+
+// Operating it: logs, refused requests, metrics
+export {
+  createLogger,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+} from "./src/server/logger.ts";
+export {
+  describeRejection,
+  OPTION_HINTS,
+  type RejectInfo,
+  rejectionFields,
+  type RejectionHints,
+} from "./src/server/rejection.ts";
+export type { Counter, MetricsSnapshot } from "./src/server/metrics.ts";
+export type {
+  AttachOptions,
+  IncomingRequest,
+  UpgradeSource,
+} from "./src/server/attach.ts";
+export {
+  formatMetrics,
+  type FormatMetricsOptions,
+  METRICS_CONTENT_TYPES,
+  type MetricsFormat,
+} from "./src/server/prometheus.ts";
 export type {
   DeflateMode,
   DeflateOptions,
@@ -159,26 +180,6 @@ export {
   type TimerHandle,
 } from "./src/shared/clock.ts";
 
-// The engine contract (for `new Server(engine, options)` and custom engines)
-export type {
-  AcceptTransport,
-  ConnectOptions,
-  ConnectTlsOptions,
-  DeflateImplementation,
-  Engine,
-  Listener,
-  ListenOptions,
-  TlsOptions,
-  Transport,
-  TransportHandler,
-} from "./src/driver/engine.ts";
-export type {
-  DeflateCodec,
-  Deflater,
-  DeflaterOptions,
-  Inflater,
-  MessageCodec,
-} from "./src/protocol/deflate/codec.ts";
 export {
   ConnectError,
   type ConnectFailure,

@@ -57,6 +57,16 @@ export interface CliConfig {
   redis?: string;
   /** Worker processes sharing the port (`--workers N`, `auto` = cores); 1 runs no supervisor. */
   workers: number;
+  /** The lowest level logged. */
+  logLevel: "debug" | "info" | "warn" | "error" | "silent";
+  /** Plain lines or JSON lines. */
+  logFormat: "plain" | "json";
+  /** The path the Prometheus metrics are served on, when on. */
+  metrics?: string;
+  /** A Unix domain socket to listen on instead of host and port. */
+  socket?: string;
+  /** Milliseconds to keep serving with readiness false when stopping. */
+  stopGrace: number;
 }
 
 /**
@@ -82,16 +92,18 @@ export interface CliLimits {
 }
 
 /** Flag name → [config key, environment variable, kind]. */
-const OPTIONS: Record<
-  string,
-  [key: string, env: string, kind: Kind]
-> = {
+const OPTIONS: Record<string, [key: string, env: string, kind: Kind]> = {
   "--host": ["host", "WEBSOCKET_HOST", "string"],
   "--port": ["port", "WEBSOCKET_PORT", "port"],
   "--handler": ["handler", "WEBSOCKET_HANDLER", "string"],
   "--tls-cert": ["tlsCert", "WEBSOCKET_TLS_CERT", "string"],
   "--tls-key": ["tlsKey", "WEBSOCKET_TLS_KEY", "string"],
   "--origins": ["origins", "WEBSOCKET_ORIGINS", "list"],
+  "--log-level": ["logLevel", "WEBSOCKET_LOG_LEVEL", "level"],
+  "--log-format": ["logFormat", "WEBSOCKET_LOG_FORMAT", "format"],
+  "--metrics": ["metrics", "WEBSOCKET_METRICS", "path"],
+  "--socket": ["socket", "WEBSOCKET_SOCKET", "string"],
+  "--stop-grace": ["stopGrace", "WEBSOCKET_STOP_GRACE", "count"],
   "--max-message-size": [
     "maxMessageSize",
     "WEBSOCKET_MAX_MESSAGE_SIZE",
@@ -113,7 +125,16 @@ const OPTIONS: Record<
   "--workers": ["workers", "WEBSOCKET_WORKERS", "workers"],
 };
 
-type Kind = "string" | "port" | "count" | "list" | "redis" | "workers";
+type Kind =
+  | "string"
+  | "port"
+  | "count"
+  | "list"
+  | "level"
+  | "format"
+  | "path"
+  | "redis"
+  | "workers";
 
 /** Most worker processes `--workers` accepts. */
 const MAX_WORKERS = 1024;
@@ -148,11 +169,21 @@ Options (environment variable in brackets; flags win over the environment):
   --tls-key FILE              PEM private key for wss:// [WEBSOCKET_TLS_KEY]
   --origins A,B               allowed browser origins, or * [WEBSOCKET_ORIGINS]
                               (default: same-origin)
+  --socket PATH               listen on a Unix domain socket instead
+                              [WEBSOCKET_SOCKET]
   --max-message-size BYTES    [WEBSOCKET_MAX_MESSAGE_SIZE] (16777216)
   --max-connections N         [WEBSOCKET_MAX_CONNECTIONS] (50000)
   --max-connections-per-ip N  [WEBSOCKET_MAX_CONNECTIONS_PER_IP] (0: no limit)
   --ping-interval MS          [WEBSOCKET_PING_INTERVAL] (30000; 0 disables)
   --idle-timeout MS           [WEBSOCKET_IDLE_TIMEOUT] (60000; 0 disables)
+  --log-level LEVEL           debug, info, warn, error or silent
+                              [WEBSOCKET_LOG_LEVEL] (info)
+  --log-format FORMAT         plain or json (one JSON object per line)
+                              [WEBSOCKET_LOG_FORMAT] (plain)
+  --metrics                   serve Prometheus metrics on GET /metrics
+                              (--metrics=PATH: on PATH) [WEBSOCKET_METRICS]
+  --stop-grace MS             on SIGTERM, answer /readyz with 503 this long
+                              before closing [WEBSOCKET_STOP_GRACE] (0)
   --redis URL                 join a cluster on this Redis (redis:// or rediss://)
                               [WEBSOCKET_REDIS_URL]: broadcasts, rooms, users and
                               presence span every server on it
@@ -160,7 +191,9 @@ Options (environment variable in brackets; flags win over the environment):
                               Linux), restarted when they die; auto = one per
                               core; N > 1 needs --redis [WEBSOCKET_WORKERS] (1)
   --quiet                     no log line per connection
-  --help                      this text`;
+  --help                      this text
+
+GET /readyz answers 200 while the server takes connections, 503 once stopping.`;
 
 /**
  * Parses the command line (`args` without the runtime and script) and the
@@ -191,6 +224,10 @@ export function parseCliConfig(
       quiet = true;
       continue;
     }
+    if (arg === "--metrics") {
+      flags.set(arg, "/metrics");
+      continue;
+    }
     if (!arg.startsWith("-")) {
       if (arg !== "start") throw new CliError(`Unknown command: ${arg}`);
       command ??= "start";
@@ -212,6 +249,9 @@ export function parseCliConfig(
     quiet,
     limits: {},
     workers: 1,
+    logLevel: "info",
+    logFormat: "plain",
+    stopGrace: 0,
   };
   const record = config as unknown as Record<string, unknown>;
   for (const [flag, [key, envName, kind]] of Object.entries(OPTIONS)) {
@@ -221,6 +261,7 @@ export function parseCliConfig(
     const value = kind === "workers"
       ? workersOf(raw, source, machine.cores)
       : convert(raw, kind, source);
+    if (value === undefined) continue;
     if (LIMIT_KEYS.has(key)) {
       (config.limits as Record<string, unknown>)[key] = value;
     } else {
@@ -258,7 +299,7 @@ function convert(
   raw: string,
   kind: Exclude<Kind, "workers">,
   source: string,
-): string | number | string[] {
+): string | number | string[] | undefined {
   switch (kind) {
     case "redis":
       if (!/^rediss?:\/\/[^\s]+$/i.test(raw.trim())) {
@@ -267,6 +308,30 @@ function convert(
         );
       }
       return raw.trim();
+    case "level":
+      if (!["debug", "info", "warn", "error", "silent"].includes(raw)) {
+        throw new CliError(
+          `Invalid log level in ${source}: ${raw} (debug, info, warn, error or silent)`,
+        );
+      }
+      return raw;
+    case "format":
+      if (raw !== "plain" && raw !== "json") {
+        throw new CliError(
+          `Invalid log format in ${source}: ${raw} (plain or json)`,
+        );
+      }
+      return raw;
+    case "path":
+      // The environment may say yes or no rather than name the path.
+      if (/^(1|true|yes|on)$/i.test(raw)) return "/metrics";
+      if (/^(0|false|no|off)$/i.test(raw)) return undefined;
+      if (!/^\/[\x21-\x7e]*$/.test(raw)) {
+        throw new CliError(
+          `Invalid path in ${source}: ${raw} (a path such as /metrics)`,
+        );
+      }
+      return raw;
     case "string":
       if (raw.trim() === "") throw new CliError(`Empty value for ${source}`);
       return raw;

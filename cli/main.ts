@@ -18,13 +18,28 @@ import { availableParallelism } from "node:os";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { Server, type ServerOptions } from "../mod.ts";
+import {
+  createLogger,
+  describeRejection,
+  type Logger,
+  OPTION_HINTS,
+  type RejectInfo,
+  rejectionFields,
+  Server,
+  type ServerOptions,
+} from "../mod.ts";
 import {
   CLI_USAGE,
   type CliConfig,
   CliError,
   parseCliConfig,
 } from "./config.ts";
+import {
+  checkSyntax,
+  errorOrigin,
+  errorSummary,
+  syntaxErrorLocation,
+} from "./errors.ts";
 import { supervise, WORKER_ENV } from "./workers.ts";
 
 /** A handler module: Larafony's `registerDefaultHandlers`, as a function. */
@@ -39,8 +54,19 @@ async function loadHandler(config: CliConfig): Promise<HandlerModule> {
   try {
     module = await import(url);
   } catch (error) {
+    const at = syntaxErrorLocation(error) ??
+      (isSyntaxError(error)
+        ? await checkSyntax(resolve(config.handler))
+        : undefined);
+    if (at !== undefined) {
+      throw new CliError(
+        `Cannot load handler ${config.handler}: syntax error in ${at.file}:${at.line}:${at.column}: ${
+          firstLine(at.message)
+        }`,
+      );
+    }
     throw new CliError(
-      `Cannot load handler ${config.handler}: ${firstLine(error)}`,
+      `Cannot load handler ${config.handler}: ${withOrigin(error)}`,
     );
   }
   if (typeof module.register !== "function") {
@@ -72,11 +98,42 @@ async function readPem(path: string, flag: string): Promise<string> {
   }
 }
 
+/**
+ * The hints of a refusal in the command's terms: the flag that would let
+ * the request in.
+ */
+function cliHints(info: RejectInfo): string | undefined {
+  switch (info.cause) {
+    case "origins": {
+      const origin = info.request?.headers.get("origin");
+      return origin == null
+        ? "set --origins to allow it"
+        : `set --origins ${origin} to allow it, or --origins '*' for any`;
+    }
+    case "maxConnections":
+      return "see --max-connections";
+    case "maxConnectionsPerIp":
+      return "see --max-connections-per-ip";
+    default:
+      return OPTION_HINTS(info);
+  }
+}
+
 async function start(config: CliConfig): Promise<void> {
+  const logger: Logger = createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+  });
   const options: ServerOptions = {
     hostname: config.host,
     port: config.port,
+    // The browser event client at /anyws.js: the demo chat's page loads it.
+    clientScript: true,
     ...config.limits,
+    logger,
+    readiness: "/readyz",
+    metrics: config.metrics,
+    socketPath: config.socket,
   };
   if (config.origins !== undefined) {
     options.origins = config.origins.includes("*") ? "*" : config.origins;
@@ -96,33 +153,78 @@ async function start(config: CliConfig): Promise<void> {
     options.cluster = worker === undefined ? {} : { nodeName: `w${worker}` };
   }
   const server = new Server(options);
-  const log = config.quiet ? () => {} : (line: string) => console.log(line);
-  server.on("open", (request, conn) => {
-    log(`open ${conn.id} ${conn.remoteAddress} ${request.path}`);
-  });
-  server.on("close", ({ code }, conn) => {
-    log(`close ${conn.id} ${conn.remoteAddress} ${code}`);
+  if (!config.quiet) {
+    server.on("open", (request, conn) => {
+      logger.log(
+        "info",
+        `open ${conn.id} ${conn.remoteAddress} ${request.path}`,
+        {
+          event: "open",
+          id: conn.id,
+          remoteAddress: conn.remoteAddress,
+          path: request.path,
+        },
+      );
+    });
+    server.on("close", ({ code }, conn) => {
+      logger.log("info", `close ${conn.id} ${conn.remoteAddress} ${code}`, {
+        event: "close",
+        id: conn.id,
+        remoteAddress: conn.remoteAddress,
+        code,
+      });
+    });
+  }
+  // Every refused handshake, with the flag that would let it in: a foreign
+  // Origin's 403 must not go unnoticed.
+  server.on("rejected", (info) => {
+    logger.log(
+      "info",
+      describeRejection(info, cliHints),
+      rejectionFields(info),
+    );
   });
   const handler = await loadHandler(config);
-  await handler.register?.(server);
+  try {
+    await handler.register?.(server);
+  } catch (error) {
+    throw new CliError(
+      `register() of ${config.handler ?? "the demo"} failed: ${
+        withOrigin(error)
+      }`,
+    );
+  }
   try {
     await server.listen();
   } catch (error) {
-    throw new CliError(
-      `Cannot listen on ${config.host}:${config.port}: ${firstLine(error)}`,
-    );
+    const where = config.socket ?? `${config.host}:${config.port}`;
+    throw new CliError(`Cannot listen on ${where}: ${firstLine(error)}`);
   }
   const host = config.host === "0.0.0.0" ? "127.0.0.1" : config.host;
   const http = config.tlsCert ? "https" : "http";
-  console.log(
-    `anyws listening on ${server.url} (open ${http}://${host}:${server.port}/)`,
-  );
+  const open = config.socket === undefined
+    ? ` (open ${http}://${host}:${server.port}/)`
+    : "";
+  logger.log("info", `anyws listening on ${server.url}${open}`, {
+    event: "listening",
+    url: server.url,
+  });
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log(`${signal}: closing ${server.connections.size} connection(s)`);
-    await server.stop({ code: 1001, reason: "Server shutting down" });
+    if (!config.quiet) {
+      logger.log(
+        "info",
+        `${signal}: closing ${server.connections.size} connection(s)`,
+        { event: "stopping", signal, connections: server.connections.size },
+      );
+    }
+    await server.stop({
+      code: 1001,
+      reason: "Server shutting down",
+      grace: config.stopGrace,
+    });
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));
@@ -138,6 +240,18 @@ async function start(config: CliConfig): Promise<void> {
 function firstLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return text.split("\n")[0];
+}
+
+function isSyntaxError(error: unknown): boolean {
+  return error instanceof Error && error.name === "SyntaxError";
+}
+
+/** `Name: message (thrown from frame)`, on one line. */
+function withOrigin(error: unknown): string {
+  const origin = errorOrigin(error);
+  return origin === undefined
+    ? errorSummary(error)
+    : `${errorSummary(error)}, thrown from ${origin}`;
 }
 
 try {

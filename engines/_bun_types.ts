@@ -64,8 +64,10 @@ export interface BunListener {
 /** The members of the `Bun` global the engine calls. */
 export interface BunSubset {
   listen<Data>(options: {
-    hostname: string;
-    port: number;
+    hostname?: string;
+    port?: number;
+    /** A Unix domain socket path instead of `hostname`/`port`. */
+    unix?: string;
     allowHalfOpen?: boolean;
     reusePort?: boolean;
     tls?: { cert: string; key: string };

@@ -38,12 +38,14 @@ export interface DenoListener {
 /** The members of the `Deno` global the engine calls. */
 export interface DenoSubset {
   listen(
-    options: {
-      hostname: string;
-      port: number;
-      transport?: "tcp";
-      reusePort?: boolean;
-    },
+    options:
+      | {
+        hostname: string;
+        port: number;
+        transport?: "tcp";
+        reusePort?: boolean;
+      }
+      | { transport: "unix"; path: string },
   ): DenoListener;
   listenTls(options: {
     hostname: string;

@@ -13,6 +13,7 @@ import type {
   ListenOptions,
 } from "../src/driver/engine.ts";
 import { runtimeDeflate } from "./deflate.ts";
+import { adoptNodeSocket } from "./node_socket.ts";
 
 /**
  * The runtimes anyws has an engine for.
@@ -125,5 +126,8 @@ export function autoEngine(options: AutoEngineOptions = {}): Engine {
       // Every runtime's engine can connect.
       return (await engine).connect!(connectOptions, accept);
     },
+    // Every runtime's node:http hands its 'upgrade' listeners a node:net
+    // (or node:net-like) socket: one adopter for all.
+    adopt: adoptNodeSocket,
   };
 }

@@ -35,6 +35,8 @@ import {
 } from "./_connect.ts";
 import { DEFAULT_HIGH_WATER_MARK, WriteQueue } from "./_write_queue.ts";
 import { runtimeDeflate } from "./deflate.ts";
+import { adoptNodeSocket } from "./node_socket.ts";
+import { listenError } from "./_listen_error.ts";
 
 /**
  * Options for {@link bunEngine}.
@@ -450,11 +452,10 @@ export function bunEngine(options: BunEngineOptions = {}): Engine {
       accept: AcceptTransport,
     ): Promise<Listener> {
       const bun = (globalThis as unknown as { Bun: BunSubset }).Bun;
-      const { hostname, port, tls } = listenOptions;
+      const { hostname, port, tls, path } = listenOptions;
       try {
         const listener = bun.listen<BunTransport>({
-          hostname,
-          port,
+          ...(path === undefined ? { hostname, port } : { unix: path }),
           allowHalfOpen: true,
           ...(listenOptions.reusePort ? { reusePort: true } : {}),
           ...(tls === undefined
@@ -465,7 +466,8 @@ export function bunEngine(options: BunEngineOptions = {}): Engine {
         let closed = false;
         return Promise.resolve({
           hostname,
-          port: listener.port,
+          port: path === undefined ? listener.port : 0,
+          path,
           close(): Promise<void> {
             if (!closed) {
               closed = true;
@@ -476,8 +478,12 @@ export function bunEngine(options: BunEngineOptions = {}): Engine {
           },
         });
       } catch (error) {
-        return Promise.reject(error);
+        return Promise.reject(
+          listenError(error, path ?? `${hostname}:${port}`),
+        );
       }
     },
+    // Bun's node:http hands its 'upgrade' listeners a node:net socket.
+    adopt: adoptNodeSocket,
   };
 }

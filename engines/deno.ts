@@ -33,6 +33,8 @@ import {
 import { DEFAULT_HIGH_WATER_MARK, WriteQueue } from "./_write_queue.ts";
 import { runtimeDeflate } from "./deflate.ts";
 import { UsageError } from "../src/protocol/errors.ts";
+import { adoptNodeSocket } from "./node_socket.ts";
+import { listenError } from "./_listen_error.ts";
 
 /**
  * Options for {@link denoEngine}.
@@ -252,6 +254,7 @@ class DenoTransport implements Transport {
 class DenoListenerHandle implements Listener {
   readonly hostname: string;
   readonly port: number;
+  readonly path: string | undefined;
   #listener: DenoListener;
   #closed = false;
   #loop: Promise<void>;
@@ -265,6 +268,9 @@ class DenoListenerHandle implements Listener {
     this.#listener = listener;
     this.hostname = hostname;
     this.port = "port" in listener.addr ? listener.addr.port : 0;
+    this.path = "path" in listener.addr
+      ? (listener.addr as { path: string }).path
+      : undefined;
     this.#loop = this.#acceptLoop(accept, options);
   }
 
@@ -416,8 +422,13 @@ export function denoEngine(options: DenoEngineOptions = {}): Engine {
       accept: AcceptTransport,
     ): Promise<Listener> {
       const deno = (globalThis as unknown as { Deno: DenoSubset }).Deno;
-      const { hostname, port, tls } = listenOptions;
+      const { hostname, port, tls, path } = listenOptions;
       try {
+        if (path !== undefined && tls !== undefined) {
+          throw new Error(
+            "The Deno engine cannot serve TLS on a Unix socket: terminate TLS in the proxy",
+          );
+        }
         // Deno 2.9 ends the process (exit code 70, nothing to catch) when
         // reusePort is passed without --unstable-net; that flag (or
         // "unstable": ["net"] in deno.json) is what exposes listenDatagram.
@@ -431,7 +442,9 @@ export function denoEngine(options: DenoEngineOptions = {}): Engine {
             'reusePort on Deno needs --unstable-net (or "unstable": ["net"] in deno.json)',
           );
         }
-        const listener = tls === undefined
+        const listener = path !== undefined
+          ? deno.listen({ transport: "unix", path })
+          : tls === undefined
           ? deno.listen({ hostname, port, transport: "tcp", ...reuse })
           : deno.listenTls({
             hostname,
@@ -444,8 +457,12 @@ export function denoEngine(options: DenoEngineOptions = {}): Engine {
           new DenoListenerHandle(listener, hostname, accept, options),
         );
       } catch (error) {
-        return Promise.reject(error);
+        return Promise.reject(
+          listenError(error, path ?? `${hostname}:${port}`),
+        );
       }
     },
+    // Deno's node:http hands its 'upgrade' listeners a node:net-like socket.
+    adopt: adoptNodeSocket,
   };
 }

@@ -29,8 +29,6 @@ import type {
   Engine,
   Listener,
   ListenOptions,
-  Transport,
-  TransportHandler,
 } from "../src/driver/engine.ts";
 import { ConnectError } from "../src/driver/connect_error.ts";
 import {
@@ -42,6 +40,7 @@ import {
   unbracketed,
 } from "./_connect.ts";
 import { DEFAULT_HIGH_WATER_MARK } from "./_write_queue.ts";
+import { adoptNodeSocket, NodeTransport } from "./node_socket.ts";
 import { runtimeDeflate } from "./deflate.ts";
 
 /**
@@ -57,132 +56,6 @@ import { runtimeDeflate } from "./deflate.ts";
 export interface NodeEngineOptions {
   /** Bytes Node may buffer per socket before `write()` returns `false` (default 64 KiB). */
   highWaterMark?: number;
-}
-
-/** The property of a socket that holds its transport. */
-const TRANSPORT = Symbol("anyws.transport");
-type OwnedSocket = Socket & { [TRANSPORT]: NodeTransport };
-
-function onData(this: OwnedSocket, bytes: Uint8Array): void {
-  this[TRANSPORT].onData(bytes);
-}
-function onEnd(this: OwnedSocket): void {
-  this[TRANSPORT].onEnd();
-}
-function onError(this: OwnedSocket, error: Error): void {
-  this[TRANSPORT].onError(error);
-}
-function onClose(this: OwnedSocket): void {
-  this[TRANSPORT].onClose();
-}
-
-/** One accepted Node socket, seen as a Transport. */
-class NodeTransport implements Transport {
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  #socket: Socket;
-  #handler: TransportHandler;
-  #done = false; // end() or abort() called: later writes are ignored
-  #silent = false; // aborted or closed: report nothing more but the close
-  #aborted = false;
-  #closed = false;
-  #error: Error | undefined;
-  // Bytes given to socket.write() whose write callback has not reported
-  // success. Node's own writableLength forgets what a destroyed socket
-  // never sent, so the count is kept here, write by write.
-  #unsent = 0;
-  #sizes: number[] = [];
-  #needDrain = false;
-  #written = (error?: Error | null): void => {
-    const size = this.#sizes.shift() ?? 0;
-    if (error) return;
-    this.#unsent -= size;
-    if (this.#unsent === 0 && this.#needDrain) {
-      this.#needDrain = false;
-      if (!this.#done) this.#handler.onDrain();
-    }
-  };
-
-  constructor(socket: Socket, accept: AcceptTransport) {
-    this.#socket = socket;
-    this.remoteAddress = socket.remoteAddress ?? "";
-    this.remotePort = socket.remotePort ?? 0;
-    socket.setNoDelay(true);
-    this.#handler = accept(this);
-    // Shared listeners that find the transport on the socket: no closures
-    // per connection.
-    (socket as OwnedSocket)[TRANSPORT] = this;
-    socket.on("data", onData);
-    socket.on("end", onEnd);
-    socket.on("error", onError);
-    socket.on("close", onClose);
-  }
-
-  /** The socket's 'data' event. */
-  onData(bytes: Uint8Array): void {
-    // A plain Uint8Array view: Buffer's slice() would not copy.
-    if (!this.#silent) this.#handler.onData(plain(bytes));
-  }
-
-  /** The socket's 'end' event. */
-  onEnd(): void {
-    if (!this.#silent) this.#handler.onEnd();
-  }
-
-  /** The socket's 'error' event. */
-  onError(error: Error): void {
-    this.#error ??= error;
-  }
-
-  /** The socket's 'close' event. */
-  onClose(): void {
-    if (this.#closed) return;
-    this.#closed = this.#silent = this.#done = true;
-    // After abort(), whatever destroy() ran into is no news to the caller.
-    this.#handler.onClose(this.#aborted ? undefined : this.#error);
-  }
-
-  get unsentBytes(): number {
-    return this.#unsent;
-  }
-
-  write(bytes: Uint8Array): boolean {
-    if (this.#done) return true;
-    this.#unsent += bytes.length;
-    this.#sizes.push(bytes.length);
-    if (this.#socket.write(bytes, this.#written)) return true;
-    this.#needDrain = true;
-    return false;
-  }
-
-  requestDrain(): boolean {
-    if (this.#unsent === 0) return true;
-    this.#needDrain = true;
-    return false;
-  }
-
-  pause(): void {
-    if (!this.#closed) this.#socket.pause();
-  }
-
-  resume(): void {
-    if (!this.#closed) this.#socket.resume();
-  }
-
-  end(): void {
-    if (this.#done) return;
-    this.#done = true;
-    // Half-close: Node flushes its buffer, then sends FIN; the socket closes
-    // once the peer's FIN has arrived too.
-    this.#socket.end();
-  }
-
-  abort(): void {
-    if (this.#silent) return;
-    this.#done = this.#silent = this.#aborted = true;
-    // 'close' follows asynchronously, so close() never runs inside abort().
-    this.#socket.destroy();
-  }
 }
 
 /** Most TLS contexts with extra CAs an engine keeps (one per distinct CA list). */
@@ -346,24 +219,35 @@ export function nodeEngine(options: NodeEngineOptions = {}): Engine {
         : createTlsServer({ ...serverOptions, ...listenOptions.tls }, onSocket);
       return new Promise<Listener>((resolve, reject) => {
         server.once("error", reject);
-        server.listen({
-          host: listenOptions.hostname,
-          port: listenOptions.port,
-          // SO_REUSEPORT (Node >= 22.12; Linux and a few BSDs).
-          ...(listenOptions.reusePort ? { reusePort: true } : {}),
-        }, () => {
-          server.off("error", reject);
-          // Errors on an already listening server (such as EMFILE on accept)
-          // must not crash the process; the server keeps listening.
-          server.on("error", () => {});
-          const address = server.address();
-          const port = typeof address === "object" && address !== null
-            ? address.port
-            : listenOptions.port;
-          resolve(new NodeListener(server, listenOptions.hostname, port));
-        });
+        const { path } = listenOptions;
+        server.listen(
+          path === undefined
+            ? {
+              host: listenOptions.hostname,
+              port: listenOptions.port,
+              // SO_REUSEPORT (Node >= 22.12; Linux and a few BSDs).
+              ...(listenOptions.reusePort ? { reusePort: true } : {}),
+            }
+            : { path },
+          () => {
+            server.off("error", reject);
+            // Errors on an already listening server (such as EMFILE on accept)
+            // must not crash the process; the server keeps listening.
+            server.on("error", () => {});
+            const address = server.address();
+            const port = typeof address === "object" && address !== null
+              ? address.port
+              : path === undefined
+              ? listenOptions.port
+              : 0;
+            resolve(
+              new NodeListener(server, listenOptions.hostname, port, path),
+            );
+          },
+        );
       });
     },
+    adopt: adoptNodeSocket,
   };
 }
 
@@ -371,13 +255,15 @@ export function nodeEngine(options: NodeEngineOptions = {}): Engine {
 class NodeListener implements Listener {
   readonly hostname: string;
   readonly port: number;
+  readonly path: string | undefined;
   #server: Server;
   #closing: Promise<void> | undefined;
 
-  constructor(server: Server, hostname: string, port: number) {
+  constructor(server: Server, hostname: string, port: number, path?: string) {
     this.#server = server;
     this.hostname = hostname;
     this.port = port;
+    this.path = path;
   }
 
   close(): Promise<void> {
@@ -390,8 +276,4 @@ class NodeListener implements Listener {
     });
     return this.#closing;
   }
-}
-
-function plain(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -5,6 +5,10 @@
  * subscriptions are restored before the status is `"up"` again, and no
  * client error ever escapes as an unhandled event or rejection.
  *
+ * It is also the cluster's {@link SessionStorage} (`SET … PX` and
+ * `GETDEL`, Redis 6.2 or later, on the publishing connection): a client
+ * resumes its session on whichever node it reconnects to.
+ *
  * Redis down at start: the backplane starts *degraded* (status `"down"`,
  * one log line) and keeps trying; the cluster node queues cross-node
  * messages meanwhile. Use {@link RedisBackplane.whenUp} to wait, or to
@@ -19,12 +23,14 @@ import type {
   Backplane,
   BackplaneHandler,
   BackplaneStatus,
+  SessionStorage,
 } from "../src/cluster/backplane.ts";
 
 export type {
   Backplane,
   BackplaneHandler,
   BackplaneStatus,
+  SessionStorage,
 } from "../src/cluster/backplane.ts";
 
 /**
@@ -173,6 +179,44 @@ export class RedisBackplane implements Backplane {
         else if (this.#closed) done(false);
       });
     });
+  }
+
+  /**
+   * Suspended sessions, in Redis: `SET key value PX ttl` and `GETDEL key`
+   * on the publishing connection. Rejects at once while Redis is not
+   * connected (nothing is queued).
+   */
+  readonly sessions: SessionStorage = {
+    set: (key, value, ttl) => {
+      const problem = this.#unavailable();
+      if (problem !== undefined) return Promise.reject(problem);
+      try {
+        return this.#pub.set(key, value, {
+          expiration: { type: "PX", value: Math.max(1, Math.ceil(ttl)) },
+        }).then(() => undefined);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+    take: (key) => {
+      const problem = this.#unavailable();
+      if (problem !== undefined) return Promise.reject(problem);
+      try {
+        return this.#pub.getDel(key).then((value) =>
+          value === null ? undefined : String(value)
+        );
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+  };
+
+  #unavailable(): Error | undefined {
+    if (this.#closed) return new Error("Backplane closed");
+    if (!this.#pub.isReady) {
+      return new Error(`Redis at ${this.#where} is not connected`);
+    }
+    return undefined;
   }
 
   /** Publishes `bytes` (not copied; do not change them until this settles). */

@@ -39,6 +39,8 @@ export class TestHost implements ClusterHost {
   readonly changes: PresenceChange[] = [];
   readonly errors: ClusterError[] = [];
   node!: ClusterNode;
+  /** What this host answers to a session takeover; unset: the node says no. */
+  takeover: ((token: string) => Promise<boolean>) | undefined;
 
   /** Creates and starts the node of this host. */
   attach(backplane: Backplane, options: ClusterNodeOptions = {}): ClusterNode {

@@ -4,13 +4,8 @@
 // is measured here: the end-to-end case runs the benchmark with --dry-run.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
-import process from "node:process";
-import { fileURLToPath } from "node:url";
 import { npmConfigArgs } from "../scripts/bench/options.ts";
-
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
+import { npmDryRun } from "./_bench_npm.ts";
 
 describe("npmConfigArgs", () => {
   test("turns npm_config_quick=true (npm run bench --quick) into --quick", () => {
@@ -59,16 +54,6 @@ describe("npmConfigArgs", () => {
 });
 
 describe("npm run bench", () => {
-  /** The environment without the npm_* variables of an enclosing npm run. */
-  function cleanEnv(): Record<string, string> {
-    const env: Record<string, string> = {};
-    for (const [name, value] of Object.entries(process.env)) {
-      if (value !== undefined && !/^npm_/i.test(name)) env[name] = value;
-    }
-    env.PATH = `${join(ROOT, "node_modules", ".bin")}:${env.PATH ?? ""}`;
-    return env;
-  }
-
   for (
     const args of [
       ["run", "bench", "--quick", "--", "--dry-run"],
@@ -76,16 +61,9 @@ describe("npm run bench", () => {
     ]
   ) {
     test(`npm ${args.join(" ")} is a quick run`, () => {
-      const result = spawnSync("npm", ["--silent", ...args], {
-        cwd: ROOT,
-        env: cleanEnv(),
-        encoding: "utf8",
-        timeout: 30_000,
-      });
-      assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
-      const json = /nothing measured: (\{.*\})$/m.exec(result.stdout)?.[1];
-      assert.ok(json, result.stdout);
-      const settings = JSON.parse(json);
+      const run = npmDryRun(args);
+      assert.ok("settings" in run, "failure" in run ? run.failure : "");
+      const { settings } = run;
       assert.equal(settings.quick, true);
       assert.equal(settings.passes, 1);
       assert.equal(settings.durationMs, 1500);

@@ -1,18 +1,19 @@
-// The bundled browser event client (scripts/build_browser.ts) in headless
-// Chromium, loaded by a page as `/anyws.js` from a real anyws Server (with
-// the test session glue): events, requests both ways, resume after a
-// dropped connection, and reconnect after the server is stopped and
-// restarted on the same port, with the messages sent meanwhile delivered
-// once and in order. Backoff is shortened; every wait is bounded.
+// The bundled browser event client in headless Chromium, loaded by a page
+// as `/anyws.js` from a real anyws Server (its `clientScript` option, its
+// sessions and `conn.ask`), through a TCP proxy that can break the
+// network: events, requests both ways, resume after a dropped connection
+// (the server notices) and after one that vanished (it does not: a live
+// takeover), and reconnect after the server is stopped and restarted on
+// the same port, with the messages sent meanwhile delivered once and in
+// order. Backoff is shortened; every wait is bounded.
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { Server } from "../src/server/server.ts";
-import { bundleBrowserClient } from "../scripts/build_browser.ts";
 import { HOST, waitFor } from "./_clients.ts";
-import { SessionGlue } from "./_session_glue.ts";
+import { TcpProxy } from "./_tcp_proxy.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const WAIT = 10_000;
@@ -36,16 +37,14 @@ interface PageState {
 describe("the browser event client in Chromium", () => {
   let browser: Browser;
   let page: Page;
-  let bundle: string;
   let server: Server;
-  let glue: SessionGlue;
+  let proxy: TcpProxy;
   let said: unknown[] = [];
   let port = 0;
   const pageErrors: string[] = [];
 
   async function startServer(): Promise<void> {
-    server = new Server({ hostname: HOST, port });
-    glue = new SessionGlue(server);
+    server = new Server({ hostname: HOST, port, clientScript: true });
     said = [];
     server.on("say", (data) => {
       said.push(data);
@@ -58,17 +57,11 @@ describe("the browser event client in Chromium", () => {
       conn.join(room as string);
       return [...conn.rooms];
     });
-    server.handleRequests((request) => {
-      const path = new URL(request.url).pathname;
-      if (path === "/anyws.js") {
-        return new Response(bundle, {
-          headers: { "content-type": "text/javascript; charset=utf-8" },
-        });
-      }
-      return new Response(PAGE, {
+    server.handleRequests(() =>
+      new Response(PAGE, {
         headers: { "content-type": "text/html; charset=utf-8" },
-      });
-    });
+      })
+    );
     await server.listen();
     port = server.port;
   }
@@ -106,9 +99,8 @@ describe("the browser event client in Chromium", () => {
         `Chromium not found: ${CHROMIUM} (install Debian's chromium package)`,
       );
     }
-    bundle = await bundleBrowserClient();
-    assert.doesNotMatch(bundle, /^\s*import\s/m, "the bundle imports nothing");
     await startServer();
+    proxy = await TcpProxy.start(port);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -123,7 +115,8 @@ describe("the browser event client in Chromium", () => {
     page = await browser.newPage();
     page.setDefaultTimeout(WAIT);
     page.on("pageerror", (error) => pageErrors.push(error.message));
-    await page.goto(`http://${HOST}:${port}/`);
+    // Everything goes through the proxy: the page, the script, the socket.
+    await page.goto(`http://${HOST}:${proxy.port}/`);
     await page.waitForFunction(() =>
       (globalThis as unknown as { ready?: boolean }).ready === true
     );
@@ -167,6 +160,7 @@ describe("the browser event client in Chromium", () => {
 
   after(async () => {
     await browser?.close();
+    await proxy?.close();
     await server?.stop({ timeout: 1000 });
   }, TEST);
 
@@ -187,41 +181,53 @@ describe("the browser event client in Chromium", () => {
     const id = await page.evaluate(() =>
       (globalThis as unknown as { client: { id: string } }).client.id
     );
-    const conn = glue.connectionOf(id);
-    assert.ok(conn, "the server knows the page's session");
+    const conn = server.connections.get(id);
+    assert.ok(conn, "the server knows the page's session by its id");
     assert.equal(
-      await glue.request(conn, "confirm", { q: "cookies" }),
+      await conn.ask("confirm", { q: "cookies" }),
       "page says yes to cookies",
     );
     assert.deepEqual(pageErrors, []);
   });
 
-  test("a dropped connection resumes the same session", TEST, async () => {
-    const id = await page.evaluate(() =>
-      (globalThis as unknown as { client: { id: string } }).client.id
+  for (const how of ["drop", "vanish"] as const) {
+    test(
+      `a connection that ${
+        how === "drop" ? "dropped" : "vanished (a live takeover)"
+      } resumes the same session`,
+      TEST,
+      async () => {
+        const id = await page.evaluate(() =>
+          (globalThis as unknown as { client: { id: string } }).client.id
+        );
+        assert.deepEqual(
+          await page.evaluate(() =>
+            (globalThis as unknown as {
+              client: { request(e: string, d: unknown): Promise<unknown> };
+            }).client
+              .request("enter", "lobby")
+          ),
+          ["lobby"],
+        );
+        const before = server.connections.get(id);
+        proxy[how]();
+        await until(
+          async () => (await state()).log.at(-1) === `resume ${id}`,
+          "the page resumes",
+        );
+        const log = (await state()).log;
+        assert.deepEqual(log.slice(-3), [
+          "close 1006 true",
+          "reconnected true",
+          `resume ${id}`,
+        ]);
+        const after = server.connections.get(id)!;
+        assert.notEqual(after, before);
+        assert.deepEqual([...after.rooms], ["lobby"]);
+        assert.equal(server.connections.size, 1);
+      },
     );
-    assert.deepEqual(
-      await page.evaluate(() =>
-        (globalThis as unknown as {
-          client: { request(e: string, d: unknown): Promise<unknown> };
-        }).client
-          .request("enter", "lobby")
-      ),
-      ["lobby"],
-    );
-    glue.connectionOf(id)!.terminate();
-    await until(
-      async () => (await state()).log.includes(`resume ${id}`),
-      "the page resumes",
-    );
-    const log = (await state()).log;
-    assert.deepEqual(log.slice(-3), [
-      "close 1006 true",
-      "reconnected true",
-      `resume ${id}`,
-    ]);
-    assert.deepEqual([...glue.connectionOf(id)!.rooms], ["lobby"]);
-  });
+  }
 
   test(
     "after a server restart on the same port it reconnects and delivers the queued messages once, in order",

@@ -25,6 +25,7 @@ import {
 import { Server } from "../mod.ts";
 import { register } from "../examples/chat/app.ts";
 import { ChatCompletionsStub } from "./_chat_stub.ts";
+import { TcpProxy } from "./_tcp_proxy.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const HOST = "127.0.0.1";
@@ -65,7 +66,7 @@ describe("chat in a real browser", () => {
   let carol: Page;
 
   async function startServer(): Promise<Server> {
-    const next = new Server({ hostname: HOST, port });
+    const next = new Server({ hostname: HOST, port, clientScript: true });
     register(next, {
       assistant: {
         apiKey: "test-key",
@@ -446,6 +447,48 @@ describe("chat in a real browser", () => {
       await phone.context().close();
       await until(() => sorted(ada), ["ada", "bob"], "the phone left");
       assert.deepEqual(errors, []);
+    },
+  );
+
+  test(
+    "after a network drop the page resumes its session: same id, nickname and room, no login",
+    TEST,
+    async () => {
+      // This page reaches the server through a proxy that can lose the
+      // connection without the server noticing (a live takeover).
+      const proxy = await TcpProxy.start(port);
+      try {
+        const dave = await openPage("dave");
+        await dave.goto(`http://${HOST}:${proxy.port}/`);
+        await login(dave, "dave", "ops");
+        await until(() => members(dave), ["dave"], "dave in ops");
+        const id = await dave.locator('#members li:has(.tag:text("you"))')
+          .getAttribute("data-id");
+        assert.ok(id !== null && server.connections.get(id) !== undefined);
+
+        proxy.vanish();
+        await dave.locator('#status[data-state="reconnecting"]').waitFor();
+        await dave.locator('#status[data-state="connected"]').waitFor();
+        await dave.locator('#messages li[data-kind="system"]', {
+          hasText: "Reconnected",
+        }).waitFor();
+        assert.equal(await dave.locator("#login").isVisible(), false);
+        await until(() => members(dave), ["dave"], "dave still in ops");
+        assert.equal(
+          await dave.locator('#members li:has(.tag:text("you"))')
+            .getAttribute("data-id"),
+          id,
+        );
+        const conn = server.connections.get(id!)!;
+        assert.deepEqual([...conn.rooms], ["ops"]);
+        assert.equal(conn.user, "dave");
+        await say(dave, "Back after a drop");
+        await message(dave, "message", "Back after a drop").waitFor();
+        await dave.context().close();
+        assert.deepEqual(errors, []);
+      } finally {
+        await proxy.close();
+      }
     },
   );
 });

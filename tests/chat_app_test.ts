@@ -55,7 +55,7 @@ async function until(
 }
 
 async function startChat(options: ChatOptions = {}): Promise<Server> {
-  const server = new Server({ hostname: HOST, port: 0 });
+  const server = new Server({ hostname: HOST, port: 0, clientScript: true });
   register(server, { assistant: { apiKey: "" }, ...options });
   server.on("error", () => {}); // invalid data is expected in these tests
   await server.listen();
@@ -177,7 +177,7 @@ describe("chat: HTTP on the WebSocket port", () => {
   });
   after(() => stopChat(server));
 
-  test("GET / serves the page, self-contained, with a CSP and no store", async () => {
+  test("GET / serves the page, with a CSP and no store; its one script is the server's browser client", async () => {
     const response = await fetch(`http://${HOST}:${server.port}/`);
     assert.equal(response.status, 200);
     assert.equal(
@@ -187,14 +187,45 @@ describe("chat: HTTP on the WebSocket port", () => {
     assert.equal(response.headers.get("cache-control"), "no-store");
     assert.match(
       response.headers.get("content-security-policy") ?? "",
-      /default-src 'none'.*connect-src 'self'/,
+      /default-src 'none'; script-src 'self' 'unsafe-inline'.*connect-src 'self'/,
     );
     const html = await response.text();
     assert.match(html, /^<!doctype html>/);
     assert.match(html, /<title>anyws chat<\/title>/);
-    assert.match(html, /location\.host \+ "\/ws"/);
+    assert.match(
+      html,
+      /<script type="module">\nimport \{[^}]+\} from "\/anyws\.js";/,
+    );
+    assert.match(html, /connect\("\/ws"/);
     // Nothing from elsewhere: no external scripts, styles or fonts.
     assert.doesNotMatch(html, /(src|href)="(https?:)?\/\//);
+    const script = await fetch(`http://${HOST}:${server.port}/anyws.js`);
+    assert.equal(script.status, 200);
+    assert.match(await script.text(), /export\s*\{[^}]*\bconnect\b/);
+  });
+
+  test("register refuses a server that does not serve the browser client", () => {
+    assert.throws(
+      () => register(new Server({ port: 0 })),
+      (error: Error) =>
+        error.name === "UsageError" && /clientScript: true/.test(error.message),
+    );
+  });
+
+  test("with clientScript at a path of its own, the page imports it from there", async () => {
+    const custom = new Server({
+      hostname: HOST,
+      port: 0,
+      clientScript: "/js/ws-client.js",
+    });
+    register(custom, { assistant: { apiKey: "" } });
+    await custom.listen();
+    try {
+      const html = await (await fetch(`http://${HOST}:${custom.port}/`)).text();
+      assert.match(html, /\} from "\/js\/ws-client\.js";/);
+    } finally {
+      await custom.stop({ timeout: 500 });
+    }
   });
 
   test("GET /healthz reports ok and the open connection count", async () => {

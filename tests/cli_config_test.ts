@@ -77,6 +77,10 @@ const VALUED: ReadonlyArray<
     "redis",
   ],
   ["--workers", "WEBSOCKET_WORKERS", "1", 1, "workers"],
+  ["--log-level", "WEBSOCKET_LOG_LEVEL", "debug", "debug", "logLevel"],
+  ["--log-format", "WEBSOCKET_LOG_FORMAT", "json", "json", "logFormat"],
+  ["--socket", "WEBSOCKET_SOCKET", "/run/ws.sock", "/run/ws.sock", "socket"],
+  ["--stop-grace", "WEBSOCKET_STOP_GRACE", "2000", 2000, "stopGrace"],
 ];
 
 /** Reads `host` or `limits.maxConnections` out of a config. */
@@ -97,6 +101,9 @@ describe("parseCliConfig: defaults", () => {
       quiet: false,
       limits: {},
       workers: 1,
+      logLevel: "info",
+      logFormat: "plain",
+      stopGrace: 0,
     });
   });
 
@@ -183,6 +190,9 @@ describe("parseCliConfig: every option", () => {
         idleTimeout: 5,
       },
       workers: 1,
+      logLevel: "info",
+      logFormat: "plain",
+      stopGrace: 0,
     });
   });
 
@@ -283,6 +293,10 @@ describe("parseCliConfig: flags over environment over defaults", () => {
     "--max-connections-per-ip": "77",
     "--ping-interval": "77",
     "--idle-timeout": "77",
+    "--log-level": "error",
+    "--log-format": "plain",
+    "--socket": "/env.sock",
+    "--stop-grace": "77",
   };
   for (const [flag, envName, raw, value, at] of VALUED) {
     test(`${flag} wins over ${envName}`, () => {
@@ -514,6 +528,44 @@ describe("CliError", () => {
   });
 });
 
+describe("parseCliConfig: logs, metrics, socket", () => {
+  test("--metrics alone serves /metrics; --metrics=PATH another path", () => {
+    assert.equal(parseCliConfig(["start"], {}).metrics, undefined);
+    assert.equal(
+      parseCliConfig(["start", "--metrics"], {}).metrics,
+      "/metrics",
+    );
+    assert.equal(
+      parseCliConfig(["start", "--metrics=/stats"], {}).metrics,
+      "/stats",
+    );
+  });
+
+  test("WEBSOCKET_METRICS takes a path, or yes and no", () => {
+    const metrics = (value: string) =>
+      parseCliConfig(["start"], { WEBSOCKET_METRICS: value }).metrics;
+    assert.equal(metrics("/m"), "/m");
+    assert.equal(metrics("true"), "/metrics");
+    assert.equal(metrics("1"), "/metrics");
+    assert.equal(metrics("false"), undefined);
+    assert.throws(
+      () => metrics("metrics"),
+      /Invalid path in WEBSOCKET_METRICS/,
+    );
+  });
+
+  test("a log level or format outside the list is a one-line error", () => {
+    assert.throws(
+      () => parseCliConfig(["start", "--log-level", "loud"], {}),
+      /^CliError: Invalid log level in --log-level: loud \(debug, info, warn, error or silent\)$/,
+    );
+    assert.throws(
+      () => parseCliConfig(["start"], { WEBSOCKET_LOG_FORMAT: "xml" }),
+      /Invalid log format in WEBSOCKET_LOG_FORMAT: xml \(plain or json\)/,
+    );
+  });
+});
+
 describe("CLI_USAGE", () => {
   test("starts with the synopsis line", () => {
     assert.equal(CLI_USAGE.split("\n")[0], "Usage: anyws start [options]");
@@ -526,6 +578,8 @@ describe("CLI_USAGE", () => {
       "WEBSOCKET_TLS_CERT",
       "--tls-key",
       "WEBSOCKET_TLS_KEY",
+      "--metrics",
+      "WEBSOCKET_METRICS",
       "--quiet",
       "--help",
     ];
@@ -553,14 +607,17 @@ describe("CLI_USAGE", () => {
         ...VALUED.map(([flag]) => flag),
         "--tls-cert",
         "--tls-key",
+        "--metrics",
         "--quiet",
         "--help",
       ].sort(),
     );
+    const samples = new Map(VALUED.map(([flag, , raw]) => [flag, raw]));
     for (const [, flag, takesValue] of listed) {
       const args = takesValue === undefined ? ["start", flag] : [
         "start",
         `${flag}=${flag === "--redis" ? "redis://r.test" : "1"}`,
+        `${flag}=${samples.get(flag) ?? "1"}`,
         ...(flag === "--tls-cert"
           ? ["--tls-key=1"]
           : flag === "--tls-key"

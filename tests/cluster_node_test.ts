@@ -346,6 +346,57 @@ describe("ClusterNode queries", () => {
     await c.close();
   });
 
+  test("queryTakeover: the node holding the session answers yes once it gave it up, and the answer comes at once; the others say no", async () => {
+    const c = await cluster(3);
+    const [a, b, d] = c.members;
+    const asked: string[] = [];
+    let release!: () => void;
+    b.host.takeover = (token) => {
+      asked.push(`b ${token}`);
+      return new Promise((resolve) => release = () => resolve(token === "t1"));
+    };
+    d.host.takeover = (token) => {
+      asked.push(`d ${token}`);
+      return Promise.resolve(false);
+    };
+    const answer = a.node.queryTakeover("t1");
+    let settled = false;
+    answer.then(() => settled = true);
+    await settle();
+    assert.deepEqual(asked.sort(), ["b t1", "d t1"]);
+    assert.equal(settled, false, "b has not given it up yet");
+    release();
+    const { value, missing } = await answer;
+    assert.equal(value, true);
+    assert.deepEqual(missing, []);
+    assert.equal(c.clock.now(), 0, "no timeout");
+    // A token nobody holds: every node says no (a host without takeover too).
+    b.host.takeover = undefined;
+    const none = await a.node.queryTakeover("t2");
+    assert.equal(none.value, false);
+    assert.deepEqual(none.missing, []);
+    assert.equal(c.clock.now(), 0);
+    await c.close();
+  });
+
+  test("a takeover that fails is reported and answered no; alone in the cluster, no one is asked", async () => {
+    const c = await cluster(2);
+    const [a, b] = c.members;
+    b.host.takeover = () => Promise.reject(new Error("broken"));
+    const { value } = await a.node.queryTakeover("t");
+    assert.equal(value, false);
+    assert.match(b.host.errors[0]?.message ?? "", /takeover failed: broken/);
+    await c.close();
+    const alone = await cluster(1);
+    const answer = await alone.members[0].node.queryTakeover("t");
+    assert.deepEqual(answer, {
+      value: false,
+      nodes: [alone.members[0].node.id],
+      missing: [],
+    });
+    await alone.close();
+  });
+
   test("a node killed but not yet declared dead makes a query answer at the timeout, naming it missing", async () => {
     const c = await cluster(3, { queryTimeout: 300 });
     const [a, b, d] = c.members;

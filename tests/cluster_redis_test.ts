@@ -137,6 +137,35 @@ describe("Redis backplane", () => {
     await b.close();
   });
 
+  test("its session storage: SET with an expiry, GETDEL (one taker), and rejections while Redis is away or after close", async () => {
+    const a = backplane(redis.url);
+    const b = backplane(redis.url);
+    assert.equal(await a.whenUp(5000), true);
+    assert.equal(await b.whenUp(5000), true);
+    await a.sessions.set("test:session:t1", '{"id":"c1"}', 60_000);
+    assert.equal(await b.sessions.take("test:session:t1"), '{"id":"c1"}');
+    assert.equal(await a.sessions.take("test:session:t1"), undefined);
+    await a.sessions.set("test:session:t2", "x", 50);
+    await sleep(150);
+    assert.equal(await b.sessions.take("test:session:t2"), undefined);
+    // Two nodes taking the same key at once: one gets it.
+    await a.sessions.set("test:session:t3", "y", 60_000);
+    const taken = await Promise.all([
+      a.sessions.take("test:session:t3"),
+      b.sessions.take("test:session:t3"),
+    ]);
+    assert.deepEqual(taken.filter((value) => value !== undefined), ["y"]);
+    await redis.kill();
+    await waitFor("down", () => a.status === "down");
+    await assert.rejects(a.sessions.take("k"), /not connected/);
+    await assert.rejects(a.sessions.set("k", "v", 1000), /not connected/);
+    await redis.restart();
+    assert.equal(await a.whenUp(5000), true);
+    await a.close();
+    await assert.rejects(a.sessions.take("k"), /Backplane closed/);
+    await b.close();
+  });
+
   test("killed and restarted: the status goes down then up, publish rejects meanwhile, subscriptions are restored", async () => {
     const lines: string[] = [];
     const a = backplane(redis.url);

@@ -58,6 +58,7 @@ const SAMPLES: WireMessage[] = [
   },
   { ...head, kind: "query", id: 7, query: { kind: "members", room: "a" } },
   { ...head, kind: "query", id: 8, query: { kind: "userRooms", user: "u" } },
+  { ...head, kind: "query", id: 9, query: { kind: "takeover", token: "q1w2" } },
   { ...head, kind: "answer", id: 8, value: ["a", "b"] },
 ];
 

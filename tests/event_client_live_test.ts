@@ -1,5 +1,5 @@
 // The event client on this runtime's own global WebSocket against a real
-// anyws Server (with the test session glue): events and requests both
+// anyws Server (its sessions and `conn.ask`): events and requests both
 // ways, a network drop that resumes the same session with its rooms and
 // user and delivers what was sent during the outage once and in order, and
 // a server restart on the same port that starts a new session. Backoff is
@@ -11,16 +11,22 @@ import { EventClient } from "../src/client/event_client.ts";
 import { RequestRejectedError } from "../src/events/request_errors.ts";
 import { Server } from "../src/server/server.ts";
 import { HOST, waitFor, withTimeout } from "./_clients.ts";
-import { SessionGlue } from "./_session_glue.ts";
+import { TcpProxy } from "./_tcp_proxy.ts";
 
 const WAIT = 5000;
 const QUICK = { initialDelay: 20, maxDelay: 200, jitter: 0 };
 
 async function startServer(
   port = 0,
-): Promise<{ server: Server; glue: SessionGlue; said: unknown[] }> {
+): Promise<{ server: Server; log: string[]; said: unknown[] }> {
   const server = new Server({ hostname: HOST, port });
-  const glue = new SessionGlue(server);
+  const log: string[] = [];
+  server.on("open", (_request, conn) => {
+    log.push(`open ${conn.id}`);
+  });
+  server.on("resume", (_request, conn) => {
+    log.push(`resume ${conn.id}`);
+  });
   const said: unknown[] = [];
   server.on("say", (data) => {
     said.push(data);
@@ -32,7 +38,6 @@ async function startServer(
   server.on("fail", () => {
     throw new Error("secret detail");
   });
-  server.on("join", () => {}); // rooms are joined by the glue on resume
   server.on("enter", (room, conn) => {
     conn.join(room as string);
     conn.setUser("ada");
@@ -40,7 +45,7 @@ async function startServer(
   });
   server.on("error", () => {}); // the failing handler above is expected
   await server.listen();
-  return { server, glue, said };
+  return { server, log, said };
 }
 
 describe("event client on this runtime's WebSocket", () => {
@@ -50,7 +55,7 @@ describe("event client on this runtime's WebSocket", () => {
   });
 
   test("events and requests both ways", async () => {
-    const { server, glue } = await startServer();
+    const { server } = await startServer();
     cleanup.push(() => server.stop({ timeout: 500 }));
     const client = new EventClient(`ws://${HOST}:${server.port}/`, {
       reconnect: QUICK,
@@ -81,58 +86,84 @@ describe("event client on this runtime's WebSocket", () => {
     );
     assert.deepEqual(heard, [{ n: 1 }]);
 
-    const conn = glue.connectionOf(id)!;
+    const conn = server.connections.get(id)!;
     assert.equal(
-      await glue.request(conn, "confirm", { q: "delete" }),
+      await conn.ask("confirm", { q: "delete" }),
       "yes to delete",
     );
     await assert.rejects(
-      glue.request(conn, "unhandled", 1),
+      conn.ask("unhandled", 1),
       /No handler for "unhandled" on the client/,
     );
   });
 
-  test("a network drop resumes the same session; messages sent meanwhile arrive once and in order", async () => {
-    const { server, glue, said } = await startServer();
-    cleanup.push(() => server.stop({ timeout: 500 }));
-    const client = new EventClient(`ws://${HOST}:${server.port}/`, {
-      reconnect: QUICK,
+  for (
+    const [how, what] of [
+      ["drop", "the server sees the connection end"],
+      ["vanish", "the server does not notice: a live takeover"],
+    ] as const
+  ) {
+    test(`a network drop (${what}) resumes the same session; messages sent meanwhile arrive once and in order`, async () => {
+      const { server, log, said } = await startServer();
+      cleanup.push(() => server.stop({ timeout: 500 }));
+      const closed: string[] = [];
+      server.on("close", ({ code }, conn) => {
+        closed.push(`${conn.id} ${code}`);
+      });
+      const proxy = await TcpProxy.start(server.port);
+      cleanup.push(() => proxy.close());
+      const client = new EventClient(`ws://${HOST}:${proxy.port}/`, {
+        reconnect: QUICK,
+      });
+      cleanup.push(() => client.close());
+      const events: string[] = [];
+      client.on("open", ({ id }) => events.push(`open ${id}`));
+      client.on("resume", ({ id }) => events.push(`resume ${id}`));
+      const closes: string[] = [];
+      const dropped = new Promise<void>((resolve) =>
+        client.on("close", ({ code, reconnecting }) => {
+          closes.push(`${code} ${reconnecting}`);
+          resolve();
+        })
+      );
+      await waitFor(() => client.readyState === 1, WAIT, "open");
+      const id = client.id!;
+      assert.deepEqual(await client.request("enter", "lobby"), ["lobby"]);
+      const before = server.connections.get(id)!;
+
+      proxy[how]();
+      await withTimeout(dropped, WAIT, "the client sees the drop");
+      assert.deepEqual(closes, ["1006 true"]);
+      assert.equal(client.readyState, 0);
+      if (how === "vanish") {
+        assert.equal(server.connections.get(id), before, "not noticed");
+      }
+      for (let i = 0; i < 5; i++) client.emit("say", i);
+
+      await waitFor(
+        () => said.length === 5,
+        WAIT,
+        "the queued messages arrive",
+      );
+      assert.deepEqual(said, [0, 1, 2, 3, 4]);
+      assert.deepEqual(events, [`open ${id}`, `resume ${id}`]);
+      assert.equal(client.id, id);
+      // The old connection's close ran before the resume, either way.
+      assert.deepEqual(log, [`open ${id}`, `resume ${id}`]);
+      assert.deepEqual(closed, [`${id} 1006`]);
+      const resumed = server.connections.get(id)!;
+      assert.notEqual(resumed, before);
+      assert.equal(before.readyState, 3);
+      assert.deepEqual([...resumed.rooms], ["lobby"]);
+      assert.equal(resumed.user, "ada");
+      assert.equal(server.room("lobby").size, 1);
+      assert.equal(server.connections.size, 1);
+      // Nothing arrives twice.
+      client.emit("say", "end");
+      await waitFor(() => said.length === 6, WAIT, "the last message");
+      assert.deepEqual(said, [0, 1, 2, 3, 4, "end"]);
     });
-    cleanup.push(() => client.close());
-    const events: string[] = [];
-    client.on("open", ({ id }) => events.push(`open ${id}`));
-    client.on("resume", ({ id }) => events.push(`resume ${id}`));
-    const closes: string[] = [];
-    const dropped = new Promise<void>((resolve) =>
-      client.on("close", ({ code, reconnecting }) => {
-        closes.push(`${code} ${reconnecting}`);
-        resolve();
-      })
-    );
-    await waitFor(() => client.readyState === 1, WAIT, "open");
-    const id = client.id!;
-    assert.deepEqual(await client.request("enter", "lobby"), ["lobby"]);
-
-    glue.connectionOf(id)!.terminate(); // the network goes away
-    await withTimeout(dropped, WAIT, "the client sees the drop");
-    assert.deepEqual(closes, ["1006 true"]);
-    assert.equal(client.readyState, 0);
-    for (let i = 0; i < 5; i++) client.emit("say", i);
-
-    await waitFor(() => said.length === 5, WAIT, "the queued messages arrive");
-    assert.deepEqual(said, [0, 1, 2, 3, 4]);
-    assert.deepEqual(events, [`open ${id}`, `resume ${id}`]);
-    assert.equal(client.id, id);
-    assert.deepEqual(glue.log, [`open ${id}`, `resume ${id}`]);
-    const resumed = glue.connectionOf(id)!;
-    assert.deepEqual([...resumed.rooms], ["lobby"]);
-    assert.equal(resumed.user, "ada");
-    assert.equal(server.room("lobby").size, 1);
-    // Nothing arrives twice.
-    client.emit("say", "end");
-    await waitFor(() => said.length === 6, WAIT, "the last message");
-    assert.deepEqual(said, [0, 1, 2, 3, 4, "end"]);
-  });
+  }
 
   test("a server restart on the same port starts a new session and delivers the queue", async () => {
     let { server, said } = await startServer();

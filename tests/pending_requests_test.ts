@@ -133,6 +133,29 @@ describe("PendingRequests", () => {
     await assert.rejects(promise, /queue full/);
   });
 
+  test("onEmpty is called each time the last waiting request settles, however it settles", async () => {
+    const clock = new FakeClock();
+    let empty = 0;
+    const pending = new PendingRequests({ clock, onEmpty: () => empty++ });
+    const a = pending.add("a", 100);
+    const b = pending.add("b", 100);
+    pending.settle({ id: a.id, data: 1 });
+    assert.equal(empty, 0, "b still waits");
+    clock.advance(100);
+    await assert.rejects(b.promise);
+    assert.equal(empty, 1, "after the timeout");
+    const c = pending.add("c", 100);
+    pending.cancel(c.id, () => new Error("not sent"));
+    await assert.rejects(c.promise);
+    assert.equal(empty, 2, "after a cancel");
+    const d = pending.add("d", 100);
+    pending.rejectAll(() => new Error("gone"));
+    await assert.rejects(d.promise);
+    assert.equal(empty, 3, "after rejectAll");
+    pending.rejectAll(() => new Error("nothing"));
+    assert.equal(empty, 3, "nothing was waiting");
+  });
+
   test("bad timeouts and bounds are refused", () => {
     const pending = new PendingRequests({ clock: new FakeClock() });
     for (const timeout of [0, -1, Number.NaN]) {

@@ -34,6 +34,8 @@ describe("DEFAULT_SERVER_OPTIONS", () => {
       rateLimit: { messages: 10_000, interval: 1_000, action: "close" },
       deflate: false,
       reusePort: false,
+      sessions: { enabled: true, window: 120_000, maxSessions: 10_000 },
+      clientScript: false,
     });
   });
 
@@ -168,6 +170,71 @@ describe("resolveServerOptions", () => {
       );
     });
   }
+
+  test("sessions: true, false, or bounds; anything else is a UsageError naming the option", () => {
+    assert.deepEqual(resolveServerOptions({ sessions: true }).sessions, {
+      enabled: true,
+      window: 120_000,
+      maxSessions: 10_000,
+    });
+    assert.deepEqual(resolveServerOptions({ sessions: false }).sessions, {
+      enabled: false,
+      window: 120_000,
+      maxSessions: 10_000,
+    });
+    assert.deepEqual(
+      resolveServerOptions({ sessions: { window: 5000, maxSessions: 0 } })
+        .sessions,
+      { enabled: true, window: 5000, maxSessions: 0 },
+    );
+    for (
+      const sessions of [
+        { window: 0 },
+        { window: 1.5 },
+        { window: 2 ** 31 },
+        { maxSessions: -1 },
+        { maxSessions: Number.NaN },
+        "yes",
+        null,
+      ]
+    ) {
+      assert.throws(
+        () =>
+          resolveServerOptions({
+            sessions: sessions as ServerOptions["sessions"],
+          }),
+        (error: Error) =>
+          error.name === "UsageError" &&
+          /^Invalid option sessions/.test(error.message),
+        JSON.stringify(sessions),
+      );
+    }
+  });
+
+  test("clientScript: true is /anyws.js, a path is kept, anything else is a UsageError", () => {
+    assert.equal(resolveServerOptions({}).clientScript, false);
+    assert.equal(
+      resolveServerOptions({ clientScript: true }).clientScript,
+      "/anyws.js",
+    );
+    assert.equal(
+      resolveServerOptions({ clientScript: "/static/ws-client.js" })
+        .clientScript,
+      "/static/ws-client.js",
+    );
+    for (const bad of ["anyws.js", "/a b.js", "/a.js?v=1", "", 7]) {
+      assert.throws(
+        () =>
+          resolveServerOptions({
+            clientScript: bad as ServerOptions["clientScript"],
+          }),
+        (error: Error) =>
+          error.name === "UsageError" &&
+          error.message.startsWith("Invalid option clientScript"),
+        String(bad),
+      );
+    }
+  });
 
   test("accepts a rate limit with either action or none", () => {
     for (const action of ["close", "drop", undefined] as const) {

@@ -109,6 +109,45 @@ describe("SessionStore", () => {
     assert.equal(token, "-_v7".repeat(10) + "-_s");
   });
 
+  test("one timer drops each suspended session when its window passes, and clear() stops it", () => {
+    const clock = new FakeClock();
+    const store = new SessionStore({ window: 1000, clock });
+    store.suspend(store.open("a"), snapshot("a"));
+    clock.advance(400);
+    store.suspend(store.open("b"), snapshot("b"));
+    assert.equal(clock.pending, 1, "one timer for the store");
+    clock.advance(600); // a expires
+    assert.equal(store.suspendedCount, 1);
+    assert.equal(clock.pending, 1, "re-armed for b");
+    clock.advance(400); // b expires
+    assert.equal(store.suspendedCount, 0);
+    assert.equal(clock.pending, 0);
+    store.suspend(store.open("c"), snapshot("c"));
+    store.clear();
+    assert.equal(store.suspendedCount, 0);
+    assert.equal(store.liveCount, 0);
+    assert.equal(clock.pending, 0);
+  });
+
+  test("holder names the live token's connection; hold keeps a session for a new window, not for a live token", () => {
+    const clock = new FakeClock();
+    const store = new SessionStore({ window: 1000, clock });
+    const token = store.open("c1");
+    assert.equal(store.holder(token), "c1");
+    assert.equal(store.hold(token, snapshot("c1")), false, "live");
+    assert.equal(store.suspend(token, snapshot("c1")), true);
+    assert.equal(store.holder(token), undefined);
+    clock.advance(900);
+    const taken = store.resume(token);
+    assert.equal(taken.status, "resumed");
+    // Its new connection went away before it was restored: back it goes.
+    assert.equal(store.hold(token, snapshot("c1")), true);
+    clock.advance(999);
+    assert.equal(store.resume(token).status, "resumed", "a new window");
+    const none = new SessionStore({ maxSessions: 0, clock });
+    assert.equal(none.hold("t", snapshot("x")), false);
+  });
+
   test("bad options are refused", () => {
     assert.throws(() => new SessionStore({ window: 0 }), RangeError);
     assert.throws(() => new SessionStore({ maxSessions: -1 }), RangeError);
@@ -171,6 +210,25 @@ describe("ClientRequests", () => {
     );
     await assert.rejects(requests.request(conn, send, "e", 1n), TypeError);
     assert.equal(requests.pending(conn), 0);
+  });
+
+  test("a connection holds a tracker only while requests wait", async () => {
+    const clock = new FakeClock();
+    const requests = new ClientRequests<object>({ clock, timeout: 100 });
+    const [a, b, c] = [{}, {}, {}];
+    const answered = requests.request(a, () => true, "x");
+    const timedOut = requests.request(b, () => true, "y");
+    const closed = requests.request(c, () => true, "z");
+    assert.equal(requests.connections, 3);
+    assert.equal(requests.has(a), true);
+    requests.settle(a, { id: 1, data: 1 });
+    await answered;
+    requests.closed(c, 1001);
+    await assert.rejects(closed, DisconnectedError);
+    clock.advance(100);
+    await assert.rejects(timedOut, RequestTimeoutError);
+    assert.equal(requests.connections, 0);
+    assert.equal(requests.has(a), false);
   });
 
   test("the per-connection bound rejects the request over it", async () => {

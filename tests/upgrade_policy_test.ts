@@ -68,6 +68,7 @@ describe("decideUpgrade: checks in order", () => {
       status: 404,
       body: "Not Found",
       headers: undefined,
+      cause: "paths",
     });
     assert.equal(
       (decide({ paths: ["/ws"] }, { target: "/ws?x=1" }) as UpgradeDecision)
@@ -84,6 +85,7 @@ describe("decideUpgrade: checks in order", () => {
         status: 403,
         body: "Origin not allowed",
         headers: undefined,
+        cause: "origins",
       },
     );
     assert.equal(
@@ -96,11 +98,12 @@ describe("decideUpgrade: checks in order", () => {
   });
 
   test("no Origin is refused with 403 only under requireOrigin", () => {
-    assert.equal(
-      (decide({ requireOrigin: true }) as UpgradeDecision & { status: number })
-        .status,
-      403,
-    );
+    const decision = decide({ requireOrigin: true }) as UpgradeDecision & {
+      status: number;
+      cause: string;
+    };
+    assert.equal(decision.status, 403);
+    assert.equal(decision.cause, "requireOrigin");
   });
 
   test("over maxConnections gets 503 with Retry-After; at the limit is accepted", () => {
@@ -111,6 +114,7 @@ describe("decideUpgrade: checks in order", () => {
         status: 503,
         body: "Too many connections",
         headers: { "Retry-After": "5" },
+        cause: "maxConnections",
       },
     );
     assert.equal(
@@ -139,6 +143,7 @@ describe("decideUpgrade: checks in order", () => {
         status: 429,
         body: "Too many connections from your address",
         headers: { "Retry-After": "5" },
+        cause: "maxConnectionsPerIp",
       },
     );
     assert.equal(
@@ -189,6 +194,7 @@ describe("decideUpgrade: subprotocols", () => {
         status: 400,
         body: "No supported subprotocol",
         headers: undefined,
+        cause: "requireProtocol",
       },
     );
   });
@@ -256,6 +262,7 @@ describe("decideUpgrade: authorize", () => {
       status: 401,
       body: "Unauthorized",
       headers: undefined,
+      cause: "authorize",
     });
   });
 
@@ -303,6 +310,7 @@ describe("decideUpgrade: authorize", () => {
         status: 403,
         body: "Banned",
         headers: { "X-Why": "spam" },
+        cause: "authorize",
       },
     );
     assert.deepEqual(decide({ authorize: () => ({ accept: false }) }), {
@@ -310,6 +318,7 @@ describe("decideUpgrade: authorize", () => {
       status: 401,
       body: undefined,
       headers: undefined,
+      cause: "authorize",
     });
   });
 

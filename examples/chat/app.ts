@@ -6,7 +6,10 @@
  *
  * ## HTTP
  *
- * - `GET /` the page ({@link PAGE_HTML}; it connects to `/ws`)
+ * - `GET /` the page ({@link chatPage}; it connects to `/ws` with anyws's
+ *   browser client)
+ * - `GET /anyws.js` the browser client, served by the server itself: the
+ *   chat needs a server made with `clientScript` on (`true`, or a path)
  * - `GET /healthz` `{"status": "ok", "connections": N}`
  * - anything else: 404
  *
@@ -88,6 +91,7 @@ import {
   type SchemaIssue,
   type Server,
   type StandardSchema,
+  UsageError,
   ValidationError,
 } from "../../mod.ts";
 import {
@@ -96,7 +100,7 @@ import {
   mentionsAssistant,
   stripMention,
 } from "./assistant.ts";
-import { PAGE_HTML } from "./page.ts";
+import { chatPage } from "./page.ts";
 
 /**
  * Options of {@link register}.
@@ -151,11 +155,14 @@ export const LIMITS = {
 /** The assistant's identity in `typing` events. */
 const ASSISTANT_PEER = { id: "assistant", nick: "assistant" } as const;
 
-/** What the chat knows about one connection. */
+/**
+ * What the chat knows about one connection, kept in `conn.data.chat`: a
+ * resumed session gets it back with its id and rooms (JSON, so that it
+ * also resumes on another node of a cluster).
+ */
 interface ChatState {
   nick: string;
-  room: string | undefined;
-  asking: boolean;
+  room?: string;
 }
 
 /** A person as the page sees them. */
@@ -189,7 +196,22 @@ export function register(server: Server, options: ChatOptions = {}): void {
     ? options.assistant
     : new Assistant(options.assistant);
   const listed = options.rooms ?? DEFAULT_ROOMS;
-  const states = new WeakMap<Connection, ChatState>();
+  const script = server.options.clientScript;
+  if (script === false) {
+    throw new UsageError(
+      "The chat page loads anyws's browser client from the server: create it with clientScript: true",
+    );
+  }
+  const page = chatPage(script);
+  const states = {
+    get: (conn: Connection): ChatState | undefined =>
+      conn.data.chat as ChatState | undefined,
+    set: (conn: Connection, state: ChatState): void => {
+      conn.data.chat = state;
+    },
+  };
+  /** Connections (by id, kept across a resume) whose question the assistant is answering. */
+  const asking = new Set<string>();
   const histories = new Map<string, Logged[]>();
   // Ids unique across restarts: a page keeps its messages over a reconnect.
   const boot = Math.random().toString(36).slice(2, 8);
@@ -200,7 +222,7 @@ export function register(server: Server, options: ChatOptions = {}): void {
     const { pathname } = new URL(request.url);
     const get = request.method === "GET" || request.method === "HEAD";
     if (get && (pathname === "/" || pathname === "/index.html")) {
-      return new Response(PAGE_HTML, { headers: PAGE_HEADERS });
+      return new Response(page, { headers: PAGE_HEADERS });
     }
     if (get && pathname === "/healthz") {
       const health = cluster === undefined
@@ -306,13 +328,17 @@ export function register(server: Server, options: ChatOptions = {}): void {
     return state.room;
   };
 
-  server.on("open", (_request, conn) => {
+  // A resumed session (the page's browser client reconnected in time) has
+  // its nickname and room back: welcome it again all the same.
+  const welcome = (_request: unknown, conn: Connection): void => {
     conn.emit("welcome", {
       id: conn.id,
       assistant: assistant.configured,
       rooms: roomList(),
     });
-  });
+  };
+  server.on("open", welcome);
+  server.on("resume", welcome);
 
   server.on("error", (error, conn) => {
     // Invalid client data is answered to the client; not worth a log line.
@@ -323,7 +349,7 @@ export function register(server: Server, options: ChatOptions = {}): void {
   server.on("hello", (data, conn) => {
     const old = states.get(conn);
     if (old === undefined) {
-      states.set(conn, { nick: data.nick, room: undefined, asking: false });
+      states.set(conn, { nick: data.nick });
       conn.setUser(data.nick);
     } else if (old.nick !== data.nick) {
       if (old.room !== undefined && nickTaken(old.room, data.nick, conn)) {
@@ -465,7 +491,7 @@ export function register(server: Server, options: ChatOptions = {}): void {
     message: { id: string; room: string; text: string },
   ): void => {
     const { room } = message;
-    if (state.asking) {
+    if (asking.has(conn.id)) {
       conn.emit("system", {
         room,
         text: "The assistant is still answering your previous question",
@@ -473,7 +499,7 @@ export function register(server: Server, options: ChatOptions = {}): void {
       });
       return;
     }
-    state.asking = true;
+    asking.add(conn.id);
     toRoom(room, "typing", { room, from: ASSISTANT_PEER, typing: true });
     assistant.ask(stripMention(message.text), { nick: state.nick, room })
       .catch((error: unknown) => ({
@@ -483,7 +509,7 @@ export function register(server: Server, options: ChatOptions = {}): void {
         }`,
       }))
       .then((reply) => {
-        state.asking = false;
+        asking.delete(conn.id);
         const answer = {
           id: nextId(),
           room,
@@ -507,7 +533,7 @@ const PAGE_HEADERS: HeadersInit = {
   "X-Content-Type-Options": "nosniff",
   "Referrer-Policy": "no-referrer",
   "Content-Security-Policy":
-    "default-src 'none'; script-src 'unsafe-inline'; " +
+    "default-src 'none'; script-src 'self' 'unsafe-inline'; " +
     "style-src 'unsafe-inline'; connect-src 'self'; img-src data:; " +
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
 };

@@ -26,6 +26,8 @@ const server = new Server({
   // A chat needs no big messages; typing events are throttled by the page.
   maxMessageSize: 64 * 1024,
   rateLimit: { messages: 50, interval: 1000, action: "close" },
+  // The page loads anyws's browser client from here, at /anyws.js.
+  clientScript: true,
 });
 const assistant = new Assistant();
 register(server, { assistant });

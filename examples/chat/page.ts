@@ -1,9 +1,13 @@
 /**
  * The chat page: HTML, CSS and vanilla JavaScript in one string, served as
- * is (no build step, nothing loaded from elsewhere). It speaks the protocol
- * documented in `app.ts` over `ws(s)://<host>/ws`, reconnects with
- * exponential backoff and jitter (250 ms doubling up to 5 s) and, once back,
- * says hello and enters its room again by itself.
+ * is (no build step). Its one import is anyws's browser client, which the
+ * same server serves (the `clientScript` option, `/anyws.js` by default):
+ * the page speaks the protocol documented in `app.ts` over
+ * `ws(s)://<host>/ws` with it, its acks as requests. The client reconnects
+ * with exponential backoff and jitter (250 ms doubling up to 5 s); after a
+ * short drop the server resumes the session (same id, nickname and room),
+ * and after a longer one (or a server restart) the page says hello and
+ * enters its room again by itself.
  *
  * Hooks for tests: `#status[data-state]` is `connecting`, `joining`,
  * `connected` or `reconnecting`; `#messages > li` carry a `data-kind`
@@ -15,17 +19,27 @@
  */
 
 /**
- * The whole chat page, ready to serve as `text/html; charset=utf-8`.
+ * The whole chat page, ready to serve as `text/html; charset=utf-8`, for a
+ * server that serves the browser client at `script`.
  *
  * @example
  * ```ts
- * import { PAGE_HTML } from "./page.ts";
- * const response = new Response(PAGE_HTML, {
+ * import { chatPage } from "./page.ts";
+ * const response = new Response(chatPage("/anyws.js"), {
  *   headers: { "Content-Type": "text/html; charset=utf-8" },
  * });
  * ```
  */
-export const PAGE_HTML: string = String.raw`<!doctype html>
+export function chatPage(script: string): string {
+  // A JSON string is a JavaScript string; "<" is escaped so that no path
+  // can close the script element.
+  return PAGE.replace(
+    "__ANYWS_SCRIPT__",
+    JSON.stringify(script).replaceAll("<", "\\u003c"),
+  );
+}
+
+const PAGE = String.raw`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -274,477 +288,468 @@ main.chat { grid-area: chat; display: flex; flex-direction: column; min-height: 
     <button id="join" class="primary" type="submit">Join the chat</button>
   </form>
 </div>
-<script>
-"use strict";
-(() => {
-  const $ = (id) => document.getElementById(id);
-  const store = window.sessionStorage;
-  const chat = {
-    id: "", nick: store.getItem("anyws.nick") || "", room: store.getItem("anyws.room") || "lobby",
-    shown: "", ready: false, joined: false, assistant: false, members: [], rooms: [],
-    privateTo: null, seen: new Set(), typing: new Map(),
+<script type="module">
+import { connect, DisconnectedError, RequestRejectedError, RequestTimeoutError } from __ANYWS_SCRIPT__;
+
+const $ = (id) => document.getElementById(id);
+const store = window.sessionStorage;
+const chat = {
+  id: "", nick: store.getItem("anyws.nick") || "", room: store.getItem("anyws.room") || "lobby",
+  shown: "", ready: false, joined: false, assistant: false, members: [], rooms: [],
+  privateTo: null, seen: new Set(), typing: new Map(),
+};
+let countdown = 0;
+
+function setStatus(state, text) {
+  clearInterval(countdown);
+  const el = $("status");
+  el.dataset.state = state;
+  el.textContent = text;
+  chat.ready = state === "connected";
+  $("send").disabled = !chat.ready;
+}
+
+// ── the connection: anyws's browser client ───────────────────────────
+// It reconnects by itself (backoff 250 ms doubling up to 5 s, each wait
+// drawn between half and one and a half of it), and after a short drop
+// the server resumes the session: same id, nickname and room.
+const client = connect("/ws", { reconnect: { initialDelay: 250, maxDelay: 5000 } });
+
+// A new session: the first connection, or after the server lost ours (a
+// restart, a long outage): say hello and enter the room again.
+client.on("open", () => {
+  setStatus("joining", "Online");
+  if (chat.nick) login(false);
+});
+
+// The same session again: the server kept our nickname and room.
+client.on("resume", () => {
+  if (!chat.joined) {
+    setStatus("joining", "Online");
+    if (chat.nick) login(false);
+    return;
+  }
+  addNote("system", "Reconnected");
+  setStatus("connected", "Connected");
+});
+
+client.on("close", ({ reconnecting }) => {
+  clearTyping();
+  setStatus("reconnecting", reconnecting ? "Offline" : "Disconnected");
+});
+
+client.on("reconnecting", ({ delay }) => {
+  const due = Date.now() + delay;
+  const show = () => {
+    const left = Math.max(0, due - Date.now()) / 1000;
+    setStatus("reconnecting", "Offline, retrying in " + left.toFixed(1) + " s");
   };
-  let ws = null;
-  let attempt = 0;
-  let retryTimer = 0;
-  let countdown = 0;
-  let requestId = 0;
-  const pending = new Map();
+  show();
+  countdown = setInterval(show, 100);
+});
 
-  // ── connection, with backoff ─────────────────────────────────────────
-  const wsUrl = () => (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
+client.on("error", () => {}); // refused attempts while the server is down are expected
 
-  function setStatus(state, text) {
-    const el = $("status");
-    el.dataset.state = state;
-    el.textContent = text;
-    chat.ready = state === "connected";
-    $("send").disabled = !chat.ready;
+// Sends an event now, or not at all: typing is worth nothing later.
+function send(event, data) {
+  if (client.readyState === 1) client.emit(event, data);
+}
+
+async function request(event, data) {
+  try {
+    return await client.request(event, data, { timeout: 10000 });
+  } catch (error) {
+    throw new Error(problem(error));
   }
+}
 
-  function connect() {
-    clearTimeout(retryTimer);
-    clearInterval(countdown);
-    setStatus(attempt === 0 ? "connecting" : "reconnecting", attempt === 0 ? "Connecting" : "Reconnecting");
-    const socket = new WebSocket(wsUrl());
-    ws = socket;
-    socket.onopen = () => {
-      attempt = 0;
-      setStatus("joining", "Online");
-      if (chat.nick) login(false);
-    };
-    socket.onmessage = (event) => receive(event.data);
-    socket.onclose = () => {
-      if (ws !== socket) return;
-      ws = null;
-      for (const { reject } of pending.values()) reject(new Error("Connection lost"));
-      pending.clear();
-      clearTyping();
-      scheduleRetry();
-    };
+function problem(error) {
+  if (error instanceof RequestRejectedError) {
+    if (Array.isArray(error.issues) && error.issues.length > 0) return error.issues[0].message;
+    return error.message;
   }
+  if (error instanceof DisconnectedError) return "Connection lost";
+  if (error instanceof RequestTimeoutError) return "No answer from the server";
+  return (error && error.message) || "Something went wrong";
+}
 
-  // Exponential backoff with jitter: 250 ms doubling up to 5 s, each wait
-  // drawn between half and all of it, so clients do not return in lockstep.
-  function scheduleRetry() {
-    const ceiling = Math.min(5000, 250 * Math.pow(2, attempt));
-    const wait = Math.round(ceiling / 2 + Math.random() * ceiling / 2);
-    attempt++;
-    const due = Date.now() + wait;
-    const show = () => {
-      const left = Math.max(0, due - Date.now()) / 1000;
-      setStatus("reconnecting", "Offline, retrying in " + left.toFixed(1) + " s");
-    };
-    show();
-    countdown = setInterval(show, 100);
-    retryTimer = setTimeout(connect, wait);
-  }
-
-  function retryNow() {
-    if (ws === null) {
-      attempt = 0;
-      connect();
-    }
-  }
-  window.addEventListener("online", retryNow);
-  document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible") retryNow();
-  });
-
-  function send(event, data) {
-    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ event: event, data: data }));
-  }
-
-  function request(event, data) {
-    return new Promise((resolve, reject) => {
-      if (!ws || ws.readyState !== WebSocket.OPEN) return reject(new Error("Not connected"));
-      const id = ++requestId;
-      const timer = setTimeout(() => {
-        pending.delete(id);
-        reject(new Error("No answer from the server"));
-      }, 10000);
-      pending.set(id, {
-        resolve: (value) => { clearTimeout(timer); resolve(value); },
-        reject: (error) => { clearTimeout(timer); reject(error); },
-      });
-      ws.send(JSON.stringify({ event: event, data: data, id: id }));
-    });
-  }
-
-  function problem(error) {
-    if (error && Array.isArray(error.issues) && error.issues.length > 0) return error.issues[0].message;
-    return (error && error.message) || "Something went wrong";
-  }
-
-  // ── joining ──────────────────────────────────────────────────────────
-  async function login(fromForm) {
-    try {
-      const hello = await request("hello", { nick: chat.nick });
-      chat.id = hello.id;
-      chat.nick = hello.nick;
-      store.setItem("anyws.nick", chat.nick);
-      renderMe();
-      const shown = chat.shown;
-      await enter(chat.room);
-      $("login").hidden = true;
-      if (!fromForm && chat.joined && shown === chat.room) addNote("system", "Reconnected");
-      chat.joined = true;
-      setStatus("connected", "Connected");
-      if (fromForm) $("text").focus();
-    } catch (error) {
-      if (ws === null) return;
-      setStatus("joining", "Not joined");
-      $("login-error").textContent = error.message;
-      showLogin();
-    }
-  }
-
-  // The messages shown are those of chat.shown. The server lets a page into
-  // a room with the room's history, before the ack: that is when the page
-  // switches what it shows, so a refused enter (say, the nickname is taken
-  // there) leaves the page in the room it was in.
-  function showRoom(room) {
-    if (room === chat.shown) return;
-    $("messages").textContent = "";
-    chat.seen.clear();
-    chat.shown = room;
-    clearTyping();
-  }
-
-  async function enter(room) {
-    room = room.trim().toLowerCase();
-    const previous = chat.room;
-    chat.room = room;
-    renderRoomTitle();
-    renderRooms();
-    let result;
-    try {
-      result = await request("enter", { room: room });
-    } catch (error) {
-      if (chat.room === room) {
-        chat.room = previous;
-        renderRoomTitle();
-        renderRooms();
-      }
-      throw error;
-    }
-    showRoom(result.room);
-    chat.room = result.room;
-    store.setItem("anyws.room", chat.room);
-    renderMembers(result.members);
-  }
-
-  function showLogin() {
-    $("nick").value = chat.nick;
-    $("room").value = chat.room;
-    $("login").hidden = false;
-    $("nick").focus();
-  }
-
-  $("login-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    chat.nick = $("nick").value.trim();
-    chat.room = $("room").value.trim().toLowerCase() || "lobby";
-    $("login-error").textContent = "";
-    if (ws && ws.readyState === WebSocket.OPEN) login(true);
-    else if (ws === null) retryNow();
-  });
-
-  $("me").addEventListener("click", showLogin);
-
-  // ── incoming events ──────────────────────────────────────────────────
-  function receive(text) {
-    let message;
-    try { message = JSON.parse(text); } catch { return; }
-    if (message === null || typeof message !== "object") return;
-    if ("ack" in message) {
-      const waiter = pending.get(message.ack);
-      if (!waiter) return;
-      pending.delete(message.ack);
-      if (message.error) waiter.reject(new Error(problem(message.error)));
-      else waiter.resolve(message.data);
-      return;
-    }
-    const data = message.data || {};
-    const here = data.room === chat.room;
-    switch (message.event) {
-      case "welcome":
-        chat.assistant = data.assistant === true;
-        renderRooms(data.rooms);
-        renderMembers(chat.members);
-        break;
-      case "rooms": renderRooms(data.rooms); break;
-      case "presence": if (here) renderMembers(data.members); break;
-      case "history":
-        if (!here) break;
-        showRoom(data.room);
-        for (const entry of data.messages) showEntry(entry.event, entry.data);
-        break;
-      case "message":
-        if (here) { setTyping(data.from, false); showEntry("message", data); }
-        break;
-      case "assistant": if (here) showEntry("assistant", data); break;
-      case "private": showEntry("private", data); break;
-      case "typing": if (here) setTyping(data.from, data.typing === true); break;
-      case "system": if (here) addNote("system", data.text); break;
-      case "error": addNote("error", data.message || "The server refused a message"); break;
-    }
-  }
-
-  // ── rendering (text only: nothing a peer sends becomes markup) ───────
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
-  function hue(name) {
-    let h = 0;
-    for (let i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) % 360;
-    return h;
-  }
-
-  function avatar(name, bot) {
-    const node = el("span", "avatar", bot ? "AI" : Array.from(name)[0] || "?");
-    node.style.background = bot ? "var(--bot)" : "hsl(" + hue(name) + " 55% 52%)";
-    if (bot) node.style.fontSize = "11px";
-    return node;
-  }
-
-  function time(at) {
-    const d = new Date(at);
-    return String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
-  }
-
-  function scrollDown(list, stick) {
-    if (stick) list.scrollTop = list.scrollHeight;
-  }
-
-  function showEntry(kind, data) {
-    if (!data || typeof data.id !== "string" || chat.seen.has(data.id)) return;
-    chat.seen.add(data.id);
-    const list = $("messages");
-    const stick = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
-    const item = el("li");
-    item.dataset.kind = kind;
-    item.dataset.id = data.id;
-    const content = el("div", "content");
-    const meta = el("div", "meta");
-    if (kind === "assistant") {
-      item.append(avatar("assistant", true));
-      meta.append(el("b", "", "assistant"), el("span", "label", "bot"));
-      if (!data.ok) item.classList.add("failed");
-    } else if (kind === "private") {
-      const incoming = data.to && data.to.id === chat.id;
-      const other = incoming ? data.from : data.to;
-      item.append(avatar(data.from.nick));
-      meta.append(el("b", "", data.from.nick), el("span", "label", incoming ? "private to you" : "private to " + other.nick));
-      if (!incoming) item.classList.add("mine");
-    } else {
-      item.append(avatar(data.from.nick));
-      meta.append(el("b", "", data.from.nick));
-      if (data.from.id === chat.id) item.classList.add("mine");
-      // Consecutive messages of one person within 5 minutes form a group.
-      const prev = list.lastElementChild;
-      item.dataset.from = data.from.id;
-      item.dataset.at = String(data.at);
-      if (
-        prev && prev.dataset.kind === "message" && prev.dataset.from === data.from.id &&
-        data.at - Number(prev.dataset.at) < 300000
-      ) item.classList.add("cont");
-    }
-    meta.append(el("time", "", time(data.at)));
-    content.append(meta, el("div", "body", data.text));
-    item.append(content);
-    list.append(item);
-    scrollDown(list, stick);
-  }
-
-  function addNote(kind, text) {
-    const list = $("messages");
-    const stick = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
-    const item = el("li", "", text);
-    item.dataset.kind = kind;
-    list.append(item);
-    scrollDown(list, stick);
-  }
-
-  function renderMe() {
-    const me = $("me");
-    me.textContent = "";
-    me.append(avatar(chat.nick), el("span", "", chat.nick));
-  }
-
-  function renderRoomTitle() {
-    const title = $("room-title");
-    title.textContent = "# " + chat.room;
-    const count = chat.members.length;
-    if (count > 0) title.append(el("small", "", count + (count === 1 ? " member" : " members")));
-    $("text").placeholder = chat.privateTo
-      ? "Private message to " + chat.privateTo.nick
-      : "Message #" + chat.room + ", or @assistant to ask the assistant";
-  }
-
-  function renderRooms(rooms) {
-    if (Array.isArray(rooms)) chat.rooms = rooms;
-    const list = $("rooms");
-    list.textContent = "";
-    for (const room of chat.rooms) {
-      const item = el("li");
-      item.dataset.room = room.name;
-      if (room.name === chat.room) item.className = "current";
-      const button = el("button");
-      button.type = "button";
-      button.append(el("span", "name", "# " + room.name), el("span", "count", String(room.size)));
-      button.addEventListener("click", () => switchRoom(room.name));
-      item.append(button);
-      list.append(item);
-    }
-  }
-
-  function renderMembers(members) {
-    chat.members = Array.isArray(members) ? members : [];
-    const list = $("members");
-    list.textContent = "";
-    for (const member of chat.members) {
-      const item = el("li");
-      item.dataset.id = member.id;
-      const self = member.id === chat.id;
-      item.append(avatar(member.nick), el("span", "who", member.nick));
-      if (self) item.append(el("span", "tag", "you"));
-      else {
-        const pm = el("button", "pm", "private");
-        pm.type = "button";
-        pm.title = "Send " + member.nick + " a private message";
-        pm.addEventListener("click", () => setPrivate(member));
-        item.append(pm);
-      }
-      list.append(item);
-    }
-    const bot = el("li");
-    bot.dataset.id = "assistant";
-    bot.append(avatar("assistant", true), el("span", "who", "assistant"), el("span", "tag", chat.assistant ? "bot" : "not configured"));
-    list.append(bot);
-    for (const id of Array.from(chat.typing.keys())) {
-      if (id !== "assistant" && !chat.members.some((m) => m.id === id)) setTyping({ id: id }, false);
-    }
-    if (chat.privateTo && !chat.members.some((m) => m.id === chat.privateTo.id)) setPrivate(null);
-    renderRoomTitle();
-  }
-
-  // ── typing, both ways ────────────────────────────────────────────────
-  function setTyping(from, typing) {
-    if (!from || typeof from.id !== "string") return;
-    const old = chat.typing.get(from.id);
-    if (old) clearTimeout(old.timer);
-    if (typing) {
-      // A typist repeats every 2 s; silence for 6 s means they stopped.
-      const timer = setTimeout(() => setTyping(from, false), from.id === "assistant" ? 60000 : 6000);
-      chat.typing.set(from.id, { nick: String(from.nick), timer: timer });
-    } else {
-      chat.typing.delete(from.id);
-    }
-    renderTyping();
-  }
-
-  function clearTyping() {
-    for (const { timer } of chat.typing.values()) clearTimeout(timer);
-    chat.typing.clear();
-    renderTyping();
-  }
-
-  function renderTyping() {
-    const nicks = Array.from(chat.typing.values(), (t) => t.nick);
-    let text = "";
-    if (nicks.length === 1) text = nicks[0] + " is typing";
-    else if (nicks.length === 2) text = nicks[0] + " and " + nicks[1] + " are typing";
-    else if (nicks.length > 2) text = "Several people are typing";
-    $("typing").textContent = text;
-  }
-
-  let typingSince = 0;
-  let typingTimer = 0;
-  function stopTyping() {
-    clearTimeout(typingTimer);
-    if (typingSince !== 0) {
-      typingSince = 0;
-      send("typing", { typing: false });
-    }
-  }
-
-  $("text").addEventListener("input", () => {
-    if (!chat.ready || chat.privateTo) return;
-    if ($("text").value.trim() === "") return stopTyping();
-    const now = Date.now();
-    if (now - typingSince > 2000) {
-      typingSince = now;
-      send("typing", { typing: true });
-    }
-    clearTimeout(typingTimer);
-    typingTimer = setTimeout(stopTyping, 3000);
-  });
-
-  // ── sending ──────────────────────────────────────────────────────────
-  function setPrivate(member) {
-    chat.privateTo = member ? { id: member.id, nick: member.nick } : null;
-    $("private-to").hidden = !member;
-    $("private-nick").textContent = member ? member.nick : "";
-    $("composer").classList.toggle("private", !!member);
-    if (member) stopTyping();
-    renderRoomTitle();
-    $("text").focus();
-  }
-  $("private-cancel").addEventListener("click", () => setPrivate(null));
-
-  $("composer").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const input = $("text");
-    const text = input.value.trim();
-    if (!text || !chat.ready) return;
-    input.value = "";
-    stopTyping();
-    try {
-      if (chat.privateTo) await request("private", { to: chat.privateTo.id, text: text });
-      else await request("say", { text: text });
-    } catch (error) {
-      addNote("error", "Not sent: " + error.message);
-      if (input.value === "") input.value = text;
-    }
-  });
-
-  async function switchRoom(name) {
-    if (!chat.ready || name === chat.room) return;
-    if (!/^[a-z0-9][a-z0-9_-]{0,23}$/.test(name)) {
-      addNote("error", "Room names are letters, digits, - and _");
-      return;
-    }
-    stopTyping();
-    setPrivate(null);
-    try {
-      await enter(name);
-    } catch (error) {
-      addNote("error", error.message);
-    }
-  }
-
-  $("new-room").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const name = $("new-room-name").value.trim().toLowerCase();
-    if (!name) return;
-    $("new-room-name").value = "";
-    switchRoom(name);
-  });
-
-  // ── start ────────────────────────────────────────────────────────────
-  renderRoomTitle();
-  if (chat.nick) {
-    $("login").hidden = true;
+// ── joining ──────────────────────────────────────────────────────────
+async function login(fromForm) {
+  try {
+    const hello = await request("hello", { nick: chat.nick });
+    chat.id = hello.id;
+    chat.nick = hello.nick;
+    store.setItem("anyws.nick", chat.nick);
     renderMe();
+    const shown = chat.shown;
+    await enter(chat.room);
+    $("login").hidden = true;
+    if (!fromForm && chat.joined && shown === chat.room) addNote("system", "Reconnected");
+    chat.joined = true;
+    setStatus("connected", "Connected");
+    if (fromForm) $("text").focus();
+  } catch (error) {
+    if (client.readyState !== 1) return;
+    setStatus("joining", "Not joined");
+    $("login-error").textContent = error.message;
+    showLogin();
   }
-  connect();
-})();
+}
+
+// The messages shown are those of chat.shown. The server lets a page into
+// a room with the room's history, before the ack: that is when the page
+// switches what it shows, so a refused enter (say, the nickname is taken
+// there) leaves the page in the room it was in.
+function showRoom(room) {
+  if (room === chat.shown) return;
+  $("messages").textContent = "";
+  chat.seen.clear();
+  chat.shown = room;
+  clearTyping();
+}
+
+async function enter(room) {
+  room = room.trim().toLowerCase();
+  const previous = chat.room;
+  chat.room = room;
+  renderRoomTitle();
+  renderRooms();
+  let result;
+  try {
+    result = await request("enter", { room: room });
+  } catch (error) {
+    if (chat.room === room) {
+      chat.room = previous;
+      renderRoomTitle();
+      renderRooms();
+    }
+    throw error;
+  }
+  showRoom(result.room);
+  chat.room = result.room;
+  store.setItem("anyws.room", chat.room);
+  renderMembers(result.members);
+}
+
+function showLogin() {
+  $("nick").value = chat.nick;
+  $("room").value = chat.room;
+  $("login").hidden = false;
+  $("nick").focus();
+}
+
+$("login-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  chat.nick = $("nick").value.trim();
+  chat.room = $("room").value.trim().toLowerCase() || "lobby";
+  $("login-error").textContent = "";
+  // Not connected: the next session logs in with these.
+  if (client.readyState === 1) login(true);
+});
+
+$("me").addEventListener("click", showLogin);
+
+// ── incoming events ──────────────────────────────────────────────────
+const here = (data) => data.room === chat.room;
+const on = (event, handler) => client.on(event, (data) => handler(data || {}));
+
+on("welcome", (data) => {
+  chat.assistant = data.assistant === true;
+  renderRooms(data.rooms);
+  renderMembers(chat.members);
+});
+on("rooms", (data) => renderRooms(data.rooms));
+on("presence", (data) => { if (here(data)) renderMembers(data.members); });
+on("history", (data) => {
+  if (!here(data)) return;
+  showRoom(data.room);
+  for (const entry of data.messages) showEntry(entry.event, entry.data);
+});
+on("assistant", (data) => { if (here(data)) showEntry("assistant", data); });
+on("private", (data) => showEntry("private", data));
+on("typing", (data) => { if (here(data)) setTyping(data.from, data.typing === true); });
+on("system", (data) => { if (here(data)) addNote("system", data.text); });
+
+// "message" and "error" are the client's own event names: the chat's
+// events of those names arrive as the raw text of a message.
+client.on("message", (text) => {
+  let message;
+  try { message = JSON.parse(text); } catch { return; }
+  if (message === null || typeof message !== "object") return;
+  const data = message.data || {};
+  if (message.event === "message" && here(data)) {
+    setTyping(data.from, false);
+    showEntry("message", data);
+  } else if (message.event === "error") {
+    addNote("error", data.message || "The server refused a message");
+  }
+});
+
+// ── rendering (text only: nothing a peer sends becomes markup) ───────
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function hue(name) {
+  let h = 0;
+  for (let i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) % 360;
+  return h;
+}
+
+function avatar(name, bot) {
+  const node = el("span", "avatar", bot ? "AI" : Array.from(name)[0] || "?");
+  node.style.background = bot ? "var(--bot)" : "hsl(" + hue(name) + " 55% 52%)";
+  if (bot) node.style.fontSize = "11px";
+  return node;
+}
+
+function time(at) {
+  const d = new Date(at);
+  return String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
+}
+
+function scrollDown(list, stick) {
+  if (stick) list.scrollTop = list.scrollHeight;
+}
+
+function showEntry(kind, data) {
+  if (!data || typeof data.id !== "string" || chat.seen.has(data.id)) return;
+  chat.seen.add(data.id);
+  const list = $("messages");
+  const stick = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  const item = el("li");
+  item.dataset.kind = kind;
+  item.dataset.id = data.id;
+  const content = el("div", "content");
+  const meta = el("div", "meta");
+  if (kind === "assistant") {
+    item.append(avatar("assistant", true));
+    meta.append(el("b", "", "assistant"), el("span", "label", "bot"));
+    if (!data.ok) item.classList.add("failed");
+  } else if (kind === "private") {
+    const incoming = data.to && data.to.id === chat.id;
+    const other = incoming ? data.from : data.to;
+    item.append(avatar(data.from.nick));
+    meta.append(el("b", "", data.from.nick), el("span", "label", incoming ? "private to you" : "private to " + other.nick));
+    if (!incoming) item.classList.add("mine");
+  } else {
+    item.append(avatar(data.from.nick));
+    meta.append(el("b", "", data.from.nick));
+    if (data.from.id === chat.id) item.classList.add("mine");
+    // Consecutive messages of one person within 5 minutes form a group.
+    const prev = list.lastElementChild;
+    item.dataset.from = data.from.id;
+    item.dataset.at = String(data.at);
+    if (
+      prev && prev.dataset.kind === "message" && prev.dataset.from === data.from.id &&
+      data.at - Number(prev.dataset.at) < 300000
+    ) item.classList.add("cont");
+  }
+  meta.append(el("time", "", time(data.at)));
+  content.append(meta, el("div", "body", data.text));
+  item.append(content);
+  list.append(item);
+  scrollDown(list, stick);
+}
+
+function addNote(kind, text) {
+  const list = $("messages");
+  const stick = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  const item = el("li", "", text);
+  item.dataset.kind = kind;
+  list.append(item);
+  scrollDown(list, stick);
+}
+
+function renderMe() {
+  const me = $("me");
+  me.textContent = "";
+  me.append(avatar(chat.nick), el("span", "", chat.nick));
+}
+
+function renderRoomTitle() {
+  const title = $("room-title");
+  title.textContent = "# " + chat.room;
+  const count = chat.members.length;
+  if (count > 0) title.append(el("small", "", count + (count === 1 ? " member" : " members")));
+  $("text").placeholder = chat.privateTo
+    ? "Private message to " + chat.privateTo.nick
+    : "Message #" + chat.room + ", or @assistant to ask the assistant";
+}
+
+function renderRooms(rooms) {
+  if (Array.isArray(rooms)) chat.rooms = rooms;
+  const list = $("rooms");
+  list.textContent = "";
+  for (const room of chat.rooms) {
+    const item = el("li");
+    item.dataset.room = room.name;
+    if (room.name === chat.room) item.className = "current";
+    const button = el("button");
+    button.type = "button";
+    button.append(el("span", "name", "# " + room.name), el("span", "count", String(room.size)));
+    button.addEventListener("click", () => switchRoom(room.name));
+    item.append(button);
+    list.append(item);
+  }
+}
+
+function renderMembers(members) {
+  chat.members = Array.isArray(members) ? members : [];
+  const list = $("members");
+  list.textContent = "";
+  for (const member of chat.members) {
+    const item = el("li");
+    item.dataset.id = member.id;
+    const self = member.id === chat.id;
+    item.append(avatar(member.nick), el("span", "who", member.nick));
+    if (self) item.append(el("span", "tag", "you"));
+    else {
+      const pm = el("button", "pm", "private");
+      pm.type = "button";
+      pm.title = "Send " + member.nick + " a private message";
+      pm.addEventListener("click", () => setPrivate(member));
+      item.append(pm);
+    }
+    list.append(item);
+  }
+  const bot = el("li");
+  bot.dataset.id = "assistant";
+  bot.append(avatar("assistant", true), el("span", "who", "assistant"), el("span", "tag", chat.assistant ? "bot" : "not configured"));
+  list.append(bot);
+  for (const id of Array.from(chat.typing.keys())) {
+    if (id !== "assistant" && !chat.members.some((m) => m.id === id)) setTyping({ id: id }, false);
+  }
+  if (chat.privateTo && !chat.members.some((m) => m.id === chat.privateTo.id)) setPrivate(null);
+  renderRoomTitle();
+}
+
+// ── typing, both ways ────────────────────────────────────────────────
+function setTyping(from, typing) {
+  if (!from || typeof from.id !== "string") return;
+  const old = chat.typing.get(from.id);
+  if (old) clearTimeout(old.timer);
+  if (typing) {
+    // A typist repeats every 2 s; silence for 6 s means they stopped.
+    const timer = setTimeout(() => setTyping(from, false), from.id === "assistant" ? 60000 : 6000);
+    chat.typing.set(from.id, { nick: String(from.nick), timer: timer });
+  } else {
+    chat.typing.delete(from.id);
+  }
+  renderTyping();
+}
+
+function clearTyping() {
+  for (const { timer } of chat.typing.values()) clearTimeout(timer);
+  chat.typing.clear();
+  renderTyping();
+}
+
+function renderTyping() {
+  const nicks = Array.from(chat.typing.values(), (t) => t.nick);
+  let text = "";
+  if (nicks.length === 1) text = nicks[0] + " is typing";
+  else if (nicks.length === 2) text = nicks[0] + " and " + nicks[1] + " are typing";
+  else if (nicks.length > 2) text = "Several people are typing";
+  $("typing").textContent = text;
+}
+
+let typingSince = 0;
+let typingTimer = 0;
+function stopTyping() {
+  clearTimeout(typingTimer);
+  if (typingSince !== 0) {
+    typingSince = 0;
+    send("typing", { typing: false });
+  }
+}
+
+$("text").addEventListener("input", () => {
+  if (!chat.ready || chat.privateTo) return;
+  if ($("text").value.trim() === "") return stopTyping();
+  const now = Date.now();
+  if (now - typingSince > 2000) {
+    typingSince = now;
+    send("typing", { typing: true });
+  }
+  clearTimeout(typingTimer);
+  typingTimer = setTimeout(stopTyping, 3000);
+});
+
+// ── sending ──────────────────────────────────────────────────────────
+function setPrivate(member) {
+  chat.privateTo = member ? { id: member.id, nick: member.nick } : null;
+  $("private-to").hidden = !member;
+  $("private-nick").textContent = member ? member.nick : "";
+  $("composer").classList.toggle("private", !!member);
+  if (member) stopTyping();
+  renderRoomTitle();
+  $("text").focus();
+}
+$("private-cancel").addEventListener("click", () => setPrivate(null));
+
+$("composer").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const input = $("text");
+  const text = input.value.trim();
+  if (!text || !chat.ready) return;
+  input.value = "";
+  stopTyping();
+  try {
+    if (chat.privateTo) await request("private", { to: chat.privateTo.id, text: text });
+    else await request("say", { text: text });
+  } catch (error) {
+    addNote("error", "Not sent: " + error.message);
+    if (input.value === "") input.value = text;
+  }
+});
+
+async function switchRoom(name) {
+  if (!chat.ready || name === chat.room) return;
+  if (!/^[a-z0-9][a-z0-9_-]{0,23}$/.test(name)) {
+    addNote("error", "Room names are letters, digits, - and _");
+    return;
+  }
+  stopTyping();
+  setPrivate(null);
+  try {
+    await enter(name);
+  } catch (error) {
+    addNote("error", error.message);
+  }
+}
+
+$("new-room").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const name = $("new-room-name").value.trim().toLowerCase();
+  if (!name) return;
+  $("new-room-name").value = "";
+  switchRoom(name);
+});
+
+// ── start ────────────────────────────────────────────────────────────
+renderRoomTitle();
+if (chat.nick) {
+  $("login").hidden = true;
+  renderMe();
+}
 </script>
 </body>
 </html>
 `;
+
+/**
+ * The page for the default path, `/anyws.js`.
+ *
+ * @example
+ * ```ts
+ * import { PAGE_HTML } from "./page.ts";
+ * const response = new Response(PAGE_HTML, {
+ *   headers: { "Content-Type": "text/html; charset=utf-8" },
+ * });
+ * ```
+ */
+export const PAGE_HTML: string = chatPage("/anyws.js");

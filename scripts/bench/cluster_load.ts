@@ -23,9 +23,9 @@
  * @module
  */
 
-import { readFileSync } from "node:fs";
 import process from "node:process";
 import WebSocket from "ws";
+import { cpuSeconds } from "./proc_cpu.ts";
 
 /**
  * What to run.
@@ -167,19 +167,6 @@ async function openAll(
     links.push(...await Promise.all(batch));
   }
   return links;
-}
-
-/** CPU seconds (user + system) of `pid` so far, or NaN (not Linux, gone). */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name (which may hold spaces): utime is the
-    // 14th field, stime the 15th, in clock ticks (100 per second).
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
 }
 
 function percentile(sorted: number[], q: number): number | null {

@@ -55,3 +55,35 @@ export function formatRatio(value: number | undefined): string {
   // Three digits below 10, so 0.598× is not shown as a target-meeting 0.60×.
   return `${value >= 10 ? value.toFixed(1) : value.toPrecision(3)}×`;
 }
+
+/**
+ * One Markdown list item per measured thing that failed a pass (the
+ * first of each `name`; its distinct errors joined, `|` made `/` so that
+ * they cannot break a table); empty when none did.
+ *
+ * @example
+ * ```ts
+ * import { failedPassList } from "./format.ts";
+ * failedPassList([
+ *   { name: "Node, ws", errors: ["timeout", "timeout"] },
+ *   { name: "Node, anyws", errors: [] },
+ * ]);
+ * // "- Node, ws: 2 failed pass(es): timeout"
+ * ```
+ */
+export function failedPassList(
+  entries: Iterable<{ name: string; errors: readonly string[] }>,
+): string {
+  const lines: string[] = [];
+  const listed = new Set<string>();
+  for (const { name, errors } of entries) {
+    if (errors.length === 0 || listed.has(name)) continue;
+    listed.add(name);
+    lines.push(
+      `- ${name}: ${errors.length} failed pass(es): ${
+        [...new Set(errors)].join("; ").replace(/\|/g, "/")
+      }`,
+    );
+  }
+  return lines.join("\n");
+}

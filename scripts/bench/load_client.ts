@@ -9,11 +9,16 @@
  * @module
  */
 
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { ROOT, SCRATCH } from "./paths.ts";
-import { forgetGroup, killGroup, tail, trackGroup } from "./processes.ts";
+import {
+  type Reported,
+  type ReportingRun,
+  runReporting,
+  tail,
+} from "./processes.ts";
 
 const SOURCE_DIR = join(ROOT, "scripts", "bench");
 const CLIENT_SOURCES = ["bench_client.c", "bench_pmd.c", "bench_chat.c"].map((
@@ -60,7 +65,7 @@ export function compileFailure(
  * const report: ClientReport = { msgs_per_s: 120_000, error: null };
  * ```
  */
-export type ClientReport = Record<string, number | string | null | undefined>;
+export type ClientReport = Reported;
 
 /**
  * What a run of the load client gave: its report, or why there is none.
@@ -71,10 +76,7 @@ export type ClientReport = Record<string, number | string | null | undefined>;
  * const ok = (run: ClientRun): boolean => run.error === null;
  * ```
  */
-export interface ClientRun {
-  report: ClientReport | null;
-  error: string | null;
-}
+export type ClientRun = ReportingRun;
 
 /**
  * Runs the load client (pinned to core 1 when `pin`), killed after `budgetMs`.
@@ -95,61 +97,7 @@ export function runClient(
   budgetMs: number,
   pin: boolean,
 ): Promise<ClientRun> {
-  const command = pin ? "taskset" : CLIENT;
-  const argv = pin ? ["-c", "1", CLIENT, ...args] : args;
-  const child = spawn(command, argv, {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  const pid = child.pid ?? 0;
-  trackGroup(pid);
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8");
-  child.stderr.setEncoding("utf8");
-  child.stdout.on("data", (text: string) => stdout += text);
-  child.stderr.on("data", (text: string) => stderr += text);
-  return new Promise((resolve) => {
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup(pid, "SIGKILL");
-    }, budgetMs);
-    const finish = (note: string): void => {
-      clearTimeout(timer);
-      forgetGroup(pid);
-      const line = stdout.trim().split("\n").pop() ?? "";
-      let report: ClientReport | null = null;
-      try {
-        const parsed: unknown = JSON.parse(line);
-        if (parsed && typeof parsed === "object") {
-          report = parsed as ClientReport;
-        }
-      } catch {
-        // Reported below.
-      }
-      if (timedOut) {
-        resolve({
-          report,
-          error: `Client killed after ${Math.round(budgetMs / 1000)} s`,
-        });
-      } else if (report === null) {
-        resolve({
-          report,
-          error: `Client failed (${note}): ${tail(stderr || stdout)}`,
-        });
-      } else {
-        resolve({ report, error: null });
-      }
-    };
-    child.once("error", (error) => finish(error.message));
-    child.once(
-      "close",
-      (code, signal) =>
-        finish(signal ? `killed by ${signal}` : `exit code ${code}`),
-    );
-  });
+  return runReporting([CLIENT, ...args], { budgetMs, pin, what: "Client" });
 }
 
 /**

@@ -46,10 +46,11 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { commandLine, dryRunLine, fail } from "./args.ts";
 import { CASES } from "./cases.ts";
 import { compileClient } from "./load_client.ts";
 import { canPin, machine } from "./machine.ts";
-import { fail, npmConfigArgs, parseSettings } from "./options.ts";
+import { BENCH_OPTIONS, parseSettings } from "./options.ts";
 import { SCRATCH } from "./paths.ts";
 import { type RunRecord, writeReport } from "./report.ts";
 import { describeSample, measureSample, type Sample } from "./sample.ts";
@@ -78,21 +79,15 @@ function serversOf(runtime: Runtime): ServerChoice[] {
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  let fromNpm: string[] = [];
-  try {
-    fromNpm = npmConfigArgs(process.env, argv);
-  } catch (error) {
-    fail(`bench: ${(error as Error).message}`);
-  }
-  const settings = parseSettings([...fromNpm, ...argv]);
+  const { args, fromNpm } = commandLine(
+    process.env,
+    process.argv.slice(2),
+    BENCH_OPTIONS,
+  );
+  const settings = parseSettings(args);
   if (settings.dryRun) {
     const { dryRun: _dryRun, ...shown } = settings;
-    console.log(
-      `bench: dry run${
-        fromNpm.length === 0 ? "" : ` (from npm: ${fromNpm.join(" ")})`
-      }, nothing measured: ${JSON.stringify(shown)}`,
-    );
+    console.log(dryRunLine(BENCH_OPTIONS, fromNpm, shown));
     return;
   }
   if (settings.from !== null) {

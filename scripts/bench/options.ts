@@ -1,18 +1,18 @@
 /**
  * The options of `npm run bench`: the command line, and the options npm
- * kept for itself.
- *
- * `npm run bench --quick` does not pass `--quick` on: npm takes it as its
- * own configuration and hands it over as `npm_config_quick=true`. The
- * benchmark reads its options back from those `npm_config_*` variables
- * (`--no-pin` arrives as `npm_config_pin=`), so both spellings work; an
- * option with a value must be written `--passes=5` there, or after `--`.
+ * kept for itself (both read as `args.ts` says).
  *
  * @module
  */
 
 import { resolve as resolvePath } from "node:path";
-import process from "node:process";
+import {
+  npmConfigOptions,
+  numberOption,
+  type OptionSpec,
+  parseList,
+  readOptions,
+} from "./args.ts";
 import { CASE_IDS, type CaseId } from "./case_model.ts";
 import { DOCS, SCRATCH } from "./paths.ts";
 import { type Runtime, RUNTIMES } from "./servers.ts";
@@ -67,36 +67,6 @@ const HELP = `Usage: node scripts/bench/main.ts [options]
 Through npm: npm run bench -- --quick (or npm run bench --quick).
 `;
 
-/**
- * Prints `message` and exits with status 2 (a usage error).
- *
- * @example
- * ```ts
- * import { fail } from "./options.ts";
- * const passes = Number("x");
- * if (Number.isNaN(passes)) fail("Invalid value for --passes: x");
- * ```
- */
-export function fail(message: string): never {
-  console.error(message);
-  process.exit(2);
-}
-
-function parseList<T extends string>(
-  text: string,
-  allowed: readonly T[],
-  what: string,
-): T[] {
-  const items = text.split(",").map((s) => s.trim()).filter((s) => s !== "");
-  for (const item of items) {
-    if (!(allowed as readonly string[]).includes(item)) {
-      fail(`Unknown ${what}: ${item} (expected one of ${allowed.join(", ")})`);
-    }
-  }
-  if (items.length === 0) fail(`Empty list of ${what}s`);
-  return allowed.filter((a) => items.includes(a));
-}
-
 /** Options followed by a value. */
 const VALUE_OPTIONS = [
   "passes",
@@ -114,12 +84,26 @@ const VALUE_OPTIONS = [
 const FLAG_OPTIONS = ["quick", "no-pin", "dry-run"] as const;
 
 /**
- * The benchmark options that `npm run bench --option` handed to npm instead
- * of to the benchmark, read back from npm's `npm_config_*` variables as
- * arguments (`npm_config_quick=true` gives `--quick`, `npm_config_pin=`
- * gives `--no-pin`, `npm_config_passes=5` gives `--passes=5`). Options
- * already in `argv` are left out. Throws when npm kept the option but lost
- * its value (`npm run bench --passes 5` gives `npm_config_passes=true`).
+ * The options of `npm run bench`, for `args.ts`.
+ *
+ * @example
+ * ```ts
+ * import { readOptions } from "./args.ts";
+ * import { BENCH_OPTIONS } from "./options.ts";
+ * readOptions(["--quick"], BENCH_OPTIONS).flags.has("quick"); // true
+ * ```
+ */
+export const BENCH_OPTIONS: OptionSpec = {
+  script: "bench",
+  values: VALUE_OPTIONS,
+  flags: FLAG_OPTIONS,
+  help: HELP,
+};
+
+/**
+ * The benchmark options that `npm run bench --option` handed to npm
+ * instead of to the benchmark, as arguments (see `npmConfigOptions` in
+ * `args.ts`).
  *
  * @example
  * ```ts
@@ -131,30 +115,7 @@ export function npmConfigArgs(
   env: Record<string, string | undefined>,
   argv: readonly string[],
 ): string[] {
-  const given = new Set(argv.map((arg) => arg.replace(/=.*$/, "")));
-  const config = (name: string): string | undefined =>
-    env[`npm_config_${name.replaceAll("-", "_")}`];
-  const args: string[] = [];
-  for (const flag of FLAG_OPTIONS) {
-    if (given.has(`--${flag}`)) continue;
-    const value = flag === "no-pin" ? config("pin") : config(flag);
-    if (flag === "no-pin" ? value === "" : value === "true") {
-      args.push(`--${flag}`);
-    }
-  }
-  for (const name of VALUE_OPTIONS) {
-    const value = config(name);
-    if (given.has(`--${name}`) || value === undefined || value === "") {
-      continue;
-    }
-    if (value === "true") {
-      throw new Error(
-        `npm kept the value of --${name}: write npm run bench -- --${name} VALUE (or --${name}=VALUE)`,
-      );
-    }
-    args.push(`--${name}=${value}`);
-  }
-  return args;
+  return npmConfigOptions(env, argv, BENCH_OPTIONS);
 }
 
 /**
@@ -169,37 +130,10 @@ export function npmConfigArgs(
  * ```
  */
 export function parseSettings(argv: string[]): Settings {
-  const values = new Map<string, string>();
-  const flags = new Set<string>();
-  const takesValue: ReadonlySet<string> = new Set(VALUE_OPTIONS);
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--help" || arg === "-h") {
-      console.log(HELP);
-      process.exit(0);
-    }
-    if (!arg.startsWith("--")) fail(`Unexpected argument: ${arg}\n${HELP}`);
-    const eq = arg.indexOf("=");
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
-    if (takesValue.has(name)) {
-      const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
-      if (value === undefined) fail(`Missing value: --${name}`);
-      values.set(name, value);
-    } else if ((FLAG_OPTIONS as readonly string[]).includes(name)) {
-      flags.add(name);
-    } else {
-      fail(`Unknown option: ${arg}\n${HELP}`);
-    }
-  }
-  const number = (name: string, fallback: number, min: number): number => {
-    const text = values.get(name);
-    if (text === undefined) return fallback;
-    const value = Number(text);
-    if (!Number.isFinite(value) || value < min) {
-      fail(`Invalid value for --${name}: ${text}`);
-    }
-    return value;
-  };
+  const given = readOptions(argv, BENCH_OPTIONS);
+  const { values, flags } = given;
+  const number = (name: string, fallback: number, min: number): number =>
+    numberOption(given, name, fallback, min);
   const quick = flags.has("quick");
   const cases = values.has("cases")
     ? parseList(values.get("cases") ?? "", CASE_IDS, "case")

@@ -3,7 +3,9 @@
  * process group of its own, killed when the script is interrupted; servers
  * start fresh with their fd limit raised to the hard limit, pinned to core
  * 0, and are ready once they print their ready line; every wait is bounded.
- * The load client's process is in `load_client.ts`.
+ * Measuring processes (the load client of `load_client.ts`, the clients
+ * under test of `client_sample.ts`) run pinned to core 1 and print a JSON
+ * report last.
  *
  * @module
  */
@@ -76,6 +78,28 @@ function childEnv(): Record<string, string | undefined> {
     DENO_NO_UPDATE_CHECK: "1",
     DENO_NO_PROMPT: "1",
   };
+}
+
+/**
+ * Spawns `argv` in the repository with the pinned toolchain first on the
+ * PATH and `env` added, in a process group of its own (tracked), its
+ * output piped as text.
+ */
+function spawnGroup(
+  argv: string[],
+  env: Record<string, string> | undefined,
+): { child: ChildProcess; pid: number } {
+  const child = spawn(argv[0], argv.slice(1), {
+    cwd: ROOT,
+    env: { ...childEnv(), ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  const pid = child.pid ?? 0;
+  trackGroup(pid);
+  child.stdout?.setEncoding("utf8");
+  child.stderr?.setEncoding("utf8");
+  return { child, pid };
 }
 
 /**
@@ -163,25 +187,15 @@ export function startServer(
   options: { pin: boolean; env?: Record<string, string> },
 ): Promise<RunningServer | { error: string }> {
   const pinning = options.pin ? ["taskset", "-c", "0"] : [];
-  const child = spawn(
+  const { child, pid } = spawnGroup([
     "bash",
-    [
-      "-c",
-      'ulimit -n "$(ulimit -Hn)" || exit 97; exec "$@"',
-      "bench-server",
-      ...pinning,
-      ...command,
-      String(port),
-    ],
-    {
-      cwd: ROOT,
-      env: { ...childEnv(), ...options.env },
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    },
-  );
-  const pid = child.pid ?? 0;
-  trackGroup(pid);
+    "-c",
+    'ulimit -n "$(ulimit -Hn)" || exit 97; exec "$@"',
+    "bench-server",
+    ...pinning,
+    ...command,
+    String(port),
+  ], options.env);
   let output = "";
   let exitNote: string | null = null;
   const exit = new Promise<string>((resolve) => {
@@ -195,8 +209,6 @@ export function startServer(
       resolve(exitNote);
     });
   });
-  child.stdout?.setEncoding("utf8");
-  child.stderr?.setEncoding("utf8");
   const collect = (text: string): void => {
     if (output.length < 64 * 1024) output += text;
   };
@@ -253,4 +265,145 @@ export async function stopServer(server: RunningServer): Promise<void> {
     await Promise.race([server.exit, timeout(3_000)]);
   }
   forgetGroup(server.pid);
+}
+
+/**
+ * Starts a server (see {@link startServer}), runs `use` with it and stops
+ * it, whatever happens. `error` says why the server did not start (then
+ * `use` did not run) or that it exited while `use` ran; `result` is what
+ * `use` returned.
+ *
+ * @example
+ * ```ts
+ * import { freePort, withServer } from "./processes.ts";
+ * const { result, error } = await withServer(
+ *   ["node", "examples/bench_server.ts"],
+ *   await freePort(),
+ *   { pin: false },
+ *   (server) => Promise.resolve(server.pid),
+ * );
+ * ```
+ */
+export async function withServer<T>(
+  command: string[],
+  port: number,
+  options: { pin: boolean; env?: Record<string, string> },
+  use: (server: RunningServer) => Promise<T>,
+): Promise<{ result: T | null; error: string | null }> {
+  const server = await startServer(command, port, options);
+  if ("error" in server) return { result: null, error: server.error };
+  try {
+    const result = await use(server);
+    const died = server.exited();
+    return {
+      result,
+      error: died === null
+        ? null
+        : `Server exited while measuring (${died}): ${tail(server.output())}`,
+    };
+  } finally {
+    await stopServer(server);
+  }
+}
+
+/**
+ * The JSON object a measuring process prints as its last line.
+ *
+ * @example
+ * ```ts
+ * import type { Reported } from "./processes.ts";
+ * const report: Reported = { msgs_per_s: 120_000, error: null };
+ * ```
+ */
+export type Reported = Record<string, number | string | null | undefined>;
+
+/**
+ * What a measuring process gave: its report, or why there is none.
+ *
+ * @example
+ * ```ts
+ * import type { ReportingRun } from "./processes.ts";
+ * const ok = (run: ReportingRun): boolean => run.error === null;
+ * ```
+ */
+export interface ReportingRun {
+  report: Reported | null;
+  error: string | null;
+}
+
+/**
+ * Runs a measuring process (`command`, pinned to core 1 when `pin`, with
+ * `env` added to the pinned toolchain's environment) in a process group
+ * of its own, killed after `budgetMs`, and reads the JSON object it prints
+ * last. `what` names it in errors ("Client").
+ *
+ * @example
+ * ```ts
+ * import { runReporting } from "./processes.ts";
+ * const run = await runReporting(["node", "-e", "console.log('{\"n\":1}')"], {
+ *   budgetMs: 10_000,
+ *   pin: false,
+ *   what: "Probe",
+ * });
+ * console.log(run.report?.n); // 1
+ * ```
+ */
+export function runReporting(
+  command: string[],
+  options: {
+    budgetMs: number;
+    pin: boolean;
+    what: string;
+    env?: Record<string, string>;
+  },
+): Promise<ReportingRun> {
+  const { budgetMs, what } = options;
+  const { child, pid } = spawnGroup(
+    options.pin ? ["taskset", "-c", "1", ...command] : command,
+    options.env,
+  );
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (text: string) => stdout += text);
+  child.stderr?.on("data", (text: string) => stderr += text);
+  return new Promise((resolve) => {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(pid, "SIGKILL");
+    }, budgetMs);
+    const finish = (note: string): void => {
+      clearTimeout(timer);
+      forgetGroup(pid);
+      const line = stdout.trim().split("\n").pop() ?? "";
+      let report: Reported | null = null;
+      try {
+        const parsed: unknown = JSON.parse(line);
+        if (parsed && typeof parsed === "object") {
+          report = parsed as Reported;
+        }
+      } catch {
+        // Reported below.
+      }
+      if (timedOut) {
+        resolve({
+          report,
+          error: `${what} killed after ${Math.round(budgetMs / 1000)} s`,
+        });
+      } else if (report === null) {
+        resolve({
+          report,
+          error: `${what} failed (${note}): ${tail(stderr || stdout)}`,
+        });
+      } else {
+        resolve({ report, error: null });
+      }
+    };
+    child.once("error", (error) => finish(error.message));
+    child.once(
+      "close",
+      (code, signal) =>
+        finish(signal ? `killed by ${signal}` : `exit code ${code}`),
+    );
+  });
 }

@@ -37,7 +37,9 @@ export interface Summary {
 }
 
 /**
- * The medians of the samples without an error, and the errors of the others.
+ * The medians of the samples without an error, and the errors of the
+ * others (any samples with `metrics` and `error`: those of `npm run
+ * bench:client` too).
  *
  * @example
  * ```ts
@@ -46,7 +48,11 @@ export interface Summary {
  * const ofServer = (samples: Sample[]) => summarise(samples).metrics;
  * ```
  */
-export function summarise(samples: Sample[]): Summary {
+export function summarise(
+  samples: ReadonlyArray<
+    Pick<Sample, "metrics" | "error"> & Partial<Pick<Sample, "client">>
+  >,
+): Summary {
   const good = samples.filter((s) => s.error === null);
   const keys = new Set(good.flatMap((s) => Object.keys(s.metrics)));
   const metrics: Record<string, number> = {};

@@ -12,7 +12,7 @@ import { CASES } from "./cases.ts";
 import { formatNumber } from "./format.ts";
 import { type ClientReport, runClient } from "./load_client.ts";
 import type { Settings } from "./options.ts";
-import { freePort, startServer, stopServer, tail } from "./processes.ts";
+import { freePort, withServer } from "./processes.ts";
 import { type Impl, type Runtime, serverCommand } from "./servers.ts";
 
 /**
@@ -98,42 +98,32 @@ export async function measureSample(
     return sample;
   }
   const port = await freePort();
-  const server = await startServer(how.command, port, {
-    pin: settings.pin,
-  });
-  if ("error" in server) {
-    sample.error = server.error;
-    sample.wallMs = performance.now() - started;
-    return sample;
-  }
-  try {
-    const budget = caseDef.budgetMs(settings);
-    const args = [
-      "--port",
-      String(port),
-      "--server-pid",
-      String(server.pid),
-      "--timeout",
-      String(budget),
-      ...caseDef.clientArgs(settings),
-    ];
-    const run = await runClient(args, budget + 10_000, settings.pin);
-    sample.client = run.report;
-    if (run.report) {
-      const extracted = caseDef.extract(run.report, settings);
-      sample.metrics = extracted.metrics;
-      sample.error = extracted.error;
-    }
-    if (run.error !== null) sample.error = run.error;
-    const died = server.exited();
-    if (died !== null) {
-      sample.error = `Server exited during the case (${died}): ${
-        tail(server.output())
-      }`;
-    }
-  } finally {
-    await stopServer(server);
-  }
+  const { error } = await withServer(
+    how.command,
+    port,
+    { pin: settings.pin },
+    async (server) => {
+      const budget = caseDef.budgetMs(settings);
+      const args = [
+        "--port",
+        String(port),
+        "--server-pid",
+        String(server.pid),
+        "--timeout",
+        String(budget),
+        ...caseDef.clientArgs(settings),
+      ];
+      const run = await runClient(args, budget + 10_000, settings.pin);
+      sample.client = run.report;
+      if (run.report) {
+        const extracted = caseDef.extract(run.report, settings);
+        sample.metrics = extracted.metrics;
+        sample.error = extracted.error;
+      }
+      if (run.error !== null) sample.error = run.error;
+    },
+  );
+  if (error !== null) sample.error = error;
   sample.wallMs = performance.now() - started;
   return sample;
 }

@@ -126,6 +126,28 @@ const NODE = tool("node");
 const DENO = tool("deno");
 const BUN = tool("bun");
 
+/**
+ * The command that runs `script` on `runtime` with the pinned toolchain
+ * (`deno run -A` on Deno); arguments may follow.
+ *
+ * @example
+ * ```ts
+ * import { scriptCommand } from "./servers.ts";
+ * scriptCommand("deno", "examples/bench_server.ts");
+ * // [".../node_modules/.bin/deno", "run", "-A", "examples/bench_server.ts"]
+ * ```
+ */
+export function scriptCommand(runtime: Runtime, script: string): string[] {
+  switch (runtime) {
+    case "node":
+      return [NODE, script];
+    case "deno":
+      return [DENO, "run", "-A", script];
+    case "bun":
+      return [BUN, script];
+  }
+}
+
 const WS_DEFLATE: PeerDeflate = {
   args: ["--deflate"],
   what:
@@ -146,7 +168,7 @@ const WS_DEFLATE: PeerDeflate = {
 export const RUNTIME_DEFS: Record<Runtime, RuntimeDef> = {
   node: {
     label: "Node",
-    anyws: [NODE, "examples/bench_server.ts"],
+    anyws: scriptCommand("node", "examples/bench_server.ts"),
     peers: [
       {
         id: "ws",
@@ -162,10 +184,10 @@ export const RUNTIME_DEFS: Record<Runtime, RuntimeDef> = {
   },
   deno: {
     label: "Deno",
-    anyws: [DENO, "run", "-A", "examples/bench_server.ts"],
+    anyws: scriptCommand("deno", "examples/bench_server.ts"),
     peers: [{
       id: "Deno.serve",
-      command: [DENO, "run", "-A", "scripts/bench/peers/deno_server.ts"],
+      command: scriptCommand("deno", "scripts/bench/peers/deno_server.ts"),
       deflate: {
         unsupported: "Deno.serve has no permessage-deflate (deno#7681)",
       },
@@ -173,10 +195,10 @@ export const RUNTIME_DEFS: Record<Runtime, RuntimeDef> = {
   },
   bun: {
     label: "Bun",
-    anyws: [BUN, "examples/bench_server.ts"],
+    anyws: scriptCommand("bun", "examples/bench_server.ts"),
     peers: [{
       id: "Bun.serve",
-      command: [BUN, "scripts/bench/peers/bun_server.ts"],
+      command: scriptCommand("bun", "scripts/bench/peers/bun_server.ts"),
       deflate: {
         args: ["--deflate"],
         what:

@@ -8,7 +8,7 @@
 
 import { isCpu, type MetricDef } from "./case_model.ts";
 import { CASES } from "./cases.ts";
-import { formatNumber, formatRatio } from "./format.ts";
+import { failedPassList, formatNumber, formatRatio } from "./format.ts";
 import type { Row, Summary } from "./rows.ts";
 import { peerOf, RUNTIME_DEFS } from "./servers.ts";
 
@@ -202,27 +202,16 @@ export function compressionTable(rows: Row[]): string {
  * ```
  */
 export function errorList(rows: Row[]): string {
-  const lines: string[] = [];
-  const listed = new Set<string>();
-  for (const row of rows) {
-    for (
-      const [name, summary] of [["anyws", row.anyws], [
-        row.peer,
-        row.native,
-      ]] as const
-    ) {
-      const errors = summary.errors;
-      const key = `${row.case}/${row.runtime}/${name}`;
-      if (errors.length === 0 || listed.has(key)) continue;
-      listed.add(key);
-      lines.push(
-        `- ${CASES[row.case].title}, ${
+  return failedPassList(
+    rows.flatMap((row) =>
+      [["anyws", row.anyws] as const, [row.peer, row.native] as const].map((
+        [name, summary],
+      ) => ({
+        name: `${CASES[row.case].title}, ${
           RUNTIME_DEFS[row.runtime].label
-        }, ${name}: ${errors.length} failed pass(es): ${
-          [...new Set(errors)].join("; ").replace(/\|/g, "/")
-        }`,
-      );
-    }
-  }
-  return lines.join("\n");
+        }, ${name}`,
+        errors: summary.errors,
+      }))
+    ),
+  );
 }

@@ -19,6 +19,7 @@ import type {
 } from "../driver/engine.ts";
 import { FlushScheduler } from "../driver/flush_scheduler.ts";
 import { startHeartbeat } from "../driver/heartbeat.ts";
+import { TrafficCounters } from "../driver/traffic_counters.ts";
 import { generateKey } from "../protocol/accept_key.ts";
 import { buildUpgradeRequest } from "../protocol/client_request.ts";
 import { deflateOffers } from "../protocol/deflate/client_negotiation.ts";
@@ -89,6 +90,8 @@ type Listener<K extends keyof ClientSocketEvents> = (
 
 /** The client role's write buffers, shared by every client socket of the program. */
 let sharedBuffers: FrameBuffers | undefined;
+/** What the program's client connections count (bytes, messages, flow control). */
+let sharedCounters: TrafficCounters | undefined;
 /** The engine of sockets created without one (one per program). */
 let sharedEngine: Engine | undefined;
 
@@ -580,6 +583,7 @@ class SocketHost implements DriverHost<Record<string, unknown>> {
   readonly buffers: FrameBuffers = sharedBuffers ??= new FrameBuffers("client");
   readonly scheduler: FlushScheduler;
   readonly clock: Clock;
+  readonly counters: TrafficCounters = sharedCounters ??= new TrafficCounters();
   readonly #reports: SocketReports;
 
   constructor(

@@ -14,7 +14,7 @@
  *
  * @example
  * ```ts
- * import type { BackplaneStatus } from "@anyws/anyws/engines/redis";
+ * import type { BackplaneStatus } from "@anyws/anyws/cluster";
  * const status: BackplaneStatus = "down";
  * ```
  */
@@ -28,11 +28,41 @@ export type BackplaneStatus = "up" | "down";
  *
  * @example
  * ```ts
- * import type { BackplaneHandler } from "@anyws/anyws/engines/redis";
+ * import type { BackplaneHandler } from "@anyws/anyws/cluster";
  * const handler: BackplaneHandler = (bytes) => console.log(bytes.length);
  * ```
  */
 export type BackplaneHandler = (bytes: Uint8Array) => void;
+
+/**
+ * A small key-value store every node of a cluster reaches, with an expiry
+ * per key: where a clustered server keeps the snapshots of suspended
+ * sessions, so that a client resumes on whichever node it reconnects to.
+ * Redis implements it with `SET key value PX ttl` and `GETDEL`.
+ *
+ * Like `publish`, both methods reject (never throw) when the store cannot
+ * be reached; nothing is retried.
+ *
+ * @example
+ * ```ts
+ * import { MemoryHub } from "./memory_backplane.ts";
+ * import type { SessionStorage } from "./backplane.ts";
+ * const storage: SessionStorage = new MemoryHub().backplane().sessions;
+ * await storage.set("anyws:session:q1w2e3", '{"id":"c1"}', 120_000);
+ * console.log(await storage.take("anyws:session:q1w2e3")); // {"id":"c1"}
+ * console.log(await storage.take("anyws:session:q1w2e3")); // undefined
+ * ```
+ */
+export interface SessionStorage {
+  /** Keeps `value` under `key` for `ttl` ms, replacing what was there. */
+  set(key: string, value: string, ttl: number): Promise<void>;
+  /**
+   * Gets and deletes the value under `key` in one step (two nodes taking
+   * the same key: one gets it), or `undefined` when there is none or it
+   * expired.
+   */
+  take(key: string): Promise<string | undefined>;
+}
 
 /**
  * Publish/subscribe of bytes between the nodes of a cluster.
@@ -58,7 +88,7 @@ export type BackplaneHandler = (bytes: Uint8Array) => void;
  * @example
  * ```ts
  * import { MemoryHub } from "./memory_backplane.ts";
- * import { type Backplane } from "@anyws/anyws/engines/redis";
+ * import { type Backplane } from "@anyws/anyws/cluster";
  * const backplane: Backplane = new MemoryHub().backplane();
  * const off = backplane.subscribe("news", (bytes) => console.log(bytes));
  * await backplane.publish("news", new Uint8Array([1, 2, 3]));
@@ -77,4 +107,10 @@ export interface Backplane {
   onStatus(listener: (status: BackplaneStatus) => void): () => void;
   /** Releases the connections; safe to call twice. */
   close(): Promise<void>;
+  /**
+   * Optional: storage shared by the nodes, for session resume across nodes
+   * (see {@link SessionStorage}). Without it, a session resumes only on
+   * the node that held it.
+   */
+  readonly sessions?: SessionStorage;
 }

@@ -332,6 +332,16 @@ export class ClusterNode {
     };
   }
 
+  /** How long a query waits for the live nodes' answers, in ms. */
+  get queryTimeout(): number {
+    return this.#queryTimeout;
+  }
+
+  /** The prefix of the channels (and of the shared storage's keys). */
+  get namespace(): string {
+    return this.#namespace;
+  }
+
   /** The channel this node's operations, heartbeats and queries go on. */
   get opsChannel(): string {
     return this.#opsChannel;
@@ -555,6 +565,19 @@ export class ClusterNode {
         for (const room of value) if (!rooms.includes(room)) rooms.push(room);
         return rooms;
       },
+    );
+  }
+
+  /**
+   * Asks the other live nodes to give up the live session of resume token
+   * `token` (see the `takeover` query); resolves with `true` as soon as
+   * one did, or `false` once every node said no or the query timed out.
+   */
+  queryTakeover(token: string): Promise<ClusterAnswer<boolean>> {
+    return this.#query(
+      { kind: "takeover", token },
+      false,
+      (taken, value) => typeof value === "boolean" ? taken || value : undefined,
     );
   }
 
@@ -913,6 +936,11 @@ export class ClusterNode {
     const pending = this.#queries.get(id);
     if (pending === undefined || pending.answers.has(node)) return;
     pending.answers.set(node, value);
+    // Only one node can hold a session: its yes is the answer.
+    if (pending.query.kind === "takeover" && value === true) {
+      pending.finish();
+      return;
+    }
     this.#maybeFinish(pending);
   }
 
@@ -924,11 +952,49 @@ export class ClusterNode {
   }
 
   #answer(node: string, id: number, query: ClusterQuery): void {
+    if (query.kind === "takeover") {
+      this.#answerTakeover(node, id, query.token);
+      return;
+    }
     const value = this.#localAnswer(query);
     if (value === undefined) return;
+    this.#sendAnswer(node, id, value);
+  }
+
+  #sendAnswer(node: string, id: number, value: unknown): void {
+    if (this.#closed) return;
     this.#outbox.sendNow(
       this.#channelOf(node),
       this.#encode({ kind: "answer", id, value }, this.#seq),
+    );
+  }
+
+  /** Answers a takeover once the host has given the session up (or not). */
+  #answerTakeover(node: string, id: number, token: string): void {
+    const takeover = this.#host.takeover;
+    if (takeover === undefined) {
+      this.#sendAnswer(node, id, false);
+      return;
+    }
+    let answer: Promise<boolean>;
+    try {
+      answer = Promise.resolve(takeover.call(this.#host, token));
+    } catch (error) {
+      answer = Promise.reject(error);
+    }
+    answer.then(
+      (taken) => this.#sendAnswer(node, id, taken === true),
+      (error) => {
+        this.#report(
+          new ClusterError(
+            "host",
+            `a session takeover failed: ${describe(error)}`,
+            undefined,
+            { cause: error },
+          ),
+        );
+        this.#sendAnswer(node, id, false);
+      },
     );
   }
 
@@ -947,6 +1013,9 @@ export class ClusterNode {
           );
         case "userRooms":
           return [...host.localUserRooms(query.user)];
+        case "takeover":
+          // The asking server looked at its own sessions first.
+          return false;
       }
     }, undefined);
   }

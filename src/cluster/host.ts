@@ -65,4 +65,11 @@ export interface ClusterHost {
   localPresence(): PresenceSnapshot;
   /** Optional: a connection on another node joined or left a room. */
   remotePresence?(change: PresenceChange): void;
+  /**
+   * Optional: another node was presented the resume token `token`. If a
+   * local connection holds it live, close that connection, store its
+   * session in the shared storage, then resolve `true`; otherwise
+   * `false`. Without it, the node answers `false`.
+   */
+  takeover?(token: string): Promise<boolean>;
 }

@@ -10,7 +10,9 @@ import type {
   Backplane,
   BackplaneHandler,
   BackplaneStatus,
+  SessionStorage,
 } from "./backplane.ts";
+import { type Clock, systemClock } from "../shared/clock.ts";
 
 interface Pending {
   from: MemoryBackplane;
@@ -19,10 +21,26 @@ interface Pending {
 }
 
 /**
+ * Options of {@link MemoryHub}.
+ *
+ * @example
+ * ```ts
+ * import { MemoryHub, type MemoryHubOptions } from "./memory_backplane.ts";
+ * const options: MemoryHubOptions = {};
+ * const hub = new MemoryHub(options);
+ * ```
+ */
+export interface MemoryHubOptions {
+  /** The clock of the shared session storage's expiry. Default the system clock. */
+  clock?: Clock;
+}
+
+/**
  * The broker of in-memory backplanes. Messages are delivered a microtask
  * after `publish`, in one global order (so per-publisher order holds across
  * channels), to every connected backplane subscribed to the channel,
- * the publisher included.
+ * the publisher included. The hub also holds the key-value storage its
+ * backplanes share (`backplane.sessions`), with expiry on its clock.
  *
  * @example
  * ```ts
@@ -39,6 +57,42 @@ export class MemoryHub {
   #queue: Pending[] = [];
   #scheduled = false;
   #delivered = 0;
+  #clock: Clock;
+  /** The shared storage: key → value and when it expires, in insertion order. */
+  #stored = new Map<string, { value: string; expiresAt: number }>();
+
+  /** An empty hub. */
+  constructor(options: MemoryHubOptions = {}) {
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  /** Keys in the shared storage that have not expired. */
+  get storedKeys(): number {
+    this.#expire();
+    return this.#stored.size;
+  }
+
+  /** @ignore Stores a value (the backplane checked its status). */
+  store(key: string, value: string, ttl: number): void {
+    this.#expire();
+    this.#stored.delete(key);
+    this.#stored.set(key, { value, expiresAt: this.#clock.now() + ttl });
+  }
+
+  /** @ignore Takes a value (the backplane checked its status). */
+  take(key: string): string | undefined {
+    this.#expire();
+    const entry = this.#stored.get(key);
+    this.#stored.delete(key);
+    return entry?.value;
+  }
+
+  #expire(): void {
+    const now = this.#clock.now();
+    for (const [key, { expiresAt }] of this.#stored) {
+      if (expiresAt <= now) this.#stored.delete(key);
+    }
+  }
 
   /** Messages handed to a subscriber so far. */
   get delivered(): number {
@@ -107,6 +161,27 @@ export class MemoryBackplane implements Backplane {
   /** `"up"` unless {@link goDown} or {@link close} was called. */
   get status(): BackplaneStatus {
     return this.#status;
+  }
+
+  /** The hub's shared storage; it rejects while this backplane is down, closed or killed. */
+  readonly sessions: SessionStorage = {
+    set: (key, value, ttl) => {
+      const problem = this.#storageProblem();
+      if (problem !== undefined) return Promise.reject(new Error(problem));
+      this.#hub.store(key, value, ttl);
+      return Promise.resolve();
+    },
+    take: (key) => {
+      const problem = this.#storageProblem();
+      if (problem !== undefined) return Promise.reject(new Error(problem));
+      return Promise.resolve(this.#hub.take(key));
+    },
+  };
+
+  #storageProblem(): string | undefined {
+    if (this.#closed) return "Backplane closed";
+    if (this.#status === "down" || this.#killed) return "Backplane down";
+    return undefined;
   }
 
   /** Whether {@link kill} was called. */

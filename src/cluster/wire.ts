@@ -96,6 +96,10 @@ export type WireKind = keyof typeof WIRE_KINDS;
 
 /**
  * A question every live node answers about its local connections.
+ * `takeover` is not a question but a request: the node holding a live
+ * session with this resume token closes its connection, stores the
+ * session's snapshot in the shared storage, then answers `true`; the
+ * others answer `false`.
  *
  * @example
  * ```ts
@@ -107,7 +111,8 @@ export type ClusterQuery =
   | { kind: "connections" }
   | { kind: "roomSizes"; rooms: string[] }
   | { kind: "members"; room: string }
-  | { kind: "userRooms"; user: string };
+  | { kind: "userRooms"; user: string }
+  | { kind: "takeover"; token: string };
 
 /**
  * The body of a wire message, by kind.
@@ -208,6 +213,7 @@ const QUERY_KINDS: ReadonlySet<string> = new Set([
   "roomSizes",
   "members",
   "userRooms",
+  "takeover",
 ]);
 const TWO_32 = 2 ** 32;
 const encoder = new TextEncoder();
@@ -387,6 +393,8 @@ function jsonBody(message: WireMessage): unknown {
         ? query.room
         : query.kind === "userRooms"
         ? query.user
+        : query.kind === "takeover"
+        ? query.token
         : undefined;
       return { i: message.id, q: query.kind, a: argument };
     }
@@ -519,6 +527,8 @@ function queryOf(body: Record<string, unknown>): ClusterQuery {
       return { kind, room: need(body.a, isString, "a") };
     case "userRooms":
       return { kind, user: need(body.a, isString, "a") };
+    case "takeover":
+      return { kind, token: need(body.a, isString, "a") };
     default:
       return { kind: "connections" };
   }

@@ -138,6 +138,7 @@ export interface WebSocketConnection<
 export interface Connection<
   Data = Record<string, unknown>,
   Out extends EventMap = EventMap,
+  Answers extends EventMap = EventMap,
 > extends WebSocketConnection<Data, Out> {
   /** The rooms this connection is in. */
   readonly rooms: ReadonlySet<string>;
@@ -152,4 +153,22 @@ export interface Connection<
    * `server.user(user)` reaches it. `undefined` detaches it.
    */
   setUser(user: string | undefined): void;
+  /**
+   * Asks the client and resolves with its answer (the server's side of a
+   * request; `request` is the HTTP upgrade request): sends `{"event":
+   * event, "data": data, "id": n}`; the client answers `{"ack": n,
+   * "data"}` (an anyws `EventClient` answers with its handler's return
+   * value, awaited). Rejects
+   * (never throws) with a `RequestTimeoutError` after `options.timeout`
+   * ms (default 10,000), a `RequestRejectedError` when the client answered
+   * with an error, a `DisconnectedError` when the connection closes first
+   * (or is not open), a `TooManyRequestsError` past 1024 waiting on this
+   * connection, or what `JSON.stringify` throws for `data`. `Answers` (the
+   * server's fourth type parameter) types the answers.
+   */
+  ask<K extends string & keyof Out & keyof Answers>(
+    event: K,
+    data?: Out[K],
+    options?: { timeout?: number },
+  ): Promise<Answers[K]>;
 }

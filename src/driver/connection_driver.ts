@@ -253,7 +253,10 @@ export class ConnectionDriver<Data = Record<string, unknown>>
         }`,
       );
     }
-    if (queued) this.#afterSend();
+    if (queued) {
+      this.#host.counters.messagesOut++;
+      this.#afterSend();
+    }
     return queued;
   }
 
@@ -315,7 +318,12 @@ export class ConnectionDriver<Data = Record<string, unknown>>
       queued = !ws.sendingFragments &&
         ws.sendPayload(message.isText, message.payload);
     }
-    if (queued) this.#afterSend();
+    if (queued) {
+      const counters = this.#host.counters;
+      counters.messagesOut++;
+      counters.sharedDeliveries++;
+      this.#afterSend();
+    }
     return queued;
   }
 
@@ -350,6 +358,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
 
   /** Bytes arrived from the peer. */
   onData(bytes: Uint8Array): void {
+    this.#host.counters.bytesIn += bytes.length;
     try {
       switch (this.#phase()) {
         case Phase.Open:
@@ -401,7 +410,10 @@ export class ConnectionDriver<Data = Record<string, unknown>>
   /** The transport is fully closed. */
   onClose(_error?: Error): void {
     if (this.#phase() === Phase.Closed) return;
-    const wasOpen = this.#phase() === Phase.Open;
+    const phase = this.#phase();
+    const wasOpen = phase === Phase.Open;
+    // No answer was written: the handshake timed out, or the peer left.
+    if (phase === Phase.Opening) this.#host.counters.handshakesAbandoned++;
     // Read before the phase changes: whatever was written and not yet sent.
     const flushed = this.#transport.unsentBytes === 0;
     this.#setPhase(Phase.Closed);
@@ -440,6 +452,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     }
     if (total > 0) {
       this.#http = undefined;
+      this.#host.counters.bytesOut += total;
       const bytes = joinBytes(http, chunks, total);
       // The application saw bufferedAmount over drainThreshold while these
       // bytes were queued, and may wait for `drain`.
@@ -498,8 +511,10 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     // backpressure instead of filling our memory.
     if (
       answered && (this.#flags & BLOCKED) !== 0 &&
+      (this.#flags & PAUSED_BY_BACKPRESSURE) === 0 &&
       this.bufferedAmount > this.#host.options.drainThreshold
     ) {
+      this.#host.counters.backpressurePauses++;
       this.#setPaused(this.#flags | PAUSED_BY_BACKPRESSURE);
     }
   }
@@ -570,6 +585,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
       maxBufferedAmount > 0 && buffered > maxBufferedAmount &&
       ws.outgoingBytes > 0
     ) {
+      this.#host.counters.bufferLimitCloses++;
       this.#fail(
         new ProtocolError(
           "policy",

@@ -12,6 +12,7 @@ import type { CloseInfo } from "../protocol/protocol_events.ts";
 import type { ConnectionDriver } from "./connection_driver.ts";
 import type { Clock } from "../shared/clock.ts";
 import type { FlushScheduler } from "./flush_scheduler.ts";
+import type { TrafficCounters } from "./traffic_counters.ts";
 
 /** The options a driver follows (a server's options have them all). */
 export interface DriverOptions {
@@ -44,4 +45,6 @@ export interface DriverHost<Data = Record<string, unknown>> {
   closed(conn: ConnectionDriver<Data>, info: CloseInfo): void;
   /** The transport is gone, whether or not the connection ever opened. */
   released(conn: ConnectionDriver<Data>): void;
+  /** What the drivers count as they run (bytes, sends, flow control). */
+  readonly counters: TrafficCounters;
 }

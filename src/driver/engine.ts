@@ -15,7 +15,7 @@ import type { DeflateCodec, MessageCodec } from "../protocol/deflate/codec.ts";
  *
  * @example
  * ```ts
- * import type { Transport } from "@anyws/anyws";
+ * import type { Transport } from "@anyws/anyws/engines";
  * function greet(transport: Transport): void {
  *   const ok = transport.write(new TextEncoder().encode("hello"));
  *   if (!ok) console.log("buffered; wait for drain");
@@ -69,7 +69,7 @@ export interface Transport {
  *
  * @example
  * ```ts
- * import type { TransportHandler } from "@anyws/anyws";
+ * import type { TransportHandler } from "@anyws/anyws/engines";
  * const handler: TransportHandler = {
  *   onData: (bytes) => console.log(bytes.length, "bytes"),
  *   onDrain: () => {},
@@ -101,7 +101,7 @@ export interface TransportHandler {
  *
  * @example
  * ```ts
- * import type { TlsOptions } from "@anyws/anyws";
+ * import type { TlsOptions } from "@anyws/anyws/engines";
  * const tls: TlsOptions = { cert: "-----BEGIN CERTIFICATE-----…", key: "-----BEGIN PRIVATE KEY-----…" };
  * ```
  */
@@ -117,7 +117,7 @@ export interface TlsOptions {
  *
  * @example
  * ```ts
- * import type { ListenOptions } from "@anyws/anyws";
+ * import type { ListenOptions } from "@anyws/anyws/engines";
  * const options: ListenOptions = { hostname: "127.0.0.1", port: 0 };
  * ```
  */
@@ -128,6 +128,12 @@ export interface ListenOptions {
   port: number;
   /** Serve TLS with this certificate and key. */
   tls?: TlsOptions;
+  /**
+   * Listen on this Unix domain socket path instead of `hostname:port`
+   * (behind a reverse proxy on the same machine). The engine does not
+   * remove a socket file left by an earlier run.
+   */
+  path?: string;
   /**
    * Share the port with other processes that set it too (SO_REUSEPORT:
    * the kernel spreads connections among them). An engine that cannot
@@ -141,7 +147,7 @@ export interface ListenOptions {
  *
  * @example
  * ```ts
- * import type { ConnectTlsOptions } from "@anyws/anyws";
+ * import type { ConnectTlsOptions } from "@anyws/anyws/engines";
  * const tls: ConnectTlsOptions = {
  *   servername: "localhost",
  *   ca: "-----BEGIN CERTIFICATE-----…",
@@ -175,7 +181,7 @@ export interface ConnectTlsOptions {
  *
  * @example
  * ```ts
- * import type { ConnectOptions } from "@anyws/anyws";
+ * import type { ConnectOptions } from "@anyws/anyws/engines";
  * const options: ConnectOptions = {
  *   hostname: "example.com",
  *   port: 443,
@@ -207,7 +213,7 @@ export interface ConnectOptions {
  *
  * @example
  * ```ts
- * import type { Listener } from "@anyws/anyws";
+ * import type { Listener } from "@anyws/anyws/engines";
  * async function report(listener: Listener): Promise<void> {
  *   console.log(`listening on ${listener.hostname}:${listener.port}`);
  *   await listener.close();
@@ -217,8 +223,10 @@ export interface ConnectOptions {
 export interface Listener {
   /** The bound interface. */
   readonly hostname: string;
-  /** The bound port (the real one when 0 was asked for). */
+  /** The bound port (the real one when 0 was asked for; 0 on a Unix socket). */
   readonly port: number;
+  /** The Unix domain socket path, when listening on one. */
+  readonly path?: string;
   /**
    * Stops accepting and releases the listening socket. Accepted transports
    * stay open. Resolves when the listener is closed.
@@ -249,7 +257,7 @@ export type AcceptTransport = (transport: Transport) => TransportHandler;
  *
  * @example
  * ```ts
- * import type { Engine } from "@anyws/anyws";
+ * import type { Engine } from "@anyws/anyws/engines";
  * async function start(engine: Engine): Promise<void> {
  *   const listener = await engine.listen({ hostname: "127.0.0.1", port: 0 }, (t) => ({
  *     onData: () => {}, onDrain: () => {}, onEnd: () => t.end(), onClose: () => {},
@@ -286,6 +294,15 @@ export interface Engine {
    * serves may omit it.
    */
   connect?(options: ConnectOptions, accept: AcceptTransport): Promise<void>;
+  /**
+   * Takes over a socket another server accepted (the socket a Node-style
+   * HTTP server hands its `'upgrade'` listeners): it becomes a transport
+   * like an accepted one, and
+   * `head` (the bytes already read from it) is its first `onData`.
+   * Engines that cannot adopt a socket leave it out. Throws a `TypeError`
+   * for a value that is not a socket the engine knows.
+   */
+  adopt?(socket: unknown, head: Uint8Array, accept: AcceptTransport): void;
 }
 
 /**
@@ -296,7 +313,7 @@ export interface Engine {
  *
  * @example
  * ```ts
- * import type { DeflateImplementation, Engine } from "@anyws/anyws";
+ * import type { DeflateImplementation, Engine } from "@anyws/anyws/engines";
  * function describe(engine: Engine): string {
  *   const deflate: DeflateImplementation | undefined = engine.deflate;
  *   return deflate ? `${deflate.codec.name} + ${deflate.messages?.name ?? "-"}` : "none";

@@ -85,3 +85,27 @@ export const EVENT_CLIENT_PARAM = "anyws";
  * ```
  */
 export const EVENT_PROTOCOL_VERSION = 1;
+
+/**
+ * Whether a request target (`/chat?anyws=1`) carries the event-client
+ * marker {@link EVENT_CLIENT_PARAM}, whatever its value (the hello says
+ * which version the client speaks). Cheap for the targets without it: no
+ * parsing unless the name appears.
+ *
+ * @example
+ * ```ts
+ * import { hasEventClientMarker } from "./names.ts";
+ * hasEventClientMarker("/chat?anyws=1"); // true
+ * hasEventClientMarker("/chat?room=anyws"); // false
+ * hasEventClientMarker("/chat"); // false
+ * ```
+ */
+export function hasEventClientMarker(target: string): boolean {
+  const query = target.indexOf("?");
+  if (query < 0 || !target.includes(EVENT_CLIENT_PARAM, query)) return false;
+  const hash = target.indexOf("#");
+  if (hash >= 0 && hash < query) return false;
+  return new URLSearchParams(
+    target.slice(query + 1, hash < 0 ? undefined : hash),
+  ).has(EVENT_CLIENT_PARAM);
+}

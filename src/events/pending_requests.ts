@@ -30,6 +30,12 @@ export interface PendingRequestsOptions {
   maxPending?: number;
   /** The clock for timeouts. Default the system clock. */
   clock?: Clock;
+  /**
+   * Called whenever the last waiting request settles (answered, timed
+   * out, cancelled or rejected): the tracker holds nothing any more, and
+   * its owner may drop it.
+   */
+  onEmpty?: () => void;
 }
 
 /**
@@ -77,12 +83,16 @@ export class PendingRequests {
   readonly #entries = new Map<number, Entry>();
   readonly #maxPending: number;
   readonly #clock: Clock;
+  readonly #onEmpty: (() => void) | undefined;
   #lastId = 0;
 
   /** An empty tracker; see {@link PendingRequestsOptions}. */
   constructor(options: PendingRequestsOptions = {}) {
-    const { maxPending = DEFAULT_MAX_PENDING_REQUESTS, clock = systemClock } =
-      options;
+    const {
+      maxPending = DEFAULT_MAX_PENDING_REQUESTS,
+      clock = systemClock,
+      onEmpty,
+    } = options;
     if (!Number.isInteger(maxPending) || maxPending < 1) {
       throw new RangeError(
         `maxPending must be a positive integer, got ${maxPending}`,
@@ -90,6 +100,7 @@ export class PendingRequests {
     }
     this.#maxPending = maxPending;
     this.#clock = clock;
+    this.#onEmpty = onEmpty;
   }
 
   /** How many requests are waiting. */
@@ -136,6 +147,7 @@ export class PendingRequests {
       ? this.#clock.setTimeout(() => {
         if (this.#entries.delete(id)) {
           reject(new RequestTimeoutError(event, timeout));
+          this.#emptied();
         }
       }, timeout)
       : undefined;
@@ -164,6 +176,7 @@ export class PendingRequests {
         ),
       );
     }
+    this.#emptied();
     return true;
   }
 
@@ -175,6 +188,7 @@ export class PendingRequests {
     const entry = this.#take(id);
     if (entry === undefined) return false;
     entry.reject(reason(entry.event));
+    this.#emptied();
     return true;
   }
 
@@ -195,7 +209,13 @@ export class PendingRequests {
       rejected++;
       entry.reject(reason(entry.event));
     }
+    if (rejected > 0) this.#emptied();
     return rejected;
+  }
+
+  /** Tells the owner when nothing waits any more. */
+  #emptied(): void {
+    if (this.#entries.size === 0) this.#onEmpty?.();
   }
 
   #take(id: AckId): Entry | undefined {

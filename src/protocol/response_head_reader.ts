@@ -59,7 +59,8 @@ export interface ResponseHeadLimits {
  *
  * @example
  * ```ts
- * import { type ResponseHead, ResponseHeadReader } from "@anyws/anyws/protocol";
+ * import { type ResponseHead } from "@anyws/anyws";
+ * import { ResponseHeadReader } from "@anyws/anyws/protocol";
  * const result = new ResponseHeadReader().push(
  *   new TextEncoder().encode("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n"),
  * );

@@ -3,7 +3,9 @@
  * `{"event": name, "data": data, "id": ackId}` on a connection and the
  * client answers `{"ack": ackId, "data": result}` or
  * `{"ack": ackId, "error": {"message": text}}`. One
- * {@link PendingRequests} per connection, made on the first request.
+ * {@link PendingRequests} per connection that has requests waiting: made
+ * on its first request, dropped as soon as none waits (or it closes), so an
+ * idle connection costs nothing here.
  *
  * @module
  */
@@ -53,7 +55,7 @@ export interface ClientRequestsOptions {
  * ```
  */
 export class ClientRequests<Conn extends object> {
-  readonly #trackers = new WeakMap<Conn, PendingRequests>();
+  readonly #trackers = new Map<Conn, PendingRequests>();
   readonly #timeout: number;
   readonly #maxPending: number | undefined;
   readonly #clock: Clock | undefined;
@@ -80,11 +82,15 @@ export class ClientRequests<Conn extends object> {
   ): Promise<unknown> {
     let tracker = this.#trackers.get(conn);
     if (tracker === undefined) {
-      tracker = new PendingRequests({
+      const created: PendingRequests = new PendingRequests({
         maxPending: this.#maxPending,
         clock: this.#clock,
+        onEmpty: () => {
+          if (this.#trackers.get(conn) === created) this.#trackers.delete(conn);
+        },
       });
-      this.#trackers.set(conn, tracker);
+      this.#trackers.set(conn, created);
+      tracker = created;
     }
     let request: { id: number; promise: Promise<unknown> };
     try {
@@ -119,6 +125,16 @@ export class ClientRequests<Conn extends object> {
   /** How many requests wait on `conn`. */
   pending(conn: Conn): number {
     return this.#trackers.get(conn)?.size ?? 0;
+  }
+
+  /** How many connections have requests waiting (each holds one tracker). */
+  get connections(): number {
+    return this.#trackers.size;
+  }
+
+  /** Whether `conn` has requests waiting (a map lookup only when some has). */
+  has(conn: Conn): boolean {
+    return this.#trackers.size > 0 && this.#trackers.has(conn);
   }
 
   /** `conn` closed with `code`: its waiting requests reject with a `DisconnectedError`. */

@@ -11,7 +11,7 @@
 import type { ServerConnection } from "./server_connection.ts";
 import type { EventMap } from "../driver/connection.ts";
 import { UsageError } from "../protocol/errors.ts";
-import type { Clock } from "../shared/clock.ts";
+import { followClock } from "../shared/clock.ts";
 import type { Backplane } from "../cluster/backplane.ts";
 import {
   ClusterNode,
@@ -22,6 +22,7 @@ import type { RemoteSend } from "./group.ts";
 import type { Presence, RemoteGroups } from "./rooms.ts";
 import type { CoreCluster, ServerCore } from "./server_core.ts";
 import { ServerCluster } from "./server_cluster.ts";
+import { SharedSessions } from "./shared_sessions.ts";
 
 /**
  * The `cluster` option of a server: the node's settings. Errors go to the
@@ -88,16 +89,34 @@ export class ClusterBinding<Data, Out extends EventMap>
       serverHost(
         server,
         (change) => core.events.dispatch("presence", change, undefined),
+        (token) => core.sessions.takeover(token),
       ),
       {
         ...options,
-        clock: options.clock ?? followClock(core),
+        clock: options.clock ?? followClock(() => core.clock),
         onError: (error) => core.errored(error),
       },
     );
     this.view = new ServerCluster(this.#node, () => core.rooms.names());
     core.cluster = this;
     core.rooms.remote = this;
+    const storage = backplane.sessions;
+    if (storage !== undefined && core.options.sessions.enabled) {
+      // Sessions live in the shared storage: a client resumes on any node.
+      const node = this.#node;
+      core.sessions.cluster = {
+        shared: new SharedSessions<Data>(storage, {
+          namespace: node.namespace,
+          window: core.options.sessions.window,
+          timeout: node.queryTimeout,
+          clock: followClock(() => core.clock),
+        }),
+        takeover: (token) =>
+          this.#running
+            ? node.queryTakeover(token).then(({ value }) => value)
+            : Promise.resolve(false),
+      };
+    }
   }
 
   /** Throws a `UsageError` once closed: a closed node cannot join again. */
@@ -109,9 +128,10 @@ export class ClusterBinding<Data, Out extends EventMap>
     }
   }
 
-  /** Joins the cluster (the server listens). */
+  /** Joins the cluster (the server listens, or is attached); once per run. */
   start(): void {
     this.assertOpen();
+    if (this.#running) return;
     this.#node.start();
     this.#running = true;
   }
@@ -187,15 +207,4 @@ export class ClusterBinding<Data, Out extends EventMap>
   #isOpen(conn: ServerConnection<Data>): boolean {
     return this.#core.connections.open.get(conn.id) === conn;
   }
-}
-
-/** The core's clock, whichever it is when asked (the engine's, once known). */
-function followClock(core: { clock: Clock }): Clock {
-  return {
-    now: () => core.clock.now(),
-    setTimeout: (callback, ms) => core.clock.setTimeout(callback, ms),
-    clearTimeout: (handle) => core.clock.clearTimeout(handle),
-    setInterval: (callback, ms) => core.clock.setInterval(callback, ms),
-    clearInterval: (handle) => core.clock.clearInterval(handle),
-  };
 }

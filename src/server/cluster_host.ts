@@ -40,7 +40,9 @@ export interface ClusterServerView {
 /**
  * The {@link ClusterHost} of `server`: remote messages are queued on its
  * connections, its rooms and users answer the cluster's questions.
- * `remotePresence` receives the joins and leaves of other nodes.
+ * `remotePresence` receives the joins and leaves of other nodes;
+ * `takeover` gives up a live session another node was presented the
+ * token of.
  *
  * @example
  * ```ts
@@ -57,8 +59,10 @@ export interface ClusterServerView {
 export function serverHost(
   server: ClusterServerView,
   remotePresence?: (change: PresenceChange) => void,
+  takeover?: (token: string) => Promise<boolean>,
 ): ClusterHost {
   return {
+    takeover,
     deliverToAll(frame, except) {
       const message = SharedMessage.fromFrame(frame);
       for (const conn of server.connections) {

@@ -56,18 +56,27 @@ export class ConnectionRegistry<Data> {
 
   /** The open connection closed (its `close` event is next). */
   closed(conn: ServerConnection<Data>): void {
-    this.open.delete(conn.id);
+    this.#forget(conn);
   }
 
   /** The transport is gone (after `closed` if it was open). */
   released(conn: ServerConnection<Data>): void {
     this.#notOpen.delete(conn);
-    this.open.delete(conn.id);
+    this.#forget(conn);
     const address = conn.remoteAddress;
     const count = this.countFrom(address) - 1;
     if (count > 0) this.#perAddress.set(address, count);
     else this.#perAddress.delete(address);
     if (this.size === 0) this.#allReleased?.();
+  }
+
+  /**
+   * Removes `conn` from the open ones, and nothing else: a resumed session
+   * gives its id to a newer connection, which the old one's end must not
+   * remove.
+   */
+  #forget(conn: ServerConnection<Data>): void {
+    if (this.open.get(conn.id) === conn) this.open.delete(conn.id);
   }
 
   /** Every live connection, open or not (a snapshot). */

@@ -1,7 +1,9 @@
 /**
  * JSON event routing: a text message `{"event": name, "data": …, "id"?: …}`
  * goes to the handlers of `name`, and with an `id` the last handler's result
- * goes back as an acknowledgement.
+ * goes back as an acknowledgement; an answer `{"ack": id, …}` settles one of
+ * the server's own requests to the client. The wire format is
+ * `src/events/wire.ts`, the same module the clients use.
  *
  * @module
  */
@@ -9,21 +11,33 @@
 import type { ServerConnection } from "./server_connection.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import { type EventRegistry, isPromiseLike } from "../events/event_registry.ts";
-import { jsonDepth } from "../events/json_depth.ts";
+import { isLibraryEvent } from "../events/names.ts";
+import {
+  type AckErrorBody,
+  type AckId,
+  encodeAck,
+  encodeAckError,
+  parseIncoming,
+  type WireLimits,
+} from "../events/wire.ts";
 import { ValidationError } from "./validation.ts";
 
 /**
  * Event names the library emits itself. A client's JSON message can never
  * trigger them: `{"event": "close"}` arrives as an ordinary `message`.
+ * Names starting with `anyws:` are the library's too (see
+ * `LIBRARY_EVENT_PREFIX`): they are never routed to handlers and
+ * `server.on()` refuses them.
  *
  * @example
  * ```ts
  * import { RESERVED_EVENTS } from "@anyws/anyws";
- * console.log(RESERVED_EVENTS.has("open")); // true
+ * console.log(RESERVED_EVENTS.has("open"), RESERVED_EVENTS.has("resume")); // true true
  * ```
  */
 export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
   "open",
+  "resume",
   "message",
   "close",
   "error",
@@ -37,22 +51,43 @@ export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
   "upgrade",
   "request",
   "listening",
+  "rejected",
 ]);
 
-/** An acknowledgement id: a string of at most 128 characters or a finite number. */
-type AckId = string | number;
+/**
+ * The limits the router applies (from the server options).
+ *
+ * @example
+ * ```ts
+ * import type { RouterLimits } from "./event_router.ts";
+ * const limits: RouterLimits = { maxJsonSize: 1 << 20, maxJsonDepth: 32 };
+ * ```
+ */
+export type RouterLimits = WireLimits;
 
-function isAckId(value: unknown): value is AckId {
-  return (typeof value === "string" && value.length <= 128) ||
-    (typeof value === "number" && Number.isFinite(value));
-}
-
-/** The limits the router applies (from the server options). */
-export interface RouterLimits {
-  /** Largest text parsed as an event. */
-  readonly maxJsonSize: number;
-  /** Deepest nesting parsed. */
-  readonly maxJsonDepth: number;
+/**
+ * What the router hands back to the server.
+ *
+ * @example
+ * ```ts
+ * import type { RouterHooks } from "./event_router.ts";
+ * const hooks: RouterHooks<unknown> = {
+ *   errored: (error) => console.error(error),
+ *   answered: () => false,
+ *   libraryEvent: (_conn, event) => console.log("library message", event),
+ * };
+ * ```
+ */
+export interface RouterHooks<Data> {
+  /** A handler failed, or a JSON event was over the limits. */
+  errored(error: unknown, conn: ServerConnection<Data>): void;
+  /** An answer arrived; returns whether it settled one of `conn`'s requests. */
+  answered(
+    conn: ServerConnection<Data>,
+    answer: { id: AckId; data: unknown; error?: AckErrorBody },
+  ): boolean;
+  /** A library message (`anyws:…`) arrived; it goes to no handler. */
+  libraryEvent(conn: ServerConnection<Data>, event: string): void;
 }
 
 /**
@@ -68,66 +103,61 @@ export interface RouterLimits {
  * const router = new EventRouter<unknown>(
  *   registry,
  *   { maxJsonSize: 1 << 20, maxJsonDepth: 32 },
- *   (error) => console.error(error),
+ *   {
+ *     errored: (error) => console.error(error),
+ *     answered: () => false,
+ *     libraryEvent: () => {},
+ *   },
  * );
  * const text = '{"event":"say","data":"hi"}';
- * if (!router.route(conn, text)) registry.dispatch("message", text, conn);
+ * if (!router.route(conn, text, false)) registry.dispatch("message", text, conn);
  * ```
  */
 export class EventRouter<Data> {
   #events: EventRegistry;
   #limits: RouterLimits;
-  #errored: (error: unknown, conn: ServerConnection<Data>) => void;
+  #hooks: RouterHooks<Data>;
 
-  /** A router over `events`, reporting failures to `errored`. */
+  /** A router over `events`, reporting to `hooks`. */
   constructor(
     events: EventRegistry,
     limits: RouterLimits,
-    errored: (error: unknown, conn: ServerConnection<Data>) => void,
+    hooks: RouterHooks<Data>,
   ) {
     this.#events = events;
     this.#limits = limits;
-    this.#errored = errored;
+    this.#hooks = hooks;
   }
 
-  /** Routes `{"event": ..., "data": ...}`; returns whether a handler took it. */
-  route(conn: ServerConnection<Data>, text: string): boolean {
-    let first = 0;
-    while (first < text.length && text.charCodeAt(first) <= 32) first++;
-    if (text.charCodeAt(first) !== 123 /* { */) return false;
-    const { maxJsonSize, maxJsonDepth } = this.#limits;
-    if (text.length > maxJsonSize) {
-      this.#refuse(
-        conn,
-        `JSON event too large: over ${maxJsonSize} characters`,
-      );
+  /**
+   * Routes one text message; returns whether it was taken (by a handler,
+   * an answer to a request, or a refusal), `false` when it is an ordinary
+   * message. An answer that settles nothing (it came too late) is taken
+   * from an event client, which never sends `{"ack"}` as an ordinary
+   * message, and left as a message from any other client.
+   */
+  route(
+    conn: ServerConnection<Data>,
+    text: string,
+    eventClient: boolean,
+  ): boolean {
+    const incoming = parseIncoming(text, this.#limits);
+    switch (incoming.kind) {
+      case "other":
+        return false;
+      case "refused":
+        this.#refuse(conn, incoming.message);
+        return true;
+      case "ack":
+        return this.#hooks.answered(conn, incoming) || eventClient;
+    }
+    const { event, data, id } = incoming;
+    if (isLibraryEvent(event)) {
+      this.#hooks.libraryEvent(conn, event);
       return true;
     }
-    if (jsonDepth(text, maxJsonDepth) > maxJsonDepth) {
-      this.#refuse(conn, `JSON event too deep: over ${maxJsonDepth} levels`);
-      return true;
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      return false;
-    }
-    if (
-      typeof parsed !== "object" || parsed === null || Array.isArray(parsed)
-    ) {
-      return false;
-    }
-    const { event, data, id } = parsed as {
-      event?: unknown;
-      data?: unknown;
-      id?: unknown;
-    };
-    if (
-      typeof event !== "string" || RESERVED_EVENTS.has(event) ||
-      !this.#events.has(event)
-    ) return false;
-    this.#dispatch(conn, event, data, isAckId(id) ? id : undefined);
+    if (RESERVED_EVENTS.has(event) || !this.#events.has(event)) return false;
+    this.#dispatch(conn, event, data, id);
     return true;
   }
 
@@ -166,7 +196,7 @@ export class EventRouter<Data> {
   #ack(conn: ServerConnection<Data>, id: AckId, result: unknown): void {
     let text: string;
     try {
-      text = JSON.stringify({ ack: id, data: result ?? null });
+      text = encodeAck(id, result);
     } catch (error) {
       this.#failed(conn, "ack", error, id);
       return;
@@ -185,14 +215,16 @@ export class EventRouter<Data> {
     error: unknown,
     id: AckId | undefined,
   ): void {
-    this.#errored(error, conn);
+    this.#hooks.errored(error, conn);
     const invalid = error instanceof ValidationError;
     const message = invalid ? error.message : "Internal error";
     if (id !== undefined) {
-      conn.send(JSON.stringify({
-        ack: id,
-        error: invalid ? { message, issues: error.issues } : { message },
-      }));
+      conn.send(
+        encodeAckError(
+          id,
+          invalid ? { message, issues: error.issues } : { message },
+        ),
+      );
     } else if (invalid) {
       conn.emit("error", { event, message, issues: error.issues });
     }
@@ -201,6 +233,6 @@ export class EventRouter<Data> {
   /** Drops a JSON event over the limits; the sender gets an `error` event. */
   #refuse(conn: ServerConnection<Data>, message: string): void {
     conn.emit("error", { message });
-    this.#errored(new ProtocolError("policy", message), conn);
+    this.#hooks.errored(new ProtocolError("policy", message), conn);
   }
 }

@@ -66,6 +66,20 @@ export type RemoteSend = (
 ) => void;
 
 /**
+ * Where groups count their broadcasts (a server's metrics).
+ *
+ * @example
+ * ```ts
+ * import type { BroadcastCounts } from "./group.ts";
+ * const counts: BroadcastCounts = { broadcasts: 0 };
+ * ```
+ */
+export interface BroadcastCounts {
+  /** Broadcasts addressed to at least one connection. */
+  broadcasts: number;
+}
+
+/**
  * Several connections addressed as one. Every send encodes the frame once and
  * queues the same bytes on each member; a connection that belongs to the
  * group through several rooms still gets each message once.
@@ -96,19 +110,23 @@ export class Group<
   #members: () => Iterable<Connection<Data, Out> & SharedSink>;
   #size: () => number;
   #remote: RemoteSend | undefined;
+  #counts: BroadcastCounts | undefined;
 
   /**
    * A live view: `members` is called each time the group is used; `remote`
-   * carries each send to the other nodes of a cluster.
+   * carries each send to the other nodes of a cluster; a broadcast that
+   * reaches at least one member is counted in `counts`.
    */
   constructor(
     members: () => Iterable<Connection<Data, Out> & SharedSink>,
     size: () => number,
     remote?: RemoteSend,
+    counts?: BroadcastCounts,
   ) {
     this.#members = members;
     this.#size = size;
     this.#remote = remote;
+    this.#counts = counts;
   }
 
   /**
@@ -118,7 +136,7 @@ export class Group<
   get local(): Group<Data, Out> {
     return this.#remote === undefined
       ? this
-      : new Group(this.#members, this.#size);
+      : new Group(this.#members, this.#size, undefined, this.#counts);
   }
 
   /** How many connections are in the group now. */
@@ -197,6 +215,9 @@ export class Group<
       if (accepts !== undefined && !accepts(conn)) continue;
       shared ??= make();
       if (conn.sendShared(shared)) count++;
+    }
+    if (shared !== undefined && this.#counts !== undefined) {
+      this.#counts.broadcasts++;
     }
     // The same frame bytes the local members were sent (framed once).
     if (remote !== undefined) remote((shared ?? make()).plainFrame(), except);

@@ -155,7 +155,12 @@ export class HttpPhase<Data> {
     ]);
     if (this.#step !== Step.Upgrading) return;
     if (!decision.accept) {
-      this.#reject(decision.status, decision.body ?? "", decision.headers);
+      this.#reject(
+        decision.status,
+        decision.body ?? "",
+        decision.headers,
+        decision.cause,
+      );
       return;
     }
     // RFC 7692 §5: the first acceptable permessage-deflate offer, if the
@@ -211,7 +216,12 @@ export class HttpPhase<Data> {
     const length = Number(lengthField);
     const limit = this.#host.options.maxRequestBodySize;
     if (length > limit) {
-      this.#reject(413, `Content Too Large: the limit is ${limit} bytes`);
+      this.#reject(
+        413,
+        `Content Too Large: the limit is ${limit} bytes`,
+        undefined,
+        "maxRequestBodySize",
+      );
       return;
     }
     this.#body = { request, chunks: [], received: 0, length };
@@ -249,6 +259,7 @@ export class HttpPhase<Data> {
       });
       return;
     }
+    let status = 0;
     Promise.resolve(answer)
       .then((response) => {
         if (!(response instanceof Response)) {
@@ -256,10 +267,13 @@ export class HttpPhase<Data> {
             `The request handler returned no Response: ${String(response)}`,
           );
         }
+        status = response.status;
         return serializeResponse(response, { head: request.method === "HEAD" });
       })
       .then((bytes) => {
-        if (this.#step === Step.Answering) this.#answer(bytes);
+        if (this.#step !== Step.Answering) return;
+        this.#host.served(this.#driver, status);
+        this.#answer(bytes);
       })
       .catch((error) => {
         this.#host.errored(error, this.#driver);
@@ -279,9 +293,17 @@ export class HttpPhase<Data> {
     early.chunks.push(copy ? bytes.slice() : bytes);
   }
 
-  #reject(status: number, message: string, headers?: HeadersInit): void {
+  #reject(
+    status: number,
+    message: string,
+    headers?: HeadersInit,
+    cause?: string,
+  ): void {
     if (this.#step === Step.Done) return;
     this.#answer(buildErrorResponse(status, { body: message, headers }));
+    // Reported once the answer is on its way: a failing report (a logger
+    // that throws) cannot keep it from the client.
+    this.#host.rejected(this.#driver, { status, reason: message, cause });
   }
 
   #answer(response: Uint8Array): void {

@@ -20,6 +20,8 @@ import type { HttpRequest } from "../protocol/http_request.ts";
 import type { OriginRule } from "./origin_policy.ts";
 import type { Backplane } from "../cluster/backplane.ts";
 import type { ClusterOptions } from "./cluster_binding.ts";
+import type { SessionSettings } from "./sessions.ts";
+import type { Logger, LoggerOptions } from "./logger.ts";
 
 /**
  * What an {@link Authorize} hook answers: `true`/`false`, or an object that
@@ -151,6 +153,13 @@ export interface ServerOptions {
   port?: number;
   /** Serve `wss://` with this PEM certificate and key. */
   tls?: TlsOptions;
+  /**
+   * Listen on this Unix domain socket path instead of `hostname:port`
+   * (behind a reverse proxy on the same machine). Remove a socket file left
+   * by an earlier run before listening. Connections through it have an
+   * empty `remoteAddress`, so they share one `maxConnectionsPerIp` count.
+   */
+  socketPath?: string;
   /** Largest message accepted, summed over its fragments (close 1009 beyond). Default 16 MiB. */
   maxMessageSize?: number;
   /** Largest single frame accepted (close 1009 beyond). Default: `maxMessageSize`. */
@@ -242,6 +251,45 @@ export interface ServerOptions {
   backplane?: Backplane;
   /** The cluster node's settings (with `backplane`): namespace, node name, heartbeat, timeouts. */
   cluster?: ClusterOptions;
+  /**
+   * Session resume for event clients (those connecting with `?anyws=1`,
+   * like anyws's `EventClient`): a client that reconnects within `window`
+   * ms after its connection dropped gets back its id, rooms, user and
+   * `data`, and the server emits `resume` instead of `open`. `false`: every
+   * connection begins a new session. Default `true`: a window of 120,000
+   * ms and at most 10,000 suspended sessions (the oldest go first). On a
+   * clustered server whose backplane has a shared storage (Redis) the
+   * sessions are kept there and resume on any node; `data` must then be
+   * JSON. docs/design.md, "Sessions and requests".
+   */
+  sessions?: boolean | { window?: number; maxSessions?: number };
+  /**
+   * Serve the browser event client, one dependency-free ES module, on
+   * this server's port: `true` at `/anyws.js`, or a path of your own.
+   * It is answered before the `request` handler, with an ETag (and 304 to
+   * `If-None-Match`). Default `false`.
+   */
+  clientScript?: boolean | string;
+  /**
+   * Where the library logs: a {@link Logger}, or options for one (level,
+   * plain or JSON lines). It logs the requests it refuses (at info, when no
+   * `rejected` handler is registered) and the errors no `error` handler takes
+   * (at error, rate-limited). Default: none; unhandled errors then go to
+   * the fallback line on the console, and nothing else is printed.
+   */
+  logger?: Logger | LoggerOptions | false;
+  /**
+   * Serve the metrics in the Prometheus text format on this path of the
+   * HTTP side (`GET`, before the `request` handler), such as `"/metrics"`;
+   * OpenMetrics when the scraper asks for it. Default: not served.
+   */
+  metrics?: string;
+  /**
+   * Answer readiness probes on this path (`GET`, before the `request`
+   * handler), such as `"/readyz"`: 200 while the server takes new
+   * connections, 503 from `stop()` on. Default: not served.
+   */
+  readiness?: string;
 }
 
 /**
@@ -265,6 +313,12 @@ export type ResolvedServerOptions =
       | "deflate"
       | "backplane"
       | "cluster"
+      | "sessions"
+      | "clientScript"
+      | "socketPath"
+      | "logger"
+      | "metrics"
+      | "readiness"
     >
   >
   & Pick<
@@ -276,10 +330,18 @@ export type ResolvedServerOptions =
     | "request"
     | "backplane"
     | "cluster"
+    | "socketPath"
+    | "logger"
+    | "metrics"
+    | "readiness"
   >
   & {
     /** The permessage-deflate settings, or `false` when it is off. */
     readonly deflate: ResolvedDeflateOptions | false;
+    /** Session resume: on or off, its window and bound. */
+    readonly sessions: SessionSettings;
+    /** The path the browser client is served at, or `false`. */
+    readonly clientScript: string | false;
   };
 
 /**
@@ -316,6 +378,12 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ResolvedServerOptions> = Object
     rateLimit: { messages: 10_000, interval: 1_000, action: "close" as const },
     deflate: false as const,
     reusePort: false,
+    sessions: Object.freeze({
+      enabled: true,
+      window: 120_000,
+      maxSessions: 10_000,
+    }),
+    clientScript: false as const,
   });
 
 /**
@@ -376,6 +444,8 @@ export function resolveServerOptions(
     maxFrameSize: maxMessageSize,
     ...withoutUndefined(options),
     deflate: resolveDeflateOption(deflate),
+    sessions: resolveSessions(options.sessions),
+    clientScript: resolveClientScript(options.clientScript),
   };
   if (typeof resolved.hostname !== "string" || resolved.hostname === "") {
     throw new UsageError(
@@ -398,6 +468,30 @@ export function resolveServerOptions(
         JSON.stringify(rateLimit)
       } (false, or { messages: integer > 0, interval: ms > 0, action?: "close" | "drop" })`,
     );
+  }
+  const { socketPath } = resolved;
+  if (
+    socketPath !== undefined &&
+    (typeof socketPath !== "string" || socketPath === "")
+  ) {
+    throw new UsageError(
+      `Invalid option socketPath: ${
+        JSON.stringify(socketPath)
+      } (a file system path)`,
+    );
+  }
+  for (const key of ["metrics", "readiness"] as const) {
+    const value = resolved[key];
+    if (
+      value !== undefined &&
+      (typeof value !== "string" || !/^\/[\x21-\x7e]*$/.test(value))
+    ) {
+      throw new UsageError(
+        `Invalid option ${key}: ${JSON.stringify(value)} (a path such as "/${
+          key === "metrics" ? "metrics" : "readyz"
+        }")`,
+      );
+    }
   }
   for (const key of ["authorize", "request"] as const) {
     const value = resolved[key];
@@ -447,6 +541,59 @@ export function resolveServerOptions(
     throw new UsageError("Invalid option paths: an array of strings");
   }
   return resolved;
+}
+
+/** The `sessions` option: on with the defaults, off, or on with these bounds. */
+function resolveSessions(
+  sessions: ServerOptions["sessions"],
+): SessionSettings {
+  const defaults = DEFAULT_SERVER_OPTIONS.sessions;
+  if (sessions === undefined || sessions === true) return defaults;
+  if (sessions === false) return { ...defaults, enabled: false };
+  const usage =
+    "(true, false, or { window?: ms from 1 to 2147483647, maxSessions?: integer from 0 to 2147483647 })";
+  if (typeof sessions !== "object" || sessions === null) {
+    throw new UsageError(
+      `Invalid option sessions: ${String(sessions)} ${usage}`,
+    );
+  }
+  const { window = defaults.window, maxSessions = defaults.maxSessions } =
+    sessions;
+  for (
+    const [name, value, min] of [
+      ["window", window, 1],
+      ["maxSessions", maxSessions, 0],
+    ] as const
+  ) {
+    if (
+      typeof value !== "number" || !Number.isInteger(value) || value < min ||
+      value > 2 ** 31 - 1
+    ) {
+      throw new UsageError(
+        `Invalid option sessions.${name}: ${String(value)} ${usage}`,
+      );
+    }
+  }
+  return { enabled: true, window, maxSessions };
+}
+
+/** The `clientScript` option: off, `/anyws.js`, or a path. */
+function resolveClientScript(
+  clientScript: ServerOptions["clientScript"],
+): string | false {
+  if (clientScript === undefined || clientScript === false) return false;
+  if (clientScript === true) return "/anyws.js";
+  if (
+    typeof clientScript !== "string" ||
+    !/^\/[^\s?#]{0,1023}$/.test(clientScript)
+  ) {
+    throw new UsageError(
+      `Invalid option clientScript: ${
+        JSON.stringify(clientScript)
+      } (true, false, or a path such as "/anyws.js": starts with /, no query, no spaces)`,
+    );
+  }
+  return clientScript;
 }
 
 function withoutUndefined(options: ServerOptions): ServerOptions {

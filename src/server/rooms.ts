@@ -7,7 +7,7 @@
 
 import type { ServerConnection } from "./server_connection.ts";
 import type { EventMap } from "../driver/connection.ts";
-import { Group, type RemoteSend } from "./group.ts";
+import { type BroadcastCounts, Group, type RemoteSend } from "./group.ts";
 import { Membership } from "../shared/membership.ts";
 
 /** What a membership change reports: the room and its new size. */
@@ -68,16 +68,22 @@ export class Rooms<Data, Out extends EventMap> {
     presence: Presence,
     conn: ServerConnection<Data>,
   ) => void;
+  #counts: BroadcastCounts | undefined;
 
-  /** Rooms that report joins and leaves to `onPresence`. */
+  /**
+   * Rooms that report joins and leaves to `onPresence`; their groups count
+   * broadcasts in `counts`.
+   */
   constructor(
     onPresence: (
       kind: "join" | "leave",
       presence: Presence,
       conn: ServerConnection<Data>,
     ) => void,
+    counts?: BroadcastCounts,
   ) {
     this.#onPresence = onPresence;
+    this.#counts = counts;
   }
 
   /** The connections in `name` (a live view). */
@@ -86,17 +92,23 @@ export class Rooms<Data, Out extends EventMap> {
       () => this.#rooms.membersOf(name),
       () => this.#rooms.size(name),
       this.#toRooms([name]),
+      this.#counts,
     );
   }
 
   /** The connections in any of `rooms`, each once (a live view). */
   union(rooms: readonly string[]): Group<Data, Out> {
     const members = () => this.#rooms.union(rooms);
-    return new Group(members, () => {
-      let size = 0;
-      for (const _ of members()) size++;
-      return size;
-    }, this.#toRooms(rooms));
+    return new Group(
+      members,
+      () => {
+        let size = 0;
+        for (const _ of members()) size++;
+        return size;
+      },
+      this.#toRooms(rooms),
+      this.#counts,
+    );
   }
 
   /** Every open connection of `user` (a live view). */
@@ -106,6 +118,7 @@ export class Rooms<Data, Out extends EventMap> {
       () => this.#users.membersOf(user),
       () => this.#users.size(user),
       remote && ((frame, except) => remote.toUser(user, frame, except)),
+      this.#counts,
     );
   }
 

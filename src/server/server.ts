@@ -32,11 +32,25 @@ import {
   type ServerOptions,
 } from "./options.ts";
 import { isCustomEvent, ServerCore } from "./server_core.ts";
+import { isLibraryEvent } from "../events/names.ts";
+import type { SessionCounts } from "./sessions.ts";
 import {
   type SchemaOutput,
   type StandardSchema,
   withSchema,
 } from "./validation.ts";
+import type { Counter, MetricsSnapshot } from "./metrics.ts";
+import type { MetricsFormat } from "./prometheus.ts";
+import type { RejectInfo } from "./rejection.ts";
+import {
+  type AttachOptions,
+  foreignUpgradeRefusal,
+  type IncomingRequest,
+  isOwnUpgrade,
+  requestBytes,
+  type UpgradeSource,
+} from "./attach.ts";
+import { UsageError } from "../protocol/errors.ts";
 
 export { RESERVED_EVENTS } from "./event_router.ts";
 
@@ -56,8 +70,10 @@ export { RESERVED_EVENTS } from "./event_router.ts";
  * ```
  */
 export interface MessageHandler<Data = Record<string, unknown>> {
-  /** A connection opened. */
+  /** A connection opened (for an event client: a new session began). */
   onOpen?(request: HttpRequest, conn: Connection<Data>): unknown;
+  /** An event client's session was resumed on a new connection. */
+  onResume?(request: HttpRequest, conn: Connection<Data>): unknown;
   /** A message arrived that no custom event handler took. */
   onMessage?(data: string | Uint8Array, conn: Connection<Data>): unknown;
   /** A connection closed. */
@@ -82,6 +98,12 @@ export interface StopOptions {
   reason?: string;
   /** How long to wait for clients to answer, in ms, before dropping them. Default 5000. */
   timeout?: number;
+  /**
+   * How long to keep serving after readiness turned false, in ms, before
+   * closing the listener: time for a load balancer that polls the
+   * `readiness` path to stop sending new clients. Default 0.
+   */
+  grace?: number;
 }
 
 /**
@@ -100,6 +122,12 @@ export interface StopOptions {
   reason?: string;
   /** How long to wait for clients to answer, in ms, before dropping them. Default 5000. */
   timeout?: number;
+  /**
+   * How long to keep serving after readiness turned false, in ms, before
+   * closing the listener: time for a load balancer that polls the
+   * `readiness` path to stop sending new clients. Default 0.
+   */
+  grace?: number;
 }
 
 /**
@@ -131,6 +159,7 @@ export class Server<
   Data = Record<string, unknown>,
   In extends EventMap = EventMap,
   Out extends EventMap = EventMap,
+  Answers extends EventMap = EventMap,
 > {
   /** The options in force, defaults filled in. */
   readonly options: ResolvedServerOptions;
@@ -149,6 +178,10 @@ export class Server<
   #stopHeartbeat: (() => void) | undefined;
   #stopping: Promise<void> | undefined;
   #cluster: ClusterBinding<Data, Out> | undefined;
+  /** Removes the `'upgrade'` listeners of {@link attach}. */
+  #detachers = new Set<() => void>();
+  /** The HTTP servers {@link attach} listens to. */
+  #sources = new Set<UpgradeSource>();
 
   /**
    * `new Server(options)` runs on the current runtime's engine;
@@ -177,7 +210,16 @@ export class Server<
       () => open.values(),
       () => open.size,
       this.#cluster?.toAll,
+      this.#core.metrics,
     );
+  }
+
+  /**
+   * The event clients' sessions now: connections waiting for their hello,
+   * connections with a session, suspended sessions kept in memory.
+   */
+  get sessions(): SessionCounts {
+    return this.#core.sessions.counts;
   }
 
   /** The bound port (valid once {@link listen} resolved). */
@@ -193,10 +235,12 @@ export class Server<
   /**
    * `ws://host:port` or `wss://host:port`, with an address a person can
    * open: listening on every interface (`0.0.0.0`, `::`) gives the
-   * loopback address.
+   * loopback address. On a Unix socket: `ws+unix://` and its path.
    */
   get url(): string {
     const scheme = this.options.tls ? "wss" : "ws";
+    const socketPath = this.#listener?.path ?? this.options.socketPath;
+    if (socketPath !== undefined) return `${scheme}+unix://${socketPath}`;
     const bound = this.hostname;
     const hostname = bound === "0.0.0.0"
       ? "127.0.0.1"
@@ -209,36 +253,55 @@ export class Server<
     return `${scheme}://${host}:${this.port}`;
   }
 
-  /** A connection opened; `request` is its HTTP upgrade request. */
+  /**
+   * A connection opened; `request` is its HTTP upgrade request. An event
+   * client (`?anyws=1`) opens once its hello is answered, and only for a
+   * new session: a restored one is `resume`.
+   */
   on(
-    event: "open",
-    handler: (request: HttpRequest, conn: Connection<Data, Out>) => unknown,
+    event: "open" | "resume",
+    handler: (
+      request: HttpRequest,
+      conn: Connection<Data, Out, Answers>,
+    ) => unknown,
   ): () => void;
   /** A message arrived: a string for text, a Uint8Array for binary. */
   on(
     event: "message",
     handler: (
       data: string | Uint8Array,
-      conn: Connection<Data, Out>,
+      conn: Connection<Data, Out, Answers>,
     ) => unknown,
   ): () => void;
   /** A connection closed. */
   on(
     event: "close",
-    handler: (info: CloseInfo, conn: Connection<Data, Out>) => unknown,
+    handler: (info: CloseInfo, conn: Connection<Data, Out, Answers>) => unknown,
+  ): () => void;
+  /**
+   * The server refused a request (a handshake, or a plain HTTP request it
+   * answered itself): status, reason, the option that refused, the peer's
+   * address. Without a `rejected` handler, the `logger` (if any) logs it.
+   */
+  on(
+    event: "rejected",
+    handler: (info: RejectInfo) => unknown,
   ): () => void;
   /** A handler threw or rejected, or a peer broke the protocol. */
   on(
     event: "error",
     handler: (
       error: unknown,
-      conn: Connection<Data, Out> | undefined,
+      conn: Connection<Data, Out, Answers> | undefined,
     ) => unknown,
   ): () => void;
   /** A connection's `bufferedAmount` fell back under `drainThreshold`. */
   on(
     event: "drain",
-    handler: (bufferedAmount: number, conn: Connection<Data, Out>) => unknown,
+    handler: (
+      bufferedAmount: number,
+      conn: Connection<Data, Out, Answers>,
+    ) => unknown,
   ): () => void;
   /**
    * A connection joined a room; `size` is the room's new member count (on
@@ -248,7 +311,7 @@ export class Server<
     event: "join" | "leave",
     handler: (
       presence: { room: string; size: number },
-      conn: Connection<Data, Out>,
+      conn: Connection<Data, Out, Answers>,
     ) => unknown,
   ): () => void;
   /**
@@ -268,7 +331,7 @@ export class Server<
     event: K,
     handler: (
       data: SchemaOutput<Schema>,
-      conn: Connection<Data, Out>,
+      conn: Connection<Data, Out, Answers>,
     ) => unknown,
     options: { schema: Schema },
   ): () => void;
@@ -278,7 +341,7 @@ export class Server<
    */
   on<K extends string & keyof In>(
     event: K,
-    handler: (data: In[K], conn: Connection<Data, Out>) => unknown,
+    handler: (data: In[K], conn: Connection<Data, Out, Answers>) => unknown,
   ): () => void;
   /**
    * Adds a handler for `event`; several handlers per event run in
@@ -289,6 +352,11 @@ export class Server<
     handler: AnyHandler,
     options?: { schema?: StandardSchema },
   ): () => void {
+    if (isLibraryEvent(event)) {
+      throw new UsageError(
+        `Event names starting with "anyws:" are reserved for the library: ${event}`,
+      );
+    }
     if (options?.schema !== undefined) {
       handler = withSchema(event, options.schema, handler);
     }
@@ -310,6 +378,9 @@ export class Server<
     const offs: Array<() => void> = [];
     if (handler.onOpen) {
       offs.push(this.on("open", handler.onOpen.bind(handler)));
+    }
+    if (handler.onResume) {
+      offs.push(this.on("resume", handler.onResume.bind(handler)));
     }
     if (handler.onMessage) {
       offs.push(this.on("message", handler.onMessage.bind(handler)));
@@ -409,24 +480,197 @@ export class Server<
     return this.#core.rooms.user(user);
   }
 
+  /**
+   * The metrics as of now: connections, handshakes, messages, bytes, flow
+   * control, broadcasts, compression, and the counters added with
+   * {@link counter}. Reading them costs a pass over the open connections
+   * (for the buffered bytes); counting them costs additions.
+   */
+  metrics(): MetricsSnapshot {
+    return this.#core.snapshot();
+  }
+
+  /**
+   * The metrics in the Prometheus text format (or OpenMetrics), for an
+   * endpoint of your own (the `metrics` option serves them on the
+   * server's own port).
+   */
+  metricsText(format: MetricsFormat = "prometheus"): string {
+    return this.#core.metricsText(format);
+  }
+
+  /**
+   * A counter of your own (or of a backplane) in {@link metrics} and the
+   * exposition text, as `anyws_<name>_total`: the same object for the same
+   * name. `name` is `[a-z_][a-z0-9_]*`.
+   */
+  counter(name: string, help: string): Counter {
+    return this.#core.metrics.counter(name, help);
+  }
+
+  /**
+   * Whether the server takes new connections: true once listening (or
+   * attached), false from {@link stop} on. The `readiness` path answers
+   * with it.
+   */
+  get ready(): boolean {
+    return this.#core.ready;
+  }
+
   /** Binds and starts accepting; resolves once listening ({@link port} is then the bound port). */
   async listen(): Promise<void> {
     if (this.#listener) throw new Error("Server is already listening");
     this.#cluster?.assertOpen();
-    this.#engine ??= defaultEngine();
-    this.#core.useEngine(this.#engine);
-    const { hostname, port, tls, reusePort } = this.options;
+    const engine = this.#engine ??= defaultEngine();
+    if (this.#stopHeartbeat === undefined) this.#core.useEngine(engine);
+    const { hostname, port, tls, socketPath, reusePort } = this.options;
     const core = this.#core;
-    this.#listener = await this.#engine.listen(
-      { hostname, port, tls, ...(reusePort ? { reusePort } : {}) },
+    this.#listener = await engine.listen(
+      {
+        hostname,
+        port,
+        tls,
+        path: socketPath,
+        ...(reusePort ? { reusePort } : {}),
+      },
       (transport) => core.accept(new ServerConnection<Data>(core, transport)),
     );
-    this.#stopHeartbeat = startHeartbeat(
+    this.#start();
+  }
+
+  /**
+   * Takes a WebSocket upgrade from an HTTP server that owns the port: call
+   * it from the `'upgrade'` event of an HTTP or HTTPS server of Node's API
+   * (on every runtime) with its three arguments. The socket then belongs to
+   * this server, and the request goes through every check of a request on
+   * a port of its own (paths, Origin, `authorize`, subprotocols, limits),
+   * then backpressure, rate limits and timers apply as usual. Decide first
+   * whether the request is this server's: it answers every request it is
+   * given. See {@link attach} for the one-line form.
+   */
+  handleUpgrade(
+    request: IncomingRequest,
+    socket: unknown,
+    head: Uint8Array,
+  ): void {
+    const core = this.#core;
+    // From stop() on (its grace period included), a request does not
+    // start the server again: during the grace it is served, after it
+    // refused with 503, until listen() or attach().
+    const engine = this.#stopping !== undefined || core.stopping
+      ? this.#engine ??= defaultEngine()
+      : this.#startAttached();
+    const adopt = adopterOf(engine);
+    adopt(
+      socket,
+      requestBytes(request, head),
+      (transport) => core.accept(new ServerConnection<Data>(core, transport)),
+    );
+  }
+
+  /**
+   * Takes the WebSocket upgrades of `source`, an HTTP or HTTPS server of
+   * Node's API (what Express's `app.listen()` returns, Fastify's
+   * `fastify.server`...), to `options.path` (every path by default).
+   * An upgrade to another path, or to another protocol, is left to the
+   * server's other `'upgrade'` listeners; with none, a WebSocket upgrade to
+   * another path is refused with 404. Returns a function that detaches;
+   * {@link stop} detaches too. Readiness turns true.
+   */
+  attach(source: UpgradeSource, options: AttachOptions = {}): () => void {
+    const paths = attachPaths(options.path);
+    if (this.#sources.has(source)) {
+      // Two listeners would each take the same socket.
+      throw new UsageError(
+        "This server is already attached to that HTTP server: detach first",
+      );
+    }
+    this.#startAttached();
+    const core = this.#core;
+    const listener = (
+      request: IncomingRequest,
+      socket: unknown,
+      head: Uint8Array,
+    ): void => {
+      try {
+        if (isOwnUpgrade(request, paths)) {
+          this.handleUpgrade(request, socket, head);
+        } else if (source.listenerCount("upgrade") <= 1) {
+          // Nobody else listens: the socket would hang.
+          if (isOwnUpgrade(request, undefined)) {
+            this.#refuseForeign(request, socket);
+          } else this.handleUpgrade(request, socket, head);
+        }
+      } catch (error) {
+        core.errored(error);
+        (socket as { destroy?: () => void } | null)?.destroy?.();
+      }
+    };
+    source.on("upgrade", listener);
+    this.#sources.add(source);
+    const detach = (): void => {
+      if (!this.#detachers.delete(detach)) return;
+      this.#sources.delete(source);
+      source.off("upgrade", listener);
+    };
+    this.#detachers.add(detach);
+    return detach;
+  }
+
+  /** Starts the heartbeat (once per run) and readiness. */
+  #start(): void {
+    const core = this.#core;
+    this.#stopHeartbeat ??= startHeartbeat(
       core.clock,
       this.options,
       () => core.connections.open.values(),
     );
     this.#cluster?.start();
+    core.sessions.start();
+    core.stopping = false;
+    core.ready = true;
+  }
+
+  /** The engine, started for sockets adopted from an HTTP server. */
+  #startAttached(): Engine {
+    const engine = this.#engine ??= defaultEngine();
+    adopterOf(engine);
+    if (this.#stopHeartbeat === undefined) this.#core.useEngine(engine);
+    this.#start();
+    return engine;
+  }
+
+  /** A WebSocket upgrade to a path not attached, that nobody else takes: 404. */
+  #refuseForeign(request: IncomingRequest, socket: unknown): void {
+    const core = this.#core;
+    const adopt = adopterOf(this.#engine ??= defaultEngine());
+    const refusal = foreignUpgradeRefusal(request);
+    adopt(socket, new Uint8Array(0), (transport) => {
+      core.metrics.refused(404, true);
+      core.reportRejection({
+        status: 404,
+        reason: "Not Found",
+        cause: "attach",
+        remoteAddress: transport.remoteAddress,
+        request: refusal.request,
+        upgrade: true,
+      });
+      transport.write(refusal.response);
+      transport.end();
+      // As after any refusal: the peer has closeTimeout to close its side.
+      const timer = core.clock.setTimeout(
+        () => transport.abort(),
+        this.options.closeTimeout || 5000,
+      );
+      return {
+        onData() {},
+        onDrain() {},
+        onEnd() {},
+        onClose() {
+          core.clock.clearTimeout(timer);
+        },
+      };
+    });
   }
 
   /**
@@ -445,7 +689,16 @@ export class Server<
       code = 1001,
       reason = "Server shutting down",
       timeout = 5000,
+      grace = 0,
     } = options;
+    this.#core.ready = false;
+    if (grace > 0) {
+      await new Promise<void>((resolve) =>
+        this.#core.clock.setTimeout(resolve, grace)
+      );
+    }
+    this.#core.stopping = true;
+    for (const detach of [...this.#detachers]) detach();
     this.#stopHeartbeat?.();
     this.#stopHeartbeat = undefined;
     // First the goodbye: the others drop this node's presence at once, and
@@ -463,8 +716,37 @@ export class Server<
       for (const driver of connections.every()) driver.terminate();
       await connections.whenAllReleased(1000, clock);
     }
+    // The sessions closed on purpose were discarded; none is left to resume.
+    this.#core.sessions.stop();
     this.#core.flushLog();
   }
+}
+
+/** The engine's `adopt`, bound; a `UsageError` when it has none. */
+function adopterOf(engine: Engine): NonNullable<Engine["adopt"]> {
+  const adopt = engine.adopt;
+  if (adopt === undefined) {
+    throw new UsageError(
+      `The ${engine.name} engine cannot take sockets from an HTTP server: use the runtime's engine`,
+    );
+  }
+  return adopt.bind(engine);
+}
+
+/** The `path` option of attach(), checked. */
+function attachPaths(
+  path: string | readonly string[] | undefined,
+): readonly string[] | undefined {
+  if (path === undefined) return undefined;
+  const paths = typeof path === "string" ? [path] : [...path];
+  for (const item of paths) {
+    if (typeof item !== "string" || !item.startsWith("/")) {
+      throw new UsageError(
+        `Invalid attach path: ${JSON.stringify(item)} (a path such as "/ws")`,
+      );
+    }
+  }
+  return paths;
 }
 
 function isEngine(value: unknown): value is Engine {

@@ -63,6 +63,28 @@ export class ServerConnection<Data = Record<string, unknown>>
     this.#server().setUser(this, user);
   }
 
+  // The answer's type is the application's (`Answers`); this class cannot know it.
+  ask(
+    event: string,
+    data?: unknown,
+    options?: { timeout?: number },
+    // deno-lint-ignore no-explicit-any
+  ): Promise<any> {
+    return this.#server().ask(this, event, data, options);
+  }
+
+  /** Closes on purpose: an event client's session ends with the connection. */
+  override close(code?: number, reason?: string): void {
+    this.#server().ending(this);
+    super.close(code, reason);
+  }
+
+  /** Drops the connection on purpose: an event client's session ends with it. */
+  override terminate(): void {
+    this.#server().ending(this);
+    super.terminate();
+  }
+
   /**
    * For the HTTP phase: the upgrade was accepted. The decision's data and
    * user apply, then the connection opens with the 101 `response`. Not for

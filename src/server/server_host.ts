@@ -38,7 +38,28 @@ export type UpgradeDecision =
     status: number;
     body?: string;
     headers?: Record<string, string>;
+    /** The server option (or hook) that refused, for logs: `"origins"`, `"authorize"`... */
+    cause?: string;
   };
+
+/**
+ * A request the HTTP side refused with an error answer of its own (not one
+ * of the application's request handler).
+ *
+ * @example
+ * ```ts
+ * import type { Refusal } from "./server_host.ts";
+ * const refusal: Refusal = { status: 403, reason: "Origin not allowed", cause: "origins" };
+ * ```
+ */
+export interface Refusal {
+  /** The HTTP status sent. */
+  status: number;
+  /** Why, as sent in the body. */
+  reason: string;
+  /** The server option (or hook) that refused, when one did. */
+  cause?: string;
+}
 
 /**
  * The host of server connections: the driver host plus the server's side
@@ -72,4 +93,17 @@ export interface ServerHost<Data = Record<string, unknown>>
   leave(conn: ServerConnection<Data>, room: string): boolean;
   userOf(conn: ServerConnection<Data>): string | undefined;
   setUser(conn: ServerConnection<Data>, user: string | undefined): void;
+  /** Sends `event` as a request to the client of `conn` and resolves with its answer. */
+  ask(
+    conn: ServerConnection<Data>,
+    event: string,
+    data: unknown,
+    options: { timeout?: number } | undefined,
+  ): Promise<unknown>;
+  /** The application (or `stop()`) is closing `conn` on purpose. */
+  ending(conn: ServerConnection<Data>): void;
+  /** The HTTP side refused the request (`conn.request` is empty when its head was unreadable). */
+  rejected(conn: ServerConnection<Data>, refusal: Refusal): void;
+  /** The application's request handler answered a plain request with `status`. */
+  served(conn: ServerConnection<Data>, status: number): void;
 }

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { type Clock, systemClock } from "../shared/clock.ts";
+import { type Clock, systemClock, type TimerHandle } from "../shared/clock.ts";
 
 /**
  * What a resumed connection gets back. `data` must survive
@@ -100,8 +100,9 @@ const BASE64URL =
 /**
  * Resume tokens and suspended sessions, in memory, bounded: live tokens
  * are one per open event-client connection (bounded by the server's
- * connection limit); suspended sessions expire after the window and are
- * at most `maxSessions`. Tokens are 256 random bits from Web Crypto.
+ * connection limit); suspended sessions expire after the window (one
+ * timer, for the oldest, drops them when it passes) and are at most
+ * `maxSessions`. Tokens are 256 random bits from Web Crypto.
  *
  * @example
  * ```ts
@@ -126,6 +127,8 @@ export class SessionStore<Data = Record<string, unknown>> {
   readonly #live = new Map<string, string>();
   /** Token → suspended session, in suspension (hence expiry) order. */
   readonly #suspended = new Map<string, Suspended<Data>>();
+  /** Fires when the oldest suspended session expires. */
+  #sweep: TimerHandle | undefined;
 
   /** An empty store; see {@link SessionStoreOptions}. */
   constructor(options: SessionStoreOptions = {}) {
@@ -176,8 +179,19 @@ export class SessionStore<Data = Record<string, unknown>> {
    */
   suspend(token: string, session: SessionSnapshot<Data>): boolean {
     if (!this.#live.delete(token)) return false;
-    if (this.maxSessions === 0) return false;
+    return this.hold(token, session);
+  }
+
+  /**
+   * Keeps `session` under `token` for a new window, the token being live
+   * or not (a session taken back for a connection that closed before it
+   * could be restored goes back this way). Returns `false` when nothing can
+   * be kept (`maxSessions` is 0) or the token is live elsewhere.
+   */
+  hold(token: string, session: SessionSnapshot<Data>): boolean {
+    if (this.maxSessions === 0 || this.#live.has(token)) return false;
     this.#expire();
+    this.#suspended.delete(token);
     while (this.#suspended.size >= this.maxSessions) {
       const oldest = this.#suspended.keys().next().value as string;
       this.#suspended.delete(oldest);
@@ -186,7 +200,13 @@ export class SessionStore<Data = Record<string, unknown>> {
       session,
       expiresAt: this.#clock.now() + this.window,
     });
+    this.#armSweep();
     return true;
+  }
+
+  /** The id of the open connection holding `token`, if it is live. */
+  holder(token: string): string | undefined {
+    return this.#live.get(token);
   }
 
   /** Takes back the session of `token`; see {@link ResumeResult}. */
@@ -209,6 +229,14 @@ export class SessionStore<Data = Record<string, unknown>> {
     this.#suspended.delete(token);
   }
 
+  /** Forgets every token and session and stops the expiry timer (the server stopped). */
+  clear(): void {
+    this.#live.clear();
+    this.#suspended.clear();
+    this.#clock.clearTimeout(this.#sweep);
+    this.#sweep = undefined;
+  }
+
   /** Drops the suspended sessions whose window has passed. */
   #expire(): void {
     const now = this.#clock.now();
@@ -216,6 +244,23 @@ export class SessionStore<Data = Record<string, unknown>> {
       if (expiresAt > now) break;
       this.#suspended.delete(token);
     }
+  }
+
+  /**
+   * Sets the one expiry timer, for the oldest suspended session, unless it
+   * is set: expired snapshots (and the data they hold) are released when
+   * their window passes, not at the next resume.
+   */
+  #armSweep(): void {
+    if (this.#sweep !== undefined) return;
+    const oldest = this.#suspended.values().next().value;
+    if (oldest === undefined) return;
+    const wait = Math.max(0, oldest.expiresAt - this.#clock.now());
+    this.#sweep = this.#clock.setTimeout(() => {
+      this.#sweep = undefined;
+      this.#expire();
+      this.#armSweep();
+    }, wait);
   }
 
   #newToken(): string {

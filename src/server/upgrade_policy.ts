@@ -55,7 +55,7 @@ export function decideUpgrade(
   counts: ConnectionCounts,
 ): UpgradeDecision | Promise<UpgradeDecision> {
   if (options.paths !== undefined && !options.paths.includes(request.path)) {
-    return refuse(404, "Not Found");
+    return refuse(404, "Not Found", undefined, "paths");
   }
   const originAllowed = isOriginAllowed(
     upgrade.origin,
@@ -63,17 +63,32 @@ export function decideUpgrade(
     options.origins,
     { requireOrigin: options.requireOrigin },
   );
-  if (!originAllowed) return refuse(403, "Origin not allowed");
+  if (!originAllowed) {
+    return refuse(
+      403,
+      "Origin not allowed",
+      undefined,
+      upgrade.origin === null ? "requireOrigin" : "origins",
+    );
+  }
   if (options.maxConnections > 0 && counts.total > options.maxConnections) {
-    return refuse(503, "Too many connections", { "Retry-After": "5" });
+    return refuse(
+      503,
+      "Too many connections",
+      { "Retry-After": "5" },
+      "maxConnections",
+    );
   }
   if (
     options.maxConnectionsPerIp > 0 &&
     counts.fromAddress > options.maxConnectionsPerIp
   ) {
-    return refuse(429, "Too many connections from your address", {
-      "Retry-After": "5",
-    });
+    return refuse(
+      429,
+      "Too many connections from your address",
+      { "Retry-After": "5" },
+      "maxConnectionsPerIp",
+    );
   }
   const { protocols } = options;
   const protocol = protocols === undefined
@@ -83,7 +98,12 @@ export function decideUpgrade(
     : selectSubprotocol(upgrade.protocols, protocols);
   checkOffered(protocol, upgrade, "protocols");
   if (options.requireProtocol && protocol === undefined) {
-    return refuse(400, "No supported subprotocol");
+    return refuse(
+      400,
+      "No supported subprotocol",
+      undefined,
+      "requireProtocol",
+    );
   }
   const accepted: UpgradeDecision = { accept: true, protocol };
   if (options.authorize === undefined) return accepted;
@@ -120,7 +140,9 @@ function merge(
   upgrade: UpgradeRequest,
 ): UpgradeDecision {
   if (answer === true) return accepted;
-  if (answer === false) return refuse(401, "Unauthorized");
+  if (answer === false) {
+    return refuse(401, "Unauthorized", undefined, "authorize");
+  }
   if (typeof answer !== "object" || answer === null) {
     throw new UsageError(`Invalid authorize result: ${String(answer)}`);
   }
@@ -130,6 +152,7 @@ function merge(
       status: answer.status ?? 401,
       body: answer.body,
       headers: answer.headers,
+      cause: "authorize",
     };
   }
   checkOffered(answer.protocol, upgrade, "authorize()");
@@ -145,7 +168,8 @@ function merge(
 function refuse(
   status: number,
   body: string,
-  headers?: Record<string, string>,
+  headers: Record<string, string> | undefined,
+  cause: string,
 ): UpgradeDecision {
-  return { accept: false, status, body, headers };
+  return { accept: false, status, body, headers, cause };
 }

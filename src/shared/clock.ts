@@ -63,3 +63,26 @@ export const systemClock: Clock = Object.freeze({
   clearInterval: (handle: TimerHandle): void =>
     clearInterval(handle as ReturnType<typeof setInterval>),
 });
+
+/**
+ * A {@link Clock} that asks `current()` for the clock to use on every call:
+ * for parts made before their owner knows its final clock (a server takes
+ * its engine's clock only in `listen()`).
+ *
+ * @example
+ * ```ts
+ * import { type Clock, followClock, systemClock } from "./clock.ts";
+ * const owner: { clock: Clock } = { clock: systemClock };
+ * const clock = followClock(() => owner.clock);
+ * console.log(typeof clock.now()); // "number"
+ * ```
+ */
+export function followClock(current: () => Clock): Clock {
+  return {
+    now: () => current().now(),
+    setTimeout: (callback, ms) => current().setTimeout(callback, ms),
+    clearTimeout: (handle) => current().clearTimeout(handle),
+    setInterval: (callback, ms) => current().setInterval(callback, ms),
+    clearInterval: (handle) => current().clearInterval(handle),
+  };
+}

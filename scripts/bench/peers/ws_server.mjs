@@ -28,10 +28,9 @@
  * @module
  */
 
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import process from "node:process";
 import { peerFlags } from "./peer_flags.ts";
+import { wsMasking } from "./ws_masking.ts";
 
 let flags;
 try {
@@ -50,32 +49,7 @@ if (!flags.bufferutil) process.env.WS_NO_BUFFER_UTIL = "1";
 else delete process.env.WS_NO_BUFFER_UTIL;
 const { WebSocketServer } = await import("ws");
 
-/**
- * What ws masks and unmasks with: "native bufferutil X" when ws wrapped the
- * add-on and the add-on is native, otherwise a reason it is not.
- */
-function maskingOf() {
-  const require = createRequire(import.meta.url);
-  const wsDir = dirname(require.resolve("ws/package.json"));
-  // The module instance ws itself uses (same resolved file, same cache).
-  const wsBufferUtil = require(join(wsDir, "lib", "buffer-util.js"));
-  if (!String(wsBufferUtil.mask).includes("bufferUtil.mask")) {
-    return { native: false, text: "ws's JavaScript masking" };
-  }
-  const fromWs = createRequire(join(wsDir, "index.js"));
-  const addonDir = dirname(fromWs.resolve("bufferutil/package.json"));
-  const addon = fromWs("bufferutil");
-  const version = fromWs(join(addonDir, "package.json")).version;
-  if (!String(addon.mask).includes("[native code]")) {
-    return {
-      native: false,
-      text: `bufferutil ${version}'s JavaScript fallback (no native build)`,
-    };
-  }
-  return { native: true, text: `bufferutil ${version}, native` };
-}
-
-const masking = maskingOf();
+const masking = wsMasking();
 if (flags.bufferutil !== masking.native) {
   console.error(
     `ws_server: ${

@@ -39,6 +39,14 @@ export class DeflateContexts {
   readonly messages: MessageCodec;
   /** The resolved settings. */
   readonly options: ResolvedDeflateOptions;
+  /** Bytes of outgoing messages compressed, over every connection. */
+  compressedIn = 0;
+  /** What those bytes compressed to. */
+  compressedOut = 0;
+  /** Bytes of incoming compressed messages decompressed, over every connection. */
+  decompressedIn = 0;
+  /** What those bytes decompressed to. */
+  decompressedOut = 0;
 
   /**
    * Shared contexts for the connections of one server or client program.

@@ -120,6 +120,14 @@ export class PerMessageDeflate {
    * piece) into the payload of one frame.
    */
   compress(bytes: Uint8Array, fin: boolean): Uint8Array {
+    const compressed = this.#compress(bytes, fin);
+    const contexts = this.#contexts;
+    contexts.compressedIn += bytes.length;
+    contexts.compressedOut += compressed.length;
+    return compressed;
+  }
+
+  #compress(bytes: Uint8Array, fin: boolean): Uint8Array {
     if (this.sharedKey !== undefined && fin && !this.#sending) {
       return this.#contexts.compressMessage(bytes, this.sharedKey);
     }
@@ -150,6 +158,14 @@ export class PerMessageDeflate {
    * @throws A `ProtocolError`: 1009 past `limit`, 1007 for invalid data.
    */
   decompress(bytes: Uint8Array, fin: boolean, limit: number): Uint8Array {
+    const decompressed = this.#decompress(bytes, fin, limit);
+    const contexts = this.#contexts;
+    contexts.decompressedIn += bytes.length;
+    contexts.decompressedOut += decompressed.length;
+    return decompressed;
+  }
+
+  #decompress(bytes: Uint8Array, fin: boolean, limit: number): Uint8Array {
     if (this.#receiveNoContextTakeover && fin && !this.#receiving) {
       return this.#contexts.decompressMessage(bytes, limit);
     }
