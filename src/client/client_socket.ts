@@ -1,3 +1,4 @@
+// Long file: the WebSocket API's states (connecting, open, closing, closed), events and options act on one connection's state; splitting would pass that state around.
 /**
  * anyws's own WebSocket client: the browser's `WebSocket` API (events,
  * `send`, `close`, `readyState`, `bufferedAmount`) on the same driver and
