@@ -50,7 +50,7 @@ export interface ClientOptions
  *   return a + b; // the answer to a request
  * });
  * await server.listen();
- * const client = connect(`ws://127.0.0.1:${server.port}`, { session: false });
+ * const client = connect(`ws://127.0.0.1:${server.port}`);
  * console.log(await client.request("add", [1, 2])); // 3
  * client.close();
  * await server.stop();
