@@ -1,3 +1,4 @@
+// Long file: Bun.listen's socket handlers, its TLS, its connect and its transport (corked writes, drain, read pausing) are one adapter; each part uses the others' private state.
 /**
  * The Bun engine: `Bun.listen` sockets as {@link Transport}s. Bun's
  * `socket.write()` returns how many bytes the kernel took and keeps nothing,

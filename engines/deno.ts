@@ -1,3 +1,4 @@
+// Long file: Deno.listen's accept loop, the read loop with its pausing, TLS, connect and the transport's write queue are one adapter; each part uses the others' private state.
 /**
  * The Deno engine: `Deno.listen` / `Deno.listenTls` connections as
  * {@link Transport}s. `conn.write()` is asynchronous and may write only part

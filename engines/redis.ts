@@ -1,3 +1,4 @@
+// Long file: one backplane: the publish and subscribe clients, their reconnects, the session storage and the queries share the connections and their states.
 /**
  * The Redis backplane: Redis pub/sub through the official `redis` client
  * (node-redis 5), on Deno, Bun and Node alike. One connection publishes,

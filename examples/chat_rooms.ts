@@ -3,7 +3,7 @@
  * @module
  */
 
-import { Server } from "../mod.ts";
+import { Server } from "@anyws/anyws";
 import { env } from "./_env.ts";
 
 type In = {

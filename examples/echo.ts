@@ -10,7 +10,7 @@
  * @module
  */
 
-import { Server } from "../mod.ts";
+import { Server } from "@anyws/anyws";
 import { env } from "./_env.ts";
 
 const server = new Server({

@@ -18,9 +18,15 @@
  * @module
  */
 
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import process from "node:process";
 import { run } from "./_run.ts";
 import { entryPoints } from "./check_doc_examples.ts";
@@ -51,6 +57,33 @@ export async function buildApiDocs(outDir: string): Promise<void> {
   ], { cwd: ROOT, stream: false, timeoutMs: 120_000 });
   if (result.code !== 0) {
     throw new Error(`deno doc --html failed:\n${result.output}`);
+  }
+  relativizeSourceLinks(outDir);
+}
+
+/** `/` as deno doc escapes it in attributes. */
+const SLASH = "&#x2F;";
+
+/**
+ * deno doc links each symbol to its source as `file:///<checkout>/…`,
+ * which would make the output depend on where the repository is checked
+ * out: the links become relative paths from the page (as it sits under
+ * `docs/api/`) to the source file.
+ */
+function relativizeSourceLinks(outDir: string): void {
+  const absolute = `file:${SLASH}${SLASH}${
+    ROOT.replace(/\/$/, "").replaceAll("/", SLASH)
+  }${SLASH}`;
+  for (const entry of readdirSync(outDir, { recursive: true }) as string[]) {
+    if (!entry.endsWith(".html")) continue;
+    const path = join(outDir, entry);
+    const text = readFileSync(path, "utf8");
+    if (!text.includes(absolute)) continue;
+    const up = relative(dirname(join(API_DOCS_DIR, entry)), ROOT);
+    writeFileSync(
+      path,
+      text.replaceAll(absolute, `${up.replaceAll("/", SLASH)}${SLASH}`),
+    );
   }
 }
 

@@ -12,8 +12,8 @@
 import { SocketReader } from "./_memory_client.ts";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import {
   connect as netConnect,
   createServer as createTcpServer,
@@ -36,6 +36,7 @@ import { ConnectError } from "../src/driver/connect_error.ts";
 import { UsageError } from "../src/protocol/errors.ts";
 import { autoEngine, detectRuntime } from "../engines/auto.ts";
 import { memoryEngine } from "../engines/memory.ts";
+import { makePki, type Pki } from "./_pki.ts";
 
 const MiB = 1024 * 1024;
 const HOST = "127.0.0.1";
@@ -313,85 +314,6 @@ async function freePort(): Promise<number> {
 }
 
 // ── certificates ─────────────────────────────────────────────────────────
-
-interface Pki {
-  ca: string;
-  otherCa: string;
-  cert: string;
-  key: string;
-}
-
-function makePki(dir: string): Pki {
-  const openssl = (...args: string[]): void => {
-    execFileSync("openssl", args, { stdio: ["ignore", "ignore", "pipe"] });
-  };
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
-  const path = (name: string): string => join(dir, name);
-  for (const name of ["ca", "other-ca"]) {
-    openssl(
-      "req",
-      "-x509",
-      ...ec,
-      "-nodes",
-      "-keyout",
-      path(`${name}.key`),
-      "-out",
-      path(`${name}.pem`),
-      "-days",
-      "1",
-      "-subj",
-      `/CN=anyws test ${name}`,
-      "-addext",
-      "basicConstraints=critical,CA:TRUE",
-      "-addext",
-      "keyUsage=critical,keyCertSign,cRLSign",
-    );
-  }
-  openssl(
-    "req",
-    ...ec,
-    "-nodes",
-    "-keyout",
-    path("leaf.key"),
-    "-out",
-    path("leaf.csr"),
-    "-subj",
-    "/CN=localhost",
-  );
-  // A leaf (CA:FALSE: rustls, behind Deno, refuses a CA certificate used as
-  // an end entity) for localhost and 127.0.0.1, signed by the CA.
-  writeFileSync(
-    path("leaf.ext"),
-    "subjectAltName=DNS:localhost,IP:127.0.0.1\n" +
-      "basicConstraints=critical,CA:FALSE\n" +
-      "keyUsage=critical,digitalSignature\n" +
-      "extendedKeyUsage=serverAuth\n",
-  );
-  openssl(
-    "x509",
-    "-req",
-    "-in",
-    path("leaf.csr"),
-    "-CA",
-    path("ca.pem"),
-    "-CAkey",
-    path("ca.key"),
-    "-CAcreateserial",
-    "-out",
-    path("leaf.pem"),
-    "-days",
-    "1",
-    "-extfile",
-    path("leaf.ext"),
-  );
-  const read = (name: string): string => readFileSync(path(name), "utf8");
-  return {
-    ca: read("ca.pem"),
-    otherCa: read("other-ca.pem"),
-    cert: read("leaf.pem"),
-    key: read("leaf.key"),
-  };
-}
 
 let pki: Pki;
 let pkiDir: string;

@@ -1,3 +1,4 @@
+// Long file: the demo chat's whole server side (nicknames, rooms, presence, typing, private messages, the assistant) in one module a reader can follow top to bottom.
 /**
  * The demo chat: one page and one WebSocket endpoint on the same port
  * (Larafony's `registerDefaultHandlers`). Nicknames, rooms with member

@@ -1,3 +1,4 @@
+// Long file: the demo chat's page (HTML, CSS and the browser script) served as one string; it is markup, not logic.
 /**
  * The chat page: HTML, CSS and vanilla JavaScript in one string, served as
  * is (no build step). Its one import is anyws's browser client, which the

@@ -1,3 +1,4 @@
+// Long file: the cases of npm run bench share one runner; each case is a few lines over these parts, documented together.
 /**
  * The building blocks of the cases in `cases.ts`: reading the load
  * client's report, and one builder per kind of workload (echo, broadcast,

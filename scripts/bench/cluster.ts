@@ -1,3 +1,4 @@
+// Long file: a program of its own: the cluster benchmark's processes, cases, Socket.IO peer and report.
 /**
  * `npm run bench:cluster`: anyws clustered on Redis against Socket.IO with
  * `@socket.io/redis-adapter`, on this machine, in the same run.

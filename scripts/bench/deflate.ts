@@ -1,3 +1,4 @@
+// Long file: a program of its own: the DEFLATE measurements' cases, the codecs compared and the report.
 /**
  * Measures the permessage-deflate candidates on each runtime, to choose the
  * implementation by figures (issue 14). It is one file of ~900 lines on

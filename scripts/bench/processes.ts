@@ -1,3 +1,4 @@
+// Long file: the benchmark's process handling (spawning, pinning, CPU accounting, shutdown) as one documented unit.
 /**
  * The processes of the benchmarks: every server and client runs in a
  * process group of its own, killed when the script is interrupted; servers

@@ -69,6 +69,16 @@ export const CHECKS: readonly Check[] = [
     args: ["scripts/check_layers.ts"],
   },
   {
+    name: "files over 400 lines say why",
+    command: NODE,
+    args: ["scripts/check_file_sizes.ts"],
+  },
+  {
+    name: "API reference (docs/api) current",
+    command: NODE,
+    args: ["scripts/build_api_docs.ts", "--check"],
+  },
+  {
     name: "package-lock.json complete",
     command: NODE,
     args: ["scripts/check_lock.ts"],

@@ -48,17 +48,24 @@ export class ClientConnection<Data = Record<string, unknown>>
   /** The server's 101 response, once the connection is open. */
   response: ResponseHead | undefined;
 
+  /** The whole attempt's timeout, as the user set it (for the message). */
+  readonly #attemptTimeout: number;
+
   /**
    * Sends `request` (the upgrade request, see `buildUpgradeRequest`) and
-   * reads the answer against `offer`. The host's role must be `"client"`.
+   * reads the answer against `offer`. The host's role must be `"client"`;
+   * its `handshakeTimeout` is what is left of `attemptTimeout` (default:
+   * the same) once the transport is connected.
    */
   constructor(
     host: DriverHost<Data>,
     transport: Transport,
     request: Uint8Array,
     offer: ClientOffer,
+    attemptTimeout: number = host.options.handshakeTimeout,
   ) {
     super(host, transport);
+    this.#attemptTimeout = attemptTimeout;
     this.beginOpening(
       new ClientOpening({
         opened: (init: OpenInit, response: ResponseHead) => {
@@ -77,7 +84,7 @@ export class ClientConnection<Data = Record<string, unknown>>
   protected override handshakeTimedOut(): void {
     this.handshakeFailure ??= {
       message:
-        `Handshake timeout: no answer to the upgrade request within ${this.host.options.handshakeTimeout} ms`,
+        `Handshake timeout: no answer to the upgrade request within ${this.#attemptTimeout} ms`,
     };
   }
 }

@@ -108,7 +108,7 @@ export interface OpeningTarget {
  *   limits: { maxHeadBytes: 16384, maxHeaderCount: 100 },
  * });
  * opening.onData(new TextEncoder().encode("HTTP/1.1 404 Not Found\r\n\r\n"));
- * // failed: "Unexpected response status: 404"
+ * // failed: "The server refused the upgrade: 404 Not Found"
  * ```
  */
 export class ClientOpening implements OpeningPhase {
@@ -237,13 +237,77 @@ export class ClientOpening implements OpeningPhase {
 
 /**
  * RFC 9110 §10.2.3: `Retry-After = HTTP-date / delay-seconds`, as seconds
- * from now; `undefined` when absent or unreadable.
+ * from now; `undefined` when absent or neither (a guess at a malformed
+ * value, as `Date.parse` would make of `"1.5"` or `"12/25/2030"`, could
+ * mean "retry now" or "in four years").
  */
 function retryAfterSeconds(value: string | null): number | undefined {
   if (value === null) return undefined;
   const text = value.trim();
+  // delay-seconds = 1*DIGIT
   if (/^[0-9]+$/.test(text)) return Number(text);
-  const date = Date.parse(text);
-  if (Number.isNaN(date)) return undefined;
+  const date = httpDate(text);
+  if (date === undefined) return undefined;
   return Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+const MONTHS = "JanFebMarAprMayJunJulAugSepOctNovDec";
+const MONTH = "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)";
+const TIME = "([0-9]{2}):([0-9]{2}):([0-9]{2})";
+// RFC 9110 §5.6.7: "Sun, 06 Nov 1994 08:49:37 GMT" (IMF-fixdate).
+const IMF_FIXDATE = new RegExp(
+  `^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), ([0-9]{2}) ${MONTH} ([0-9]{4}) ${TIME} GMT$`,
+);
+// "Sunday, 06-Nov-94 08:49:37 GMT" (obsolete RFC 850 format).
+const RFC850_DATE = new RegExp(
+  `^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), ([0-9]{2})-${MONTH}-([0-9]{2}) ${TIME} GMT$`,
+);
+// "Sun Nov  6 08:49:37 1994" (ANSI C's asctime() format).
+const ASCTIME_DATE = new RegExp(
+  `^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ${MONTH} ([0-9 ][0-9]) ${TIME} ([0-9]{4})$`,
+);
+
+/**
+ * An HTTP-date in any of its three formats (RFC 9110 §5.6.7: "A recipient
+ * that parses a timestamp value in an HTTP field MUST accept all three
+ * HTTP-date formats"), as epoch milliseconds; `undefined` for anything else.
+ */
+function httpDate(text: string): number | undefined {
+  let day: string, month: string, year: number, time: string[];
+  let match = IMF_FIXDATE.exec(text);
+  if (match !== null) {
+    [, day, month] = match;
+    year = Number(match[3]);
+    time = match.slice(4);
+  } else if ((match = RFC850_DATE.exec(text)) !== null) {
+    [, day, month] = match;
+    // "Recipients of a timestamp value in rfc850-date format, which uses a
+    // two-digit year, MUST interpret a timestamp that appears to be more
+    // than 50 years in the future as representing the most recent year in
+    // the past that had the same last two digits."
+    const now = new Date().getUTCFullYear();
+    year = now - (now % 100) + Number(match[3]);
+    if (year > now + 50) year -= 100;
+    time = match.slice(4);
+  } else if ((match = ASCTIME_DATE.exec(text)) !== null) {
+    month = match[1];
+    day = match[2];
+    time = match.slice(3, 6);
+    year = Number(match[6]);
+  } else {
+    return undefined;
+  }
+  const [hours, minutes, seconds] = time.map(Number);
+  const date = Number(day.trim());
+  if (date < 1 || date > 31 || hours > 23 || minutes > 59 || seconds > 60) {
+    return undefined;
+  }
+  return Date.UTC(
+    year,
+    MONTHS.indexOf(month) / 3,
+    date,
+    hours,
+    minutes,
+    seconds,
+  );
 }

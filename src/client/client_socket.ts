@@ -1,3 +1,4 @@
+// Long file: the WebSocket API's states (connecting, open, closing, closed), events and options act on one connection's state; splitting would pass that state around.
 /**
  * anyws's own WebSocket client: the browser's `WebSocket` API (events,
  * `send`, `close`, `readyState`, `bufferedAmount`) on the same driver and
@@ -11,7 +12,12 @@
 
 import { defaultEngine } from "../driver/default_engine.ts";
 import type { DriverHost, DriverOptions } from "../driver/driver_host.ts";
-import type { Engine, Transport, TransportHandler } from "../driver/engine.ts";
+import type {
+  DeflateImplementation,
+  Engine,
+  Transport,
+  TransportHandler,
+} from "../driver/engine.ts";
 import { FlushScheduler } from "../driver/flush_scheduler.ts";
 import { startHeartbeat } from "../driver/heartbeat.ts";
 import { TrafficCounters } from "../driver/traffic_counters.ts";
@@ -141,6 +147,8 @@ export class ClientSocket implements SocketLike {
   /** The connection ended before it opened because `close()` was called. */
   #abandoned = false;
   #closeInfo: CloseInfo | undefined;
+  /** close() or terminate() was called: an abnormal end is no news. */
+  #endedByUs = false;
   #stopHeartbeat: (() => void) | undefined;
 
   /**
@@ -153,45 +161,26 @@ export class ClientSocket implements SocketLike {
     url: string | URL,
     options: ClientSocketOptions | string | readonly string[] = {},
   ) {
-    const target = webSocketUrl(url);
+    const {
+      target,
+      resolved,
+      given,
+      engine,
+      secure,
+      implementation,
+      offers,
+      key,
+      request,
+    } = prepare(url, options);
     this.url = target.href;
-    const resolved = this.#resolved = resolveClientSocketOptions(
-      typeof options === "string" || Array.isArray(options)
-        ? { protocols: options as string | readonly string[] }
-        : options as ClientSocketOptions,
-    );
-    const given = typeof options === "object" && !Array.isArray(options)
-      ? options as ClientSocketOptions
-      : {};
-    const engine = given.engine ?? (sharedEngine ??= defaultEngine());
-    if (engine.connect === undefined) {
-      throw new UsageError(
-        `The ${engine.name} engine cannot open connections`,
+    this.#resolved = resolved;
+    const deflate = implementation === undefined || resolved.deflate === false
+      ? undefined
+      : new DeflateContexts(
+        implementation.codec,
+        resolved.deflate,
+        implementation.messages,
       );
-    }
-    const secure = target.protocol === "wss:";
-    if (resolved.tls !== undefined && !secure) {
-      throw new UsageError(
-        `TLS options need a wss:// URL (got ${target.href})`,
-      );
-    }
-    let deflate: DeflateContexts | undefined;
-    let offers: ExtensionOffer[] = [];
-    if (resolved.deflate !== false) {
-      const implementation = engine.deflate;
-      if (implementation !== undefined) {
-        deflate = new DeflateContexts(
-          implementation.codec,
-          resolved.deflate,
-          implementation.messages,
-        );
-        offers = deflateOffers(resolved.deflate);
-      } else if (resolved.deflateRequired) {
-        throw new UsageError(
-          `The ${engine.name} engine has no DEFLATE: permessage-deflate cannot be offered`,
-        );
-      }
-    }
     const host = this.#host = new SocketHost(
       resolved.driver,
       deflate,
@@ -206,14 +195,6 @@ export class ClientSocket implements SocketLike {
         released: () => this.#released(),
       },
     );
-    const key = generateKey();
-    const request = buildUpgradeRequest(target, {
-      key,
-      protocols: resolved.protocols,
-      extensions: offers,
-      origin: resolved.origin,
-      headers: resolved.headers,
-    });
     const offer = {
       key,
       protocols: resolved.protocols,
@@ -228,7 +209,7 @@ export class ClientSocket implements SocketLike {
     const { handshakeTimeout } = resolved.driver;
     const started = host.clock.now();
     const port = target.port === "" ? (secure ? 443 : 80) : Number(target.port);
-    engine.connect({
+    engine.connect!({
       hostname: target.hostname,
       port,
       ...(secure ? { tls: resolved.tls ?? {} } : {}),
@@ -335,6 +316,7 @@ export class ClientSocket implements SocketLike {
       throw new UsageError("Close reason longer than 123 bytes");
     }
     if (this.#state === CLOSING || this.#state === CLOSED) return;
+    this.#endedByUs = true;
     if (this.#state === CONNECTING) {
       this.#abandoned = true;
       this.#state = CLOSING;
@@ -347,6 +329,7 @@ export class ClientSocket implements SocketLike {
   /** Drops the connection at once, without a closing handshake. */
   terminate(): void {
     if (this.#state === CLOSED) return;
+    this.#endedByUs = true;
     if (this.#state === CONNECTING) {
       this.#abandoned = true;
       this.#state = CLOSING;
@@ -362,16 +345,35 @@ export class ClientSocket implements SocketLike {
     offer: ConstructorParameters<typeof ClientConnection>[3],
     started: number,
   ): TransportHandler {
+    if (this.#abandoned) {
+      // close() came first: send nothing (the request may carry
+      // credentials) and report the end once the transport is gone.
+      transport.abort();
+      return {
+        onData() {},
+        onDrain() {},
+        onEnd() {},
+        onClose: () => this.#released(),
+      };
+    }
     const host = this.#host;
     const { handshakeTimeout } = host.options;
     if (handshakeTimeout > 0) {
       // The rest of the handshake gets what the connect left of the time.
       const left = handshakeTimeout - (host.clock.now() - started);
-      host.options = { ...host.options, handshakeTimeout: Math.max(1, left) };
+      host.options = {
+        ...host.options,
+        handshakeTimeout: Math.max(1, Math.ceil(left)),
+      };
     }
-    const conn = new ClientConnection(host, transport, request, offer);
+    const conn = new ClientConnection(
+      host,
+      transport,
+      request,
+      offer,
+      handshakeTimeout,
+    );
     this.#conn = conn;
-    if (this.#abandoned) conn.terminate();
     return conn;
   }
 
@@ -419,8 +421,16 @@ export class ClientSocket implements SocketLike {
   #released(): void {
     this.#stopHeartbeat?.();
     this.#stopHeartbeat = undefined;
-    if (this.#closeInfo !== undefined) {
-      this.#finish(this.#closeInfo);
+    const info = this.#closeInfo;
+    if (info !== undefined) {
+      // RFC 6455 §7.1.5: no close frame came (1006). Unless we dropped
+      // it, the server did: mid-frame, or right after the 101.
+      if (info.code === 1006 && !this.#endedByUs) {
+        const message =
+          "The server closed the connection without a close frame (1006)";
+        this.#emitError(message, new Error(message));
+      }
+      this.#finish(info);
       return;
     }
     const failure: HandshakeFailure = this.#conn?.handshakeFailure ??
@@ -469,6 +479,88 @@ export class ClientSocket implements SocketLike {
       }
     }
   }
+}
+
+/**
+ * Throws the `UsageError` that `new ClientSocket(url, options)` would
+ * throw for a URL or an option that cannot work, without connecting:
+ * for a caller that creates sockets later (such as a reconnecting client),
+ * so that a mistake fails at once instead of at every attempt.
+ *
+ * @example
+ * ```ts
+ * import { checkClientSocket } from "./client_socket.ts";
+ * try {
+ *   checkClientSocket("ws://example.com/", { headers: { "X-Id": "a\r\nb" } });
+ * } catch (error) {
+ *   console.log((error as Error).message); // Invalid character in the X-Id header: U+000D
+ * }
+ * ```
+ */
+export function checkClientSocket(
+  url: string | URL,
+  options: ClientSocketOptions | string | readonly string[] = {},
+): void {
+  prepare(url, options);
+}
+
+/** Everything a socket needs before it connects, checked. */
+function prepare(
+  url: string | URL,
+  options: ClientSocketOptions | string | readonly string[],
+) {
+  const target = webSocketUrl(url);
+  const given = typeof options === "object" && !Array.isArray(options)
+    ? options as ClientSocketOptions
+    : {};
+  const resolved = resolveClientSocketOptions(
+    typeof options === "string" || Array.isArray(options)
+      ? { protocols: options as string | readonly string[] }
+      : options as ClientSocketOptions,
+  );
+  const engine = given.engine ?? (sharedEngine ??= defaultEngine());
+  if (engine.connect === undefined) {
+    throw new UsageError(
+      `The ${engine.name} engine cannot open connections`,
+    );
+  }
+  const secure = target.protocol === "wss:";
+  if (resolved.tls !== undefined && !secure) {
+    throw new UsageError(
+      `TLS options need a wss:// URL (got ${target.href})`,
+    );
+  }
+  let implementation: DeflateImplementation | undefined;
+  let offers: ExtensionOffer[] = [];
+  if (resolved.deflate !== false) {
+    implementation = engine.deflate;
+    if (implementation !== undefined) {
+      offers = deflateOffers(resolved.deflate);
+    } else if (resolved.deflateRequired) {
+      throw new UsageError(
+        `The ${engine.name} engine has no DEFLATE: permessage-deflate cannot be offered`,
+      );
+    }
+  }
+  const key = generateKey();
+  const request = buildUpgradeRequest(target, {
+    key,
+    protocols: resolved.protocols,
+    extensions: offers,
+    origin: resolved.origin,
+    headers: resolved.headers,
+  });
+  return {
+    target,
+    resolved,
+    given,
+    engine,
+    secure,
+    implementation,
+    offers,
+    key,
+    request,
+  };
 }
 
 /** What a socket hears from its connection. */

@@ -156,6 +156,7 @@ export function resolveClientSocketOptions(
   if (!list.every((protocol) => typeof protocol === "string")) {
     throw new UsageError("Invalid option protocols: strings");
   }
+  checkTls(options.tls);
   const explicit = options.deflate !== undefined && options.deflate !== false;
   const { pingInterval, idleTimeout, ...limits } = numbers;
   // A client reads no request bodies.
@@ -171,4 +172,35 @@ export function resolveClientSocketOptions(
     deflate: resolveDeflateOption(options.deflate ?? true),
     deflateRequired: explicit,
   };
+}
+
+/**
+ * Throws a `UsageError` for TLS options no engine can use, as the engines'
+ * connect would (later, and at every attempt).
+ */
+function checkTls(tls: ConnectTlsOptions | undefined): void {
+  if (tls === undefined) return;
+  if (typeof tls !== "object" || tls === null) {
+    throw new UsageError(`Invalid option tls: ${String(tls)}`);
+  }
+  const { servername, ca, rejectUnauthorized } = tls;
+  if (
+    servername !== undefined &&
+    (typeof servername !== "string" || servername === "")
+  ) {
+    throw new UsageError(`Invalid tls.servername: ${String(servername)}`);
+  }
+  if (
+    ca !== undefined && typeof ca !== "string" &&
+    !(Array.isArray(ca) && ca.every((pem) => typeof pem === "string"))
+  ) {
+    throw new UsageError("Invalid tls.ca: a PEM string or an array of them");
+  }
+  if (
+    rejectUnauthorized !== undefined && typeof rejectUnauthorized !== "boolean"
+  ) {
+    throw new UsageError(
+      `Invalid tls.rejectUnauthorized: ${String(rejectUnauthorized)}`,
+    );
+  }
 }

@@ -7,11 +7,8 @@
  */
 
 import type { EventMap } from "../driver/connection.ts";
-import { ClientSocket } from "./client_socket.ts";
-import {
-  type ClientSocketOptions,
-  resolveClientSocketOptions,
-} from "./client_socket_options.ts";
+import { checkClientSocket, ClientSocket } from "./client_socket.ts";
+import type { ClientSocketOptions } from "./client_socket_options.ts";
 import { EventClient } from "./event_client.ts";
 import type { EventClientOptions } from "./event_client_options.ts";
 
@@ -53,7 +50,7 @@ export interface ClientOptions
  *   return a + b; // the answer to a request
  * });
  * await server.listen();
- * const client = connect(`ws://127.0.0.1:${server.port}`, { session: false });
+ * const client = connect(`ws://127.0.0.1:${server.port}`);
  * console.log(await client.request("add", [1, 2])); // 3
  * client.close();
  * await server.stop();
@@ -81,9 +78,13 @@ export function connect<
     random,
     ...socketOptions
   } = options;
-  // Checked here, so that a bad option throws from connect(), not from a
-  // later reconnect.
-  resolveClientSocketOptions({ ...socketOptions, handshakeTimeout });
+  // Checked here, so that a bad URL or option throws from connect()
+  // instead of failing every attempt (and being retried forever).
+  checkClientSocket(url, {
+    ...socketOptions,
+    ...(protocols === undefined ? {} : { protocols }),
+    handshakeTimeout,
+  });
   return new EventClient<In, Out, Answers>(url, {
     protocols,
     reconnect,

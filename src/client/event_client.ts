@@ -1,3 +1,4 @@
+// Long file: one state machine (connecting, handshaking, open, waiting, closing) that reconnect, the queue, requests and sessions all act on.
 /**
  * The event client: the JSON event protocol of an anyws server (events,
  * requests and answers both ways, sessions that resume) over any

@@ -1,3 +1,4 @@
+// Long file: one node's state machine: membership, heartbeats, presence, the outbox and queries all read and write the node's sequence numbers and peer table.
 /**
  * One node of a cluster of servers: the pure logic between a server
  * ({@link ClusterHost}) and a {@link Backplane}. It publishes the server's

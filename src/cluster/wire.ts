@@ -1,3 +1,4 @@
+// Long file: the cluster's wire format: every message kind's encoder and decoder side by side, so a change to one kind is checked against its pair.
 /**
  * The cluster's wire format, version 1: what one node publishes for the
  * others. docs/cluster.md describes it byte by byte; in short, a binary

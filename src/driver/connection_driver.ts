@@ -1,3 +1,4 @@
+// Long file: the one owner of a connection's state: the read path, the write path, flow control and timers each change that state, and keeping them together is what makes it impossible to catch out.
 /**
  * The connection driver, written once for every engine and both roles: it
  * runs an opening phase (the server's HTTP side, or the client's

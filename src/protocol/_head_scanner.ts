@@ -1,3 +1,4 @@
+// Long file: one scanner over the bytes of an HTTP head (start-line, fields, limits) with a quick path for a head that arrives whole; half its lines are the grammar it implements, quoted.
 /**
  * Internal: the part of reading an HTTP/1.1 message head that requests and
  * responses share (RFC 9112 §2.1: `start-line *( field-line CRLF ) CRLF`):

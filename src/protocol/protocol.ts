@@ -1,3 +1,4 @@
+// Long file: RFC 6455's state machine for one connection; over a third of it is the RFC's text quoted beside the code.
 /**
  * The sans-I/O WebSocket protocol state machine (RFC 6455 §5-§7): bytes in,
  * events and bytes out. Synchronous, no I/O, no timers; the driver moves the

@@ -1,3 +1,4 @@
+// Long file: every server option with its documentation, defaults and checks: one place to read what the server can be told.
 /**
  * Server options and their documented defaults.
  *

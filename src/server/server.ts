@@ -1,3 +1,4 @@
+// Long file: the public Server: a third is the documentation of each method with its example; the work is in server_core.ts, server_host.ts, rooms and sessions.
 /**
  * The WebSocket server: Larafony's `Server` with `on(event, (data, conn))`,
  * JSON event routing and `broadcast(message, filter)`, on any engine. The

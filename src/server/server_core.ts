@@ -1,3 +1,4 @@
+// Long file: what happens to a connection between the driver and the application (open, routing, close, groups): one sequence, kept in one place.
 /**
  * The inside of a `Server`: what its connection drivers report to and ask
  * of it ({@link ServerHost}), and the state behind its public API (events,

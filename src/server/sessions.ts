@@ -1,3 +1,4 @@
+// Long file: one session's life (hello, resume, takeover, suspend, discard) across its states; a third is documentation.
 /**
  * The server's side of the event client's session protocol: the hello that
  * opens every event-client connection, the session it begins or resumes,
