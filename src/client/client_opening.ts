@@ -119,7 +119,6 @@ export class ClientOpening implements OpeningPhase {
   #response: ResponseHead | undefined;
   /** Bytes after the head, kept until the head is checked. */
   #early: Uint8Array[] | undefined;
-  #peerEnded = false;
   #done = false;
 
   /** Computes the expected accept key; the driver feeds the bytes. */
@@ -150,12 +149,6 @@ export class ClientOpening implements OpeningPhase {
 
   onEnd(): boolean {
     if (this.#done) return true;
-    if (this.#response !== undefined) {
-      // The whole answer is here: the server may have closed right after
-      // its close frame. The connection opens and reads it.
-      this.#peerEnded = true;
-      return false;
-    }
     this.#fail({
       message:
         "The server closed the connection before answering the handshake",
@@ -221,7 +214,9 @@ export class ClientOpening implements OpeningPhase {
     this.#target.opened({
       protocol: checked.protocol ?? "",
       early,
-      peerEnded: this.#peerEnded,
+      // The 101 is checked in the read that completes it: no FIN can come
+      // in between (one after it is the open connection's).
+      peerEnded: false,
       deflate: perMessageDeflate,
     }, response);
   }

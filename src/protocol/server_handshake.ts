@@ -36,6 +36,7 @@ import { listElements, listHasToken } from "./http_fields.ts";
 import { isToken, isValidHost } from "./http_fields.ts";
 import { fieldText, type HttpRequest } from "./http_request.ts";
 import { trimOws } from "./_head_scanner.ts";
+import { asciiLowerCase, Field, fieldOf } from "./_handshake_fields.ts";
 
 /**
  * What a valid upgrade request asks for.
@@ -130,78 +131,6 @@ export function isWebSocketUpgrade(request: HttpRequest): boolean {
     start = end + 2;
   }
   return false;
-}
-
-/**
- * `text` with A–Z in lower case, each character where it was (a request
- * read by the reader is ASCII; `toLowerCase()` may lengthen other text).
- */
-function asciiLowerCase(text: string): string {
-  const lower = text.toLowerCase();
-  return lower.length === text.length
-    ? lower
-    : text.replace(/[A-Z]/g, (c) => c.toLowerCase());
-}
-
-/** The header fields the handshake reads, by a number. */
-const Field = Object.freeze(
-  {
-    Other: 0,
-    Host: 1,
-    Origin: 2,
-    Upgrade: 3,
-    Connection: 4,
-    ContentLength: 5,
-    Key: 6,
-    TransferEncoding: 7,
-    Version: 8,
-    Protocol: 9,
-    Extensions: 10,
-  } as const,
-);
-type Field = typeof Field[keyof typeof Field];
-
-/**
- * Which field the name `lower[start..end)` is: `lower` is the field lines
- * in lower case (names are case-insensitive, RFC 9110 §5.1). Compared in
- * place, without making a string of the name.
- */
-function fieldOf(lower: string, start: number, end: number): Field {
-  switch (end - start) {
-    case 4:
-      return lower.startsWith("host", start) ? Field.Host : Field.Other;
-    case 6:
-      return lower.startsWith("origin", start) ? Field.Origin : Field.Other;
-    case 7:
-      return lower.startsWith("upgrade", start) ? Field.Upgrade : Field.Other;
-    case 10:
-      return lower.startsWith("connection", start)
-        ? Field.Connection
-        : Field.Other;
-    case 14:
-      return lower.startsWith("content-length", start)
-        ? Field.ContentLength
-        : Field.Other;
-    case 17:
-      return lower.startsWith("sec-websocket-key", start)
-        ? Field.Key
-        : lower.startsWith("transfer-encoding", start)
-        ? Field.TransferEncoding
-        : Field.Other;
-    case 21:
-      return lower.startsWith("sec-websocket-version", start)
-        ? Field.Version
-        : Field.Other;
-    case 22:
-      return lower.startsWith("sec-websocket-protocol", start)
-        ? Field.Protocol
-        : Field.Other;
-    case 24:
-      return lower.startsWith("sec-websocket-extensions", start)
-        ? Field.Extensions
-        : Field.Other;
-  }
-  return Field.Other;
 }
 
 // RFC 6455 §4.1: the key is "a randomly selected 16-byte value that has been
