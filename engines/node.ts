@@ -131,7 +131,8 @@ function connectSocket(
       if (settled) return;
       detach();
       try {
-        new NodeTransport(socket, accept);
+        // Node's own socket (fresh reads, corked writes).
+        new NodeTransport(socket, accept, true);
       } catch (error) {
         // accept() threw: the connection is of no use to anyone.
         socket.destroy();
@@ -211,7 +212,8 @@ export function nodeEngine(options: NodeEngineOptions = {}): Engine {
       accept: AcceptTransport,
     ): Promise<Listener> {
       const onSocket = (socket: Socket): void => {
-        new NodeTransport(socket, accept);
+        // Node's own socket (fresh reads, corked writes).
+        new NodeTransport(socket, accept, true);
       };
       const serverOptions = { allowHalfOpen: true, highWaterMark };
       const server: Server = listenOptions.tls === undefined

@@ -37,6 +37,25 @@ function onClose(this: OwnedSocket): void {
   this[TRANSPORT].onClose();
 }
 
+// NodeTransport's state, kept in one number: each field costs every idle
+// connection 8 bytes.
+/** end() or abort() called: later writes are ignored. */
+const DONE = 1;
+/** Aborted or closed: report nothing more but the close. */
+const SILENT = 2;
+/** abort() called: what destroy() ran into is not reported. */
+const ABORTED = 4;
+/** 'close' reported. */
+const CLOSED = 8;
+/** A write returned false (or a drain was asked for): onDrain once all is sent. */
+const NEED_DRAIN = 16;
+/**
+ * Node's own socket (not a compatibility socket of Deno or Bun): each read
+ * is a buffer of its own (readsAreFresh), and corked writes leave in one
+ * writev().
+ */
+const NODE_OWN = 32;
+
 /**
  * One Node socket, seen as a Transport.
  *
@@ -56,35 +75,42 @@ function onClose(this: OwnedSocket): void {
  * ```
  */
 export class NodeTransport implements Transport {
-  readonly remoteAddress: string;
-  readonly remotePort: number;
   #socket: Socket;
   #handler: TransportHandler;
-  #done = false; // end() or abort() called: later writes are ignored
-  #silent = false; // aborted or closed: report nothing more but the close
-  #aborted = false;
-  #closed = false;
+  #flags = 0;
   #error: Error | undefined;
   // Bytes given to socket.write() whose write callback has not reported
   // success. Node's own writableLength forgets what a destroyed socket
-  // never sent, so the count is kept here, write by write.
+  // never sent, so the count is kept here, write by write: callbacks come
+  // in the order of the writes, so the oldest unconfirmed write's size is
+  // kept in a number (-1: none) and only the writes behind it in a queue,
+  // made the first time two writes are outstanding at once.
   #unsent = 0;
-  #sizes: number[] = [];
-  #needDrain = false;
+  #oldest = -1;
+  #behind: number[] | undefined;
   #written = (error?: Error | null): void => {
-    const size = this.#sizes.shift() ?? 0;
+    const size = this.#oldest;
+    const behind = this.#behind;
+    this.#oldest = behind !== undefined && behind.length > 0
+      ? behind.shift()!
+      : -1;
     if (error) return;
     this.#unsent -= size;
-    if (this.#unsent === 0 && this.#needDrain) {
-      this.#needDrain = false;
-      if (!this.#done) this.#handler.onDrain();
+    if (this.#unsent === 0 && this.#flags & NEED_DRAIN) {
+      this.#flags &= ~NEED_DRAIN;
+      if (!(this.#flags & DONE)) this.#handler.onDrain();
     }
   };
 
-  constructor(socket: Socket, accept: AcceptTransport) {
+  /**
+   * Makes `socket` a transport and hands it to `accept`. `nodeOwn`: the
+   * socket is Node's own, whose every read is a new buffer (views of it
+   * may be kept; see {@link Transport.readsAreFresh}) and whose corked
+   * writes leave together.
+   */
+  constructor(socket: Socket, accept: AcceptTransport, nodeOwn = false) {
     this.#socket = socket;
-    this.remoteAddress = socket.remoteAddress ?? "";
-    this.remotePort = socket.remotePort ?? 0;
+    if (nodeOwn) this.#flags = NODE_OWN;
     socket.setNoDelay(true);
     this.#handler = accept(this);
     // Shared listeners that find the transport on the socket: no closures
@@ -96,15 +122,31 @@ export class NodeTransport implements Transport {
     socket.on("close", onClose);
   }
 
+  // Read from the socket when asked rather than kept here too (the driver
+  // reads them once, when it takes the transport).
+  /** The peer's IP address, as the socket reports it. */
+  get remoteAddress(): string {
+    return this.#socket.remoteAddress ?? "";
+  }
+
+  /** The peer's port, as the socket reports it. */
+  get remotePort(): number {
+    return this.#socket.remotePort ?? 0;
+  }
+
+  get readsAreFresh(): boolean {
+    return (this.#flags & NODE_OWN) !== 0;
+  }
+
   /** The socket's 'data' event. */
   onData(bytes: Uint8Array): void {
     // A plain Uint8Array view: Buffer's slice() would not copy.
-    if (!this.#silent) this.#handler.onData(plain(bytes));
+    if (!(this.#flags & SILENT)) this.#handler.onData(plain(bytes));
   }
 
   /** The socket's 'end' event. */
   onEnd(): void {
-    if (!this.#silent) this.#handler.onEnd();
+    if (!(this.#flags & SILENT)) this.#handler.onEnd();
   }
 
   /** The socket's 'error' event. */
@@ -114,10 +156,11 @@ export class NodeTransport implements Transport {
 
   /** The socket's 'close' event. */
   onClose(): void {
-    if (this.#closed) return;
-    this.#closed = this.#silent = this.#done = true;
+    const flags = this.#flags;
+    if (flags & CLOSED) return;
+    this.#flags = flags | CLOSED | SILENT | DONE;
     // After abort(), whatever destroy() ran into is no news to the caller.
-    this.#handler.onClose(this.#aborted ? undefined : this.#error);
+    this.#handler.onClose(flags & ABORTED ? undefined : this.#error);
   }
 
   get unsentBytes(): number {
@@ -125,39 +168,63 @@ export class NodeTransport implements Transport {
   }
 
   write(bytes: Uint8Array): boolean {
-    if (this.#done) return true;
-    this.#unsent += bytes.length;
-    this.#sizes.push(bytes.length);
-    if (this.#socket.write(bytes, this.#written)) return true;
-    this.#needDrain = true;
+    if (this.#flags & DONE) return true;
+    if (this.#send(bytes)) return true;
+    this.#flags |= NEED_DRAIN;
     return false;
+  }
+
+  writeChunks(chunks: readonly Uint8Array[]): boolean {
+    if (this.#flags & DONE) return true;
+    // Node's own socket, corked, hands the writes to the kernel together
+    // when uncorked: one writev() of all the chunks, none copied. Other
+    // sockets get them one by one (corked, Bun's compatibility socket let
+    // an adopted connection's drain come while its peer read nothing).
+    const socket = this.#socket;
+    const cork = (this.#flags & NODE_OWN) !== 0;
+    if (cork) socket.cork();
+    let ok = true;
+    for (let i = 0; i < chunks.length; i++) ok = this.#send(chunks[i]);
+    if (cork) socket.uncork();
+    if (ok) return true;
+    this.#flags |= NEED_DRAIN;
+    return false;
+  }
+
+  /** One socket.write(), counted; its result. */
+  #send(bytes: Uint8Array): boolean {
+    const size = bytes.length;
+    this.#unsent += size;
+    if (this.#oldest < 0) this.#oldest = size;
+    else (this.#behind ??= []).push(size);
+    return this.#socket.write(bytes, this.#written);
   }
 
   requestDrain(): boolean {
     if (this.#unsent === 0) return true;
-    this.#needDrain = true;
+    this.#flags |= NEED_DRAIN;
     return false;
   }
 
   pause(): void {
-    if (!this.#closed) this.#socket.pause();
+    if (!(this.#flags & CLOSED)) this.#socket.pause();
   }
 
   resume(): void {
-    if (!this.#closed) this.#socket.resume();
+    if (!(this.#flags & CLOSED)) this.#socket.resume();
   }
 
   end(): void {
-    if (this.#done) return;
-    this.#done = true;
+    if (this.#flags & DONE) return;
+    this.#flags |= DONE;
     // Half-close: Node flushes its buffer, then sends FIN; the socket closes
     // once the peer's FIN has arrived too.
     this.#socket.end();
   }
 
   abort(): void {
-    if (this.#silent) return;
-    this.#done = this.#silent = this.#aborted = true;
+    if (this.#flags & SILENT) return;
+    this.#flags |= DONE | SILENT | ABORTED;
     // 'close' follows asynchronously, so close() never runs inside abort().
     this.#socket.destroy();
   }

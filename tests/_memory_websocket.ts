@@ -170,7 +170,8 @@ export class MemoryWebSocket implements SocketLike {
     response: { status: number; headers: Headers },
     rest: Uint8Array,
   ): void {
-    computeAcceptKey(this.#key).then((accept) => {
+    {
+      const accept = computeAcceptKey(this.#key);
       if (this.#cut) return;
       const checked = validateAcceptResponse(response, { accept });
       if (!checked.ok) {
@@ -182,7 +183,7 @@ export class MemoryWebSocket implements SocketLike {
       this.readyState = 1;
       this.#emit("open", {});
       if (rest.length > 0) this.#receive(rest);
-    });
+    }
   }
 
   #receive(bytes: Uint8Array): void {

@@ -5,8 +5,8 @@
 // or an extension that was not offered, a permessage-deflate answer that
 // is malformed or answers none of the offers; a head over the limits or not
 // HTTP at all. A valid answer opens with the agreed subprotocol and
-// compression, the bytes behind the head handed over as the first frames
-// and a FIN after a complete 101 reported, not treated as a failure. Then
+// compression, the bytes behind the head handed over as the first frames,
+// the check made in the read that completes the 101. Then
 // the same through a ClientSocket on the memory engine: frames and a close
 // right behind the 101 are read.
 
@@ -534,8 +534,8 @@ describe("a head that is not a valid HTTP response, or too large", () => {
 });
 
 describe("what comes with and after the head", () => {
-  test("bytes behind the head, in the same read and in later reads before the check, are the first frames, in order", async () => {
-    const { opening, outcome } = start();
+  test("bytes behind the head in the same read are the first frames; the 101 is checked in that read, so later reads are the open connection's", async () => {
+    const { opening, outcome, extra } = start();
     const first = rawFrame(0x1, "one");
     const second = rawFrame(0x2, [1, 2, 3]);
     const response = switching();
@@ -543,16 +543,21 @@ describe("what comes with and after the head", () => {
     joined.set(response);
     joined.set(first, response.length);
     opening.onData(joined);
-    // The accept key is still being computed: later reads wait too.
+    // The accept key is computed synchronously: the opening is done within
+    // the read (a FIN now is no longer its business).
+    assert.equal(opening.onEnd(), true);
+    // The driver hands later reads to the open connection; the opening,
+    // done, takes no part in them.
     opening.onData(second);
     const result = await outcome;
     assert.equal(result.kind, "opened");
     const { init } = result as { init: OpenInit };
-    assert.deepEqual(init.early, [first, second]);
+    assert.deepEqual(init.early, [first]);
     assert.equal(init.peerEnded, false);
+    assert.deepEqual(extra, []);
   });
 
-  test("a FIN after a complete 101 (with a close frame behind it) is no failure: the connection opens and reads it", async () => {
+  test("a close frame right behind a complete 101 is the open connection's first frame", async () => {
     const { opening, outcome } = start();
     const close = rawFrame(0x8, [0x03, 0xe8, ...encoder.encode("bye")]);
     const response = switching();
@@ -560,16 +565,11 @@ describe("what comes with and after the head", () => {
     joined.set(response);
     joined.set(close, response.length);
     opening.onData(joined);
-    assert.equal(
-      opening.onEnd(),
-      false,
-      "the driver must not end its side yet",
-    );
     const result = await outcome;
     assert.equal(result.kind, "opened");
     const { init } = result as { init: OpenInit };
     assert.deepEqual(init.early, [close]);
-    assert.equal(init.peerEnded, true);
+    assert.equal(init.peerEnded, false);
   });
 
   test("a FIN before the head is complete fails the handshake, and the driver may end its side", async () => {
@@ -587,7 +587,8 @@ describe("what comes with and after the head", () => {
   test("a bad 101 followed by a FIN: one failure, for the bad answer", async () => {
     const { opening, outcome, extra } = start();
     opening.onData(switching([], ["Upgrade"]));
-    assert.equal(opening.onEnd(), false);
+    // Failed in the read: the driver may end its side.
+    assert.equal(opening.onEnd(), true);
     const result = await outcome;
     assert.equal(result.kind, "failed");
     assert.match(

@@ -133,6 +133,8 @@ interface Conn {
   drains: number;
   closeError: Error | undefined;
   closeCount: number;
+  /** transport.unsentBytes inside onClose. */
+  unsentAtClose: number;
   received: number;
   waiter: Waiter;
 }
@@ -162,6 +164,7 @@ async function serve(harness: Harness, hooks: Hooks, tls?: TlsOptions) {
         log: [],
         closeError: undefined,
         closeCount: 0,
+        unsentAtClose: -1,
         drains: 0,
         received: 0,
         waiter: new Waiter(),
@@ -194,6 +197,7 @@ async function serve(harness: Harness, hooks: Hooks, tls?: TlsOptions) {
           record("close");
           conn.closeCount++;
           conn.closeError = error;
+          conn.unsentAtClose = transport.unsentBytes;
         },
       };
     },
@@ -476,6 +480,109 @@ function conformance(
       assert.equal(conn.log.includes("after-close"), false);
       await listener.close();
     });
+
+    check(
+      "unsentBytes counts every write outstanding at once and reaches 0 with one onDrain",
+      async () => {
+        const h = harness();
+        let written = 0;
+        let unsentAfterWrites = -1;
+        let drainNow: boolean | undefined;
+        const { listener, nextConn } = await serve(h, {
+          data: (conn) => {
+            // Many writes in one turn to a peer that does not read: on
+            // Node most are outstanding together (their callbacks come in
+            // a later turn).
+            for (let i = 0; i < 256; i++) {
+              const chunk = pattern(1000 + i, written);
+              written += chunk.length;
+              conn.transport.write(chunk);
+            }
+            unsentAfterWrites = conn.transport.unsentBytes;
+            drainNow = conn.transport.requestDrain();
+          },
+        }, tls?.());
+        const client = await h.connect(listener.port, true);
+        client.write(new Uint8Array([1]));
+        const conn = await nextConn();
+        await conn.waiter.until(() => conn.received > 0, "server got data");
+        client.resume();
+        await client.waiter.until(() => client.bytes === written, "all bytes");
+        const start = Date.now();
+        while (!drainNow && conn.drains === 0 && Date.now() - start < 5000) {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        assert.ok(unsentAfterWrites >= 0 && unsentAfterWrites <= written);
+        // requestDrain() answers true only when nothing is unsent, and
+        // otherwise brings exactly one onDrain once the count reaches 0.
+        assert.equal(drainNow, unsentAfterWrites === 0);
+        assert.equal(conn.drains, drainNow ? 0 : 1);
+        assert.equal(conn.transport.unsentBytes, 0);
+        assert.equal(conn.transport.requestDrain(), true);
+        assert.equal(client.sum.value, checksum(pattern(written)));
+        await listener.close();
+      },
+    );
+
+    check(
+      "unsentBytes inside onClose still holds what a reset connection never sent",
+      async () => {
+        const h = harness();
+        const { listener, nextConn } = await serve(h, {
+          data: (conn) => {
+            // Past the kernel's buffers and the engine's high-water mark.
+            for (let i = 0; i < 512; i++) {
+              if (!conn.transport.write(pattern(64 * 1024))) break;
+            }
+            conn.transport.write(pattern(16 * MiB));
+          },
+        }, tls?.());
+        const client = await h.connect(listener.port, true);
+        client.write(new Uint8Array([1]));
+        const conn = await nextConn();
+        await conn.waiter.until(() => conn.received > 0, "server got data");
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        const unsent = conn.transport.unsentBytes;
+        assert.ok(unsent >= MiB, `unsent before the reset: ${unsent}`);
+        client.destroy();
+        await closedOnce(conn);
+        assert.ok(
+          conn.unsentAtClose > 0 && conn.unsentAtClose <= unsent,
+          `unsent at close: ${conn.unsentAtClose} (before: ${unsent})`,
+        );
+        await listener.close();
+      },
+    );
+
+    check(
+      "readsAreFresh is claimed by Node's own sockets only, and holds: each read in a buffer of its own, left intact",
+      async () => {
+        const h = harness();
+        const reads: Array<[Uint8Array, Uint8Array]> = [];
+        const { listener, nextConn } = await serve(h, {
+          data: (_conn, bytes) => reads.push([bytes, bytes.slice()]),
+        }, tls?.());
+        const client = await h.connect(listener.port);
+        const conn = await nextConn();
+        let sent = 0;
+        for (let i = 0; i < 40; i++) {
+          client.write(pattern(100 + i * 97, sent));
+          sent += 100 + i * 97;
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        }
+        await conn.waiter.until(() => conn.received === sent, "every byte");
+        assert.equal(
+          conn.transport.readsAreFresh === true,
+          name.startsWith("node engine"),
+        );
+        if (conn.transport.readsAreFresh) {
+          const buffers = new Set(reads.map(([bytes]) => bytes.buffer));
+          assert.equal(buffers.size, reads.length);
+          for (const [bytes, copy] of reads) assert.deepEqual(bytes, copy);
+        }
+        await listener.close();
+      },
+    );
 
     check(
       "Listener.close() stops accepting; accepted transports stay open",

@@ -70,18 +70,31 @@ function statusOf(
 }
 
 describe("computeAcceptKey", () => {
-  test("answers the RFC 6455 §1.3 example key with its accept value", async () => {
+  test("answers the RFC 6455 §1.3 example key with its accept value", () => {
     // RFC 6455 §1.3: SHA-1 = 0xb3 0x7a 0x4f 0x2c 0xc0 0x62 0x4f 0x16 0x90 0xf6
     // 0x46 0x06 0xcf 0x38 0x59 0x45 0xb2 0xbe 0xc4 0xea, base64-encoded
     // "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=".
-    assert.equal(await computeAcceptKey(KEY), ACCEPT);
+    assert.equal(computeAcceptKey(KEY), ACCEPT);
   });
 
-  test("hashes the key exactly as given", async () => {
+  test("hashes the key exactly as given", () => {
     assert.equal(
-      await computeAcceptKey("x3JJHMbDL1EzLkh9GBhXDw=="),
+      computeAcceptKey("x3JJHMbDL1EzLkh9GBhXDw=="),
       "HSmrc0sMlYUkAGmm5OPpG2HaGWk=",
     );
+  });
+
+  test("gives base64 of Web Crypto's SHA-1 for random, odd and non-ASCII keys", async () => {
+    const keys = ["", "a", "é", "ключ", "\u{1F600}", "x".repeat(100)];
+    for (let i = 0; i < 20; i++) keys.push(generateKey());
+    for (const key of keys) {
+      const digest = await crypto.subtle.digest(
+        "SHA-1",
+        encoder.encode(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"),
+      );
+      const expected = btoa(String.fromCharCode(...new Uint8Array(digest)));
+      assert.equal(computeAcceptKey(key), expected, JSON.stringify(key));
+    }
   });
 });
 
@@ -526,6 +539,14 @@ describe("generateKey", () => {
     assert.notEqual(a, b);
   });
 
+  test("encodes its random bytes as btoa does", () => {
+    for (let i = 0; i < 50; i++) {
+      const key = generateKey();
+      const raw = atob(key);
+      assert.equal(btoa(raw), key);
+    }
+  });
+
   test("generates keys that validateUpgrade accepts", () => {
     const key = generateKey();
     const validation = validateUpgrade(
@@ -614,9 +635,9 @@ describe("validateAcceptResponse", () => {
     );
   });
 
-  test("validates a response against the key it was computed from", async () => {
+  test("validates a response against the key it was computed from", () => {
     const key = generateKey();
-    const accept = await computeAcceptKey(key);
+    const accept = computeAcceptKey(key);
     const response = good({ "Sec-WebSocket-Accept": accept });
     assert.equal(validateAcceptResponse(response, { accept }).ok, true);
     assert.equal(

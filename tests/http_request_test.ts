@@ -2,6 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { isToken } from "../src/protocol/http_fields.ts";
 import {
+  fieldText,
   type HttpRequest,
   releaseParsedFields,
 } from "../src/protocol/http_request.ts";
@@ -148,6 +149,103 @@ describe("RequestHeadReader: parsing", () => {
         ? input.slice(HEAD.length)
         : input.slice(HEAD.length, cut);
       assert.deepEqual(rest, expectedRest, `cut at ${cut}`);
+    }
+  });
+
+  test("reads a head in one chunk exactly as byte by byte", () => {
+    // One chunk takes the quick path (string functions), one byte at a time
+    // the byte-by-byte one: both must give the same request.
+    const heads = [
+      HEAD,
+      "GET / HTTP/1.1\r\n\r\n",
+      "GET / HTTP/1.0\r\nA:\r\nB: \t \r\nC:x:y: z\r\n\r\n",
+      "OPTIONS * HTTP/1.1\r\nHost:a\r\nX-Tab:\tv\t\r\n\r\n",
+      "GET http://a.example/p?q HTTP/1.1\r\nHOST: a.example\r\n\r\n",
+      `GET / HTTP/1.1\r\n${"F: v\r\n".repeat(100)}\r\n`,
+    ];
+    for (const head of heads) {
+      const whole = complete(new RequestHeadReader().push(bytes(head)));
+      const split = complete(byteByByte(bytes(head)).result);
+      assert.deepEqual(snapshot(whole.request), snapshot(split.request), head);
+      assert.equal(
+        fieldText(whole.request),
+        fieldText(split.request),
+        head,
+      );
+    }
+  });
+
+  test("refuses in one chunk what it refuses byte by byte", () => {
+    const heads = [
+      "GET / HTTP/1.1\r\nA : b\r\n\r\n",
+      "GET / HTTP/1.1\r\n b: c\r\n\r\n",
+      "GET / HTTP/1.1\r\nA: b\x7f\r\n\r\n",
+      "GET / HTTP/1.1\r\nA: b\x00\r\n\r\n",
+      "GET / HTTP/1.1\r\nA: \xe9\r\n\r\n",
+      "GET /\t HTTP/1.1\r\n\r\n",
+      "GET / HTTP/1.1\nA: b\r\n\r\n",
+      "GET / HTTP/1.1\r\nA: b\n\r\n",
+      "GET / HTTP/2.0\r\n\r\n",
+      `GET / HTTP/1.1\r\n${"F: v\r\n".repeat(101)}\r\n`,
+    ];
+    for (const head of heads) {
+      // The status is the same; the message may differ (byte by byte, a
+      // bad byte is refused before its line is complete).
+      const [whole] = errorOf(new RequestHeadReader().push(bytes(head)));
+      const [split] = errorOf(byteByByte(bytes(head)).result);
+      assert.equal(whole, split, JSON.stringify(head));
+    }
+  });
+
+  test("reads heads pushed in turns by many readers without mixing their fields", () => {
+    // Readers share scratch space within one push: what a reader has read
+    // must survive the pushes of others in between.
+    const heads = [0, 1, 2].map((n) =>
+      `GET /r${n} HTTP/1.1\r\nHost: h${n}\r\nX-N: ${n}\r\n` +
+      `X-Long: ${String(n).repeat(40)}\r\n\r\n`
+    );
+    for (const piece of [1, 7, 20]) {
+      const readers = heads.map(() => new RequestHeadReader());
+      const results: Array<RequestHeadResult | undefined> = [];
+      for (
+        let at = 0;
+        results.filter(Boolean).length < heads.length;
+        at += piece
+      ) {
+        heads.forEach((head, n) => {
+          if (results[n] !== undefined || at >= head.length) return;
+          const result = readers[n].push(bytes(head.slice(at, at + piece)));
+          if (result.state !== "incomplete") results[n] = result;
+        });
+      }
+      results.forEach((result, n) => {
+        const { request } = complete(result!);
+        assert.equal(request.path, `/r${n}`);
+        assert.deepEqual(request.rawHeaders, [
+          ["Host", `h${n}`],
+          ["X-N", String(n)],
+          ["X-Long", String(n).repeat(40)],
+        ], `piece ${piece}`);
+      });
+    }
+  });
+
+  test("reads a head whose fields pass the shared scratch space (a large maxHeadBytes)", () => {
+    const fields = Array.from(
+      { length: 40 },
+      (_, i) => `X-F${i}: ${"v".repeat(1000)}`,
+    );
+    const head = `GET / HTTP/1.1\r\n${fields.join("\r\n")}\r\n\r\n`;
+    for (const chunks of [1, 3]) {
+      const reader = new RequestHeadReader({ maxHeadBytes: 65536 });
+      const size = Math.ceil(head.length / chunks);
+      let result: RequestHeadResult = { state: "incomplete" };
+      for (let at = 0; at < head.length; at += size) {
+        result = reader.push(bytes(head.slice(at, at + size)));
+      }
+      const { request } = complete(result);
+      assert.equal(request.rawHeaders.length, 40);
+      assert.deepEqual(request.rawHeaders[39], ["X-F39", "v".repeat(1000)]);
     }
   });
 

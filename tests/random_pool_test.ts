@@ -46,6 +46,19 @@ describe("randomUuid", () => {
     assert.equal(seen.size, 2000);
   });
 
+  test("every random position takes every hex digit (each byte lands in its place)", () => {
+    const seen = Array.from({ length: 36 }, () => new Set<string>());
+    for (let i = 0; i < 4000; i++) {
+      const id = randomUuid();
+      for (let c = 0; c < 36; c++) seen[c].add(id[c]);
+    }
+    for (let c = 0; c < 36; c++) {
+      // Dashes and the version digit are fixed; the variant digit is 8-b.
+      const expected = [8, 13, 14, 18, 23].includes(c) ? 1 : c === 19 ? 4 : 16;
+      assert.equal(seen[c].size, expected, `position ${c}`);
+    }
+  });
+
   test("every hex digit of the random positions occurs", () => {
     const digits = new Set<string>();
     for (let i = 0; i < 50; i++) {

@@ -115,37 +115,22 @@ export class ClientOpening implements OpeningPhase {
   readonly #target: OpeningTarget;
   readonly #offer: ClientOffer;
   #reader: ResponseHeadReader | undefined;
-  #accept: string | undefined;
+  readonly #accept: string;
   #response: ResponseHead | undefined;
   /** Bytes after the head, kept until the head is checked. */
   #early: Uint8Array[] | undefined;
-  #peerEnded = false;
   #done = false;
 
-  /** Starts computing the expected accept key; the driver feeds the bytes. */
+  /** Computes the expected accept key; the driver feeds the bytes. */
   constructor(target: OpeningTarget, offer: ClientOffer) {
     this.#target = target;
     this.#offer = offer;
     this.#reader = new ResponseHeadReader(offer.limits);
-    computeAcceptKey(offer.key).then(
-      (accept) => {
-        this.#accept = accept;
-        if (this.#response !== undefined) this.#check();
-      },
-      (error) =>
-        this.#fail({
-          message: `Could not compute the accept key: ${String(error)}`,
-        }),
-    );
+    this.#accept = computeAcceptKey(offer.key);
   }
 
   onData(bytes: Uint8Array): void {
     if (this.#done) return;
-    if (this.#response !== undefined) {
-      // Frames right behind the 101, while the accept key is computed.
-      (this.#early ??= []).push(bytes.slice());
-      return;
-    }
     const result = this.#reader!.push(bytes);
     switch (result.state) {
       case "incomplete":
@@ -159,17 +144,11 @@ export class ClientOpening implements OpeningPhase {
     this.#reader = undefined;
     this.#response = result.response;
     if (result.rest.length > 0) this.#early = [result.rest.slice()];
-    if (this.#accept !== undefined) this.#check();
+    this.#check();
   }
 
   onEnd(): boolean {
     if (this.#done) return true;
-    if (this.#response !== undefined) {
-      // The whole answer is here: the server may have closed right after
-      // its close frame. The connection opens and reads it.
-      this.#peerEnded = true;
-      return false;
-    }
     this.#fail({
       message:
         "The server closed the connection before answering the handshake",
@@ -183,7 +162,7 @@ export class ClientOpening implements OpeningPhase {
     const offer = this.#offer;
     const deflate = offer.deflate;
     const checked = validateAcceptResponse(response, {
-      accept: this.#accept!,
+      accept: this.#accept,
       protocols: offer.protocols,
       extensions: deflate === undefined ? [] : ["permessage-deflate"],
     });
@@ -235,7 +214,9 @@ export class ClientOpening implements OpeningPhase {
     this.#target.opened({
       protocol: checked.protocol ?? "",
       early,
-      peerEnded: this.#peerEnded,
+      // The 101 is checked in the read that completes it: no FIN can come
+      // in between (one after it is the open connection's).
+      peerEnded: false,
       deflate: perMessageDeflate,
     }, response);
   }

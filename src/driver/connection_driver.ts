@@ -52,6 +52,13 @@ const Phase = {
 type Phase = typeof Phase[keyof typeof Phase];
 
 const encoder = new TextEncoder();
+
+/**
+ * Pieces of at least this many bytes on average are written unjoined where
+ * the transport can (`Transport.writeChunks`): copying them costs more than
+ * handing the kernel one more buffer; smaller ones are joined into one write.
+ */
+const UNJOINED_PIECE_SIZE = 1024;
 /** The request of a connection whose head has not arrived yet. */
 const NO_REQUEST: HttpRequest = Object.freeze({
   method: "",
@@ -363,7 +370,7 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     try {
       switch (this.#phase()) {
         case Phase.Open:
-          this.#receive(bytes);
+          this.#receive(bytes, this.#transport.readsAreFresh === true);
           return;
         case Phase.Opening:
           this.#opening!.onData(bytes);
@@ -454,13 +461,12 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     if (total > 0) {
       this.#http = undefined;
       this.#host.counters.bytesOut += total;
-      const bytes = joinBytes(http, chunks, total);
       // The application saw bufferedAmount over drainThreshold while these
       // bytes were queued, and may wait for `drain`.
       if (total > this.#host.options.drainThreshold) {
         this.#flags |= OVER_THRESHOLD;
       }
-      if (!this.#transport.write(bytes)) {
+      if (!this.#write(http, chunks, total)) {
         this.#flags |= BLOCKED;
         if (phase === Phase.Done) this.#endTransport();
         else this.#checkBufferCap();
@@ -472,6 +478,30 @@ export class ConnectionDriver<Data = Record<string, unknown>>
     else if (ws?.shouldCloseTransport && ws.outgoingBytes === 0) {
       this.#endTransport();
     }
+  }
+
+  /**
+   * Hands `head` then `chunks` (`total` bytes) to the transport: joined
+   * into one write, unless the pieces are large on average and the
+   * transport can take them unjoined (a header and a large payload are
+   * then sent without copying the payload).
+   */
+  #write(
+    head: Uint8Array | undefined,
+    chunks: Uint8Array[] | undefined,
+    total: number,
+  ): boolean {
+    const transport = this.#transport;
+    const count = (head === undefined ? 0 : 1) + (chunks?.length ?? 0);
+    if (
+      count > 1 && total >= count * UNJOINED_PIECE_SIZE &&
+      transport.writeChunks !== undefined
+    ) {
+      return transport.writeChunks(
+        head === undefined ? chunks! : [head, ...chunks!],
+      );
+    }
+    return transport.write(joinBytes(head, chunks, total));
   }
 
   /**
@@ -493,14 +523,18 @@ export class ConnectionDriver<Data = Record<string, unknown>>
 
   // ── the open connection ───────────────────────────────────────────────
 
-  /** Feeds a read to the protocol and delivers its events, then writes the answers at once. */
-  #receive(bytes: Uint8Array): void {
+  /**
+   * Feeds a read to the protocol and delivers its events, then writes the
+   * answers at once. `fresh`: nothing else holds `bytes`' buffer (messages
+   * may be views of it).
+   */
+  #receive(bytes: Uint8Array, fresh = false): void {
     this.#flags |= SEEN | DELIVERING;
     // Everything the handlers send in answer to these bytes goes out in
     // one write when they are done, without waiting for the end of the
     // turn (one hop less for a request/response exchange).
     try {
-      this.#ws!.receive(bytes);
+      this.#ws!.receive(bytes, fresh);
       this.#deliver();
     } finally {
       this.#flags &= ~DELIVERING;

@@ -35,6 +35,13 @@ export interface Transport {
    */
   readonly unsentBytes: number;
   /**
+   * Optional: `true` when every {@link TransportHandler.onData} chunk is a
+   * buffer of its own that the engine never reads or writes again, so the
+   * receiver may keep views of it (a large binary message is then handed
+   * to the application where it was read, without a copy).
+   */
+  readonly readsAreFresh?: boolean;
+  /**
    * Queues `bytes` for sending. The caller never mutates `bytes` after the
    * call, so the engine may keep the reference without copying. Returns
    * `false` when the engine's own buffer is over its high-water mark: the
@@ -42,6 +49,15 @@ export interface Transport {
    * `end()` or `abort()` are ignored.
    */
   write(bytes: Uint8Array): boolean;
+  /**
+   * Optional: queues `chunks` for sending, in order, as {@link write} would
+   * queue them one by one (same return value, same rules for the bytes),
+   * but without joining them: an engine that can hand several buffers to
+   * the operating system at once (a gathering write) sends large payloads
+   * without copying them behind their frame headers. The engine keeps the
+   * chunks, never the array.
+   */
+  writeChunks?(chunks: readonly Uint8Array[]): boolean;
   /**
    * Asks to hear when everything written has been handed to the operating
    * system: returns `true` if it already has (nothing unsent); otherwise

@@ -7,6 +7,13 @@
  * and the field lines (RFC 9112 §5). The start-line is handed to the
  * reader's own parser. Used by `RequestHeadReader` and `ResponseHeadReader`.
  *
+ * A head that arrives whole in one chunk, the usual case, is read with the
+ * runtime's string functions: one decode, a few `indexOf`s and two regular
+ * expressions, no loop over its bytes in JavaScript (such loops cost the
+ * engines' optimizing compilers more than they save on a head). Anything
+ * else (a head in pieces, a head the quick checks refuse) goes byte by
+ * byte, which also finds the exact error.
+ *
  * Strict, on both sides (RFC 9112 leaves these to the recipient): lines end
  * in CR LF, a bare LF is an error (§2.2); no line folding (obs-fold, §5.2)
  * and no whitespace before the first field line; field names are tokens
@@ -114,6 +121,23 @@ const DEL = 0x7f;
 
 const EMPTY = new Uint8Array(0);
 
+/** ASCII text (a head the quick path reads, and field lines, are nothing else). */
+const ascii = new TextDecoder();
+
+// Scratch: the field lines one `push` reads byte by byte, written and read
+// within the call (what an incomplete head has read is copied to the
+// scanner's own buffer before it returns).
+const fieldScratch = new Uint8Array(16384);
+
+// RFC 9112 §2.1, §5.1: what the quick path accepts as a start-line (visible
+// ASCII and SP) and as the field lines (field-name ":" OWS field-value OWS
+// CRLF, each; field-value as visible ASCII, SP and HTAB). Anything else
+// goes byte by byte, which names the error.
+const START_LINE = /^[\x20-\x7e]+$/;
+const FIELD_LINES = /^(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e]*\r\n)+$/;
+/** The shortest field line, `x:` and CR LF. */
+const SHORTEST_FIELD_LINE = 4;
+
 /**
  * The bytes as a string, one character per byte (ISO-8859-1: ASCII as is,
  * obs-text as U+0080–U+00FF; a `TextDecoder("latin1")` would be
@@ -182,6 +206,50 @@ type Phase = typeof Phase[keyof typeof Phase];
 const INCOMPLETE: ScanResult = Object.freeze({ state: "incomplete" });
 
 /**
+ * The field lines of a head (as {@link HeadScanner.fields} keeps them: as
+ * received, joined by CR LF) as pairs, in order: the name as received, the
+ * value without the whitespace around it (RFC 9112 §5.1: OWS is not part
+ * of the value).
+ *
+ * @example
+ * ```ts
+ * import { fieldPairs } from "./_head_scanner.ts";
+ * console.log(fieldPairs("Host: a\r\nUpgrade:websocket ")); // [ [ "Host", "a" ], [ "Upgrade", "websocket" ] ]
+ * ```
+ */
+export function fieldPairs(fields: string): Array<readonly [string, string]> {
+  const pairs: Array<readonly [string, string]> = [];
+  if (fields === "") return pairs;
+  let start = 0;
+  while (start <= fields.length) {
+    let end = fields.indexOf("\r\n", start);
+    if (end === -1) end = fields.length;
+    const colon = fields.indexOf(":", start);
+    pairs.push([
+      fields.slice(start, colon),
+      trimOws(fields.slice(colon + 1, end)),
+    ]);
+    start = end + 2;
+  }
+  return pairs;
+}
+
+/**
+ * `value` without the SP and HTAB around it (RFC 9112 §5.1 OWS). A field
+ * value holds no other whitespace (the scanner refused it), so `trim()`
+ * does exactly that.
+ *
+ * @example
+ * ```ts
+ * import { trimOws } from "./_head_scanner.ts";
+ * console.log(trimOws(" \twebsocket ")); // "websocket"
+ * ```
+ */
+export function trimOws(value: string): string {
+  return value.trim();
+}
+
+/**
  * Splits a head into lines and reads its field lines; the start-line goes
  * to `startLine`, which returns a failure or `undefined`. One per message.
  *
@@ -198,39 +266,58 @@ const INCOMPLETE: ScanResult = Object.freeze({ state: "incomplete" });
  *   maxStartLineBytes: 16384,
  * }, () => undefined);
  * const result = scanner.push(new TextEncoder().encode("HTTP/1.1 101 \r\nA: b\r\n\r\n"));
- * console.log(result.state, scanner.rawHeaders); // "complete" [ [ "A", "b" ] ]
+ * console.log(result.state, scanner.fields, scanner.rawHeaders); // "complete" "A: b" [ [ "A", "b" ] ]
  * ```
  */
 export class HeadScanner {
   #grammar: HeadGrammar;
-  #startLine: (line: Uint8Array) => HeadFailure | undefined;
+  #startLine: (line: string) => HeadFailure | undefined;
   #phase: Phase = Phase.Start;
   /** Bytes of complete lines consumed so far (LF included). */
   #consumed = 0;
   /** The current incomplete line, copied from earlier chunks. */
   #partial: Uint8Array = EMPTY;
   #partialLength = 0;
-  #rawHeaders: Array<readonly [string, string]> = [];
+  /**
+   * Where the field lines read so far are (as received, CR LF after each,
+   * see `fields`): the shared scratch during a push, else `#fieldBytes`.
+   */
+  #out: Uint8Array = EMPTY;
+  /** The scanner's own copy, for a head that spans chunks. */
+  #fieldBytes: Uint8Array = EMPTY;
+  #fieldLength = 0;
+  #fieldCount = 0;
+  #fields = "";
   #error: ScanResult | undefined;
 
   /**
    * A scanner for one head.
    *
    * @param grammar The limits and what differs between requests and responses.
-   * @param startLine Parses the start-line (without CR LF; its bytes are
-   * valid only during the call).
+   * @param startLine Parses the start-line (without CR LF; one character per
+   * byte, as {@link latin1} gives them).
    */
   constructor(
     grammar: HeadGrammar,
-    startLine: (line: Uint8Array) => HeadFailure | undefined,
+    startLine: (line: string) => HeadFailure | undefined,
   ) {
     this.#grammar = grammar;
     this.#startLine = startLine;
   }
 
-  /** The field lines read so far, in order, names as received, values without OWS. */
+  /**
+   * Once complete: the field lines as one string, as received (a name, a
+   * colon, the value with any whitespace around it), joined by CR LF (no
+   * line holds a CR or LF of its own); `""` without fields. See
+   * {@link fieldPairs}.
+   */
+  get fields(): string {
+    return this.#fields;
+  }
+
+  /** Once complete: the field lines, in order, names as received, values without OWS. */
   get rawHeaders(): Array<readonly [string, string]> {
-    return this.#rawHeaders;
+    return fieldPairs(this.#fields);
   }
 
   /**
@@ -246,39 +333,120 @@ export class HeadScanner {
         } head already complete: push after complete`,
       );
     }
+    if (this.#consumed === 0 && this.#partialLength === 0) {
+      const whole = this.#wholeHead(bytes);
+      if (whole !== undefined) return whole;
+    }
     const length = bytes.length;
+    this.#out = this.#fieldLength === 0 ? fieldScratch : this.#fieldBytes;
     let pos = 0;
     while (pos < length) {
       // Bytes the head may still take, the LF of the current line included.
       const budget = this.#grammar.maxHeadBytes - this.#consumed -
         this.#partialLength;
       const end = length - pos > budget ? pos + budget : length;
-      const lf = bytes.subarray(pos, end).indexOf(LF);
+      let lf = bytes.indexOf(LF, pos);
+      if (lf >= end) lf = -1;
       if (lf === -1) {
-        const error = this.#stash(bytes.subarray(pos, end));
+        const error = this.#stash(bytes, pos, end);
         if (error !== undefined) return error;
         if (end < length) return this.#headTooLarge();
-        return INCOMPLETE;
+        return this.#incomplete();
       }
-      let line = bytes.subarray(pos, pos + lf);
+      let line = bytes;
+      let lineStart = pos;
+      let lineEnd = lf;
       if (this.#partialLength !== 0) {
-        const error = this.#stash(line);
+        const error = this.#stash(bytes, pos, lf);
         if (error !== undefined) return error;
-        line = this.#partial.subarray(0, this.#partialLength);
+        line = this.#partial;
+        lineStart = 0;
+        lineEnd = this.#partialLength;
       }
-      pos += lf + 1;
-      this.#consumed += line.length + 1;
+      pos = lf + 1;
+      this.#consumed += lineEnd - lineStart + 1;
       this.#partialLength = 0;
-      const error = this.#line(line);
+      const error = this.#line(line, lineStart, lineEnd, length - pos);
       if (error !== undefined) return error;
       // (#line may have moved the phase on: widen the narrowed type.)
       if ((this.#phase as Phase) === Phase.Complete) {
         this.#partial = EMPTY;
+        this.#fields = this.#fieldLength === 0
+          ? ""
+          : ascii.decode(this.#out.subarray(0, this.#fieldLength - 2));
+        this.#out = this.#fieldBytes = EMPTY;
         return {
           state: "complete",
-          rest: pos === length ? new Uint8Array(0) : bytes.slice(pos),
+          rest: pos === length ? EMPTY : bytes.slice(pos),
         };
       }
+    }
+    return this.#incomplete();
+  }
+
+  /**
+   * The quick path: a head that starts at the first byte of `bytes` and
+   * ends in it, within every limit, made of nothing but what the two
+   * regular expressions accept, read with string functions. `undefined`
+   * when the head is not such a one (then it is read byte by byte).
+   */
+  #wholeHead(bytes: Uint8Array): ScanResult | undefined {
+    const { maxHeadBytes, maxStartLineBytes, maxHeaderCount } = this.#grammar;
+    // The end of the head: the LF of a CR LF CR LF, found line by line.
+    const length = bytes.length;
+    const lf = bytes.indexOf(LF);
+    if (lf < 1) return undefined; // no line, or an empty one first
+    let end = -1;
+    for (let next = lf; next !== -1; next = bytes.indexOf(LF, next + 1)) {
+      if (next + 1 > maxHeadBytes) return undefined;
+      if (bytes[next - 1] !== CR) return undefined; // a bare LF
+      if (bytes[next - 2] === LF) {
+        end = next + 1;
+        break;
+      }
+    }
+    if (end === -1) return undefined;
+    const text = ascii.decode(end === length ? bytes : bytes.subarray(0, end));
+    // Not ASCII (the decoder made fewer or other characters): byte by byte.
+    if (text.length !== end) return undefined;
+    const lineEnd = lf - 1;
+    if (lineEnd > maxStartLineBytes) return undefined;
+    const line = text.slice(0, lineEnd);
+    if (!START_LINE.test(line)) return undefined;
+    let fields = "";
+    if (end > lf + 3) {
+      const block = text.slice(lf + 1, end - 2);
+      if (!FIELD_LINES.test(block)) return undefined;
+      if (block.length > maxHeaderCount * SHORTEST_FIELD_LINE) {
+        let count = 0;
+        for (let at = 0; at < block.length; at = block.indexOf("\n", at) + 1) {
+          count++;
+        }
+        if (count > maxHeaderCount) return undefined;
+      }
+      fields = block.slice(0, -2);
+    }
+    const failure = this.#startLine(line);
+    if (failure !== undefined) return this.#fail(failure.kind, failure.message);
+    this.#consumed = end;
+    this.#phase = Phase.Complete;
+    this.#fields = fields;
+    return {
+      state: "complete",
+      rest: end === length ? EMPTY : bytes.slice(end),
+    };
+  }
+
+  /** The end of a push before the end of the head: keep what is in the scratch. */
+  #incomplete(): ScanResult {
+    if (this.#out === fieldScratch) {
+      if (this.#fieldLength > 0) {
+        this.#fieldBytes = fieldScratch.slice(
+          0,
+          Math.max(this.#fieldLength, 256),
+        );
+      }
+      this.#out = EMPTY;
     }
     return INCOMPLETE;
   }
@@ -286,7 +454,8 @@ export class HeadScanner {
   #fail(kind: HeadFailureKind, message: string): ScanResult {
     this.#phase = Phase.Error;
     this.#partial = EMPTY;
-    this.#rawHeaders = [];
+    this.#out = this.#fieldBytes = EMPTY;
+    this.#fieldLength = 0;
     return (this.#error = { state: "error", failure: { kind, message } });
   }
 
@@ -307,18 +476,21 @@ export class HeadScanner {
   }
 
   /**
-   * Appends a piece of an incomplete line to the partial-line buffer, after a
-   * quick check that rejects control bytes (and obs-text where it cannot be)
-   * as soon as they arrive; the full syntax is checked once the line is
-   * complete.
+   * Appends `chunk[start..end)`, a piece of an incomplete line, to the
+   * partial-line buffer, after a quick check that rejects control bytes
+   * (and obs-text where it cannot be) as soon as they arrive; the full
+   * syntax is checked once the line is complete.
    */
-  #stash(chunk: Uint8Array): ScanResult | undefined {
-    const n = chunk.length;
+  #stash(
+    chunk: Uint8Array,
+    start: number,
+    end: number,
+  ): ScanResult | undefined {
     const top = this.#phase === Phase.Start &&
         this.#grammar.startLineAllowsObsText
       ? 0x100
       : DEL;
-    for (let i = 0; i < n; i++) {
+    for (let i = start; i < end; i++) {
       const b = chunk[i];
       if ((b < SP && b !== HTAB && b !== CR) || b === DEL || b >= top) {
         return this.#fail(
@@ -327,7 +499,7 @@ export class HeadScanner {
         );
       }
     }
-    const needed = this.#partialLength + n;
+    const needed = this.#partialLength + end - start;
     if (needed > this.#partial.length) {
       const grown = new Uint8Array(
         Math.max(needed, this.#partial.length * 2, 256),
@@ -335,11 +507,14 @@ export class HeadScanner {
       grown.set(this.#partial.subarray(0, this.#partialLength));
       this.#partial = grown;
     }
-    this.#partial.set(chunk, this.#partialLength);
+    const partial = this.#partial;
+    for (let i = start, at = this.#partialLength; i < end; i++, at++) {
+      partial[at] = chunk[i];
+    }
     this.#partialLength = needed;
     if (this.#phase === Phase.Start) {
       // The CR of the CR LF may already be here: it does not count.
-      const content = this.#partial[needed - 1] === CR ? needed - 1 : needed;
+      const content = partial[needed - 1] === CR ? needed - 1 : needed;
       if (content > this.#grammar.maxStartLineBytes) {
         return this.#startLineTooLong();
       }
@@ -347,40 +522,53 @@ export class HeadScanner {
     return undefined;
   }
 
-  /** Handles one complete line (without its LF). */
-  #line(line: Uint8Array): ScanResult | undefined {
-    const n = line.length;
+  /**
+   * Handles one complete line, `line[start..end)` without its LF;
+   * `ahead` bytes of the chunk follow it (to size the field buffer).
+   */
+  #line(
+    line: Uint8Array,
+    start: number,
+    end: number,
+    ahead: number,
+  ): ScanResult | undefined {
     // RFC 9112 §2.2: "Although the line terminator for the start-line and
     // fields is the sequence CRLF, a recipient MAY recognize a single LF as a
     // line terminator" — we do not: a bare LF is an error.
-    if (n === 0 || line[n - 1] !== CR) {
+    if (end === start || line[end - 1] !== CR) {
       return this.#fail("invalid", `Bare LF in ${this.#grammar.noun} head`);
     }
-    const content = line.subarray(0, n - 1);
-    if (this.#phase === Phase.Fields) return this.#field(content);
+    const contentEnd = end - 1;
+    if (this.#phase === Phase.Fields) {
+      return this.#field(line, start, contentEnd, ahead);
+    }
     // RFC 9112 §2.2: "a server that is expecting to receive and parse a
     // request-line SHOULD ignore at least one empty line (CRLF) received
     // prior to the request-line."
-    if (content.length === 0 && this.#grammar.skipEmptyLinesBeforeStart) {
+    if (contentEnd === start && this.#grammar.skipEmptyLinesBeforeStart) {
       return undefined;
     }
-    if (content.length > this.#grammar.maxStartLineBytes) {
+    if (contentEnd - start > this.#grammar.maxStartLineBytes) {
       return this.#startLineTooLong();
     }
-    const failure = this.#startLine(content);
+    const failure = this.#startLine(latin1(line.subarray(start, contentEnd)));
     if (failure !== undefined) return this.#fail(failure.kind, failure.message);
     this.#phase = Phase.Fields;
     return undefined;
   }
 
   // RFC 9112 §5: field-line = field-name ":" OWS field-value OWS
-  #field(line: Uint8Array): ScanResult | undefined {
-    const n = line.length;
-    if (n === 0) {
+  #field(
+    line: Uint8Array,
+    start: number,
+    end: number,
+    ahead: number,
+  ): ScanResult | undefined {
+    if (end === start) {
       this.#phase = Phase.Complete;
       return undefined;
     }
-    const first = line[0];
+    const first = line[start];
     if (first === SP || first === HTAB) {
       // RFC 9112 §5.2: "A server that receives an obs-fold in a request
       // message ... MUST either reject the message by sending a 400 (Bad
@@ -395,16 +583,16 @@ export class HeadScanner {
         "Invalid header field: obsolete line folding",
       );
     }
-    if (this.#rawHeaders.length >= this.#grammar.maxHeaderCount) {
+    if (this.#fieldCount >= this.#grammar.maxHeaderCount) {
       return this.#fail(
         "too-many-fields",
         `Too many header fields: more than ${this.#grammar.maxHeaderCount}`,
       );
     }
-    let colon = 0;
-    while (colon < n && line[colon] < 0x80 && TCHAR[line[colon]]) colon++;
-    if (colon === n || line[colon] !== COLON) {
-      if (colon > 0 && (line[colon] === SP || line[colon] === HTAB)) {
+    let colon = start;
+    while (colon < end && line[colon] < 0x80 && TCHAR[line[colon]]) colon++;
+    if (colon === end || line[colon] !== COLON) {
+      if (colon > start && (line[colon] === SP || line[colon] === HTAB)) {
         // RFC 9112 §5.1: "A server MUST reject, with a response status code
         // of 400 (Bad Request), any received request message that contains
         // whitespace between a header field name and colon. A proxy MUST
@@ -417,33 +605,39 @@ export class HeadScanner {
       }
       return this.#fail("invalid", "Invalid header field name");
     }
-    if (colon === 0) {
+    if (colon === start) {
       return this.#fail("invalid", "Invalid header field name: empty");
     }
     // RFC 9110 §5.5: field-value = *field-content; field-vchar = VCHAR /
     // obs-text. obs-text (non-ASCII) is refused here, as are controls.
-    let start = colon + 1;
-    let stop = n;
-    for (let i = start; i < n; i++) {
+    for (let i = colon + 1; i < end; i++) {
       const b = line[i];
       if ((b < SP && b !== HTAB) || b >= DEL) {
         return this.#fail(
           "invalid",
-          `Invalid header field value: ${latin1(line.subarray(0, colon))}`,
+          `Invalid header field value: ${latin1(line.subarray(start, colon))}`,
         );
       }
     }
-    // RFC 9112 §5.1: OWS around the value is not part of it.
-    while (start < stop && (line[start] === SP || line[start] === HTAB)) {
-      start++;
+    // Kept as received, with CR LF, for `fields`.
+    const size = end - start + 2;
+    let at = this.#fieldLength;
+    if (at + size > this.#out.length) {
+      // Past the scratch (a maxHeadBytes over its size), or past our own
+      // buffer: a buffer sized for the rest of the chunk at once.
+      const rest = Math.min(ahead, this.#grammar.maxHeadBytes - this.#consumed);
+      const grown = new Uint8Array(
+        Math.max(at + size + rest, this.#out.length * 2, 256),
+      );
+      grown.set(this.#out.subarray(0, at));
+      this.#out = this.#fieldBytes = grown;
     }
-    while (stop > start && (line[stop - 1] === SP || line[stop - 1] === HTAB)) {
-      stop--;
-    }
-    this.#rawHeaders.push([
-      latin1(line.subarray(0, colon)),
-      latin1(line.subarray(start, stop)),
-    ]);
+    const out = this.#out;
+    for (let i = start; i < end; i++) out[at++] = line[i];
+    out[at++] = CR;
+    out[at++] = LF;
+    this.#fieldLength = at;
+    this.#fieldCount++;
     return undefined;
   }
 }

@@ -22,7 +22,7 @@ import { listHasToken } from "./http_fields.ts";
  * ```
  */
 export interface AcceptResponseOptions {
-  /** The expected accept value: `await computeAcceptKey(key)`. */
+  /** The expected accept value: `computeAcceptKey(key)`. */
   accept: string;
   /** The subprotocols offered, if any. */
   protocols?: readonly string[];

@@ -126,6 +126,8 @@ export function listElements(value: string): string[] {
  */
 export function listHasToken(value: string | null, token: string): boolean {
   if (value === null) return false;
+  // The usual one-element list, without splitting it.
+  if (value.length === token.length) return value.toLowerCase() === token;
   const elements = listElements(value);
   for (let i = 0; i < elements.length; i++) {
     if (elements[i].toLowerCase() === token) return true;

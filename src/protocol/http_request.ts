@@ -6,6 +6,8 @@
  * @module
  */
 
+import { fieldPairs } from "./_head_scanner.ts";
+
 /**
  * A parsed HTTP request head: what the application sees as the upgrade
  * request of a connection.
@@ -62,6 +64,36 @@ function splitTarget(target: string): [path: string, query: string] {
 }
 
 /**
+ * The header fields of `request` as one string: the field lines joined by
+ * CR LF, each a name as received, a colon and the value, maybe with SP or
+ * HTAB around it (`""` without fields). A request read by a
+ * {@link RequestHeadReader} keeps its fields this way, as received:
+ * reading them from it creates nothing; other requests are joined from
+ * their `rawHeaders`.
+ *
+ * @example
+ * ```ts
+ * import { fieldText } from "./http_request.ts";
+ * import { RequestHeadReader } from "./request_head_reader.ts";
+ * const result = new RequestHeadReader().push(
+ *   new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\nUpgrade:  websocket \r\n\r\n"),
+ * );
+ * if (result.state === "complete") {
+ *   console.log(fieldText(result.request)); // "Host: a\r\nUpgrade:  websocket "
+ * }
+ * ```
+ */
+export function fieldText(request: HttpRequest): string {
+  if (request instanceof ParsedRequest) return request.fieldText;
+  const raw = request.rawHeaders;
+  let text = "";
+  for (let i = 0; i < raw.length; i++) {
+    text += (i === 0 ? "" : "\r\n") + raw[i][0] + ":" + raw[i][1];
+  }
+  return text;
+}
+
+/**
  * Lets a request read by a {@link RequestHeadReader} drop the header fields
  * it parsed (they are parsed again from the head's text on the next use).
  * The driver calls it once the handshake has read them, so that an open
@@ -86,8 +118,8 @@ export function releaseParsedFields(request: HttpRequest): void {
 }
 
 /**
- * A parsed request head. It keeps its header fields as one string (a name,
- * a colon and the value per line) and builds `rawHeaders`, `headers` and
+ * A parsed request head. It keeps its header fields as one string (the
+ * field lines as received) and builds `rawHeaders`, `headers` and
  * `query` from it on first use: a server holding many idle connections
  * keeps a few strings per connection, not an array and two strings per
  * field.
@@ -102,32 +134,34 @@ export class ParsedRequest implements HttpRequest {
   #query: string | URLSearchParams;
   #headers: Headers | undefined;
 
-  /** A request; `target` is split into `path` and `query` here. */
-  constructor(
-    method: string,
-    target: string,
-    version: string,
-    rawHeaders: ReadonlyArray<readonly [string, string]>,
-  ) {
-    const [path, query] = splitTarget(target);
+  /**
+   * A request; `target` is split into `path` and `query` here. `fields`:
+   * the header field lines as {@link fieldText} gives them (names hold no
+   * colon and lines no CR or LF: the reader checked).
+   */
+  constructor(method: string, target: string, version: string, fields: string) {
     this.method = method;
     this.target = target;
-    this.path = path;
-    this.#query = query;
+    if (target.charCodeAt(0) === 0x2f /* "/" */ && !target.includes("?")) {
+      // The usual origin-form without a query.
+      this.path = target;
+      this.#query = "";
+    } else {
+      const [path, query] = splitTarget(target);
+      this.path = path;
+      this.#query = query;
+    }
     this.version = version;
-    // Names hold no colon and values no line break (the reader checked).
-    this.#fields = rawHeaders.map(([name, value]) => `${name}:${value}`)
-      .join("\n");
-    this.#rawHeaders = rawHeaders;
+    this.#fields = fields;
+  }
+
+  /** The header fields as one string (see {@link fieldText}). */
+  get fieldText(): string {
+    return this.#fields;
   }
 
   get rawHeaders(): ReadonlyArray<readonly [string, string]> {
-    return this.#rawHeaders ??= this.#fields === ""
-      ? []
-      : this.#fields.split("\n").map((line) => {
-        const colon = line.indexOf(":");
-        return [line.slice(0, colon), line.slice(colon + 1)] as const;
-      });
+    return this.#rawHeaders ??= fieldPairs(this.#fields);
   }
 
   /** Drops the parsed fields and Headers; they are built again on next use. */

@@ -119,11 +119,12 @@ function entries(init: HeadersInit | undefined): Array<[string, string]> {
 }
 
 function encode(head: string, body?: Uint8Array): Uint8Array {
-  // The head is ASCII only (checked above), one byte per character.
-  if (body === undefined || body.length === 0) return encoder.encode(head);
-  const out = new Uint8Array(head.length + body.length);
-  encoder.encodeInto(head, out);
-  out.set(body, head.length);
+  // The head is ASCII only (checked above), one byte per character: copied
+  // by a loop, cheaper than a call into the encoder for a short head.
+  const n = head.length;
+  const out = new Uint8Array(n + (body === undefined ? 0 : body.length));
+  for (let i = 0; i < n; i++) out[i] = head.charCodeAt(i);
+  if (body !== undefined && body.length > 0) out.set(body, n);
   return out;
 }
 
@@ -208,11 +209,13 @@ export function buildAcceptResponse(
       checkValue("Sec-WebSocket-Extensions", extensions) +
       "\r\n";
   }
-  for (const [name, value] of entries(headers)) {
-    if (RESERVED_IN_101.includes(name.toLowerCase())) {
-      throw new TypeError(`Reserved header in 101 response: ${name}`);
+  if (headers !== undefined) {
+    for (const [name, value] of entries(headers)) {
+      if (RESERVED_IN_101.includes(name.toLowerCase())) {
+        throw new TypeError(`Reserved header in 101 response: ${name}`);
+      }
+      head += name + ": " + value + "\r\n";
     }
-    head += name + ": " + value + "\r\n";
   }
   return encode(head + "\r\n");
 }

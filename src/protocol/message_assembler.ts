@@ -132,10 +132,18 @@ export class MessageAssembler {
 
   /**
    * The next piece of the frame's payload (unmasked): `source[start..end)`.
-   * Read during the call only, never kept. Throws a `ProtocolError` (1007)
-   * for invalid UTF-8.
+   * Read during the call only, never kept, unless `keep` is `true` (the
+   * caller never touches `source`'s buffer again): a whole binary message
+   * filling at least a quarter of that buffer then becomes a view of it, not a
+   * copy (the quarter bounds what a kept message holds on to). Throws a
+   * `ProtocolError` (1007) for invalid UTF-8.
    */
-  framePayload(source: Uint8Array, start: number, end: number): void {
+  framePayload(
+    source: Uint8Array,
+    start: number,
+    end: number,
+    keep = false,
+  ): void {
     const size = end - start;
     const whole = this.#single && this.#frameReceived === 0 &&
       size === this.#frameLength;
@@ -155,7 +163,9 @@ export class MessageAssembler {
       return;
     }
     if (whole) {
-      this.#result = source.slice(start, end);
+      this.#result = keep && size * 4 >= source.buffer.byteLength
+        ? source.subarray(start, end)
+        : source.slice(start, end);
     } else if (this.#single && this.#frameLength <= PREALLOCATE_LIMIT) {
       // One frame in several pieces: its length is known, fill one buffer.
       let buffer = this.#result;

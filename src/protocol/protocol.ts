@@ -97,6 +97,8 @@ const ABORTED = 64;
 const EOF = 128;
 /** Where the negotiated RSV bits are kept in the same field: bits 8 to 10. */
 const RSV_SHIFT = 8;
+/** Inside receive(): the caller gave up the bytes (binary messages may be views of them). */
+const KEEPING = 1 << 11;
 
 /** What the closing handshake or a failure leaves on a Protocol. */
 interface Ending {
@@ -217,7 +219,7 @@ export class Protocol extends FrameWriter implements FrameHandler {
       this.#deflate.framePayload(source, start, end);
       return;
     }
-    this.#assembler!.framePayload(source, start, end);
+    this.#assembler!.framePayload(source, start, end, this.#has(KEEPING));
   }
 
   /** For the decoder: the current data frame ended. Not for applications. */
@@ -325,16 +327,22 @@ export class Protocol extends FrameWriter implements FrameHandler {
 
   /**
    * Processes received bytes. `bytes` may be modified in place (unmasking)
-   * and is not kept after the call. Never throws for anything the peer
-   * sends. Bytes after the peer's close frame, after a violation or after
-   * the connection closed are ignored.
+   * and is not kept after the call, unless `giveUp` is `true`: the caller
+   * then never touches `bytes` (nor its buffer) again, and a binary
+   * message that fills at least a quarter of that buffer is handed out as
+   * a view of it, unmasked where it lies, instead of a copy. Never throws
+   * for anything the peer sends. Bytes after the peer's close frame, after
+   * a violation or after the connection closed are ignored.
    */
-  receive(bytes: Uint8Array): void {
+  receive(bytes: Uint8Array, giveUp = false): void {
     if (this.#has(CLOSE_RECEIVED | FAILED | ABORTED | EOF)) return;
+    if (giveUp) this.#flags |= KEEPING;
     try {
       this.#decoder.push(bytes);
     } catch (error) {
       this.#violation(error);
+    } finally {
+      this.#flags &= ~KEEPING;
     }
   }
 
@@ -508,7 +516,7 @@ export class Protocol extends FrameWriter implements FrameHandler {
    */
   sendFrame(frame: Frame): boolean {
     const { opcode, fin, rsv, payload } = frame;
-    checkSendable(frame, this.#flags >>> RSV_SHIFT);
+    checkSendable(frame, (this.#flags >>> RSV_SHIFT) & 7);
     if (this.#state !== ReadyState.Open) return false;
     if (opcode === Opcode.Continuation) {
       if (!this.#has(SENDING_FRAGMENTS)) {

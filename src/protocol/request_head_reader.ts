@@ -34,8 +34,10 @@ import {
   type HeadFailureKind,
   HeadScanner,
   hex,
-  latin1,
 } from "./_head_scanner.ts";
+
+/** A request-line holds visible ASCII and SP only. */
+const REQUEST_LINE_CHARACTERS = /^[\x20-\x7e]*$/;
 
 /**
  * Limits applied while reading a request head. Every limit is checked as
@@ -182,48 +184,60 @@ export class RequestHeadReader {
       const { kind, message } = result.failure;
       return this.#error = { state: "error", status: STATUS[kind], message };
     }
-    // The usual method and version as shared literals: open connections
-    // then keep no copy of them each.
     const request = new ParsedRequest(
-      this.#method === "GET" ? "GET" : this.#method,
+      this.#method,
       this.#target,
-      this.#version === "1.1" ? "1.1" : this.#version,
-      this.#scanner.rawHeaders,
+      this.#version,
+      this.#scanner.fields,
     );
     return { state: "complete", request, rest: result.rest };
   }
 
   // RFC 9112 §3: request-line = method SP request-target SP HTTP-version
-  #requestLine(line: Uint8Array): HeadFailure | undefined {
-    const n = line.length;
-    for (let i = 0; i < n; i++) {
-      const b = line[i];
-      if (b < SP || b >= 0x7f) {
-        return invalid(`Invalid character in request line: ${hex(b)}`);
+  #requestLine(line: string): HeadFailure | undefined {
+    if (!REQUEST_LINE_CHARACTERS.test(line)) {
+      for (let i = 0; i < line.length; i++) {
+        const c = line.charCodeAt(i);
+        if (c < SP || c >= 0x7f) {
+          return invalid(`Invalid character in request line: ${hex(c)}`);
+        }
       }
     }
-    const parts = latin1(line).split(" ");
-    if (parts.length !== 3) return invalid("Invalid request line");
-    const [method, target, protocol] = parts;
+    const first = line.indexOf(" ");
+    const second = line.indexOf(" ", first + 1);
+    if (first === -1 || second === -1 || line.indexOf(" ", second + 1) !== -1) {
+      return invalid("Invalid request line");
+    }
+    // The usual method and version as shared literals: open connections
+    // then keep no copy of them each.
+    const method = first === 3 && line.startsWith("GET")
+      ? "GET"
+      : line.slice(0, first);
     if (!isToken(method)) return invalid("Invalid request line: bad method");
+    const target = line.slice(first + 1, second);
     // RFC 9112 §3.2: a request-target never contains a fragment ("#").
     if (target.length === 0 || target.includes("#")) {
       return invalid("Invalid request line: bad request-target");
     }
-    // RFC 9112 §2.3: HTTP-version = HTTP-name "/" DIGIT "." DIGIT
-    const version = /^HTTP\/([0-9])\.([0-9])$/.exec(protocol);
-    if (version === null) {
-      return invalid("Invalid request line: bad HTTP version");
-    }
-    if (version[1] !== "1") {
-      return {
-        kind: "unsupported-version",
-        message: `Unsupported HTTP version: ${version[1]}.${version[2]}`,
-      };
+    const protocol = line.slice(second + 1);
+    if (protocol === "HTTP/1.1") {
+      this.#version = "1.1";
+    } else {
+      // RFC 9112 §2.3: HTTP-version = HTTP-name "/" DIGIT "." DIGIT
+      const version = /^HTTP\/([0-9])\.([0-9])$/.exec(protocol);
+      if (version === null) {
+        return invalid("Invalid request line: bad HTTP version");
+      }
+      if (version[1] !== "1") {
+        return {
+          kind: "unsupported-version",
+          message: `Unsupported HTTP version: ${version[1]}.${version[2]}`,
+        };
+      }
+      this.#version = `${version[1]}.${version[2]}`;
     }
     this.#method = method;
     this.#target = target;
-    this.#version = `${version[1]}.${version[2]}`;
     return undefined;
   }
 }

@@ -30,7 +30,6 @@ import {
   type HeadFailure,
   HeadScanner,
   hex,
-  latin1,
 } from "./_head_scanner.ts";
 
 /**
@@ -205,16 +204,17 @@ export class ResponseHeadReader {
   }
 
   // RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]
-  #statusLine(line: Uint8Array): HeadFailure | undefined {
+  #statusLine(line: string): HeadFailure | undefined {
     const n = line.length;
-    // HTTP-version SP status-code: 8 + 1 + 3 bytes.
-    if (n < 12 || line[8] !== SP || (n > 12 && line[12] !== SP)) {
+    // HTTP-version SP status-code: 8 + 1 + 3 characters (one per byte).
+    if (
+      n < 12 || line.charCodeAt(8) !== SP ||
+      (n > 12 && line.charCodeAt(12) !== SP)
+    ) {
       return invalid("Invalid status line");
     }
     // RFC 9112 §2.3: HTTP-version = HTTP-name "/" DIGIT "." DIGIT
-    const version = /^HTTP\/([0-9])\.([0-9])$/.exec(
-      latin1(line.subarray(0, 8)),
-    );
+    const version = /^HTTP\/([0-9])\.([0-9])$/.exec(line.slice(0, 8));
     if (version === null) {
       return invalid("Invalid status line: bad HTTP version");
     }
@@ -226,20 +226,20 @@ export class ResponseHeadReader {
     }
     // RFC 9112 §4: status-code = 3DIGIT; RFC 9110 §15: "Values outside the
     // range 100..599 are invalid."
-    const code = latin1(line.subarray(9, 12));
+    const code = line.slice(9, 12);
     if (!/^[1-5][0-9][0-9]$/.test(code)) {
       return invalid("Invalid status line: bad status code");
     }
     // RFC 9112 §4: reason-phrase = 1*( HTAB / SP / VCHAR / obs-text )
     for (let i = 13; i < n; i++) {
-      const b = line[i];
-      if ((b < SP && b !== HTAB) || b === DEL) {
-        return invalid(`Invalid character in status line: ${hex(b)}`);
+      const c = line.charCodeAt(i);
+      if ((c < SP && c !== HTAB) || c === DEL) {
+        return invalid(`Invalid character in status line: ${hex(c)}`);
       }
     }
     this.#version = `${version[1]}.${version[2]}`;
     this.#status = Number(code);
-    this.#reason = n > 13 ? latin1(line.subarray(13)) : "";
+    this.#reason = n > 13 ? line.slice(13) : "";
     return undefined;
   }
 }

@@ -22,8 +22,9 @@
  * | `Sec-WebSocket-Protocol` with a non-token or repeated element | 400    |
  * | `Sec-WebSocket-Extensions` not matching the §9.1 grammar      | 400    |
  *
- * Header fields are read from `request.rawHeaders` (so repeated fields are
- * seen); `request.headers` is not consulted. Syntax errors of the head itself
+ * Header fields are read line by line (`fieldText`: the text a
+ * `RequestHeadReader` keeps, or `request.rawHeaders`), so repeated fields
+ * are seen; `request.headers` is not consulted. Syntax errors of the head itself
  * (400, 414, 431, 505) are answered earlier, by `RequestHeadReader`.
  *
  * @module
@@ -33,7 +34,9 @@ import type { ExtensionOffer } from "./extensions.ts";
 import { parseExtensions } from "./extensions.ts";
 import { listElements, listHasToken } from "./http_fields.ts";
 import { isToken, isValidHost } from "./http_fields.ts";
-import type { HttpRequest } from "./http_request.ts";
+import { fieldText, type HttpRequest } from "./http_request.ts";
+import { trimOws } from "./_head_scanner.ts";
+import { asciiLowerCase, Field, fieldOf } from "./_handshake_fields.ts";
 
 /**
  * What a valid upgrade request asks for.
@@ -114,13 +117,18 @@ function refuse(
  * ```
  */
 export function isWebSocketUpgrade(request: HttpRequest): boolean {
-  const raw = request.rawHeaders;
-  for (let i = 0; i < raw.length; i++) {
-    const name = raw[i][0];
+  const text = fieldText(request);
+  const lower = asciiLowerCase(text);
+  const length = text.length;
+  for (let start = 0; start < length;) {
+    let end = lower.indexOf("\r\n", start);
+    if (end === -1) end = length;
+    const colon = lower.indexOf(":", start);
     if (
-      name.length === 7 && name.toLowerCase() === "upgrade" &&
-      listHasToken(raw[i][1], "websocket")
+      fieldOf(lower, start, colon) === Field.Upgrade &&
+      listHasToken(trimOws(lower.slice(colon + 1, end)), "websocket")
     ) return true;
+    start = end + 2;
   }
   return false;
 }
@@ -182,8 +190,9 @@ export function validateUpgrade(request: HttpRequest): UpgradeValidation {
     targetHost = absolute[1];
   }
 
-  // One pass over the raw lines (cheaper than Headers lookups, and it sees
-  // repeated fields that Headers would combine).
+  // One pass over the field lines (cheaper than Headers lookups, and it
+  // sees repeated fields that Headers would combine); only the values read
+  // become strings.
   let hosts = 0;
   let origins = 0;
   let keys = 0;
@@ -196,49 +205,64 @@ export function validateUpgrade(request: HttpRequest): UpgradeValidation {
   let connection = false;
   let transferEncoding = false;
   let contentLength = true;
-  const protocolLines: string[] = [];
-  const extensionLines: string[] = [];
-  const raw = request.rawHeaders;
-  for (let i = 0; i < raw.length; i++) {
-    const value = raw[i][1];
-    switch (raw[i][0].toLowerCase()) {
-      case "host":
+  let protocolLines: string[] | undefined;
+  let extensionLines: string[] | undefined;
+  const text = fieldText(request);
+  // Names are matched in a lower-case copy; values are read from the text
+  // as received (the key is case-sensitive).
+  const lower = asciiLowerCase(text);
+  const length = text.length;
+  for (let start = 0; start < length;) {
+    let end = lower.indexOf("\r\n", start);
+    if (end === -1) end = length;
+    const colon = lower.indexOf(":", start);
+    const field = fieldOf(lower, start, colon);
+    const from = colon + 1;
+    start = end + 2;
+    if (field === Field.Other) continue;
+    const value = trimOws(
+      field === Field.Upgrade || field === Field.Connection
+        ? lower.slice(from, end)
+        : text.slice(from, end),
+    );
+    switch (field) {
+      case Field.Host:
         hosts++;
         host = value;
         break;
-      case "origin":
+      case Field.Origin:
         origins++;
         origin = value;
         break;
-      case "sec-websocket-key":
+      case Field.Key:
         keys++;
         key = value;
         break;
-      case "sec-websocket-version":
+      case Field.Version:
         versions++;
         wsVersion = value;
         break;
-      case "upgrade":
+      case Field.Upgrade:
         // RFC 6455 §4.2.1: "An |Upgrade| header field containing the value
         // "websocket", treated as an ASCII case-insensitive value."
         upgrade ||= listHasToken(value, "websocket");
         break;
-      case "connection":
+      case Field.Connection:
         // RFC 6455 §4.2.1: "A |Connection| header field that includes the
         // token "Upgrade", treated as an ASCII case-insensitive value."
         connection ||= listHasToken(value, "upgrade");
         break;
-      case "transfer-encoding":
+      case Field.TransferEncoding:
         transferEncoding = true;
         break;
-      case "content-length":
+      case Field.ContentLength:
         contentLength &&= /^0(?:[ \t]*,[ \t]*0)*$/.test(value);
         break;
-      case "sec-websocket-protocol":
-        protocolLines.push(value);
+      case Field.Protocol:
+        (protocolLines ??= []).push(value);
         break;
-      case "sec-websocket-extensions":
-        extensionLines.push(value);
+      case Field.Extensions:
+        (extensionLines ??= []).push(value);
         break;
     }
   }
@@ -297,7 +321,11 @@ export function validateUpgrade(request: HttpRequest): UpgradeValidation {
   // characters in the range U+0021 to U+007E not including separator
   // characters as defined in [RFC2616] and MUST all be unique strings."
   const protocols: string[] = [];
-  for (let i = 0; i < protocolLines.length; i++) {
+  for (
+    let i = 0;
+    protocolLines !== undefined && i < protocolLines.length;
+    i++
+  ) {
     const elements = listElements(protocolLines[i]);
     for (let j = 0; j < elements.length; j++) {
       const protocol = elements[j];
@@ -312,7 +340,7 @@ export function validateUpgrade(request: HttpRequest): UpgradeValidation {
   }
 
   let extensions: ExtensionOffer[] = [];
-  if (extensionLines.length !== 0) {
+  if (extensionLines !== undefined) {
     const parsed = parseExtensions(extensionLines.join(","));
     if (parsed === null) {
       return refuse(400, "Invalid header: Sec-WebSocket-Extensions");

@@ -26,7 +26,7 @@ import {
 } from "../protocol/server_handshake.ts";
 import { joinBytes } from "../driver/join_bytes.ts";
 import type { ServerConnection } from "./server_connection.ts";
-import type { ServerHost } from "./server_host.ts";
+import type { ServerHost, UpgradeDecision } from "./server_host.ts";
 
 /** Where the exchange is: reading the head or a body, deciding, answering. */
 const Step = {
@@ -55,7 +55,7 @@ interface PendingBody {
  * ```ts
  * import { HttpPhase } from "./http_phase.ts";
  * import type { ServerConnection } from "./server_connection.ts";
- * import type { ServerHost } from "./server_host.ts";
+ * import type { ServerHost, UpgradeDecision } from "./server_host.ts";
  * declare const host: ServerHost<unknown>;
  * declare const driver: ServerConnection<unknown>;
  * const phase = new HttpPhase(host, driver); // done by the connection
@@ -136,23 +136,53 @@ export class HttpPhase<Data> {
       return;
     }
     this.#step = Step.Upgrading;
-    if (rest.length > 0) this.#keepEarly(rest, false);
-    this.#upgrade(request, validation.upgrade).catch((error) => {
-      if (this.#step !== Step.Upgrading) {
-        this.#driver.crashed(error);
-        return;
-      }
-      this.#host.errored(error, this.#driver);
-      this.#reject(500, "Internal Server Error");
-    });
+    // The policy's decision: at once, unless an `authorize` hook answers
+    // later (the bytes behind the head are kept meanwhile).
+    let decision: UpgradeDecision | Promise<UpgradeDecision>;
+    try {
+      decision = this.#host.decide(
+        request,
+        validation.upgrade,
+        this.#driver.remoteAddress,
+      );
+    } catch (error) {
+      this.#upgradeFailed(error);
+      return;
+    }
+    if (decision instanceof Promise) {
+      if (rest.length > 0) this.#keepEarly(rest, false);
+      decision.then(
+        (answer) => this.#upgrade(validation.upgrade, answer, undefined),
+      ).catch((error) => this.#upgradeFailed(error));
+      return;
+    }
+    this.#upgrade(
+      validation.upgrade,
+      decision,
+      rest.length > 0 ? [rest] : undefined,
+    );
   }
 
-  /** RFC 6455 §4.2.2: the policy's decision, then the 101 with the accept key. */
-  async #upgrade(request: HttpRequest, upgrade: UpgradeRequest): Promise<void> {
-    const [accept, decision] = await Promise.all([
-      computeAcceptKey(upgrade.key),
-      this.#host.decide(request, upgrade, this.#driver.remoteAddress),
-    ]);
+  /** The decision could not be made: 500, or a crash once the connection is open. */
+  #upgradeFailed(error: unknown): void {
+    if (this.#step !== Step.Upgrading) {
+      this.#driver.crashed(error);
+      return;
+    }
+    this.#host.errored(error, this.#driver);
+    this.#reject(500, "Internal Server Error");
+  }
+
+  /**
+   * RFC 6455 §4.2.2: the policy's decision, then the 101 with the accept
+   * key. `early`: the bytes that followed the head, when the decision came
+   * at once (otherwise they were kept in `#early`).
+   */
+  #upgrade(
+    upgrade: UpgradeRequest,
+    decision: UpgradeDecision,
+    early: Uint8Array[] | undefined,
+  ): void {
     if (this.#step !== Step.Upgrading) return;
     if (!decision.accept) {
       this.#reject(
@@ -169,13 +199,19 @@ export class HttpPhase<Data> {
     const agreement = contexts === undefined
       ? undefined
       : negotiateDeflate(upgrade.extensions, contexts.options);
-    const response = buildAcceptResponse(accept, {
-      protocol: decision.protocol,
-      extensions: agreement?.header,
-      headers: decision.headers,
-    });
+    let response: Uint8Array;
+    try {
+      response = buildAcceptResponse(computeAcceptKey(upgrade.key), {
+        protocol: decision.protocol,
+        extensions: agreement?.header,
+        headers: decision.headers,
+      });
+    } catch (error) {
+      this.#upgradeFailed(error);
+      return;
+    }
     this.#step = Step.Done;
-    const early = this.#early?.chunks;
+    early ??= this.#early?.chunks;
     this.#early = undefined;
     const deflate = agreement === undefined
       ? undefined
