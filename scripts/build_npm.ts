@@ -15,7 +15,7 @@
  * The package is ESM without top-level await, and each export has a
  * `default` condition, so CommonJS code can `require("@anyws/anyws")` too
  * (Node 22.12+ loads ES modules from `require`). Its `engines` are the
- * repository's: `tests/npm_package_test.ts` runs it on that oldest Node
+ * repository's: `tests/scripts/npm_package_test.ts` runs it on that oldest Node
  * (`scripts/node22`) and on Node 24.
  *
  * How: the sources (`mod.ts`, `src/`, `engines/`, `cli/`, `examples/`,
@@ -30,7 +30,7 @@
  * (an "asset"): here only examples the command never loads, as `.ts` files
  * Node would not run from `node_modules`, so they are dropped. Finally
  * `npm pack` makes the tarball that gets published (and that
- * `tests/npm_package_test.ts` installs and runs on Node).
+ * `tests/scripts/npm_package_test.ts` installs and runs on Node).
  *
  * Exits 1 with a one-line reason if a step fails.
  *

@@ -1,6 +1,6 @@
 /**
  * The long run of the driver fuzzer (`npm run fuzz`): many more seeds, and
- * longer interleavings, than `tests/driver_fuzz_test.ts` runs in
+ * longer interleavings, than `tests/driver/driver_fuzz_test.ts` runs in
  * `npm test`. Prints the seeds as it goes; a failing seed is printed with
  * its trace and the command that replays it.
  *

@@ -11,7 +11,7 @@
 # - redis-server: the cross-process broadcast tests
 # - gcc, zlib1g-dev: the C load client of `npm run bench`
 #   (scripts/bench/bench_client.c, linked with -lz for permessage-deflate),
-#   which tests/bench_client_deflate_test.ts compiles too
+#   which tests/scripts/bench_client_deflate_test.ts compiles too
 #
 # Packages already installed are left alone; when all are, it runs neither
 # apt-get nor sudo and takes a fraction of a second. Otherwise it runs

@@ -1,4 +1,4 @@
-// One cluster node in its own process, for tests/cluster_processes_test.ts.
+// One cluster node in its own process, for tests/cluster/cluster_processes_test.ts.
 // Usage: <runtime> tests/_cluster_child.ts <redis url> <name> <heartbeat ms> <deadAfter ms>
 // It opens one local connection "c-<name>" of user <name> in room "lobby",
 // prints "ready <node id>" once on Redis, "got <text>" for every frame

@@ -7,7 +7,7 @@
  * what each side sent; the first broken one throws a {@link FuzzFailure}
  * naming the seed, the step and the recent trace.
  *
- * Used by `tests/driver_fuzz_test.ts` (a few thousand seeds in `npm test`)
+ * Used by `tests/driver/driver_fuzz_test.ts` (a few thousand seeds in `npm test`)
  * and `scripts/fuzz.ts` (`npm run fuzz`, the long run).
  *
  * @module

@@ -1,4 +1,4 @@
-// The anyws side of the client matrix (tests/client_matrix_test.ts), run as
+// The anyws side of the client matrix (tests/client/client_matrix_test.ts), run as
 // a child process on Deno, Bun or Node. Four Servers: plain and TLS (the
 // certificate and key files in MATRIX_CERT and MATRIX_KEY), each "quiet"
 // (no heartbeat: a client's pings are the only ones) and "beating" (the

@@ -1,4 +1,4 @@
-// The client side of the client matrix (tests/client_matrix_test.ts), run
+// The client side of the client matrix (tests/client/client_matrix_test.ts), run
 // as a child process on Deno, Bun or Node: anyws's ClientSocket and
 // connect() against every target in MATRIX_TARGETS (JSON), all at once,
 // trusting the CA in the file MATRIX_CA for wss:// targets. For each it

@@ -1,4 +1,4 @@
-"""The python-websockets side of the client matrix (tests/client_matrix_test.ts):
+"""The python-websockets side of the client matrix (tests/client/client_matrix_test.ts):
 python-websockets 10.4's server (legacy asyncio API) with permessage-deflate
 (its default), choosing the subprotocol echo.v1, over plain TCP and TLS (the
 certificate and key files in MATRIX_CERT and MATRIX_KEY), speaking the

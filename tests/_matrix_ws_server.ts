@@ -1,4 +1,4 @@
-// The `ws` side of the client matrix (tests/client_matrix_test.ts), run as
+// The `ws` side of the client matrix (tests/client/client_matrix_test.ts), run as
 // a Node child process: ws's WebSocketServer with permessage-deflate on,
 // choosing the subprotocol echo.v1, over plain HTTP and HTTPS (the
 // certificate and key files in MATRIX_CERT and MATRIX_KEY), speaking the

@@ -7,7 +7,7 @@
  * node scripts/test/main.ts                  # checks + all runtimes (npm test)
  * node scripts/test/main.ts --checks-only    # npm run check
  * node scripts/test/main.ts --runtime=bun    # one runtime, no checks
- * node scripts/test/main.ts --runtime=node tests/frame_test.ts
+ * node scripts/test/main.ts --runtime=node tests/protocol/frame_test.ts
  * ```
  *
  * Exits 1 if a check fails, a runtime reports a failure, exits non-zero,

@@ -14,7 +14,7 @@ import { type Runtime, RUNTIMES } from "./toolchain.ts";
  * @example
  * ```ts
  * import { type Options, parseOptions } from "./options.ts";
- * const options: Options = parseOptions(["--runtime=node", "tests/frame_test.ts"]);
+ * const options: Options = parseOptions(["--runtime=node", "tests/protocol/frame_test.ts"]);
  * options.checks; // false
  * ```
  */

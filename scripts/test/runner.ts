@@ -46,7 +46,7 @@ export type RuntimeOutcome = Outcome & Counts & { output: string };
  * import { runRuntime } from "./runner.ts";
  * import { bunRun } from "./runtimes.ts";
  * import { childEnv } from "./toolchain.ts";
- * const outcome = await runRuntime("bun", bunRun(["tests/frame_test.ts"]), childEnv());
+ * const outcome = await runRuntime("bun", bunRun(["tests/protocol/frame_test.ts"]), childEnv());
  * console.log(outcome.line); // "bun: 12 passed, 0 failed (1.8 s)"
  * ```
  */

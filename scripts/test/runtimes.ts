@@ -39,9 +39,9 @@ const TEST_CONCURRENCY = Number(process.env.ANYWS_TEST_CONCURRENCY) || 1;
  * ```ts
  * import type { Batch } from "./runtimes.ts";
  * const batch: Batch = {
- *   file: "tests/frame_test.ts",
+ *   file: "tests/protocol/frame_test.ts",
  *   command: "node",
- *   args: ["--test", "tests/frame_test.ts"],
+ *   args: ["--test", "tests/protocol/frame_test.ts"],
  *   count: () => ({ passed: 1, failed: 0 }),
  * };
  * ```
@@ -60,7 +60,7 @@ export interface Batch {
  * @example
  * ```ts
  * import { bunRun, type RuntimeRun } from "./runtimes.ts";
- * const spec: RuntimeRun = bunRun(["tests/frame_test.ts"]);
+ * const spec: RuntimeRun = bunRun(["tests/protocol/frame_test.ts"]);
  * spec.batches.length; // 1
  * ```
  */
@@ -78,7 +78,7 @@ export interface RuntimeRun {
  * @example
  * ```ts
  * import { denoRun } from "./runtimes.ts";
- * const spec = denoRun(["tests/frame_test.ts"], undefined);
+ * const spec = denoRun(["tests/protocol/frame_test.ts"], undefined);
  * spec.batches[0].args[0]; // "test"
  * ```
  */
@@ -126,7 +126,7 @@ export function denoRun(
  * @example
  * ```ts
  * import { bunRun } from "./runtimes.ts";
- * bunRun(["tests/frame_test.ts"]).batches[0].args; // ["test", "--timeout=60000", "./tests/frame_test.ts"]
+ * bunRun(["tests/protocol/frame_test.ts"]).batches[0].args; // ["test", "--timeout=60000", "./tests/frame_test.ts"]
  * ```
  */
 export function bunRun(files: string[]): RuntimeRun {

@@ -15,7 +15,7 @@ import { ROOT } from "./paths.ts";
  * @example
  * ```ts
  * import { findTestFiles } from "./test_files.ts";
- * findTestFiles(); // ["tests/bench_args_test.ts", "tests/check_lock_test.ts", ...]
+ * findTestFiles(); // ["tests/scripts/bench_args_test.ts", "tests/scripts/check_lock_test.ts", ...]
  * ```
  */
 export function findTestFiles(): string[] {
