@@ -32,6 +32,7 @@ import {
   unbracketed,
 } from "./_connect.ts";
 import { DEFAULT_HIGH_WATER_MARK, WriteQueue } from "./_write_queue.ts";
+import { WriteTurns } from "./_write_turns.ts";
 import { runtimeDeflate } from "./deflate.ts";
 import { UsageError } from "../src/protocol/errors.ts";
 import { adoptNodeSocket } from "./node_socket.ts";
@@ -53,6 +54,12 @@ export interface DenoEngineOptions {
   /** Size of each connection's reusable read buffer (default 64 KiB). */
   readBufferSize?: number;
 }
+
+/**
+ * Every Deno transport's turns to write, one set per program: Deno's
+ * operations are served by one event loop (engines/_write_turns.ts says why).
+ */
+const WRITE_TURNS = new WriteTurns();
 
 /** The read buffer of a quiet connection. */
 const SMALL_READ = 1024;
@@ -193,10 +200,19 @@ class DenoTransport implements Transport {
   async #pump(): Promise<void> {
     this.#writing = true;
     const queue = this.#queue;
+    const turns = WRITE_TURNS;
     try {
       while (!queue.empty) {
-        // Deno's conn.write may write only part of the bytes: write the rest next.
-        const written = await this.#conn.write(queue.peek());
+        const turn = turns.take();
+        if (turn !== undefined) await turn;
+        let written: number;
+        try {
+          if (this.#connClosed) return;
+          // Deno's conn.write may write only part of the bytes: write the rest next.
+          written = await this.#conn.write(queue.peek());
+        } finally {
+          turns.give();
+        }
         if (this.#connClosed) return;
         queue.consume(written);
       }
