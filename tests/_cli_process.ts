@@ -54,10 +54,14 @@ export class Spawned {
   constructor(
     command: string,
     args: readonly string[],
-    options: { env?: Record<string, string>; stdin?: "pipe" | "ignore" } = {},
+    options: {
+      env?: Record<string, string>;
+      stdin?: "pipe" | "ignore";
+      cwd?: string;
+    } = {},
   ) {
     this.child = spawn(command, args, {
-      cwd: ROOT,
+      cwd: options.cwd ?? ROOT,
       env: { ...baseEnv(), ...options.env },
       stdio: [options.stdin ?? "ignore", "pipe", "pipe"],
     });

@@ -12,6 +12,7 @@
 import { spawn } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { runtimeCommand } from "./_cli_process.ts";
 import {
   delay,
   HOST,
@@ -517,20 +518,6 @@ export async function settledRss(): Promise<number> {
 }
 
 // ── subprocesses ──────────────────────────────────────────────────────────
-
-/**
- * The command that runs a TypeScript file on the current runtime: `deno run
- * -A file`, `bun file` or `node file`.
- *
- * @example
- * ```ts
- * const [command, args] = runtimeCommand("tests/_hostile_server.ts");
- * ```
- */
-export function runtimeCommand(file: string): [string, string[]] {
-  const isDeno = typeof (globalThis as { Deno?: unknown }).Deno === "object";
-  return [process.execPath, isDeno ? ["run", "-A", file] : [file]];
-}
 
 /**
  * The hostile suite's server (`_hostile_server.ts`) in a child process of

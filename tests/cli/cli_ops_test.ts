@@ -15,19 +15,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { runtimeCommand } from "../_cli_process.ts";
 import { delay, HOST, OP, RawClient, withTimeout } from "../_clients.ts";
 import { parseExposition, sampleValue } from "../_prometheus_parser.ts";
 
 const CLI = fileURLToPath(new URL("../../cli/main.ts", import.meta.url));
 const START_MS = 20_000;
 const TEST = { timeout: 60_000 };
-
-/** How this runtime runs a script: Deno needs `run -A`. */
-function runtimeCommand(): [string, string[]] {
-  const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
-  if (deno !== undefined) return [deno.execPath(), ["run", "-A", CLI]];
-  return [process.execPath, [CLI]];
-}
 
 /** A running `anyws`, its output collected; bounded waits only. */
 class Cli {
@@ -37,7 +31,7 @@ class Cli {
   stderr = "";
 
   constructor(args: readonly string[]) {
-    const [command, prefix] = runtimeCommand();
+    const [command, prefix] = runtimeCommand(CLI);
     const env: Record<string, string> = { NO_COLOR: "1" };
     for (const [name, value] of Object.entries(process.env)) {
       if (value !== undefined && !name.startsWith("WEBSOCKET_")) {

@@ -13,6 +13,7 @@ import process from "node:process";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { fileURLToPath } from "node:url";
 import { CLI_USAGE } from "../../cli/config.ts";
+import { runtimeCommand } from "../_cli_process.ts";
 import {
   closePayload,
   delay,
@@ -34,14 +35,6 @@ const TEST = { timeout: 60_000 };
 const START_LINE =
   /^anyws listening on (wss?):\/\/([^\s]+):(\d+) \(open (https?):\/\/([^\s/]+):(\d+)\/\)$/;
 const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
-
-/** How this runtime runs a script: Deno needs `run -A`, Bun and Node do not. */
-function runtimeCommand(): [command: string, args: string[]] {
-  const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
-  if (deno !== undefined) return [deno.execPath(), ["run", "-A", CLI]];
-  // Bun's process.execPath is bun; under `node --test` it is that node.
-  return [process.execPath, [CLI]];
-}
 
 /** The parent's environment without WEBSOCKET_* and OPENAI_* variables. */
 function baseEnv(): Record<string, string> {
@@ -69,7 +62,7 @@ class CliProcess {
     args: readonly string[],
     options: { env?: Record<string, string>; cwd?: string } = {},
   ) {
-    const [command, prefix] = runtimeCommand();
+    const [command, prefix] = runtimeCommand(CLI);
     this.child = spawn(command, [...prefix, ...args], {
       cwd: options.cwd ?? ROOT,
       env: { ...baseEnv(), ...options.env },

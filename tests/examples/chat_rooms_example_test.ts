@@ -7,23 +7,16 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { runtimeCommand } from "../_cli_process.ts";
 import { HOST, openClient, withTimeout, type WsClient } from "../_clients.ts";
 
 const EXAMPLE = fileURLToPath(
   new URL("../../examples/chat_rooms.ts", import.meta.url),
 );
 
-/** The command that runs a script on the runtime running this test. */
-function runtimeCommand(script: string): { command: string; args: string[] } {
-  if ("Deno" in globalThis) {
-    return { command: process.execPath, args: ["run", "-A", script] };
-  }
-  return { command: process.execPath, args: [script] };
-}
-
 /** Starts the example on port 0; resolves with the child and the URL it printed. */
 function startExample(): Promise<{ child: ChildProcess; url: string }> {
-  const { command, args } = runtimeCommand(EXAMPLE);
+  const [command, args] = runtimeCommand(EXAMPLE);
   const child = spawn(command, args, {
     env: { ...process.env, HOST, PORT: "0", NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],

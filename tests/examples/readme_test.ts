@@ -7,7 +7,6 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -26,6 +25,8 @@ import {
   type Snippet,
   withPorts,
 } from "../_readme_snippets.ts";
+import { killAll, runtimeCommand, Spawned } from "../_cli_process.ts";
+import { delay } from "../_clients.ts";
 import { makePki } from "../_pki.ts";
 import { freePort, RedisServer } from "../_redis.ts";
 
@@ -45,39 +46,14 @@ try {
   readError = error;
 }
 
-/** The command that runs a script on the runtime running this test. */
-function runtimeArgs(script: string): { command: string; args: string[] } {
-  if ("Deno" in globalThis) {
-    return { command: process.execPath, args: ["run", "-A", script] };
-  }
-  return { command: process.execPath, args: [script] };
+/** Starts a snippet's file on this runtime, in `cwd`. */
+function start(file: string, cwd: string): Spawned {
+  const [command, args] = runtimeCommand(file);
+  return new Spawned(command, args, { cwd });
 }
 
-/** A snippet's process and everything it printed. */
-interface Running {
-  readonly child: ChildProcess;
-  readonly output: () => string;
-  readonly exited: Promise<number | null>;
-}
-
-function start(file: string, cwd: string): Running {
-  const { command, args } = runtimeArgs(file);
-  const child = spawn(command, args, {
-    cwd,
-    env: { ...process.env, NO_COLOR: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  const collect = (
-    chunk: Uint8Array,
-  ) => (output += new TextDecoder().decode(chunk));
-  child.stdout!.on("data", collect);
-  child.stderr!.on("data", collect);
-  const exited = new Promise<number | null>((resolve) =>
-    child.on("exit", (code) => resolve(code))
-  );
-  return { child, output: () => output, exited };
-}
+/** Everything a snippet's process printed, stdout then stderr. */
+const printed = (spawned: Spawned): string => spawned.stdout + spawned.stderr;
 
 /** A private CA (ca.pem) and a leaf it signs for localhost (cert.pem, key.pem), in `dir`. */
 function writeCertificates(dir: string): void {
@@ -87,34 +63,13 @@ function writeCertificates(dir: string): void {
   writeFileSync(join(dir, "key.pem"), pki.key);
 }
 
-async function within<T>(
-  promise: Promise<T>,
-  ms: number,
-  what: string,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${what}: no result within ${ms} ms`)),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Resolves once `port` accepts a TCP connection; fails if `running` exits first. */
-async function waitForPort(port: number, running: Running): Promise<void> {
+async function waitForPort(port: number, running: Spawned): Promise<void> {
   const deadline = Date.now() + 20_000;
-  let exitCode: number | null | undefined;
-  running.exited.then((code) => (exitCode = code));
   while (Date.now() < deadline) {
-    if (exitCode !== undefined) {
+    if (running.exit !== undefined) {
       throw new Error(
-        `the server exited (${exitCode}) before listening:\n${running.output()}`,
+        `the server exited (${running.exit.code}) before listening:${running.output()}`,
       );
     }
     const open = await new Promise<boolean>((resolve) => {
@@ -126,21 +81,16 @@ async function waitForPort(port: number, running: Running): Promise<void> {
       socket.once("error", () => resolve(false));
     });
     if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await delay(100);
   }
   throw new Error(
-    `nothing listened on ${port} within 20 s:\n${running.output()}`,
+    `nothing listened on ${port} within 20 s:${running.output()}`,
   );
 }
 
-async function stop(running: Running): Promise<void> {
-  if (running.child.exitCode !== null || running.child.signalCode !== null) {
-    return;
-  }
-  running.child.kill("SIGTERM");
-  await within(running.exited, 5000, "server exit").catch(() =>
-    running.child.kill("SIGKILL")
-  );
+async function stop(running: Spawned): Promise<void> {
+  running.kill("SIGTERM");
+  await running.waitExit(5000).catch(() => running.kill("SIGKILL"));
 }
 
 function describeSnippet(snippet: Snippet): string {
@@ -179,6 +129,7 @@ describe("README.md's code blocks", () => {
   });
 
   after(async () => {
+    await killAll();
     await redis?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -192,20 +143,16 @@ describe("README.md's code blocks", () => {
   /** Runs a program snippet to its end and checks its exit code and output. */
   const runProgram = async (snippet: Snippet): Promise<void> => {
     const running = start(file(snippet, ports), dir);
-    const code = await within(
-      running.exited,
-      RUN_LIMIT,
-      describeSnippet(snippet),
-    ).catch((error) => {
-      running.child.kill("SIGKILL");
-      throw new Error(`${error.message}\n${running.output()}`);
+    const exit = await running.waitExit(RUN_LIMIT).catch((error) => {
+      running.kill("SIGKILL");
+      throw error;
     });
-    assert.equal(code, 0, `exit code ${code}:\n${running.output()}`);
+    assert.equal(exit.code, 0, `exit code ${exit.code}${running.output()}`);
     const expected = snippet.attributes.expect;
     if (expected !== undefined) {
       assert.ok(
-        running.output().includes(expected),
-        `expected ${JSON.stringify(expected)} in:\n${running.output()}`,
+        printed(running).includes(expected),
+        `expected ${JSON.stringify(expected)} in:${running.output()}`,
       );
     }
   };
@@ -304,9 +251,9 @@ describe("README.md's code blocks", () => {
           else await runProgram(client);
         }
         assert.equal(
-          running.child.exitCode,
-          null,
-          `the server exited:\n${running.output()}`,
+          running.exit,
+          undefined,
+          `the server exited:${running.output()}`,
         );
       } finally {
         await stop(running);
